@@ -1,0 +1,33 @@
+"""callax: Keras 3's model-subclassing workflow on a JAX-native engine.
+
+``import callax as keras`` runs Keras 3 code: subclass ``callax.Model``, create
+layers in ``__init__``, write the forward pass in ``call``, and call ``model(x)``.
+"""
+
+from callax import (  # noqa: E402  (after the core)
+    activations,
+    constraints,
+    initializers,
+    layers,
+    models,
+    ops,
+    random,
+    regularizers,
+    utils,
+)
+from callax.core import config
+from callax.core.dtype_policy import DTypePolicy
+from callax.core.keras_tensor import KerasTensor
+from callax.core.layer import Layer
+from callax.core.seed_generator import SeedGenerator
+from callax.core.stateless_scope import StatelessScope
+from callax.core.variable import Variable
+from callax.models import Model
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "activations", "constraints", "initializers", "ops", "random", "regularizers", "config",
+    "DTypePolicy", "KerasTensor", "Layer", "SeedGenerator", "StatelessScope", "Variable",
+    "layers", "models", "utils", "Model",
+]  # fmt: skip

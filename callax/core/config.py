@@ -1,0 +1,55 @@
+"""Global settings, named as in ``keras.config``.
+
+Example:
+    >>> import callax
+    >>> callax.config.floatx()
+    'float32'
+"""
+
+from __future__ import annotations
+
+_FLOATX = "float32"
+_EPSILON = 1e-7
+_IMAGE_DATA_FORMAT = "channels_last"
+
+
+def floatx() -> str:
+    """The default float dtype for new variables and converted inputs."""
+    return _FLOATX
+
+
+def set_floatx(value: str) -> None:
+    global _FLOATX
+    if value not in ("float16", "bfloat16", "float32", "float64"):
+        raise ValueError(
+            f"Unknown floatx {value!r}: expected one of 'float16', 'bfloat16', 'float32', 'float64'."
+        )
+    _FLOATX = value
+
+
+def epsilon() -> float:
+    """The fuzz factor used to avoid dividing by zero in losses and metrics."""
+    return _EPSILON
+
+
+def set_epsilon(value: float) -> None:
+    global _EPSILON
+    _EPSILON = float(value)
+
+
+def image_data_format() -> str:
+    return _IMAGE_DATA_FORMAT
+
+
+def set_image_data_format(value: str) -> None:
+    global _IMAGE_DATA_FORMAT
+    if value not in ("channels_last", "channels_first"):
+        raise ValueError(
+            f"Unknown image_data_format {value!r}: expected 'channels_last' or 'channels_first'."
+        )
+    _IMAGE_DATA_FORMAT = value
+
+
+def backend() -> str:
+    """callax has one engine."""
+    return "jax"

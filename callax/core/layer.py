@@ -1,0 +1,813 @@
+"""``Layer``: the base class, and the call protocol every layer and model runs.
+
+Write a layer by creating sublayers (or nothing) in ``__init__``, weights in
+``build(input_shape)`` (optional), and the computation in ``call``. Then
+``layer(x)`` runs the protocol in :meth:`Layer.__call__`:
+
+1. check ``super().__init__()`` ran;
+2. convert array-likes (numpy arrays, lists of numbers, scalars) to JAX arrays in
+   the layer's compute dtype;
+3. resolve ``training``: the explicit argument, else the enclosing call's value,
+   else ``call``'s default. It reaches nested layers whether or not each ``call``
+   in between declares or forwards it, and a default never leaks into siblings;
+4. build on the first call: ``build`` gets the input shape(s); a layer with no
+   ``build`` of its own is built by running ``call`` once (not twice);
+5. push a frame on the call context and run ``call``;
+6. tell the listeners (a no-op when there are none), pop the frame, return.
+
+An exception raised inside ``call`` leaves with the call path attached as a note
+(``MultiInputModel.call → dense1 (Dense 'dense', call 2) → Dense.call``).
+
+Example:
+    >>> import callax
+    >>> class Scale(callax.layers.Layer):
+    ...     def build(self, input_shape):
+    ...         self.w = self.add_weight(shape=(input_shape[-1],), initializer="ones")
+    ...     def call(self, x):
+    ...         return x * self.w
+    >>> layer = Scale()
+    >>> layer(callax.ops.ones((2, 3))).shape
+    (2, 3)
+    >>> [w.path for w in layer.weights]
+    ['scale/variable']
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import warnings
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from callax import initializers as _initializers
+from callax.core import call_context as _ctx
+from callax.core import dtype_policy as _policy
+from callax.core import pitfalls
+from callax.core.keras_tensor import KerasTensor
+from callax.core.seed_generator import SeedGenerator
+from callax.core.stateless_scope import StatelessScope, get_stateless_scope
+from callax.core.variable import Variable, abstract_variables
+
+_ARRAY_TYPES = (np.ndarray, np.generic)
+_JAX_ARRAY = jax.Array
+_listeners = _ctx._listeners
+_ctx_local = _ctx._local
+
+# Attributes the walk over `__dict__` never descends into.
+_UNTRACKED = frozenset(
+    {"_own_variables", "_trainable_flags", "_last_losses", "_inbound_nodes", "_build_shapes",
+     "_parent_hint", "_compiled", "_jit_cache"}
+)  # fmt: skip
+
+# --------------------------------------------------------------------- names
+_name_counts: dict[str, int] = {}
+
+
+def to_snake_case(name: str) -> str:
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    name = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+    return name.lstrip("_") or "layer"
+
+
+def unique_name(base: str) -> str:
+    """``dense``, then ``dense_1``, ``dense_2``, ... (reset by ``clear_session``)."""
+    count = _name_counts.get(base, 0)
+    _name_counts[base] = count + 1
+    return base if count == 0 else f"{base}_{count}"
+
+
+def reset_names() -> None:
+    _name_counts.clear()
+
+
+# ----------------------------------------------------------------- call spec
+class CallSpec:
+    """What the protocol needs to know about a class's ``call`` and ``build``,
+    inspected once per class, never per call."""
+
+    __slots__ = (
+        "positional", "accepts_training", "training_position", "training_default",
+        "accepts_mask", "var_kwargs", "own_build", "build_params",
+    )  # fmt: skip
+
+    def __init__(self, cls: type):
+        sig = inspect.signature(cls.call)
+        params = list(sig.parameters.values())[1:]  # drop self
+        kinds = inspect.Parameter
+        self.positional = [
+            p.name for p in params if p.kind in (kinds.POSITIONAL_ONLY, kinds.POSITIONAL_OR_KEYWORD)
+        ]
+        names = {p.name: p for p in params}
+        self.var_kwargs = any(p.kind == kinds.VAR_KEYWORD for p in params)
+        self.accepts_training = "training" in names or self.var_kwargs
+        self.training_position = (
+            self.positional.index("training") if "training" in self.positional else None
+        )
+        default = names["training"].default if "training" in names else None
+        self.training_default = None if default is inspect.Parameter.empty else default
+        self.accepts_mask = "mask" in names or self.var_kwargs
+        self.own_build = cls.build is not Layer.build
+        if self.own_build:
+            bparams = list(inspect.signature(cls.build).parameters.values())[1:]
+            self.build_params = [
+                p.name
+                for p in bparams
+                if p.kind in (kinds.POSITIONAL_ONLY, kinds.POSITIONAL_OR_KEYWORD)
+            ]
+        else:
+            self.build_params = []
+
+
+def _call_spec(cls: type) -> CallSpec:
+    spec = cls.__dict__.get("_callax_spec")
+    if spec is None:
+        spec = CallSpec(cls)
+        type.__setattr__(cls, "_callax_spec", spec)
+    return spec
+
+
+# ------------------------------------------------------------ shape helpers
+def _shape_of(x: Any) -> Any:
+    if isinstance(x, (list, tuple)):
+        return [_shape_of(v) for v in x]
+    if isinstance(x, dict):
+        return {k: _shape_of(v) for k, v in x.items()}
+    shape = getattr(x, "shape", None)
+    return None if shape is None else tuple(shape)
+
+
+def _is_tensor(x: Any) -> bool:
+    return isinstance(x, (_JAX_ARRAY, np.ndarray, KerasTensor, jax.ShapeDtypeStruct))
+
+
+def _has_tensor(x: Any) -> bool:
+    if isinstance(x, (list, tuple)):
+        return any(_has_tensor(v) for v in x)
+    if isinstance(x, dict):
+        return any(_has_tensor(v) for v in x.values())
+    return _is_tensor(x)
+
+
+def _all_numbers(x: Any) -> bool:
+    if isinstance(x, (list, tuple)):
+        return len(x) > 0 and all(_all_numbers(v) for v in x)
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+# ------------------------------------------------------------------- Layer
+class Layer:
+    """Base class of all layers and models.
+
+    Args:
+        name: unique default derived from the class name (``dense``, ``dense_1``).
+        dtype: a dtype policy name (``"float32"``, ``"mixed_bfloat16"``...) or policy.
+        trainable: whether the layer's weights are updated by training.
+        autocast: cast floating inputs to the compute dtype (default True).
+        activity_regularizer: optional ``f(outputs) -> scalar`` added to ``losses``.
+        input_shape, input_dim, batch_size, batch_input_shape: for the first layer
+            of a ``Sequential`` model (Keras compatibility).
+    """
+
+    _callax_spec: CallSpec | None = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "__call__" in cls.__dict__ and not cls.__module__.startswith("callax."):
+            warnings.warn(pitfalls.call_override(cls), pitfalls.CallaxPitfallWarning, stacklevel=2)
+        type.__setattr__(cls, "_callax_spec", None)
+
+    def __init__(
+        self,
+        *,
+        name: str | None = None,
+        dtype: Any = None,
+        trainable: bool = True,
+        autocast: bool = True,
+        activity_regularizer: Any = None,
+        **kwargs: Any,
+    ):
+        shape_kwargs = {}
+        for key in ("input_shape", "batch_input_shape", "batch_size", "input_dim", "input_length"):
+            if key in kwargs:
+                shape_kwargs[key] = kwargs.pop(key)
+        if kwargs:
+            raise TypeError(
+                f"{type(self).__name__}.__init__() got unexpected keyword argument(s) "
+                f"{sorted(kwargs)}. Layer accepts: name, dtype, trainable, autocast, "
+                "activity_regularizer, input_shape, input_dim, batch_size."
+            )
+        d = self.__dict__
+        d["_callax_init"] = True
+        d["name"] = name or unique_name(to_snake_case(type(self).__name__))
+        d["dtype_policy"] = _policy.get(dtype)
+        d["_trainable"] = bool(trainable)
+        d["autocast"] = autocast
+        d["built"] = False
+        d["_own_variables"] = []
+        d["_trainable_flags"] = {}
+        d["_last_losses"] = []
+        d["_build_shapes"] = None
+        d["input_spec"] = None
+        d["supports_masking"] = False
+        from callax import regularizers
+
+        d["activity_regularizer"] = regularizers.get(activity_regularizer)
+        if shape_kwargs:
+            d["_input_shape_arg"] = _batch_shape_from(shape_kwargs)
+        frame = _ctx_local.__dict__.get("frame")
+        if frame is not None and frame.layer.built and not get_stateless_scope():
+            pitfalls.warn_layer_in_call(frame.layer, self)
+
+    # ----------------------------------------------------- attribute tracking
+    def __setattr__(self, name: str, value: Any) -> None:
+        if "_callax_init" not in self.__dict__ and isinstance(
+            value, (Layer, Variable, SeedGenerator)
+        ):
+            raise RuntimeError(pitfalls.assigned_before_init(type(self), name, value))
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name: str) -> None:
+        object.__delattr__(self, name)
+
+    def _tracked_values(self):
+        """Attribute values in assignment order (the tracking walk's roots)."""
+        for key, value in self.__dict__.items():
+            if key not in _UNTRACKED:
+                yield value
+
+    def _direct_children(self) -> list[Layer]:
+        seen: set[int] = set()
+        out: list[Layer] = []
+
+        def visit(value: Any) -> None:
+            if isinstance(value, Layer):
+                if id(value) not in seen and value is not self:
+                    seen.add(id(value))
+                    out.append(value)
+            elif isinstance(value, (list, tuple)):
+                for v in value:
+                    visit(v)
+            elif isinstance(value, dict):
+                for v in value.values():
+                    visit(v)
+
+        for value in self._tracked_values():
+            visit(value)
+        return out
+
+    def _direct_state(self) -> tuple[list[Variable], list[SeedGenerator]]:
+        """Own variables (``add_weight`` order, then ones assigned as attributes)
+        and own seed generators."""
+        variables = list(self._own_variables)
+        seen = {id(v) for v in variables}
+        seeds: list[SeedGenerator] = []
+
+        def visit(value: Any) -> None:
+            if isinstance(value, Variable):
+                if id(value) not in seen:
+                    seen.add(id(value))
+                    variables.append(value)
+            elif isinstance(value, SeedGenerator):
+                if id(value) not in seen:
+                    seen.add(id(value))
+                    seeds.append(value)
+            elif isinstance(value, (list, tuple)):
+                for v in value:
+                    visit(v)
+            elif isinstance(value, dict):
+                for v in value.values():
+                    visit(v)
+
+        for value in self._tracked_values():
+            if not isinstance(value, Layer):
+                visit(value)
+        return variables, seeds
+
+    def _flatten_layers(self, include_self: bool = True) -> list[Layer]:
+        """This layer and every sublayer, depth first, each once."""
+        out: list[Layer] = []
+        seen: set[int] = set()
+
+        def visit(layer: Layer) -> None:
+            if id(layer) in seen:
+                return
+            seen.add(id(layer))
+            out.append(layer)
+            for child in layer._direct_children():
+                visit(child)
+
+        visit(self)
+        return out if include_self else out[1:]
+
+    def _collect(self, weights_only: bool) -> list[Variable]:
+        out: list[Variable] = []
+        seen: set[int] = set()
+        for layer in self._flatten_layers():
+            variables, seeds = layer._direct_state()
+            pool = variables if weights_only else variables + [s.state for s in seeds]
+            for v in pool:
+                if id(v) not in seen:
+                    seen.add(id(v))
+                    out.append(v)
+        return out
+
+    @property
+    def layers(self) -> list[Layer]:
+        """Direct sublayers, in the order they were assigned."""
+        return self._direct_children()
+
+    @property
+    def variables(self) -> list[Variable]:
+        """All variables: weights plus seed-generator state."""
+        return self._collect(weights_only=False)
+
+    @property
+    def trainable_variables(self) -> list[Variable]:
+        return [v for v in self.variables if v.trainable]
+
+    @property
+    def non_trainable_variables(self) -> list[Variable]:
+        return [v for v in self.variables if not v.trainable]
+
+    @property
+    def weights(self) -> list[Variable]:
+        """Trainable and non-trainable weights (not seed-generator state)."""
+        return self._collect(weights_only=True)
+
+    @property
+    def trainable_weights(self) -> list[Variable]:
+        return [v for v in self.weights if v.trainable]
+
+    @property
+    def non_trainable_weights(self) -> list[Variable]:
+        return [v for v in self.weights if not v.trainable]
+
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        """Freezes (or unfreezes) this layer and every sublayer."""
+        value = bool(value)
+        for layer in self._flatten_layers():
+            layer.__dict__["_trainable"] = value
+            for v in layer._own_variables:
+                if layer._trainable_flags.get(id(v), True):
+                    v.trainable = value
+
+    def count_params(self) -> int:
+        """Number of weight scalars (the layer must be built)."""
+        if not self.built:
+            raise ValueError(pitfalls.unbuilt(self, "count_params()"))
+        return int(sum(v.size for v in self.weights))
+
+    @property
+    def dtype(self) -> str:
+        return self.dtype_policy.variable_dtype
+
+    @property
+    def compute_dtype(self) -> str:
+        return self.dtype_policy.compute_dtype
+
+    @property
+    def variable_dtype(self) -> str:
+        return self.dtype_policy.variable_dtype
+
+    @property
+    def path(self) -> str:
+        return self.name
+
+    # ------------------------------------------------------------- weights
+    def add_weight(
+        self,
+        shape: Any = None,
+        initializer: Any = None,
+        dtype: Any = None,
+        trainable: bool = True,
+        name: str | None = None,
+        regularizer: Any = None,
+        constraint: Any = None,
+        autocast: bool = True,
+        aggregation: str = "none",
+        **kwargs: Any,
+    ) -> Variable:
+        """Creates a variable owned by this layer.
+
+        Args:
+            shape: the weight's shape (default scalar ``()``).
+            initializer: name, initializer object or callable; default
+                ``glorot_uniform`` for floats, ``zeros`` otherwise.
+            dtype: default the layer's variable dtype.
+            trainable: whether optimizers update it.
+            name: short name (``kernel``); the path adds the running layers' names.
+            regularizer: name or callable; its value is added to ``losses``.
+            constraint: name or callable applied after each optimizer update.
+        """
+        if kwargs.pop("use_resource", None) is not None or kwargs.pop("synchronization", None):
+            pass  # accepted for Keras 2 compatibility; meaningless here
+        if kwargs:
+            raise TypeError(
+                f"{self.name}.add_weight() got unexpected keyword argument(s) {sorted(kwargs)}."
+            )
+        from callax import constraints, regularizers
+
+        shape = () if shape is None else shape
+        dtype = jnp.dtype(dtype or self.dtype_policy.variable_dtype)
+        if initializer is None:
+            initializer = "glorot_uniform" if jnp.issubdtype(dtype, jnp.floating) else "zeros"
+        init = _initializers.get(initializer)
+        frame = _ctx.current_frame()
+        if frame is None or frame.layer is not self:
+            with _name_scope(self):
+                variable = Variable(
+                    init, shape=shape, dtype=dtype, trainable=trainable and self._trainable,
+                    name=name, regularizer=regularizers.get(regularizer),
+                    constraint=constraints.get(constraint), aggregation=aggregation,
+                    autocast=autocast,
+                )  # fmt: skip
+        else:
+            variable = Variable(
+                init, shape=shape, dtype=dtype, trainable=trainable and self._trainable,
+                name=name, regularizer=regularizers.get(regularizer),
+                constraint=constraints.get(constraint), aggregation=aggregation,
+                autocast=autocast,
+            )  # fmt: skip
+        self._own_variables.append(variable)
+        self._trainable_flags[id(variable)] = bool(trainable)
+        return variable
+
+    def add_variable(self, shape, initializer, dtype=None, trainable=True, name=None, **kw):
+        return self.add_weight(shape, initializer, dtype, trainable, name, **kw)
+
+    # --------------------------------------------------------------- losses
+    def add_loss(self, loss: Any) -> None:
+        """Adds a scalar to ``losses`` for the current call (e.g. an activity penalty)."""
+        frame = _ctx.current_frame()
+        if frame is None:
+            self._last_losses.append(loss)
+            return
+        root = frame
+        while root.parent is not None:
+            root = root.parent
+        if root.record is None:
+            root.record = {"losses": []}
+        root.record.setdefault("losses", []).append(loss)
+
+    @property
+    def losses(self) -> list[Any]:
+        """Losses added during the last top-level call, plus weight regularization."""
+        out = list(self._last_losses)
+        for layer in self._flatten_layers():
+            for v in layer._direct_state()[0]:
+                if v.regularizer is not None and v.trainable:
+                    out.append(v.regularizer(v.value))
+        return out
+
+    # ------------------------------------------------------------ building
+    def build(self, input_shape: Any = None) -> None:
+        """Creates weights from the input shape. The default builds a layer that
+        has no ``build`` of its own by running ``call`` abstractly on zeros of
+        that shape (no real computation, weights created for real)."""
+        if input_shape is not None and not self.built and type(self).call is not Layer.call:
+            self._build_by_abstract_call(input_shape)
+        self.built = True
+
+    def _build_by_abstract_call(self, input_shape: Any, dtype: Any = None) -> None:
+        shapes = input_shape
+        if isinstance(shapes, dict):
+            specs = {k: _spec(s, dtype) for k, s in shapes.items()}
+            args, kwargs = (specs,), {}
+        elif isinstance(shapes, list) and shapes and isinstance(shapes[0], (list, tuple)):
+            args, kwargs = tuple(_spec(s, dtype) for s in shapes), {}
+            if len(_call_spec(type(self)).positional) == 1:
+                args = (list(args),)
+        else:
+            args, kwargs = (_spec(shapes, dtype),), {}
+        self.abstract_call(*args, **kwargs)
+        for v in self.variables:
+            v.value  # noqa: B018 — materialize weights created abstractly
+
+    def abstract_call(self, *args: Any, **kwargs: Any) -> Any:
+        """Runs the call protocol on ``jax.ShapeDtypeStruct`` inputs with
+        ``jax.eval_shape``: builds what needs building without computing anything
+        (new weights stay uninitialised until read) and returns output specs."""
+        with abstract_variables(), StatelessScope(), _ctx.isolated_context():
+            return jax.eval_shape(lambda a, k: self(*a, **k), args, kwargs)
+
+    def _run_build(self, args: tuple, kwargs: dict) -> None:
+        spec = _call_spec(type(self))
+        if len(spec.build_params) >= 2:
+            # One shape per argument: by name (`build(self, query_shape, value_shape)`
+            # for `call(self, query, value)`) or else by position.
+            names = spec.positional
+            bound = dict(zip(names, args))
+            bound.update({k: v for k, v in kwargs.items() if _has_tensor(v)})
+            by_name = [
+                bound.get(p[: -len("_shape")]) for p in spec.build_params if p.endswith("_shape")
+            ]
+            if len(by_name) == len(spec.build_params) and all(b is not None for b in by_name):
+                values = by_name
+            else:
+                values = [a for a in args if _has_tensor(a)][: len(spec.build_params)]
+            self.__dict__["_build_shapes"] = [_shape_of(v) for v in values]
+            self.build(*self._build_shapes)
+            return
+        else:
+            first = args[0] if args else next((v for v in kwargs.values() if _has_tensor(v)), None)
+            shapes = _shape_of(first)
+        self.__dict__["_build_shapes"] = shapes
+        self.build(shapes)
+
+    # ------------------------------------------------------ the call protocol
+    def call(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(pitfalls.missing_call(type(self)))
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        # 1. initialised?
+        d = self.__dict__
+        if "_callax_init" not in d:
+            raise RuntimeError(pitfalls.not_initialized(type(self)))
+        spec = type(self).__dict__.get("_callax_spec") or _call_spec(type(self))
+
+        # 3a. the explicit training value (keyword or positional)
+        training = kwargs.pop("training", None)
+        pos = spec.training_position
+        if pos is not None and len(args) > pos:
+            explicit = args[pos]
+            args = args[:pos] + args[pos + 1 :]
+            if training is None:
+                training = explicit
+
+        # 2. convert array-likes; spot symbolic inputs (Functional construction)
+        args, symbolic = self._convert_args(args)
+        if kwargs:
+            kwargs, sym_kw = self._convert_kwargs(kwargs)
+            symbolic = symbolic or sym_kw
+        if symbolic:
+            from callax.models.functional import symbolic_call
+
+            return symbolic_call(self, args, kwargs, training)
+
+        # 3b. inherited, else the signature default
+        parent = _ctx_local.__dict__.get("frame")
+        if training is None:
+            if parent is not None:
+                training = parent.training
+            if training is None:
+                training = spec.training_default
+        if "mask" in kwargs and not spec.accepts_mask:
+            kwargs.pop("mask")
+        if spec.accepts_training and training is not None:
+            kwargs["training"] = training
+
+        # 5. a frame for this call
+        frame = _ctx.push_frame(self, training)
+        try:
+            # 4. build on first call
+            built_here = False
+            if not d["built"] and spec.own_build:
+                self._run_build(args, kwargs)
+                d["built"] = built_here = True
+            if _listeners:
+                for listener in _listeners:
+                    listener.on_call_start(frame, args, kwargs)
+            if self.dtype_policy.compute_dtype != self.dtype_policy.variable_dtype:
+                from callax.core.variable import autocast_scope
+
+                with autocast_scope(self.dtype_policy.compute_dtype):
+                    outputs = self.call(*args, **kwargs)
+            else:
+                outputs = self.call(*args, **kwargs)
+            if not d["built"]:
+                d["built"] = built_here = True
+                if d["_build_shapes"] is None:
+                    d["_build_shapes"] = _shape_of(args[0] if len(args) == 1 else list(args))
+            if d["activity_regularizer"] is not None:
+                self._add_activity_loss(outputs)
+            # 6. tell the listeners, pop the frame
+            if _listeners:
+                for listener in _listeners:
+                    listener.on_call_end(frame, outputs, None, built_here)
+        except Exception as error:
+            if _listeners:
+                for listener in _listeners:
+                    listener.on_call_end(frame, None, error, False)
+            pitfalls.attach_call_path(error, frame)
+            raise
+        finally:
+            _ctx_local.frame = parent
+        if parent is None and frame.record is not None:
+            self._finish_top_level(frame)
+        return outputs
+
+    def _convert_args(self, args: tuple) -> tuple[tuple, bool]:
+        out = list(args)
+        symbolic = False
+        dtype = self.dtype_policy.compute_dtype if self.autocast else None
+        for i, a in enumerate(args):
+            t = type(a)
+            if isinstance(a, _JAX_ARRAY):
+                if dtype is not None and a.dtype != dtype and jnp.issubdtype(a.dtype, jnp.floating):
+                    out[i] = a.astype(dtype)
+            elif t is np.ndarray or isinstance(a, _ARRAY_TYPES):
+                out[i] = _from_numpy(a, dtype)
+            elif t is KerasTensor:
+                symbolic = True
+            elif t is list or t is tuple:
+                if _all_numbers(a):
+                    out[i] = jnp.asarray(a, dtype=dtype or None)
+                else:
+                    converted, sym = self._convert_args(tuple(a))
+                    symbolic = symbolic or sym
+                    out[i] = t(converted)
+            elif t is dict:
+                converted, sym = self._convert_kwargs(a)
+                symbolic = symbolic or sym
+                out[i] = converted
+            elif t is float or t is int:
+                out[i] = jnp.asarray(a, dtype=dtype if t is float else None)
+            elif isinstance(a, Variable):
+                out[i] = a.value
+        return tuple(out), symbolic
+
+    def _convert_kwargs(self, kwargs: dict) -> tuple[dict, bool]:
+        symbolic = False
+        out = dict(kwargs)
+        dtype = self.dtype_policy.compute_dtype if self.autocast else None
+        for key, a in kwargs.items():
+            t = type(a)
+            if t is np.ndarray:
+                out[key] = _from_numpy(a, dtype)
+            elif t is KerasTensor:
+                symbolic = True
+            elif t is list or t is tuple or t is dict:
+                if (t is dict and any_symbolic_value(a.values())) or (
+                    t is not dict and any_symbolic_value(a)
+                ):
+                    symbolic = True
+        return out, symbolic
+
+    def _add_activity_loss(self, outputs: Any) -> None:
+        leaves = [o for o in jax.tree_util.tree_leaves(outputs) if hasattr(o, "shape")]
+        for o in leaves:
+            batch = o.shape[0] if o.ndim else 1
+            self.add_loss(self.activity_regularizer(o) / batch)
+
+    def _finish_top_level(self, frame: _ctx.Frame) -> None:
+        losses = frame.record.get("losses", []) if isinstance(frame.record, dict) else []
+        scope = get_stateless_scope()
+        if scope is not None:
+            scope.losses.extend(losses)
+        else:
+            self.__dict__["_last_losses"] = list(losses)
+
+    # ----------------------------------------------------------- stateless
+    def stateless_call(
+        self,
+        trainable_variables: list[Any],
+        non_trainable_variables: list[Any],
+        *args: Any,
+        return_losses: bool = False,
+        **kwargs: Any,
+    ) -> Any:
+        """Runs the layer as a pure function of the given variable values.
+
+        Returns ``(outputs, non_trainable_variables)`` — the second holding the
+        updated non-trainable values (BatchNorm statistics, seed states) — and
+        also the list of losses added during the call if ``return_losses``.
+        Works under ``jax.jit``, ``jax.grad`` and ``jax.vmap``.
+
+        Example:
+            >>> import jax, callax
+            >>> layer = callax.layers.Dense(2)
+            >>> x = callax.ops.ones((1, 3))
+            >>> _ = layer(x)
+            >>> tv = [v.value for v in layer.trainable_variables]
+            >>> y, _ = jax.jit(lambda tv, x: layer.stateless_call(tv, [], x))(tv, x)
+            >>> y.shape
+            (1, 2)
+        """
+        if not self.built:
+            raise ValueError(pitfalls.unbuilt(self, "stateless_call()"))
+        trainable = self.trainable_variables
+        non_trainable = self.non_trainable_variables
+        if len(trainable_variables) != len(trainable):
+            raise ValueError(
+                f"{self.name}.stateless_call: expected {len(trainable)} trainable variable "
+                f"values (layer.trainable_variables), received {len(trainable_variables)}."
+            )
+        if len(non_trainable_variables) != len(non_trainable):
+            raise ValueError(
+                f"{self.name}.stateless_call: expected {len(non_trainable)} non-trainable "
+                f"variable values (layer.non_trainable_variables), received "
+                f"{len(non_trainable_variables)}."
+            )
+        mapping = list(zip(trainable, trainable_variables)) + list(
+            zip(non_trainable, non_trainable_variables)
+        )
+        with StatelessScope(mapping) as scope:
+            outputs = self(*args, **kwargs)
+            losses = list(scope.losses)
+            if return_losses:
+                for layer in self._flatten_layers():
+                    for v in layer._direct_state()[0]:
+                        if v.regularizer is not None and v.trainable:
+                            losses.append(v.regularizer(v.value))
+        new_non_trainable = [scope.get_current_value(v) for v in non_trainable]
+        if return_losses:
+            return outputs, new_non_trainable, losses
+        return outputs, new_non_trainable
+
+    # --------------------------------------------------------------- config
+    def get_config(self) -> dict:
+        """The constructor arguments that recreate this layer (without weights)."""
+        config = {
+            "name": self.name,
+            "trainable": self.trainable,
+            "dtype": {
+                "module": "keras",
+                "class_name": "DTypePolicy",
+                "config": {"name": self.dtype_policy.name},
+                "registered_name": None,
+            },
+        }
+        if self.activity_regularizer is not None:
+            from callax import regularizers
+
+            config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict) -> Layer:
+        return cls(**config)
+
+    def compute_output_shape(self, *input_shapes: Any) -> Any:
+        """Output shape(s) for input shape(s), found by an abstract call."""
+        out = self.abstract_call(*[_spec(s) for s in input_shapes])
+        return jax.tree_util.tree_map(lambda s: tuple(s.shape), out)
+
+    def compute_output_spec(self, *args: Any, **kwargs: Any) -> Any:
+        return self.abstract_call(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def any_symbolic_value(values: Any) -> bool:
+    from callax.core.keras_tensor import any_symbolic
+
+    return any(any_symbolic(v) for v in values)
+
+
+def _from_numpy(a: np.ndarray, dtype: Any) -> jax.Array:
+    if dtype is not None and a.dtype.kind == "f":
+        return jnp.asarray(a, dtype=dtype)
+    if a.dtype == np.float64 or a.dtype == np.int64:
+        return jnp.asarray(a)  # JAX narrows to 32 bits unless x64 is on
+    return jnp.asarray(a)
+
+
+def _spec(shape: Any, dtype: Any = None) -> Any:
+    if isinstance(shape, (jax.ShapeDtypeStruct, KerasTensor)):
+        return jax.ShapeDtypeStruct(
+            tuple(1 if d is None else d for d in shape.shape), jnp.dtype(shape.dtype)
+        )
+    if hasattr(shape, "shape") and hasattr(shape, "dtype"):
+        return jax.ShapeDtypeStruct(tuple(shape.shape), shape.dtype)
+    shape = tuple(1 if d is None else int(d) for d in shape)
+    from callax.core import config
+
+    return jax.ShapeDtypeStruct(shape, jnp.dtype(dtype or config.floatx()))
+
+
+def _batch_shape_from(kw: dict) -> tuple:
+    if "batch_input_shape" in kw:
+        return tuple(kw["batch_input_shape"])
+    if "input_shape" in kw:
+        return (kw.get("batch_size"),) + tuple(kw["input_shape"])
+    if "input_dim" in kw:
+        return (kw.get("batch_size"), kw["input_dim"])
+    return (kw.get("batch_size"),)
+
+
+class _name_scope:
+    """Pushes ``layer`` on the call context so variables made outside a call
+    (``build`` called by hand) still get ``layer/...`` paths."""
+
+    def __init__(self, layer: Layer):
+        self.layer = layer
+
+    def __enter__(self):
+        self.parent = _ctx.current_frame()
+        self.frame = _ctx.Frame(
+            self.layer, self.parent, None, 0, {} if self.parent is None else self.parent.counts
+        )
+        _ctx_local.frame = self.frame
+
+    def __exit__(self, *exc):
+        _ctx_local.frame = self.parent

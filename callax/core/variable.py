@@ -1,0 +1,326 @@
+"""Variables: named, mutable handles to ``jax.Array`` values.
+
+Weights, BatchNorm statistics, seed-generator state, metric and optimizer state
+are all variables: one kind of state, one set of tools (``stateless_call``,
+saving, the training step).
+
+Example:
+    >>> import numpy as np
+    >>> from callax import Variable
+    >>> v = Variable(np.ones((2, 2)), name="w")
+    >>> v.shape, v.dtype, v.path
+    ((2, 2), dtype('float32'), 'w')
+    >>> v.assign(v * 3)
+    >>> float(v.numpy().sum())
+    12.0
+
+JAX functions (``jnp.*``) need the array itself: pass ``v.value`` (Python
+operators such as ``x @ v`` or ``v * 2`` work on the variable directly).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from callax.core import call_context, config
+from callax.core import stateless_scope as _scope_mod
+
+_scope_local = _scope_mod._local
+_abstract = threading.local()
+_autocast = threading.local()
+
+
+class autocast_scope:
+    """Within this block, floating variables with ``autocast=True`` read as
+    ``dtype`` (how a ``mixed_*`` policy computes in half precision while
+    storing float32 weights)."""
+
+    def __init__(self, dtype):
+        self.dtype = jnp.dtype(dtype)
+
+    def __enter__(self):
+        self._saved = getattr(_autocast, "dtype", None)
+        _autocast.dtype = self.dtype
+
+    def __exit__(self, *exc):
+        _autocast.dtype = self._saved
+
+
+class abstract_variables:
+    """Within this block new variables are created without computing their
+    initial value; reading one gives a zero array of the right shape, which under
+    ``jax.eval_shape`` costs nothing. Values are computed on first real read."""
+
+    def __enter__(self):
+        self._saved = getattr(_abstract, "on", False)
+        _abstract.on = True
+
+    def __exit__(self, *exc):
+        _abstract.on = self._saved
+
+
+def _standardize_shape(shape) -> tuple[int, ...]:
+    if shape is None:
+        raise ValueError("A variable needs a shape: received None.")
+    if isinstance(shape, int):
+        shape = (shape,)
+    try:
+        shape = tuple(int(d) for d in shape)
+    except TypeError as e:
+        raise ValueError(
+            f"A variable's shape must be fully known (ints); received {shape!r}."
+        ) from e
+    if any(d < 0 for d in shape):
+        raise ValueError(f"A variable's shape cannot have negative dimensions: {shape}.")
+    return shape
+
+
+class Variable:
+    """A named, mutable handle to an array.
+
+    Args:
+        initializer: an array-like initial value, or a callable
+            ``initializer(shape, dtype)`` (then ``shape`` is required).
+        shape: the shape, when ``initializer`` is a callable.
+        dtype: storage dtype (default: the initializer value's float dtype or floatx).
+        trainable: whether optimizers update it.
+        name: the short name (``kernel``); ``path`` prefixes the names of the
+            layers whose call or build created it (``model/dense/kernel``).
+        regularizer, constraint: optional callables (``regularizer(value) -> loss``,
+            ``constraint(value) -> projected value``).
+        aggregation, synchronization: accepted for Keras compatibility.
+    """
+
+    __array_priority__ = 100  # so numpy defers `ndarray + Variable` to us
+
+    def __init__(
+        self,
+        initializer: Any,
+        shape: Any = None,
+        dtype: Any = None,
+        trainable: bool = True,
+        name: str | None = None,
+        regularizer: Callable | None = None,
+        constraint: Callable | None = None,
+        aggregation: str = "none",
+        synchronization: str = "auto",
+        autocast: bool = True,
+    ):
+        self.name = name or "variable"
+        parent = call_context.current_path()
+        self.path = f"{parent}/{self.name}" if parent else self.name
+        self.trainable = bool(trainable)
+        self.regularizer = regularizer
+        self.constraint = constraint
+        self.aggregation = aggregation
+        self.synchronization = synchronization
+        self.autocast = autocast
+        self._initializer = None
+        if callable(initializer) and not hasattr(initializer, "shape"):
+            self._shape = _standardize_shape(shape)
+            self._dtype = jnp.dtype(dtype or config.floatx())
+            self._initializer = initializer
+            self._value = None
+            if not getattr(_abstract, "on", False):
+                self._materialize()
+        else:
+            value = initializer
+            if dtype is None:
+                dtype = getattr(value, "dtype", None)
+                if dtype is None:
+                    dtype = np.asarray(value).dtype
+                if jnp.issubdtype(dtype, jnp.floating):
+                    dtype = config.floatx()
+            if _scope_mod.get_stateless_scope() is None and isinstance(value, jax.core.Tracer):
+                raise ValueError(
+                    f"Variable {self.path!r} cannot be created from a traced value "
+                    "(inside jax.jit/grad) outside a stateless scope; create variables "
+                    "in __init__ or build(), not in a jitted function."
+                )
+            value = jnp.asarray(value, dtype=dtype)
+            if shape is not None and tuple(value.shape) != _standardize_shape(shape):
+                raise ValueError(
+                    f"Variable {self.path!r}: initial value has shape {tuple(value.shape)}, "
+                    f"but shape={tuple(shape)} was given."
+                )
+            self._shape = tuple(value.shape)
+            self._dtype = value.dtype
+            self._value = value
+
+    # ------------------------------------------------------------------ value
+    def _materialize(self) -> jax.Array:
+        value = self._initializer(self._shape, self._dtype)
+        self._value = jnp.asarray(value, dtype=self._dtype)
+        self._initializer = None
+        return self._value
+
+    @property
+    def value(self) -> jax.Array:
+        """The current value (the stateless scope's value inside one)."""
+        scope = getattr(_scope_local, "scope", None)
+        value = None if scope is None else scope.get_current_value(self)
+        if value is None:
+            value = self._value
+            if value is None:
+                if getattr(_abstract, "on", False):
+                    value = jnp.zeros(self._shape, self._dtype)
+                else:
+                    value = self._materialize()
+        cast = getattr(_autocast, "dtype", None)
+        if cast is not None and self.autocast and value.dtype != cast and value.dtype.kind == "f":
+            return value.astype(cast)
+        return value
+
+    def assign(self, value: Any) -> None:
+        """Sets a new value (recorded in the stateless scope inside one)."""
+        value = jnp.asarray(value, dtype=self._dtype)
+        if tuple(value.shape) != self._shape:
+            raise ValueError(
+                f"Cannot assign a value of shape {tuple(value.shape)} to variable "
+                f"{self.path!r} of shape {self._shape}."
+            )
+        scope = getattr(_scope_local, "scope", None)
+        if scope is not None:
+            scope.add_update(self, value)
+            return
+        if isinstance(value, jax.core.Tracer):
+            raise ValueError(
+                f"Assigning a traced value to variable {self.path!r} outside a stateless "
+                "scope would leak a tracer. Inside jax.jit/grad use "
+                "layer.stateless_call(...) or callax.jit(model), which thread state "
+                "through a StatelessScope."
+            )
+        self._value = value
+        self._initializer = None
+
+    def assign_add(self, value: Any) -> None:
+        self.assign(self.value + value)
+
+    def assign_sub(self, value: Any) -> None:
+        self.assign(self.value - value)
+
+    def numpy(self) -> np.ndarray:
+        return np.asarray(self.value)
+
+    # -------------------------------------------------------------- metadata
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self._shape
+
+    @property
+    def dtype(self):
+        return self._dtype
+
+    @property
+    def ndim(self) -> int:
+        return len(self._shape)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self._shape, dtype=np.int64))
+
+    def __len__(self) -> int:
+        return self._shape[0]
+
+    def __repr__(self) -> str:
+        if self._value is None:
+            return f"<Variable path={self.path}, shape={self._shape}, dtype={self._dtype.name}, uninitialized>"
+        return (
+            f"<Variable path={self.path}, shape={self._shape}, dtype={self._dtype.name}, "
+            f"value={np.asarray(self.value)!r}>"
+        )
+
+    # -------------------------------------------------------- array protocol
+    def __array__(self, dtype=None, copy=None):
+        return np.asarray(self.value, dtype=dtype)
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    def __bool__(self) -> bool:
+        return bool(self.value)
+
+    def __float__(self) -> float:
+        return float(self.value)
+
+    def __int__(self) -> int:
+        return int(self.value)
+
+    def __index__(self) -> int:
+        return int(self.value)
+
+    def __getitem__(self, idx):
+        return self.value[idx]
+
+    def __iter__(self):
+        return iter(self.value)
+
+    def astype(self, dtype):
+        return self.value.astype(dtype)
+
+    @property
+    def T(self):
+        return self.value.T
+
+    # Elementwise operators delegate to the value.
+    def __neg__(self):
+        return -self.value
+
+    def __pos__(self):
+        return self.value
+
+    def __abs__(self):
+        return abs(self.value)
+
+    def __invert__(self):
+        return ~self.value
+
+    def __eq__(self, other):  # type: ignore[override]
+        return self.value == _unwrap(other)
+
+    def __ne__(self, other):  # type: ignore[override]
+        return self.value != _unwrap(other)
+
+    def __lt__(self, other):
+        return self.value < _unwrap(other)
+
+    def __le__(self, other):
+        return self.value <= _unwrap(other)
+
+    def __gt__(self, other):
+        return self.value > _unwrap(other)
+
+    def __ge__(self, other):
+        return self.value >= _unwrap(other)
+
+
+def _unwrap(x: Any) -> Any:
+    return x.value if isinstance(x, Variable) else x
+
+
+def _binary(name: str):
+    def forward(self, other):
+        return getattr(self.value, name)(_unwrap(other))
+
+    forward.__name__ = name
+    return forward
+
+
+for _op in (
+    "add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul",
+    "and", "or", "xor", "lshift", "rshift", "divmod",
+):  # fmt: skip
+    for _fmt in ("__{}__", "__r{}__"):
+        _name = _fmt.format(_op)
+        setattr(Variable, _name, _binary(_name))
+
+
+def unwrap(x: Any) -> Any:
+    """``x.value`` for a :class:`Variable`, else ``x`` unchanged."""
+    return x.value if isinstance(x, Variable) else x

@@ -1,0 +1,146 @@
+"""Merging layers: combine a list of tensors into one."""
+
+from __future__ import annotations
+
+import functools
+
+import jax.numpy as jnp
+
+from callax.core.layer import Layer
+
+
+class Merge(Layer):
+    """Base: ``call(inputs)`` takes a list of at least two tensors of one shape."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def build(self, input_shape):
+        if (
+            not isinstance(input_shape, (list, tuple))
+            or len(input_shape) < 2
+            or not all(isinstance(s, (list, tuple)) for s in input_shape)
+        ):
+            raise ValueError(
+                f"{type(self).__name__} '{self.name}' must be called on a list of at least "
+                f"2 tensors; received input shape {input_shape}."
+            )
+
+    def _check(self, inputs):
+        if not isinstance(inputs, (list, tuple)) or len(inputs) < 2:
+            raise ValueError(
+                f"{type(self).__name__} '{self.name}' must be called on a list of at least 2 "
+                f"tensors; received {type(inputs).__name__}."
+            )
+        shapes = [tuple(x.shape) for x in inputs]
+        try:
+            jnp.broadcast_shapes(*shapes)
+        except ValueError:
+            raise ValueError(
+                f"{type(self).__name__} '{self.name}' needs inputs of compatible shapes; "
+                f"received shapes {shapes}."
+            ) from None
+
+    def call(self, inputs):
+        self._check(inputs)
+        return functools.reduce(self._merge, inputs)
+
+
+class Add(Merge):
+    """Elementwise sum. ``Add()([a, b])``."""
+
+    _merge = staticmethod(jnp.add)
+
+
+class Subtract(Merge):
+    """``a - b`` for exactly two inputs."""
+
+    def call(self, inputs):
+        self._check(inputs)
+        if len(inputs) != 2:
+            raise ValueError(
+                f"Subtract '{self.name}' takes exactly 2 inputs; received {len(inputs)}."
+            )
+        return inputs[0] - inputs[1]
+
+
+class Multiply(Merge):
+    """Elementwise product."""
+
+    _merge = staticmethod(jnp.multiply)
+
+
+class Maximum(Merge):
+    _merge = staticmethod(jnp.maximum)
+
+
+class Minimum(Merge):
+    _merge = staticmethod(jnp.minimum)
+
+
+class Average(Merge):
+    def call(self, inputs):
+        self._check(inputs)
+        return functools.reduce(jnp.add, inputs) / len(inputs)
+
+
+class Concatenate(Layer):
+    """Joins a list of tensors along ``axis``; other dimensions must match.
+
+    Example:
+        >>> import callax
+        >>> a, b = callax.ops.ones((2, 3)), callax.ops.zeros((2, 5))
+        >>> callax.layers.Concatenate()([a, b]).shape
+        (2, 8)
+    """
+
+    def __init__(self, axis: int = -1, **kwargs):
+        super().__init__(**kwargs)
+        self.axis = axis
+        self.supports_masking = True
+
+    def build(self, input_shape):
+        if (
+            not isinstance(input_shape, (list, tuple))
+            or len(input_shape) < 1
+            or not all(isinstance(s, (list, tuple)) for s in input_shape)
+        ):
+            raise ValueError(
+                f"Concatenate '{self.name}' must be called on a list of tensors; received "
+                f"input shape {input_shape}."
+            )
+
+    def call(self, inputs):
+        if not isinstance(inputs, (list, tuple)):
+            raise ValueError(
+                f"Concatenate '{self.name}' must be called on a list of tensors; received "
+                f"{type(inputs).__name__}."
+            )
+        shapes = [tuple(x.shape) for x in inputs]
+        rank = len(shapes[0])
+        axis = self.axis % rank if rank else 0
+        for s in shapes:
+            if len(s) != rank or any(
+                a != b for i, (a, b) in enumerate(zip(s, shapes[0])) if i != axis
+            ):
+                raise ValueError(
+                    f"Concatenate '{self.name}' needs inputs with matching shapes except on "
+                    f"the concat axis ({self.axis}); received shapes {shapes}."
+                )
+        return jnp.concatenate(inputs, axis=self.axis)
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis}
+
+
+def add(inputs, **kwargs):
+    return Add(**kwargs)(inputs)
+
+
+def concatenate(inputs, axis=-1, **kwargs):
+    return Concatenate(axis=axis, **kwargs)(inputs)
+
+
+def multiply(inputs, **kwargs):
+    return Multiply(**kwargs)(inputs)

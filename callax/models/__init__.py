@@ -1,0 +1,5 @@
+"""Models: subclassed (``Model``), ``Sequential`` and Functional."""
+
+from callax.models.model import Model
+
+__all__ = ["Model"]

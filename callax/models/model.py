@@ -1,0 +1,90 @@
+"""``Model``: a layer that can also be trained, evaluated, saved and inspected.
+
+Subclass it exactly as in Keras 3: layers in ``__init__``, the forward pass in
+``call``. ``Model(inputs, outputs)`` makes a Functional model instead.
+
+Example:
+    >>> import callax
+    >>> class SimpleSequentialModel(callax.Model):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.dense1 = callax.layers.Dense(64, activation="relu")
+    ...         self.dense2 = callax.layers.Dense(10, activation="softmax")
+    ...     def call(self, inputs):
+    ...         return self.dense2(self.dense1(inputs))
+    >>> model = SimpleSequentialModel()
+    >>> model(callax.random.normal((32, 32))).shape
+    (32, 10)
+    >>> model.count_params()
+    2762
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from callax.core.layer import Layer
+from callax.training.trainer import Trainer
+
+
+class Model(Trainer, Layer):
+    """A trainable layer; ``Model(inputs, outputs)`` builds a Functional model."""
+
+    def __new__(cls, *args: Any, **kwargs: Any):
+        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
+            from callax.models.functional import Functional
+
+            return Functional.__new__(Functional)
+        return super().__new__(cls)
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        if args:
+            raise TypeError(
+                f"{type(self).__name__}.__init__ got unexpected positional arguments {args}. "
+                "A subclassed model takes keyword arguments such as name= and dtype=."
+            )
+        Layer.__init__(self, **kwargs)
+        Trainer.__init__(self)
+
+    # ----------------------------------------------------------- weights
+    def get_weights(self) -> list[np.ndarray]:
+        """Every weight's value as a numpy array, in ``model.weights`` order."""
+        return [np.asarray(v.value) for v in self.weights]
+
+    def set_weights(self, weights: list[Any]) -> None:
+        """Sets every weight, in ``model.weights`` order; checks count and shapes
+        first and changes nothing if any is off."""
+        own = self.weights
+        if len(weights) != len(own):
+            raise ValueError(
+                f"{self.name}.set_weights: expected {len(own)} arrays (one per weight), "
+                f"received {len(weights)}."
+            )
+        for v, w in zip(own, weights):
+            if tuple(np.shape(w)) != v.shape:
+                raise ValueError(
+                    f"{self.name}.set_weights: weight {v.path!r} has shape {v.shape}, "
+                    f"received an array of shape {tuple(np.shape(w))}."
+                )
+        for v, w in zip(own, weights):
+            v.assign(w)
+
+    def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
+        """A direct sublayer by name or index."""
+        layers = self.layers
+        if index is not None:
+            if not -len(layers) <= index < len(layers):
+                raise ValueError(
+                    f"{self.name}.get_layer: index {index} out of range; the model has "
+                    f"{len(layers)} layers."
+                )
+            return layers[index]
+        for layer in self._flatten_layers(include_self=False):
+            if layer.name == name:
+                return layer
+        raise ValueError(
+            f"{self.name}.get_layer: no layer named {name!r}. Layers: "
+            f"{[layer.name for layer in layers]}."
+        )
