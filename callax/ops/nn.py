@@ -7,6 +7,8 @@ import jax.numpy as jnp
 
 from callax import activations as _act
 from callax.core import config
+from callax.ops.convolution import *  # noqa: F403  (conv, pooling: keras.ops.nn names)
+from callax.ops.convolution import __all__ as _conv_all
 from callax.ops.dispatch import op
 
 __all__ = [
@@ -16,6 +18,7 @@ __all__ = [
     "normalize", "binary_crossentropy", "categorical_crossentropy",
     "sparse_categorical_crossentropy", "dot_product_attention", "tanh_shrink", "sparse_plus",
     "squareplus", "celu", "glu", "soft_shrink", "hard_shrink", "hard_tanh",
+    *_conv_all,
 ]  # fmt: skip
 
 relu = op(_act.relu, "relu")
