@@ -23,6 +23,7 @@ from callax.core.seed_generator import SeedGenerator
 from callax.core.stateless_scope import StatelessScope
 from callax.core.variable import Variable
 from callax.models import Model
+from callax.compiled_call import jit
 from callax.inspect import trace
 
 __version__ = "0.1.0"
@@ -30,6 +31,6 @@ __version__ = "0.1.0"
 __all__ = [
     "activations", "constraints", "initializers", "ops", "random", "regularizers", "config",
     "DTypePolicy", "KerasTensor", "Layer", "SeedGenerator", "StatelessScope", "Variable",
-    "layers", "models", "utils", "Model",
+    "layers", "models", "utils", "Model", "jit",
     "trace",
 ]  # fmt: skip

@@ -50,6 +50,21 @@ def set_image_data_format(value: str) -> None:
     _IMAGE_DATA_FORMAT = value
 
 
+_COMPILED_CALLS = False
+
+
+def set_compiled_calls(enabled: bool) -> None:
+    """Makes every top-level layer or model call run compiled, as through
+    ``callax.jit`` (Python side effects in ``call`` then run at trace time only)."""
+    global _COMPILED_CALLS
+    _COMPILED_CALLS = bool(enabled)
+
+
+def compiled_calls() -> bool:
+    """Whether top-level calls run compiled (see ``set_compiled_calls``)."""
+    return _COMPILED_CALLS
+
+
 def backend() -> str:
     """callax has one engine."""
     return "jax"

@@ -45,11 +45,13 @@ import numpy as np
 
 from callax import initializers as _initializers
 from callax.core import call_context as _ctx
+from callax.core import config as _config
 from callax.core import dtype_policy as _policy
 from callax.core import pitfalls
 from callax.core.keras_tensor import KerasTensor
 from callax.core.seed_generator import SeedGenerator
 from callax.core.stateless_scope import StatelessScope, get_stateless_scope
+from callax.core.stateless_scope import _local as _scope_local
 from callax.core.variable import Variable, abstract_variables
 
 _ARRAY_TYPES = (np.ndarray, np.generic)
@@ -60,7 +62,7 @@ _ctx_local = _ctx._local
 # Attributes the walk over `__dict__` never descends into.
 _UNTRACKED = frozenset(
     {"_own_variables", "_trainable_flags", "_last_losses", "_inbound_nodes", "_build_shapes",
-     "_parent_hint", "_compiled", "_jit_cache"}
+     "_parent_hint", "_compiled", "_jit_cache", "_kernel"}
 )  # fmt: skip
 
 # --------------------------------------------------------------------- names
@@ -91,7 +93,7 @@ class CallSpec:
 
     __slots__ = (
         "positional", "accepts_training", "training_position", "training_default",
-        "accepts_mask", "var_kwargs", "own_build", "build_params",
+        "accepts_mask", "var_kwargs", "own_build", "build_params", "kernel",
     )  # fmt: skip
 
     def __init__(self, cls: type):
@@ -111,6 +113,10 @@ class CallSpec:
         self.training_default = None if default is inspect.Parameter.empty else default
         self.accepts_mask = "mask" in names or self.var_kwargs
         self.own_build = cls.build is not Layer.build
+        # Per-layer compiled kernels only for callax's own side-effect-free calls
+        # (True, or "training": only when training is truthy); see core/kernels.py.
+        opt_in = getattr(cls, "_kernel_call", False)
+        self.kernel = opt_in if cls.call.__module__.startswith("callax.") else False
         if self.own_build:
             bparams = list(inspect.signature(cls.build).parameters.values())[1:]
             self.build_params = [
@@ -173,6 +179,7 @@ class Layer:
     """
 
     _callax_spec: CallSpec | None = None
+    _kernel_call: bool | str = False  # built-in layers opt in to per-layer kernels
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -555,6 +562,13 @@ class Layer:
 
         # 3b. inherited, else the signature default
         parent = _ctx_local.__dict__.get("frame")
+        if (
+            parent is None
+            and _config._COMPILED_CALLS
+            and d["built"]
+            and _scope_local.__dict__.get("scope") is None
+        ):
+            return self._compiled_call()(*args, training=training, **kwargs)
         if training is None:
             if parent is not None:
                 training = parent.training
@@ -576,13 +590,22 @@ class Layer:
             if _listeners:
                 for listener in _listeners:
                     listener.on_call_start(frame, args, kwargs)
+            kernel = spec.kernel
+            kernel = (
+                kernel
+                and (kernel is True or training)
+                and d["built"]
+                and not _listeners
+                and _scope_local.__dict__.get("scope") is None
+                and (d.get("_kernel") or self._make_kernel())
+            )
             if self.dtype_policy.compute_dtype != self.dtype_policy.variable_dtype:
                 from callax.core.variable import autocast_scope
 
                 with autocast_scope(self.dtype_policy.compute_dtype):
-                    outputs = self.call(*args, **kwargs)
+                    outputs = kernel.run(args, kwargs) if kernel else self.call(*args, **kwargs)
             else:
-                outputs = self.call(*args, **kwargs)
+                outputs = kernel.run(args, kwargs) if kernel else self.call(*args, **kwargs)
             if not d["built"]:
                 d["built"] = built_here = True
                 if d["_build_shapes"] is None:
@@ -604,6 +627,20 @@ class Layer:
         if parent is None and frame.record is not None:
             self._finish_top_level(frame)
         return outputs
+
+    def _compiled_call(self):
+        compiled = self.__dict__.get("_compiled")
+        if compiled is None:
+            from callax.compiled_call import CompiledCall
+
+            compiled = self.__dict__["_compiled"] = CompiledCall(self)
+        return compiled
+
+    def _make_kernel(self):
+        from callax.core.kernels import LayerKernel
+
+        kernel = self.__dict__["_kernel"] = LayerKernel(self)
+        return kernel
 
     def _convert_args(self, args: tuple) -> tuple[tuple, bool]:
         out = list(args)

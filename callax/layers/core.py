@@ -36,6 +36,8 @@ class Dense(Layer):
         ((3, 4), (4,))
     """
 
+    _kernel_call = True
+
     def __init__(
         self,
         units: int,
@@ -149,6 +151,8 @@ class Activation(Layer):
         >>> callax.layers.Activation("relu")(callax.ops.array([-1.0, 1.0])).tolist()
         [0.0, 1.0]
     """
+
+    _kernel_call = True
 
     def __init__(self, activation: Any, **kwargs):
         super().__init__(**kwargs)

@@ -95,6 +95,8 @@ class Concatenate(Layer):
         (2, 8)
     """
 
+    _kernel_call = True
+
     def __init__(self, axis: int = -1, **kwargs):
         super().__init__(**kwargs)
         self.axis = axis

@@ -29,6 +29,8 @@ class Dropout(Layer):
         True
     """
 
+    _kernel_call = "training"  # a compiled kernel only pays off when dropping
+
     def __init__(self, rate: float, noise_shape: Any = None, seed: int | None = None, **kwargs):
         super().__init__(**kwargs)
         if not 0 <= rate <= 1:

@@ -1,0 +1,126 @@
+"""Per-layer kernels (second-sighting rule), callax.jit, and the global switch."""
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import callax
+from callax import layers
+from callax.core import kernels
+
+
+class Counting(callax.Model):
+    """A user model with a Python side effect in call."""
+
+    def __init__(self):
+        super().__init__()
+        self.calls = 0
+        self.d1 = layers.Dense(8, activation="relu")
+        self.drop = layers.Dropout(0.5, seed=3)
+        self.d2 = layers.Dense(3)
+
+    def call(self, x, training=False):
+        self.calls += 1
+        return self.d2(self.drop(self.d1(x)))
+
+
+def _op_by_op(model, x, **kw):
+    """The reference: the same call traced op by op (no kernels) via stateless_call."""
+    tv = [v.value for v in model.trainable_variables]
+    ntv = [v.value for v in model.non_trainable_variables]
+    out, new = model.stateless_call(tv, ntv, x, **kw)
+    return out, new
+
+
+def test_second_sighting_compiles_and_results_identical():
+    d = layers.Dense(4, activation="tanh")
+    x = jnp.asarray(np.random.default_rng(0).normal(size=(5, 3)), jnp.float32)
+    kernels.reset_kernel_stats()
+    first = d(x)  # builds, then runs eagerly: the first sighting of this signature
+    assert kernels.kernel_stats() == {"eager_first_sighting": 1, "compiles": 0, "hits": 0}
+    second = d(x)  # seen again: compiled
+    third = d(x)
+    assert kernels.kernel_stats() == {"eager_first_sighting": 1, "compiles": 1, "hits": 2}
+    d(jnp.ones((7, 3)))  # a one-off shape costs no compile
+    assert kernels.kernel_stats()["compiles"] == 1
+    ref, _ = _op_by_op(d, x)
+    for y in (first, second, third):
+        np.testing.assert_allclose(y, ref, rtol=1e-6, atol=1e-7)
+
+
+def test_user_call_side_effects_run_every_eager_call():
+    m = Counting()
+    x = jnp.ones((2, 4))
+    for _ in range(5):
+        m(x)
+    assert m.calls == 5
+    assert kernels.kernel_stats()["hits"] > 0  # while its Dense layers used kernels
+
+
+def test_dropout_state_updates_identical_to_op_by_op():
+    drop_a = layers.Dropout(0.5, seed=11)
+    drop_b = layers.Dropout(0.5, seed=11)
+    x = jnp.ones((4, 16))
+    state = drop_b.seed_generator.state.value
+    for _ in range(4):  # eager (first sighting), then compiled kernel calls
+        ya = drop_a(x, training=True)
+        yb, (state,) = drop_b.stateless_call([], [state], x, training=True)
+        np.testing.assert_array_equal(ya, yb)
+    np.testing.assert_array_equal(drop_a.seed_generator.state.value, state)
+
+
+def test_callax_jit_matches_eager_and_writes_state_back():
+    m = Counting()
+    x = jnp.asarray(np.random.default_rng(1).normal(size=(3, 4)), jnp.float32)
+    m(x)  # build
+    fast = callax.jit(m)
+    np.testing.assert_allclose(fast(x), m(x), rtol=1e-6, atol=1e-6)
+    seed_before = np.asarray(m.drop.seed_generator.state.value)
+    ref, (ref_state,) = _op_by_op(m, x, training=True)
+    y = fast(x, training=True)
+    np.testing.assert_allclose(y, ref, rtol=1e-6, atol=1e-6)
+    np.testing.assert_array_equal(m.drop.seed_generator.state.value, ref_state)
+    assert not np.array_equal(seed_before, ref_state)
+    calls_before = m.calls
+    for _ in range(3):
+        fast(x, training=True)
+    info = fast.cache_info()
+    assert info["traces"] == 2  # training False and True: one trace each, no retrace
+    assert m.calls == calls_before  # side effects ran at trace time only
+
+
+def test_callax_jit_falls_back_with_one_warning():
+    class Untraceable(callax.Model):
+        def __init__(self):
+            super().__init__()
+            self.d = layers.Dense(2)
+
+        def call(self, x):
+            if x.sum() > 0:  # Python logic on a tensor value
+                return self.d(x)
+            return -self.d(x)
+
+    m = Untraceable()
+    x = jnp.ones((1, 2))
+    m(x)
+    fast = callax.jit(m)
+    with pytest.warns(UserWarning, match="cannot be traced.*TracerBoolConversionError"):
+        y = fast(x)
+    np.testing.assert_allclose(y, m(x))
+    fast(x)  # no second warning (pytest config turns unexpected warnings into noise only)
+    assert fast.cache_info()["eager_fallbacks"] == 2
+
+
+def test_global_compiled_calls_switch():
+    m = Counting()
+    x = jnp.ones((2, 4))
+    m(x)
+    callax.config.set_compiled_calls(True)
+    try:
+        before = m.calls
+        ys = [m(x) for _ in range(3)]
+        assert m.calls == before + 1  # traced once, then compiled calls
+        assert m._compiled.cache_info()["calls"] == 3
+    finally:
+        callax.config.set_compiled_calls(False)
+    np.testing.assert_allclose(ys[-1], m(x), rtol=1e-6)
