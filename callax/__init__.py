@@ -4,7 +4,11 @@
 layers in ``__init__``, write the forward pass in ``call``, and call ``model(x)``.
 """
 
-from callax import (  # noqa: E402  (after the core)
+from callax.core.jax_setup import enable_compilation_cache as _enable_compilation_cache
+
+_enable_compilation_cache()  # before anything compiles; see callax/core/jax_setup.py
+
+from callax import (  # noqa: I001
     activations,
     constraints,
     initializers,
