@@ -31,6 +31,4 @@ def enable_compilation_cache() -> str | None:
     jax.config.update("jax_compilation_cache_dir", path)
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
-    if jax.config.jax_compilation_cache_max_size == -1:  # unbounded by default: cap it
-        jax.config.update("jax_compilation_cache_max_size", 1 << 30)
     return path
