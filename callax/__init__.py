@@ -13,6 +13,7 @@ from callax import (  # noqa: I001
     constraints,
     initializers,
     layers,
+    mixed_precision,
     models,
     ops,
     random,
@@ -35,6 +36,6 @@ __version__ = "0.1.0"
 __all__ = [
     "activations", "constraints", "initializers", "ops", "random", "regularizers", "config",
     "DTypePolicy", "KerasTensor", "Layer", "SeedGenerator", "StatelessScope", "Variable",
-    "layers", "models", "utils", "Model", "jit",
+    "layers", "mixed_precision", "models", "utils", "Model", "jit",
     "trace",
 ]  # fmt: skip

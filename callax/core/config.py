@@ -68,3 +68,17 @@ def compiled_calls() -> bool:
 def backend() -> str:
     """callax has one engine."""
     return "jax"
+
+
+def set_dtype_policy(policy) -> None:
+    """Sets the dtype policy of layers created afterwards (``"mixed_bfloat16"``...)."""
+    from callax.core import dtype_policy as _policy
+
+    _policy.set_dtype_policy(policy)
+
+
+def dtype_policy():
+    """The global dtype policy."""
+    from callax.core import dtype_policy as _policy
+
+    return _policy.dtype_policy()
