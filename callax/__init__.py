@@ -16,6 +16,7 @@ from callax import (  # noqa: I001
     mixed_precision,
     models,
     ops,
+    optimizers,
     random,
     regularizers,
     utils,
@@ -36,6 +37,6 @@ __version__ = "0.1.0"
 __all__ = [
     "activations", "constraints", "initializers", "ops", "random", "regularizers", "config",
     "DTypePolicy", "KerasTensor", "Layer", "SeedGenerator", "StatelessScope", "Variable",
-    "layers", "mixed_precision", "models", "utils", "Model", "jit",
+    "layers", "mixed_precision", "models", "optimizers", "utils", "Model", "jit",
     "trace",
 ]  # fmt: skip

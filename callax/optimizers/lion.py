@@ -1,0 +1,69 @@
+"""Lion on optax's ``scale_by_lion``: Keras's formula and state exactly
+(``w -= lr * sign(b1 * m + (1 - b1) * g)``; ``m = b2 * m + (1 - b2) * g``).
+
+Example:
+    >>> import numpy as np
+    >>> from callax import Variable, optimizers
+    >>> w = Variable(np.array([1.0, 1.0]))
+    >>> optimizers.Lion(learning_rate=0.1).apply([np.array([3.0, -0.01])], [w])
+    >>> print(w.numpy())   # every weight moves by exactly lr
+    [0.9 1.1]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import optax
+
+from callax.optimizers.base_optimizer import Optimizer
+
+
+class Lion(Optimizer):
+    """Lion (evolved sign momentum, Chen et al. 2023).
+
+    Args:
+        learning_rate: float, schedule or callable (default 0.001).
+        beta_1: interpolation between momentum and gradient for the sign, in ``(0, 1]``.
+        beta_2: decay rate of the momentum.
+        **kwargs: the base arguments (``weight_decay``, ``clipnorm``, ``use_ema``...).
+    """
+
+    def __init__(
+        self, learning_rate: Any = 0.001, beta_1: float = 0.9, beta_2: float = 0.99,
+        weight_decay: float | None = None, clipnorm: float | None = None,
+        clipvalue: float | None = None, global_clipnorm: float | None = None,
+        use_ema: bool = False, ema_momentum: float = 0.99,
+        ema_overwrite_frequency: int | None = None, loss_scale_factor: float | None = None,
+        gradient_accumulation_steps: int | None = None, name: str | None = None, **kwargs: Any,
+    ):  # fmt: skip
+        super().__init__(
+            learning_rate=learning_rate, weight_decay=weight_decay, clipnorm=clipnorm,
+            clipvalue=clipvalue, global_clipnorm=global_clipnorm, use_ema=use_ema,
+            ema_momentum=ema_momentum, ema_overwrite_frequency=ema_overwrite_frequency,
+            loss_scale_factor=loss_scale_factor,
+            gradient_accumulation_steps=gradient_accumulation_steps, name=name, **kwargs,
+        )  # fmt: skip
+        if not 0 < beta_1 <= 1:
+            raise ValueError(
+                f"Lion {self.name!r}: `beta_1` must be in (0, 1] (otherwise Lion degenerates "
+                f"to SignSGD); received beta_1={beta_1!r}."
+            )
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+
+    def build(self, variables):
+        if self.built:
+            return
+        super().build(variables)
+        self._add_slots(variables, "momentum")
+
+    def _update_step(self, grads, params, state, lr, step):
+        grads = [g.astype(p.dtype) for g, p in zip(grads, params)]
+        transform = optax.scale_by_lion(b1=self.beta_1, b2=self.beta_2)
+        signs, lion = transform.update(grads, optax.ScaleByLionState(step, state["momentum"]))
+        new_params = [p - lr.astype(p.dtype) * s for p, s in zip(params, signs)]
+        return new_params, {"momentum": lion.mu}
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2}

@@ -1,0 +1,97 @@
+"""Nadam (Adam with Nesterov momentum), as Keras 3 computes it.
+
+Keras follows Dozat's formulation with a momentum schedule
+``u_t = b1 * (1 - 0.5 * 0.96^t)`` and keeps the running product of the ``u_t`` as
+one scalar state variable (``u_product``, the last of ``optimizer.variables``;
+Keras leaves it unnamed). optax's ``nadam`` is a different formulation, so the
+update is written here.
+
+Example:
+    >>> import numpy as np
+    >>> from callax import Variable, optimizers
+    >>> w = Variable(np.array([1.0]))
+    >>> opt = optimizers.Nadam(learning_rate=0.1)
+    >>> opt.apply([np.array([1.0])], [w])
+    >>> [v.name for v in opt.variables]
+    ['iteration', 'learning_rate', 'variable_momentum', 'variable_velocity', 'u_product']
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax.numpy as jnp
+
+from callax.core import config
+from callax.optimizers.base_optimizer import Optimizer, map_tensors
+
+
+class Nadam(Optimizer):
+    """Nadam (Dozat, 2016).
+
+    Args:
+        learning_rate: float, schedule or callable (default 0.001).
+        beta_1, beta_2: decay rates of the first and second moment estimates.
+        epsilon: added to ``sqrt(v_hat)``.
+        **kwargs: the base arguments (``weight_decay``, ``clipnorm``, ``use_ema``...).
+    """
+
+    def __init__(
+        self, learning_rate: Any = 0.001, beta_1: float = 0.9, beta_2: float = 0.999,
+        epsilon: float = 1e-7, weight_decay: float | None = None,
+        clipnorm: float | None = None, clipvalue: float | None = None,
+        global_clipnorm: float | None = None, use_ema: bool = False, ema_momentum: float = 0.99,
+        ema_overwrite_frequency: int | None = None, loss_scale_factor: float | None = None,
+        gradient_accumulation_steps: int | None = None, name: str | None = None, **kwargs: Any,
+    ):  # fmt: skip
+        super().__init__(
+            learning_rate=learning_rate, weight_decay=weight_decay, clipnorm=clipnorm,
+            clipvalue=clipvalue, global_clipnorm=global_clipnorm, use_ema=use_ema,
+            ema_momentum=ema_momentum, ema_overwrite_frequency=ema_overwrite_frequency,
+            loss_scale_factor=loss_scale_factor,
+            gradient_accumulation_steps=gradient_accumulation_steps, name=name, **kwargs,
+        )  # fmt: skip
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+
+    def build(self, variables):
+        if self.built:
+            return
+        variables = list(variables)
+        dtype = variables[0].dtype if variables else config.floatx()
+        super().build(variables)
+        self._add_slots(variables, "momentum", "velocity")
+        self._scalars["u_product"] = self.add_variable((), 1.0, dtype=dtype, name="u_product")
+
+    def _update_step(self, grads, params, state, lr, step):
+        b1, b2 = self.beta_1, self.beta_2
+        u_product = state["u_product"]
+        dtype = u_product.dtype
+        u_product = u_product * b1 * (1.0 - 0.5 * jnp.power(0.96, (step + 1).astype(dtype)))
+
+        def one(g, p, m, v):
+            dt = p.dtype
+            g = g.astype(dt)
+            t = (step + 1).astype(dt)
+            decay = jnp.asarray(0.96, dt)
+            u_t = b1 * (1.0 - 0.5 * jnp.power(decay, t))
+            u_next = b1 * (1.0 - 0.5 * jnp.power(decay, t + 1))
+            prod_t = u_product.astype(dt)
+            prod_next = prod_t * u_next
+            m = m + (g - m) * (1 - b1)
+            v = v + (jnp.square(g) - v) * (1 - b2)
+            m_hat = u_next * m / (1 - prod_next) + (1 - u_t) * g / (1 - prod_t)
+            v_hat = v / (1 - jnp.power(jnp.asarray(b2, dt), t))
+            return p - (m_hat * lr.astype(dt)) / (jnp.sqrt(v_hat) + self.epsilon), m, v
+
+        new_params, m, v = map_tensors(one, grads, params, state["momentum"], state["velocity"])
+        return new_params, {"momentum": m, "velocity": v, "u_product": u_product}
+
+    def get_config(self) -> dict:
+        return {
+            **super().get_config(),
+            "beta_1": self.beta_1,
+            "beta_2": self.beta_2,
+            "epsilon": self.epsilon,
+        }
