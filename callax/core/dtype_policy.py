@@ -9,6 +9,9 @@ Example:
 
 from __future__ import annotations
 
+import jax.numpy as jnp
+import numpy as np
+
 from callax.core import config
 
 _MIXED = {"mixed_float16": "float16", "mixed_bfloat16": "bfloat16"}
@@ -24,7 +27,7 @@ class DTypePolicy:
             ``"mixed_float16"`` or ``"mixed_bfloat16"``; ``None`` means floatx.
     """
 
-    __slots__ = ("name", "compute_dtype", "variable_dtype")
+    __slots__ = ("name", "compute_dtype", "variable_dtype", "compute_np")
 
     def __init__(self, name: str | None = None):
         if name is None:
@@ -38,6 +41,7 @@ class DTypePolicy:
                 f"Unknown dtype policy {name!r}: expected one of {sorted(_PLAIN + tuple(_MIXED))}."
             )
         self.name = name
+        self.compute_np = np.dtype(jnp.dtype(self.compute_dtype))  # for fast comparisons
 
     def __repr__(self) -> str:
         return f'<DTypePolicy "{self.name}">'

@@ -56,13 +56,14 @@ from callax.core.variable import Variable, abstract_variables
 
 _ARRAY_TYPES = (np.ndarray, np.generic)
 _JAX_ARRAY = jax.Array
+_ArrayImpl = type(jnp.zeros(()))
 _listeners = _ctx._listeners
 _ctx_local = _ctx._local
 
 # Attributes the walk over `__dict__` never descends into.
 _UNTRACKED = frozenset(
     {"_own_variables", "_trainable_flags", "_last_losses", "_inbound_nodes", "_build_shapes",
-     "_parent_hint", "_compiled", "_jit_cache", "_kernel"}
+     "_parent_hint", "_compiled", "_jit_cache", "_kernel", "_init_args", "_build_dtypes"}
 )  # fmt: skip
 
 # --------------------------------------------------------------------- names
@@ -146,6 +147,15 @@ def _shape_of(x: Any) -> Any:
     return None if shape is None else tuple(shape)
 
 
+def _dtype_of(x: Any) -> Any:
+    if isinstance(x, (list, tuple)):
+        return [_dtype_of(v) for v in x]
+    if isinstance(x, dict):
+        return {k: _dtype_of(v) for k, v in x.items()}
+    dtype = getattr(x, "dtype", None)
+    return None if dtype is None else str(dtype)
+
+
 def _is_tensor(x: Any) -> bool:
     return isinstance(x, (_JAX_ARRAY, np.ndarray, KerasTensor, jax.ShapeDtypeStruct))
 
@@ -180,6 +190,12 @@ class Layer:
 
     _callax_spec: CallSpec | None = None
     _kernel_call: bool | str = False  # built-in layers opt in to per-layer kernels
+
+    def __new__(cls, *args: Any, **kwargs: Any):
+        obj = super().__new__(cls)
+        # Constructor arguments, for the automatic config of user classes.
+        obj.__dict__["_init_args"] = (args, kwargs)
+        return obj
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -610,6 +626,7 @@ class Layer:
                 d["built"] = built_here = True
                 if d["_build_shapes"] is None:
                     d["_build_shapes"] = _shape_of(args[0] if len(args) == 1 else list(args))
+                    d["_build_dtypes"] = _dtype_of(args[0] if len(args) == 1 else list(args))
             if d["activity_regularizer"] is not None:
                 self._add_activity_loss(outputs)
             # 6. tell the listeners, pop the frame
@@ -645,12 +662,16 @@ class Layer:
     def _convert_args(self, args: tuple) -> tuple[tuple, bool]:
         out = list(args)
         symbolic = False
-        dtype = self.dtype_policy.compute_dtype if self.autocast else None
+        policy = self.dtype_policy
+        dtype = policy.compute_dtype if self.autocast else None
+        np_dtype = policy.compute_np if self.autocast else None
         for i, a in enumerate(args):
             t = type(a)
-            if isinstance(a, _JAX_ARRAY):
-                if dtype is not None and a.dtype != dtype and jnp.issubdtype(a.dtype, jnp.floating):
-                    out[i] = a.astype(dtype)
+            if t is _ArrayImpl or isinstance(a, _JAX_ARRAY):
+                # dtype objects compare fast; strings do not (this runs on every call)
+                a_dtype = a.dtype
+                if np_dtype is not None and a_dtype != np_dtype and a_dtype.kind == "f":
+                    out[i] = a.astype(np_dtype)
             elif t is np.ndarray or isinstance(a, _ARRAY_TYPES):
                 out[i] = _from_numpy(a, dtype)
             elif t is KerasTensor:
@@ -777,6 +798,10 @@ class Layer:
             from callax import regularizers
 
             config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
+        if type(self).get_config is Layer.get_config and "_init_args" in self.__dict__:
+            from callax.saving.auto_config import auto_config
+
+            return auto_config(self, config)  # a user class without its own get_config
         return config
 
     @classmethod
