@@ -1,0 +1,285 @@
+"""Metrics, by class, function or name, as in ``keras.metrics``.
+
+Every metric keeps its state in ``callax.Variable``s and has a stateless API
+(``stateless_update_state``/``stateless_result``/``stateless_reset_state``) for
+compiled training steps.
+
+Example:
+    >>> import numpy as np
+    >>> from callax import metrics
+    >>> metrics.get("auc")
+    <AUC name=auc>
+    >>> m = metrics.resolve_accuracy("accuracy", "sparse_categorical_crossentropy", (8,), (8, 10))
+    >>> type(m).__name__, m.name
+    ('SparseCategoricalAccuracy', 'accuracy')
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+from callax.core.layer import to_snake_case
+from callax.losses import (
+    binary_crossentropy,
+    binary_focal_crossentropy,
+    categorical_crossentropy,
+    categorical_hinge,
+    hinge,
+    huber,
+    is_binary_or_sparse_categorical,
+    kl_divergence,
+    log_cosh,
+    mean_absolute_error,
+    mean_absolute_percentage_error,
+    mean_squared_error,
+    mean_squared_logarithmic_error,
+    poisson,
+    sparse_categorical_crossentropy,
+    squared_hinge,
+)
+from callax.metrics.accuracy import (
+    Accuracy,
+    BinaryAccuracy,
+    CategoricalAccuracy,
+    SparseCategoricalAccuracy,
+    SparseTopKCategoricalAccuracy,
+    TopKCategoricalAccuracy,
+    accuracy,
+    binary_accuracy,
+    categorical_accuracy,
+    sparse_categorical_accuracy,
+    sparse_top_k_categorical_accuracy,
+    top_k_categorical_accuracy,
+)
+from callax.metrics.confusion import (
+    AUC,
+    FalseNegatives,
+    FalsePositives,
+    Precision,
+    Recall,
+    TrueNegatives,
+    TruePositives,
+)
+from callax.metrics.f_score import F1Score, FBetaScore
+from callax.metrics.metric import Metric
+from callax.metrics.probabilistic import (
+    BinaryCrossentropy,
+    CategoricalCrossentropy,
+    CategoricalHinge,
+    Hinge,
+    KLDivergence,
+    Poisson,
+    SparseCategoricalCrossentropy,
+    SquaredHinge,
+)
+from callax.metrics.reduction import Mean, MeanMetricWrapper, Sum
+from callax.metrics.regression import (
+    CosineSimilarity,
+    LogCoshError,
+    MeanAbsoluteError,
+    MeanAbsolutePercentageError,
+    MeanSquaredError,
+    MeanSquaredLogarithmicError,
+    R2Score,
+    RootMeanSquaredError,
+)
+
+_CLASSES: dict[str, type] = {
+    cls.__name__: cls
+    for cls in (
+        Metric, Mean, Sum, MeanMetricWrapper, Accuracy, BinaryAccuracy, CategoricalAccuracy,
+        SparseCategoricalAccuracy, TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy, AUC,
+        Precision, Recall, TruePositives, FalsePositives, TrueNegatives, FalseNegatives,
+        MeanSquaredError, RootMeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError,
+        MeanSquaredLogarithmicError, LogCoshError, CosineSimilarity, R2Score, F1Score, FBetaScore,
+        BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy, KLDivergence,
+        Poisson, Hinge, SquaredHinge, CategoricalHinge,
+    )
+}  # fmt: skip
+_FUNCTIONS: dict[str, Callable] = {
+    fn.__name__: fn
+    for fn in (
+        accuracy, binary_accuracy, categorical_accuracy, sparse_categorical_accuracy,
+        top_k_categorical_accuracy, sparse_top_k_categorical_accuracy, binary_crossentropy,
+        binary_focal_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy,
+        mean_squared_error, mean_absolute_error, mean_absolute_percentage_error,
+        mean_squared_logarithmic_error, huber, log_cosh, kl_divergence, poisson, hinge,
+        squared_hinge, categorical_hinge,
+    )
+}  # fmt: skip
+# Names resolve as Keras resolves them: snake-case class names give the class
+# ("mean_squared_error" -> MeanSquaredError), other function names the function.
+ALL_OBJECTS: dict[str, Any] = {
+    **_FUNCTIONS,
+    **_CLASSES,
+    **{to_snake_case(name): cls for name, cls in _CLASSES.items()},
+    "bce": BinaryCrossentropy, "BCE": BinaryCrossentropy,
+    "mse": MeanSquaredError, "MSE": MeanSquaredError,
+    "mae": MeanAbsoluteError, "MAE": MeanAbsoluteError,
+    "mape": MeanAbsolutePercentageError, "MAPE": MeanAbsolutePercentageError,
+    "msle": MeanSquaredLogarithmicError, "MSLE": MeanSquaredLogarithmicError,
+    "rmse": RootMeanSquaredError, "auc": AUC,
+}  # fmt: skip
+
+
+def _lookup(name: str, custom_objects: dict | None = None, table: dict | None = None) -> Any:
+    if custom_objects and name in custom_objects:
+        return custom_objects[name]
+    obj = (table if table is not None else ALL_OBJECTS).get(name)
+    if obj is None:
+        try:  # objects registered with the saving registry (when it exists)
+            from callax import saving
+
+            obj = saving.get_registered_object(name, custom_objects)
+        except (ImportError, AttributeError):
+            obj = None
+    return obj
+
+
+def serialize_fn(fn: Callable) -> dict:
+    """The Keras config of a plain metric/loss function."""
+    return {"module": "builtins", "class_name": "function", "config": fn.__name__,
+            "registered_name": "function"}  # fmt: skip
+
+
+def deserialize_fn(config: Any, custom_objects: dict | None = None) -> Callable:
+    """A function from :func:`serialize_fn`'s config or a function name."""
+    if callable(config):
+        return config
+    name = config.get("config") if isinstance(config, dict) else config
+    from callax import losses
+
+    fn = _lookup(name, custom_objects, {**losses._FUNCTIONS, **_FUNCTIONS})
+    if fn is None:
+        raise ValueError(f"Unknown metric function {name!r}. Known: {sorted(_FUNCTIONS)}.")
+    return fn
+
+
+def serialize(metric: Any) -> Any:
+    """A Keras-format config for a ``Metric`` instance or a metric function."""
+    if metric is None:
+        return None
+    if isinstance(metric, Metric):
+        return {"module": "keras.metrics", "class_name": type(metric).__name__,
+                "config": metric.get_config(), "registered_name": None}  # fmt: skip
+    if callable(metric) and hasattr(metric, "__name__"):
+        return serialize_fn(metric)
+    raise ValueError(
+        f"Cannot serialize metric {metric!r}: expected a Metric instance or a function."
+    )
+
+
+def deserialize(config: Any, custom_objects: dict | None = None) -> Any:
+    """A metric (instance or function) from a name or a config made by :func:`serialize`."""
+    if isinstance(config, str):
+        obj = _lookup(config, custom_objects)
+        if obj is None:
+            raise ValueError(f"Unknown metric {config!r}. Known names: {sorted(ALL_OBJECTS)}.")
+        return obj
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ValueError(
+            "Could not deserialize metric: expected a name or a dict with 'class_name' and "
+            f"'config'; received {config!r}."
+        )
+    if config["class_name"] in ("function", "__function__"):
+        return deserialize_fn(config, custom_objects)
+    class_name = config["class_name"]
+    cls = _lookup(config.get("registered_name") or class_name, custom_objects) or _lookup(
+        class_name, custom_objects
+    )
+    if cls is None:
+        raise ValueError(f"Unknown metric class {class_name!r}. Known classes: {sorted(_CLASSES)}.")
+    return cls.from_config(dict(config.get("config") or {}))
+
+
+def get(identifier: Any) -> Any:
+    """A metric from a name (class names and their snake case give an instance),
+    a config dict, a ``Metric`` class or instance, or a function."""
+    if identifier is None:
+        return None
+    if isinstance(identifier, dict):
+        obj = deserialize(identifier)
+    elif isinstance(identifier, str):
+        obj = _lookup(identifier)
+        if obj is None:
+            raise ValueError(f"Unknown metric {identifier!r}. Known names: {sorted(ALL_OBJECTS)}.")
+    else:
+        obj = identifier
+    if inspect.isclass(obj):
+        return obj()
+    if callable(obj):
+        return obj
+    raise ValueError(
+        "Could not interpret metric identifier: expected a name, a config dict, a Metric or a "
+        f"function; received {identifier!r}."
+    )
+
+
+def _loss_kind(loss: Any) -> str | None:
+    """'binary', 'sparse' or 'categorical' when the loss says which, else None."""
+    name = loss if isinstance(loss, str) else getattr(loss, "__name__", None)
+    if name is None:
+        name = type(loss).__name__
+        fn = getattr(loss, "fn", None)
+        if fn is not None:
+            name = getattr(fn, "__name__", name)
+    name = to_snake_case(str(name)).lower()
+    if name == "bce" or "binary" in name:
+        return "binary"
+    if "sparse" in name or name == "scce":
+        return "sparse"
+    if "categorical" in name or name == "cce":
+        return "categorical"
+    return None
+
+
+def resolve_accuracy(identifier: Any, loss: Any, y_true_shape: Any, y_pred_shape: Any) -> Metric:
+    """The metric ``compile(metrics=[identifier])`` means, as a ``Metric`` object.
+
+    ``"accuracy"``/``"acc"`` become ``BinaryAccuracy``, ``SparseCategoricalAccuracy``
+    or ``CategoricalAccuracy`` by Keras 3's rule on the shapes (one output unit:
+    binary; labels of lower rank, or one label column against several outputs:
+    sparse; else categorical). When a shape is unknown (``None``), the loss
+    decides. ``"crossentropy"``/``"ce"`` resolve the same way to the matching
+    cross-entropy. Any other identifier goes through :func:`get`; functions are
+    wrapped in ``MeanMetricWrapper``; a string identifier becomes the metric's name.
+
+    Example:
+        >>> from callax import metrics
+        >>> metrics.resolve_accuracy("acc", "binary_crossentropy", (8, 1), (8, 1))
+        <BinaryAccuracy name=acc>
+        >>> metrics.resolve_accuracy("mse", None, (8, 1), (8, 1))
+        <MeanSquaredError name=mse>
+    """
+    if identifier is None:
+        raise ValueError("resolve_accuracy: expected a metric identifier; received None.")
+    key = identifier.lower() if isinstance(identifier, str) else None
+    if key in ("accuracy", "acc", "crossentropy", "ce"):
+        if y_true_shape is not None and y_pred_shape is not None and len(y_pred_shape) > 0:
+            is_binary, is_sparse = is_binary_or_sparse_categorical(y_true_shape, y_pred_shape)
+            kind = "binary" if is_binary else "sparse" if is_sparse else "categorical"
+        else:
+            kind = _loss_kind(loss) or "categorical"
+        if key in ("accuracy", "acc"):
+            cls = {"binary": BinaryAccuracy, "sparse": SparseCategoricalAccuracy,
+                   "categorical": CategoricalAccuracy}[kind]  # fmt: skip
+            return cls(name=identifier)
+        fn = {"binary": binary_crossentropy, "sparse": sparse_categorical_crossentropy,
+              "categorical": categorical_crossentropy}[kind]  # fmt: skip
+        return MeanMetricWrapper(fn, name=identifier)
+    obj = get(identifier)
+    if not isinstance(obj, Metric):
+        obj = MeanMetricWrapper(
+            obj, name=getattr(obj, "__name__", None) or getattr(obj, "name", None)
+        )
+    if isinstance(identifier, str):
+        obj.name = identifier
+    return obj
+
+
+__all__ = [
+    "Metric", "get", "serialize", "deserialize", "resolve_accuracy", "serialize_fn",
+    "deserialize_fn", *_CLASSES, *_FUNCTIONS,
+]  # fmt: skip
