@@ -13,6 +13,8 @@ from callax import (  # noqa: I001
     constraints,
     initializers,
     layers,
+    losses,
+    metrics,
     mixed_precision,
     models,
     ops,
@@ -38,5 +40,5 @@ __all__ = [
     "activations", "constraints", "initializers", "ops", "random", "regularizers", "config",
     "DTypePolicy", "KerasTensor", "Layer", "SeedGenerator", "StatelessScope", "Variable",
     "layers", "mixed_precision", "models", "optimizers", "utils", "Model", "jit",
-    "trace",
+    "trace", "losses", "metrics",
 ]  # fmt: skip

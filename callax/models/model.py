@@ -37,7 +37,7 @@ class Model(Trainer, Layer):
             from callax.models.functional import Functional
 
             return Functional.__new__(Functional)
-        return super().__new__(cls)
+        return super().__new__(cls, *args, **kwargs)
 
     def __init__(self, *args: Any, **kwargs: Any):
         if args:
@@ -70,6 +70,39 @@ class Model(Trainer, Layer):
                 )
         for v, w in zip(own, weights):
             v.assign(w)
+
+    # ------------------------------------------------------------ saving
+    def save(self, filepath: Any, overwrite: bool = True, **kwargs: Any) -> None:
+        """Saves config, weights and optimizer state to a ``.keras`` archive
+        (atomically): see :func:`callax.saving.save_model`."""
+        from callax.saving import saving_api
+
+        saving_api.save_model(self, filepath, overwrite=overwrite, **kwargs)
+
+    def save_weights(self, filepath: Any, overwrite: bool = True, **kwargs: Any) -> None:
+        """Saves the weights to a Keras-compatible ``.weights.h5`` file (atomically)."""
+        from callax.saving import saving_api
+
+        saving_api.save_weights(self, filepath, overwrite=overwrite, **kwargs)
+
+    def load_weights(self, filepath: Any, skip_mismatch: bool = False, **kwargs: Any) -> None:
+        """Loads weights from ``.weights.h5`` or ``.keras``, all or nothing, matching
+        by layer path; ``skip_mismatch=True`` loads what matches and warns."""
+        from callax.saving import saving_api
+
+        saving_api.load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)
+
+    def get_build_config(self) -> dict | None:
+        """The input structure this model was built with (to rebuild it on load)."""
+        from callax.saving.building import get_build_config
+
+        return get_build_config(self)
+
+    def build_from_config(self, config: dict) -> None:
+        """Builds the model from :meth:`get_build_config`'s dict (abstractly)."""
+        from callax.saving.building import build_from_config
+
+        build_from_config(self, config)
 
     def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
         """A direct sublayer by name or index."""
