@@ -21,6 +21,7 @@ from callax import (  # noqa: I001
     optimizers,
     random,
     regularizers,
+    saving,
     utils,
 )
 from callax.core import config
@@ -40,5 +41,5 @@ __all__ = [
     "activations", "constraints", "initializers", "ops", "random", "regularizers", "config",
     "DTypePolicy", "KerasTensor", "Layer", "SeedGenerator", "StatelessScope", "Variable",
     "layers", "mixed_precision", "models", "optimizers", "utils", "Model", "jit",
-    "trace", "losses", "metrics",
+    "trace", "saving", "losses", "metrics",
 ]  # fmt: skip

@@ -1,0 +1,491 @@
+"""Configs for any saveable object, in Keras 3's format.
+
+``serialize_keras_object(obj)`` gives a JSON-ready dict::
+
+    {"module": "keras.layers", "class_name": "Dense",
+     "config": {...}, "registered_name": None, "build_config": {...}}
+
+and ``deserialize_keras_object(config)`` recreates the object. Built-in objects
+are named by their Keras module (``keras.layers``, ``keras.optimizers``...) so
+files move between callax and Keras 3; user objects by ``registered_name``
+(see :mod:`callax.saving.object_registration`). Classes are only ever looked up
+in callax's own public modules or among the objects the user made known: a file
+cannot make callax import anything. Python code stored in a config (a ``lambda``)
+is refused unless ``safe_mode=False``.
+
+Example:
+    >>> import callax
+    >>> from callax.saving import serialize_keras_object, deserialize_keras_object
+    >>> cfg = serialize_keras_object(callax.layers.Dense(3, name="d"))
+    >>> cfg["module"], cfg["class_name"], cfg["config"]["units"]
+    ('keras.layers', 'Dense', 3)
+    >>> deserialize_keras_object(cfg).units
+    3
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib
+import inspect
+import marshal
+import threading
+import types
+import warnings
+from typing import Any
+
+import numpy as np
+
+from callax.saving import object_registration as _reg
+
+PLAIN_TYPES = (str, int, float, bool)
+
+# Keras's public module name -> the callax module holding the same names.
+# Only these modules are ever searched for a class named in a file.
+_KERAS_TO_CALLAX = {
+    "keras.layers": "callax.layers",
+    "keras.models": "callax.models",
+    "keras": "callax",
+    "keras.initializers": "callax.initializers",
+    "keras.regularizers": "callax.regularizers",
+    "keras.constraints": "callax.constraints",
+    "keras.activations": "callax.activations",
+    "keras.optimizers": "callax.optimizers",
+    "keras.optimizers.schedules": "callax.optimizers.schedules",
+    "keras.losses": "callax.losses",
+    "keras.metrics": "callax.metrics",
+    "keras.callbacks": "callax.callbacks",
+    "keras.src.models.functional": "callax.models",
+    "keras.src.models.sequential": "callax.models",
+    "keras.src.models.model": "callax.models",
+}
+# The order in which a callax class looks for its public Keras name.
+_SEARCH_ORDER = [
+    "keras.layers", "keras.initializers", "keras.regularizers", "keras.constraints",
+    "keras.activations", "keras.optimizers.schedules", "keras.optimizers", "keras.losses",
+    "keras.metrics", "keras.models", "keras",
+]  # fmt: skip
+# Where Keras 3 itself files the model classes (its loader finds them there).
+_MODEL_MODULES = {
+    "Functional": ("keras.src.models.functional", "Functional"),
+    "Sequential": ("keras", None),
+    "Model": ("keras", None),
+}
+
+_safe = threading.local()
+_global_unsafe = {"on": False}
+
+
+# ------------------------------------------------------------------ safe mode
+class SafeModeScope:
+    """Within this block, loading refuses configs holding Python code
+    (``safe_mode=True``, the default) or accepts them (``False``)."""
+
+    def __init__(self, safe_mode: bool | None = True):
+        self.safe_mode = safe_mode
+
+    def __enter__(self) -> SafeModeScope:
+        self._saved = getattr(_safe, "mode", None)
+        _safe.mode = self.safe_mode
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        _safe.mode = self._saved
+
+
+def in_safe_mode() -> bool:
+    """Whether loading currently refuses Python code in configs."""
+    mode = getattr(_safe, "mode", None)
+    if mode is None:
+        return not _global_unsafe["on"]
+    return bool(mode)
+
+
+def enable_unsafe_deserialization() -> None:
+    """Lets every later load run Python code (``lambda``s) stored in configs.
+    Only do this for files you trust as you trust your own code."""
+    _global_unsafe["on"] = True
+
+
+def unsafe_code_message(what: str) -> str:
+    return (
+        f"Refusing to load {what}: it holds Python bytecode, and running it would run "
+        "arbitrary code from the file. If you trust the file's author as you trust "
+        "your own code, pass safe_mode=False to the loading call (or call "
+        "callax.config.enable_unsafe_deserialization()). Better: replace the lambda "
+        "by a named function registered with @callax.saving.register_keras_serializable()."
+    )
+
+
+# --------------------------------------------------------------- functions
+def func_dump(fn: types.FunctionType) -> list:
+    """``[base64 bytecode, defaults, closure]`` of a Python function."""
+    code = base64.b64encode(marshal.dumps(fn.__code__)).decode("ascii")
+    closure = None if not fn.__closure__ else [c.cell_contents for c in fn.__closure__]
+    return [code, None if fn.__defaults__ is None else list(fn.__defaults__), closure]
+
+
+def func_load(value: Any, globs: dict | None = None) -> types.FunctionType:
+    """Rebuilds a function saved by :func:`func_dump` (or by Keras 3). Runs
+    code from the file: only reachable with safe mode off."""
+    if in_safe_mode():
+        raise ValueError(unsafe_code_message("a Python lambda"))
+    code, defaults, closure = (list(value) + [None, None])[:3]
+    if isinstance(code, (list, tuple)):  # Keras nests (code, defaults, closure)
+        code, defaults, closure = (list(code) + [None, None])[:3]
+    raw = base64.b64decode(code.encode("ascii"))
+    code_obj = marshal.loads(raw)
+    cells = None
+    if closure:
+        cells = tuple(types.CellType(c) for c in closure)
+    import callax
+
+    globs = dict(globs or {"callax": callax, "keras": callax, "np": np})
+    return types.FunctionType(
+        code_obj, globs, name=code_obj.co_name, argdefs=tuple(defaults or ()) or None,
+        closure=cells,
+    )  # fmt: skip
+
+
+# ---------------------------------------------------------------- serialize
+def _public_keras_module(obj_or_cls: Any) -> str | None:
+    """The Keras module under which callax exports this class or function."""
+    module = getattr(obj_or_cls, "__module__", "") or ""
+    if not module.startswith("callax"):
+        return None
+    name = obj_or_cls.__name__
+    for keras_module in _SEARCH_ORDER:
+        callax_module = _import_callax(_KERAS_TO_CALLAX[keras_module])
+        if callax_module is not None and getattr(callax_module, name, None) is obj_or_cls:
+            return keras_module
+    return None
+
+
+def _import_callax(name: str) -> Any:
+    try:
+        return importlib.import_module(name)
+    except ImportError:  # a part of callax not written yet
+        return None
+
+
+def serialize_keras_object(obj: Any) -> Any:
+    """A JSON-ready config for ``obj`` (see the module docstring).
+
+    Raises:
+        TypeError: for an object that cannot be described by a config (no
+            ``get_config``), naming it.
+    """
+    if obj is None or isinstance(obj, PLAIN_TYPES):
+        return obj
+    if isinstance(obj, (list, tuple)):
+        out = [serialize_keras_object(x) for x in obj]
+        return tuple(out) if isinstance(obj, tuple) else out
+    if isinstance(obj, dict):
+        return {k: serialize_keras_object(v) for k, v in obj.items()}
+    if isinstance(obj, bytes):
+        return {"class_name": "__bytes__", "config": {"value": obj.decode("utf-8")}}
+    if isinstance(obj, slice):
+        return {"class_name": "__slice__", "config": {
+            "start": serialize_keras_object(obj.start), "stop": serialize_keras_object(obj.stop),
+            "step": serialize_keras_object(obj.step)}}  # fmt: skip
+    if obj is Ellipsis:
+        return {"class_name": "__ellipsis__", "config": {}}
+    from callax.core.keras_tensor import KerasTensor
+
+    if isinstance(obj, KerasTensor):
+        history = getattr(obj, "_keras_history", None)
+        if history is not None and history[0] is not None:
+            history = [getattr(history[0], "name", history[0]), history[1], history[2]]
+        else:
+            history = None
+        return {"class_name": "__keras_tensor__",
+                "config": {"shape": list(obj.shape), "dtype": obj.dtype,
+                           "keras_history": history}}  # fmt: skip
+    if isinstance(obj, np.dtype):
+        return obj.name
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray) or _is_jax_array(obj):
+        array = np.asarray(obj)
+        if array.ndim == 0 and isinstance(obj, np.ndarray):
+            return array.item()
+        kind = "__numpy__" if isinstance(obj, np.ndarray) else "__tensor__"
+        return {"class_name": kind, "config": {"value": array.tolist(), "dtype": array.dtype.name}}
+    if isinstance(obj, types.FunctionType) and obj.__name__ == "<lambda>":
+        warnings.warn(
+            "The object being saved includes a lambda; loading it back needs "
+            "safe_mode=False, since it means running code stored in the file. Prefer a "
+            "named function registered with @callax.saving.register_keras_serializable().",
+            stacklevel=2,
+        )
+        return {"class_name": "__lambda__", "config": {"value": func_dump(obj)}}
+    if isinstance(obj, (types.FunctionType, types.BuiltinFunctionType)):
+        return _serialize_function(obj)
+    if inspect.isclass(obj):
+        return _serialize_class_reference(obj)
+    return _serialize_instance(obj)
+
+
+def _is_jax_array(obj: Any) -> bool:
+    import jax
+
+    return isinstance(obj, jax.Array)
+
+
+def _serialize_function(fn: Any) -> dict:
+    registered = _reg._GLOBAL_CUSTOM_NAMES.get(fn)
+    if registered is not None:
+        return {"module": _user_module(fn), "class_name": "function",
+                "config": registered, "registered_name": registered}  # fmt: skip
+    keras_module = _public_keras_module(fn)
+    if keras_module is not None:
+        return {"module": keras_module, "class_name": "function",
+                "config": fn.__name__, "registered_name": fn.__name__}  # fmt: skip
+    return {"module": _user_module(fn), "class_name": "function",
+            "config": fn.__name__, "registered_name": fn.__name__}  # fmt: skip
+
+
+def _serialize_class_reference(cls: type) -> dict:
+    keras_module = _public_keras_module(cls)
+    if keras_module is not None:
+        return {"module": keras_module, "class_name": "class",
+                "config": cls.__name__, "registered_name": None}  # fmt: skip
+    name = _reg.get_registered_name(cls)
+    return {"module": _user_module(cls), "class_name": "class", "config": name,
+            "registered_name": name}  # fmt: skip
+
+
+def _user_module(obj: Any) -> str | None:
+    module = getattr(obj, "__module__", None)
+    return None if module in (None, "__main__", "builtins") else module
+
+
+def _serialize_instance(obj: Any) -> dict:
+    cls = type(obj)
+    if not hasattr(obj, "get_config"):
+        raise TypeError(
+            f"Cannot serialize {obj!r} of type {cls.__name__}: callax saves objects as "
+            "configs, and this one has no get_config(). Give the class get_config() "
+            "(and from_config() if its __init__ does not take that dict as keyword "
+            "arguments)."
+        )
+    inner = obj.get_config()
+    if not isinstance(inner, dict):
+        raise TypeError(
+            f"{cls.__name__}.get_config() must return a dict; received "
+            f"{type(inner).__name__}: {inner!r}."
+        )
+    inner = serialize_keras_object(inner)
+    keras_module = None
+    registered = None
+    class_name = cls.__name__
+    if cls.__module__.startswith("callax") and class_name in _MODEL_MODULES:
+        keras_module, registered = _MODEL_MODULES[class_name]
+    elif cls not in _reg._GLOBAL_CUSTOM_NAMES:
+        keras_module = _public_keras_module(cls)
+    if keras_module is None:
+        keras_module = _user_module(cls)
+        registered = _reg.get_registered_name(cls)
+    config = {"module": keras_module, "class_name": class_name, "config": inner,
+              "registered_name": registered}  # fmt: skip
+    build = getattr(obj, "get_build_config", None)
+    if callable(build):
+        build_config = build()
+        if build_config is not None:
+            config["build_config"] = serialize_keras_object(build_config)
+    compile_ = getattr(obj, "get_compile_config", None)
+    if callable(compile_):
+        compile_config = compile_()
+        if compile_config is not None:
+            config["compile_config"] = serialize_keras_object(compile_config)
+    return config
+
+
+# -------------------------------------------------------------- deserialize
+def deserialize_keras_object(
+    config: Any,
+    custom_objects: dict[str, Any] | None = None,
+    safe_mode: bool = True,
+    **kwargs: Any,
+) -> Any:
+    """Recreates the object a :func:`serialize_keras_object` config describes.
+
+    Args:
+        config: a config dict (or a plain value, returned as is).
+        custom_objects: ``{name: class_or_function}`` for user objects.
+        safe_mode: refuse configs holding Python code (lambdas).
+        module_objects: (keyword) ``{name: obj}`` to resolve plain-string configs.
+
+    Raises:
+        TypeError / ValueError: for an unknown class (saying how to make it known)
+            or a malformed config, quoting the config.
+    """
+    module_objects = kwargs.pop("module_objects", None)
+    kwargs.pop("printable_module_name", None)
+    with SafeModeScope(safe_mode if getattr(_safe, "mode", None) is None else _safe.mode):
+        with _reg.CustomObjectScope(custom_objects):
+            return _deserialize(config, custom_objects, module_objects)
+
+
+def _deserialize(config: Any, custom_objects: dict | None, module_objects: dict | None) -> Any:
+    if config is None or isinstance(config, (int, float, bool)):
+        return config
+    if isinstance(config, str):
+        if module_objects is not None:
+            found = _reg.get_registered_object(config, custom_objects, module_objects)
+            if found is None:
+                raise ValueError(f"Unknown object {config!r}; known: {sorted(module_objects)}.")
+            return found
+        return config
+    if isinstance(config, (list, tuple)):
+        out = [_deserialize(c, custom_objects, None) for c in config]
+        return tuple(out) if isinstance(config, tuple) else out
+    if not isinstance(config, dict):
+        raise TypeError(
+            f"Could not deserialize {config!r}: expected a config dict; "
+            f"received {type(config).__name__}."
+        )
+    if "class_name" not in config or "config" not in config:
+        return {k: _deserialize(v, custom_objects, None) for k, v in config.items()}
+    class_name = config["class_name"]
+    inner = config["config"]
+    special = _special(class_name, inner, config)
+    if special is not _NOT_SPECIAL:
+        return special
+    module = config.get("module")
+    registered = config.get("registered_name")
+    if class_name == "function":
+        return _resolve_function(inner, module, registered, custom_objects, module_objects)
+    if class_name == "class":
+        return _resolve_class(inner, module, registered, config)
+    cls = _resolve_class(class_name, module, registered, config)
+    if not isinstance(inner, dict):
+        raise TypeError(
+            f"Could not deserialize {class_name}: its 'config' must be a dict; "
+            f"received {type(inner).__name__}."
+        )
+    if not hasattr(cls, "from_config"):
+        raise TypeError(
+            f"Could not deserialize {class_name}: {cls!r} has no from_config(); "
+            f"received config {config!r}."
+        )
+    instance = cls.from_config(dict(inner))
+    build_config = config.get("build_config")
+    if build_config and not getattr(instance, "built", True):
+        build_from_config(instance, build_config)
+    compile_config = config.get("compile_config")
+    if compile_config and hasattr(instance, "compile_from_config"):
+        instance.compile_from_config(compile_config)
+    return instance
+
+
+_NOT_SPECIAL = object()
+
+
+def _special(class_name: str, inner: Any, config: dict) -> Any:
+    if class_name == "__tensor__":
+        import jax.numpy as jnp
+
+        return jnp.asarray(np.asarray(inner["value"], dtype=inner["dtype"]))
+    if class_name == "__numpy__":
+        return np.asarray(inner["value"], dtype=inner["dtype"])
+    if class_name == "__bytes__":
+        return inner["value"].encode("utf-8")
+    if class_name == "__slice__":
+        return slice(inner.get("start"), inner.get("stop"), inner.get("step"))
+    if class_name == "__ellipsis__":
+        return Ellipsis
+    if class_name == "__lambda__":
+        return func_load(inner["value"])
+    if class_name == "__keras_tensor__":
+        return config  # resolved by the Functional model that holds it
+    if class_name == "__typespec__":
+        raise ValueError("TensorFlow TypeSpec configs are not supported by callax.")
+    return _NOT_SPECIAL
+
+
+def _lookup_builtin(name: str, module: str | None) -> Any:
+    candidates = []
+    if module in _KERAS_TO_CALLAX:
+        candidates.append(_KERAS_TO_CALLAX[module])
+    elif module is not None and module.startswith("callax"):
+        # Written by callax for a module Keras does not have: search the public ones.
+        candidates.extend(_KERAS_TO_CALLAX[m] for m in _SEARCH_ORDER)
+    elif module is not None and module.startswith("keras"):
+        candidates.extend(_KERAS_TO_CALLAX[m] for m in _SEARCH_ORDER)
+    for mod_name in candidates:
+        mod = _import_callax(mod_name)
+        found = getattr(mod, name, None) if mod is not None and not name.startswith("_") else None
+        if found is not None and (inspect.isclass(found) or callable(found)):
+            return found
+    return None
+
+
+def _resolve_class(name: str, module: str | None, registered: str | None, config: dict) -> Any:
+    for key in (registered, name):
+        if key:
+            found = _reg.get_registered_object(key)
+            if found is not None:
+                return found
+    found = _lookup_builtin(name, module)
+    if found is not None and inspect.isclass(found):
+        return found
+    shown = registered or name
+    raise TypeError(
+        f"Could not locate class {shown!r} (module {module!r}). callax loads only its own "
+        "classes and the ones you make known: decorate the class with "
+        "@callax.saving.register_keras_serializable(), or pass "
+        f"custom_objects={{{name!r}: {name}}} to the loading call. "
+        f"Received config: {_short(config)}"
+    )
+
+
+def _resolve_function(
+    name: Any, module: str | None, registered: str | None, custom_objects, module_objects
+) -> Any:
+    for key in (registered, name):
+        if isinstance(key, str):
+            found = _reg.get_registered_object(key, custom_objects, module_objects)
+            if found is not None:
+                return found
+    if isinstance(name, str):
+        if module == "keras.activations" or module is None:
+            from callax import activations
+
+            try:
+                return activations.get(name)
+            except ValueError:
+                pass
+        found = _lookup_builtin(name, module)
+        if found is not None:
+            return found
+    raise TypeError(
+        f"Could not locate function {registered or name!r} (module {module!r}). Decorate it "
+        "with @callax.saving.register_keras_serializable(), or pass "
+        f"custom_objects={{{name!r}: {name}}} to the loading call."
+    )
+
+
+def _short(config: Any, limit: int = 300) -> str:
+    text = repr(config)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+# ----------------------------------------------------------------- building
+def build_from_config(obj: Any, build_config: dict) -> None:
+    """Builds a freshly deserialized layer from its ``build_config``."""
+    own = getattr(obj, "build_from_config", None)
+    if callable(own):
+        own(build_config)
+        return
+    shape = build_config.get("input_shape")
+    if shape is not None and hasattr(obj, "build"):
+        obj.build(_to_shape(shape))
+
+
+def _to_shape(shape: Any) -> Any:
+    if isinstance(shape, dict):
+        return {k: _to_shape(v) for k, v in shape.items()}
+    if isinstance(shape, (list, tuple)) and shape and isinstance(shape[0], (list, tuple, dict)):
+        return [_to_shape(s) for s in shape]
+    return tuple(shape) if isinstance(shape, (list, tuple)) else shape
