@@ -1,0 +1,274 @@
+"""Recording calls on symbolic tensors: nodes, and the output specs of a call.
+
+A layer (or op) called on :class:`~callax.core.keras_tensor.KerasTensor` s does not
+compute: :func:`symbolic_call` / :func:`symbolic_op` find the output shapes and
+dtypes by running the call under ``jax.eval_shape`` (no FLOPs, no user code on
+real data), wrap them in new KerasTensors and record a :class:`Node` linking the
+inputs to the outputs. ``Functional`` walks those nodes.
+
+Unknown dimensions (``None``, such as the batch) are found by evaluating with two
+different stand-in sizes: a dimension that differs between the two runs depends
+on an unknown one and stays ``None``.
+
+Example:
+    >>> import callax
+    >>> x = callax.Input((3,))
+    >>> y = callax.layers.Dense(2)(x)
+    >>> y.shape, y.node.layer.name
+    ((None, 2), 'dense')
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+from callax.core import call_context as _ctx
+from callax.core.keras_tensor import KerasTensor
+from callax.core.layer import _call_spec, _shape_of, unique_name
+from callax.core.stateless_scope import StatelessScope
+from callax.core.variable import abstract_variables
+from callax.ops.dispatch import op
+
+# Stand-in sizes for unknown dimensions (multiples of 8: friendly to pooling,
+# strides and reshapes that need divisibility; two of them to tell which output
+# dimensions depend on unknown input ones).
+_STAND_INS = (16, 24)
+
+_flatten = jax.tree_util.tree_flatten
+
+
+class Node:
+    """One recorded call: ``layer(*args, **kwargs) -> outputs`` on symbolic tensors.
+
+    Attributes:
+        layer: the layer (or :class:`Operation`) called.
+        args, kwargs: the call's arguments, KerasTensors in place of arrays.
+        outputs: the call's output structure of KerasTensors.
+        training: the ``training`` value given explicitly at the call (or None).
+        input_tensors: the KerasTensors among the arguments, in order.
+    """
+
+    __slots__ = (
+        "layer", "args", "kwargs", "outputs", "flat_outputs", "out_treedef", "training",
+        "input_tensors", "_leaves", "_treedef", "_positions",
+    )  # fmt: skip
+
+    def __init__(self, layer, args, kwargs, outputs=None, training=None):
+        self.layer = layer
+        self.args = tuple(args)
+        self.kwargs = dict(kwargs)
+        self.training = training
+        leaves, self._treedef = _flatten((self.args, self.kwargs))
+        self._leaves = leaves
+        self._positions = [i for i, v in enumerate(leaves) if isinstance(v, KerasTensor)]
+        self.input_tensors = [leaves[i] for i in self._positions]
+        self.set_outputs(outputs)
+        layer.__dict__.setdefault("_inbound_nodes", []).append(self)
+
+    def set_outputs(self, outputs: Any) -> None:
+        self.outputs = outputs
+        self.flat_outputs, self.out_treedef = _flatten(outputs)
+        for i, t in enumerate(self.flat_outputs):
+            t.history = (self, i)
+
+    @property
+    def is_input(self) -> bool:
+        return not self._positions and not self.args and not self.kwargs
+
+    @property
+    def parent_nodes(self) -> list[Node]:
+        return [t.history[0] for t in self.input_tensors if t.history is not None]
+
+    def substitute(self, values: dict[int, Any]) -> tuple[tuple, dict]:
+        """The call's ``(args, kwargs)`` with each KerasTensor replaced by
+        ``values[id(tensor)]``."""
+        leaves = list(self._leaves)
+        for i in self._positions:
+            leaves[i] = values[id(leaves[i])]
+        return self._treedef.unflatten(leaves)
+
+    def __repr__(self) -> str:
+        return (
+            f"<Node {self.layer.name}: {len(self.input_tensors)} in, {len(self.flat_outputs)} out>"
+        )
+
+
+class Operation:
+    """An op (``callax.ops.add``, ``x[:, 0]``...) recorded in a Functional graph.
+
+    Not a layer: it has no weights and does not appear in ``model.layers``, but it
+    has a unique name and is serialized in configs as Keras serializes its ops.
+    """
+
+    def __init__(self, fn, name: str | None = None, op_name: str | None = None):
+        self.fn = fn
+        self.op_name = op_name or fn.__name__
+        self.name = name or unique_name(self.op_name)
+        self._inbound_nodes: list[Node] = []
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.fn(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<Operation {self.op_name} name={self.name}>"
+
+
+# ---------------------------------------------------------------- output specs
+class _Spec:
+    """A leaf (not a pytree node): the shape and dtype of one symbolic output."""
+
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, shape, dtype):
+        self.shape, self.dtype = shape, dtype
+
+
+def _stand_in(shape: tuple, size: int) -> tuple:
+    return tuple(size if d is None else d for d in shape)
+
+
+def eval_symbolic(fn, args: tuple, kwargs: dict) -> Any:
+    """Output structure of ``fn(*args, **kwargs)`` with KerasTensors in the
+    arguments, as a pytree of specs with ``shape`` (``None`` where unknown) and
+    ``dtype``."""
+    leaves, treedef = _flatten((args, kwargs))
+    positions = [i for i, v in enumerate(leaves) if isinstance(v, KerasTensor)]
+    unknown = any(None in leaves[i].shape for i in positions)
+
+    def run(size: int) -> Any:
+        specs = [
+            jax.ShapeDtypeStruct(_stand_in(leaves[i].shape, size), jnp.dtype(leaves[i].dtype))
+            for i in positions
+        ]
+
+        def f(*values):
+            filled = list(leaves)
+            for i, v in zip(positions, values):
+                filled[i] = v
+            a, k = treedef.unflatten(filled)
+            return fn(*a, **k)
+
+        return jax.eval_shape(f, *specs)
+
+    first = run(_STAND_INS[0])
+    if not unknown:
+        return jax.tree_util.tree_map(lambda s: _Spec(tuple(s.shape), s.dtype), first)
+    second = run(_STAND_INS[1])
+
+    def merge(a, b):
+        if len(a.shape) != len(b.shape):
+            raise ValueError(
+                "the output rank depends on the size of an unknown input dimension "
+                f"({a.shape} vs {b.shape} for two stand-in sizes)"
+            )
+        return _Spec(tuple(x if x == y else None for x, y in zip(a.shape, b.shape)), a.dtype)
+
+    return jax.tree_util.tree_map(merge, first, second)
+
+
+def _to_keras_tensors(specs: Any) -> Any:
+    return jax.tree_util.tree_map(lambda s: KerasTensor(s.shape, dtype=s.dtype), specs)
+
+
+def _symbolic_shapes(args: tuple, kwargs: dict) -> Any:
+    return _shape_of(args[0] if len(args) == 1 else list(args))
+
+
+def _describe_inputs(args: tuple, kwargs: dict) -> str:
+    leaves = [v for v in _flatten((args, kwargs))[0] if isinstance(v, KerasTensor)]
+    return ", ".join(str(t.shape) for t in leaves) or "none"
+
+
+def _name_error(error: Exception, what: str, args: tuple, kwargs: dict) -> Exception:
+    """The error, reworded to name the layer and the symbolic inputs (once: the
+    innermost symbolic call that saw it)."""
+    if getattr(error, "_callax_symbolic", False):
+        return error
+    hint = ""
+    if isinstance(error, jax.errors.ConcretizationTypeError):
+        hint = (
+            " While a Functional model is built, layers run on abstract values: Python "
+            "control flow on tensor values (`if x > 0`, `float(x)`) is not possible there; "
+            "use callax.ops.where / callax.ops.cond."
+        )
+    message = (
+        f"Exception encountered when calling {what} on symbolic inputs of shape "
+        f"{_describe_inputs(args, kwargs)} (building a Functional model).{hint} The error: "
+        f"{error}"
+    )
+    try:
+        new = type(error)(message)
+    except Exception:
+        new = None
+    if new is None or str(new) != message:
+        try:
+            error.add_note(message)
+            error._callax_symbolic = True
+        except AttributeError:
+            pass
+        return error
+    new._callax_symbolic = True
+    new.__cause__ = error
+    return new
+
+
+def _materialize(layer: Any) -> None:
+    # Weights created under abstract_variables() are computed on first real read.
+    for v in layer.variables:
+        v.value  # noqa: B018
+
+
+def symbolic_call(layer: Any, args: tuple, kwargs: dict, training: Any = None) -> Any:
+    """Records ``layer(*args, **kwargs)`` on symbolic tensors and returns the
+    symbolic outputs. Builds the layer first (``build`` receives shapes with
+    ``None`` for unknown dimensions, as in Keras)."""
+    try:
+        d = layer.__dict__
+        spec = _call_spec(type(layer))
+        if not d["built"] and spec.own_build:
+            layer._run_build(args, kwargs)
+            d["built"] = True
+        built_before = d["built"]
+        call_kwargs = dict(kwargs)
+        if training is not None:
+            call_kwargs["training"] = training
+        with abstract_variables(), StatelessScope(), _ctx.isolated_context():
+            specs = eval_symbolic(lambda *a, **k: layer(*a, **k), args, call_kwargs)
+        if not built_before:
+            d["_build_shapes"] = _symbolic_shapes(args, kwargs)
+        _materialize(layer)
+    except Exception as error:
+        named = _name_error(error, f"{type(layer).__name__} '{layer.name}'", args, kwargs)
+        if named is error:
+            raise
+        raise named from error
+    outputs = _to_keras_tensors(specs)
+    Node(layer, args, kwargs, outputs, training=training)
+    return outputs
+
+
+def symbolic_op(wrapper: Any, fn: Any, args: Any, kwargs: dict) -> Any:
+    """Records an op (``callax.ops.*`` or a KerasTensor operator) called on
+    symbolic tensors; ``wrapper`` is what the graph calls on real arrays."""
+    name = getattr(wrapper, "__name__", None) or getattr(fn, "__name__", "op")
+    try:
+        specs = eval_symbolic(fn, tuple(args), kwargs)
+    except Exception as error:
+        named = _name_error(error, f"op '{name}'", tuple(args), kwargs)
+        if named is error:
+            raise
+        raise named from error
+    operation = Operation(wrapper, op_name=name)
+    outputs = _to_keras_tensors(specs)
+    Node(operation, tuple(args), kwargs, outputs)
+    return outputs
+
+
+def _get_item(x, key):
+    return x[key]
+
+
+get_item = op(_get_item, "get_item")
