@@ -32,6 +32,8 @@ from callax.core.seed_generator import SeedGenerator
 from callax.core.stateless_scope import StatelessScope
 from callax.core.variable import Variable
 from callax.models import Model
+from callax.models import Functional, Sequential  # noqa: E402
+from callax.layers.input_layer import Input, InputLayer  # noqa: E402
 from callax.compiled_call import jit
 from callax.inspect import trace
 
@@ -43,3 +45,4 @@ __all__ = [
     "layers", "mixed_precision", "models", "optimizers", "utils", "Model", "jit",
     "trace", "saving", "losses", "metrics",
 ]  # fmt: skip
+__all__ += ["Functional", "Sequential", "Input", "InputLayer"]

@@ -15,10 +15,11 @@ from callax.layers.merging import (
     multiply,
 )  # fmt: skip
 from callax.layers.regularization import Dropout
+from callax.layers.input_layer import Input, InputLayer
 from callax.layers.reshaping import Flatten, Reshape
 
 __all__ = [
     "Layer", "Activation", "Dense", "Identity", "Add", "Average", "Concatenate", "Maximum",
     "Minimum", "Multiply", "Subtract", "add", "concatenate", "multiply", "Dropout", "Flatten",
-    "Reshape",
+    "Reshape", "Input", "InputLayer",
 ]  # fmt: skip

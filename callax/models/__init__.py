@@ -1,6 +1,8 @@
 """Models: subclassed (``Model``), ``Sequential`` and Functional."""
 
+from callax.models.functional import Functional
 from callax.models.model import Model
+from callax.models.sequential import Sequential
 from callax.saving.saving_api import load_model
 
-__all__ = ["Model", "load_model"]
+__all__ = ["Functional", "Sequential", "Model", "load_model"]
