@@ -1,8 +1,546 @@
-"""Training API mixed into ``Model``: compile / fit / evaluate / predict."""
+"""``Trainer``: the training API mixed into ``Model`` (Keras 3's, on the JAX engine).
+
+``compile`` records the optimizer, loss and metrics; ``fit``/``evaluate``/``predict``
+run the pure step methods below through :mod:`callax.training.steps` (one
+``jax.jit`` per input signature, state donated, ``steps_per_execution`` steps per
+dispatch). The state lives in a :class:`~callax.training.state.TrainingState`
+during a loop and goes back into the variables when something needs them.
+
+Override points, as in Keras 3 on JAX:
+
+- ``compute_loss(x, y, y_pred, sample_weight, training)`` -> scalar;
+- ``compute_metrics(x, y, y_pred, sample_weight)`` -> logs dict;
+- ``train_step(self, state, data) -> (logs, state)`` with
+  ``state = (trainable, non_trainable, optimizer, metrics)`` variable values;
+  ``test_step(state, data)`` with ``(trainable, non_trainable, metrics)``;
+  ``predict_step(state, data) -> (outputs, non_trainable)``.
+
+Example:
+    >>> import numpy as np, callax
+    >>> class Linear(callax.Model):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.dense = callax.layers.Dense(1)
+    ...     def call(self, x):
+    ...         return self.dense(x)
+    >>> model = Linear()
+    >>> model.compile(optimizer="sgd", loss="mse")
+    >>> x = np.random.rand(64, 3).astype("float32")
+    >>> history = model.fit(x, x.sum(1, keepdims=True), epochs=2, verbose=0)
+    >>> sorted(history.history), len(history.history["loss"])
+    (['loss'], 2)
+"""
 
 from __future__ import annotations
 
+import inspect
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from callax.core import call_context as _ctx
+from callax.core.stateless_scope import StatelessScope
+from callax.core.variable import abstract_variables
+from callax.training import compile_utils
+from callax.training.data_adapters import unpack_x_y_sample_weight
+from callax.training.state import TrainingState
+from callax.training.steps import StepFunctions
+
+TRAIN_GROUPS = ("trainable", "non_trainable", "optimizer", "metrics")
+TEST_GROUPS = ("trainable", "non_trainable", "metrics")
+PREDICT_GROUPS = ("trainable", "non_trainable")
+
+
+class _Compiled:
+    """What ``compile`` set up (kept off the model's ``__dict__`` walk)."""
+
+    def __init__(self, model: Any):
+        self.loss_tracker: Any = None
+        self.compile_loss: Any = None
+        self.compile_metrics: Any = None
+        self.steps = StepFunctions(model)
+        self.losses_override: list | None = None
+        self.config: dict = {}
+
+
+def pythonify_logs(logs: Any) -> dict:
+    """Flattens nested dicts and turns values into Python floats (sorted keys, as Keras)."""
+    out: dict = {}
+    for key, value in sorted((logs or {}).items()):
+        if isinstance(value, dict):
+            out.update(pythonify_logs(value))
+        else:
+            try:
+                out[key] = float(np.asarray(value))
+            except (TypeError, ValueError):
+                out[key] = value
+    return out
+
+
+def _is_metric(obj: Any) -> bool:
+    return all(
+        hasattr(obj, a) for a in ("update_state", "result", "reset_state", "variables")
+    ) and (not callable(getattr(obj, "call", None)) or hasattr(obj, "stateless_update_state"))
+
+
+_SIGS: dict[type, tuple[int, int]] = {}
+
+
+def _positional_counts(cls: type) -> tuple[int, int]:
+    """(required, total) positional parameters of ``cls.call`` besides training/mask."""
+    counts = _SIGS.get(cls)
+    if counts is None:
+        params = list(inspect.signature(cls.call).parameters.values())[1:]
+        kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        pos = [p for p in params if p.kind in kinds and p.name not in ("training", "mask")]
+        required = [p for p in pos if p.default is inspect.Parameter.empty]
+        counts = _SIGS[cls] = (len(required), len(pos))
+    return counts
+
 
 class Trainer:
+    """Mixin giving ``Model`` ``compile``, ``fit``, ``evaluate``, ``predict`` and the
+    ``*_on_batch`` methods."""
+
     def __init__(self):
-        self.__dict__["compiled"] = False
+        d = self.__dict__
+        d["compiled"] = False
+        d["optimizer"] = None
+        d["loss"] = None
+        d["stop_training"] = False
+        d["history"] = None
+        d["_initial_epoch"] = None
+        d["_trainer"] = _Compiled(self)
+        d["_training_state"] = TrainingState(self)
+        d["_run_eagerly"] = False
+        d["_jit_compile"] = True
+        d["_steps_per_execution"] = 1
+
+    # ------------------------------------------------------------- compile
+    def compile(
+        self,
+        optimizer: Any = "rmsprop",
+        loss: Any = None,
+        loss_weights: Any = None,
+        metrics: Any = None,
+        weighted_metrics: Any = None,
+        run_eagerly: bool = False,
+        steps_per_execution: int = 1,
+        jit_compile: Any = "auto",
+        auto_scale_loss: bool = True,
+    ) -> None:
+        """Configures the model for training.
+
+        Args:
+            optimizer: name, config or ``callax.optimizers.Optimizer`` instance.
+            loss: name, function or ``Loss``; a list or dict (by output name) for
+                several outputs. ``None`` when ``compute_loss`` is overridden or
+                the model adds its losses with ``add_loss``.
+            loss_weights: coefficients of the per-output losses (list or dict).
+            metrics: names, functions or ``Metric`` objects, evaluated without
+                sample weights; a list of lists or a dict for several outputs.
+            weighted_metrics: the same, evaluated with sample/class weights.
+            run_eagerly: run the steps op by op (no ``jax.jit``), for debugging.
+            steps_per_execution: batches per compiled dispatch (``jax.lax.scan``).
+            jit_compile: ``"auto"``/``True`` compile the steps; ``False`` = eager.
+            auto_scale_loss: accepted for Keras compatibility (loss scaling is the
+                optimizer's business).
+        """
+        from callax import metrics as metrics_module
+        from callax import optimizers
+
+        self._training_state.refresh()
+        if steps_per_execution is None or int(steps_per_execution) < 1:
+            raise ValueError(
+                f"{self.name}.compile: steps_per_execution must be an integer >= 1; "
+                f"received steps_per_execution={steps_per_execution!r}."
+            )
+        d = self.__dict__
+        d["optimizer"] = optimizers.get(optimizer) if optimizer is not None else None
+        d["loss"] = loss
+        compiled = _Compiled(self)
+        compiled.loss_tracker = metrics_module.Mean(name="loss")
+        output_names = getattr(self, "output_names", None)
+        if loss is not None:
+            compiled.compile_loss = compile_utils.CompileLoss(loss, loss_weights, output_names)
+        if metrics is not None or weighted_metrics is not None:
+            compiled.compile_metrics = compile_utils.CompileMetrics(
+                metrics, weighted_metrics, output_names
+            )
+        compiled.config = {
+            "optimizer": optimizer, "loss": loss, "loss_weights": loss_weights,
+            "metrics": metrics, "weighted_metrics": weighted_metrics,
+            "run_eagerly": run_eagerly, "steps_per_execution": steps_per_execution,
+            "jit_compile": jit_compile, "auto_scale_loss": auto_scale_loss,
+        }  # fmt: skip
+        d["_trainer"] = compiled
+        d["_run_eagerly"] = bool(run_eagerly)
+        d["_jit_compile"] = jit_compile in ("auto", True, None)
+        d["_steps_per_execution"] = int(steps_per_execution)
+        d["compiled"] = True
+        self._training_state.refresh()
+
+    @property
+    def run_eagerly(self) -> bool:
+        return self._run_eagerly
+
+    @run_eagerly.setter
+    def run_eagerly(self, value: bool) -> None:
+        self.__dict__["_run_eagerly"] = bool(value)
+
+    @property
+    def jit_compile(self) -> bool:
+        return self._jit_compile and not self._run_eagerly
+
+    @jit_compile.setter
+    def jit_compile(self, value: bool) -> None:
+        self.__dict__["_jit_compile"] = bool(value)
+
+    @property
+    def steps_per_execution(self) -> int:
+        return self._steps_per_execution
+
+    @steps_per_execution.setter
+    def steps_per_execution(self, value: int) -> None:
+        self.__dict__["_steps_per_execution"] = max(1, int(value))
+
+    @property
+    def compiled_loss(self) -> Any:
+        return self._trainer.compile_loss
+
+    @property
+    def compiled_metrics(self) -> Any:
+        return self._trainer.compile_metrics
+
+    def get_compile_config(self) -> dict:
+        """The arguments ``compile`` received (serialized where possible)."""
+        if not self.compiled:
+            return {}
+        config = dict(self._trainer.config)
+        try:
+            from callax import optimizers
+
+            if self.optimizer is not None and hasattr(optimizers, "serialize"):
+                config["optimizer"] = optimizers.serialize(self.optimizer)
+        except (ImportError, ValueError, TypeError):
+            pass  # keep what compile received
+        return config
+
+    def compile_from_config(self, config: dict) -> None:
+        """Compiles with a config from :meth:`get_compile_config`."""
+        self.compile(**config)
+        if (
+            self.optimizer is not None
+            and self.built
+            and not getattr(self.optimizer, "built", False)
+        ):
+            self.optimizer.build(self.trainable_variables)
+
+    # -------------------------------------------------------------- metrics
+    @property
+    def metrics(self) -> list[Any]:
+        """Loss tracker, compiled metrics, per-output loss trackers, then metric
+        objects assigned as attributes of the model or its layers."""
+        out: list[Any] = []
+        compiled = self._trainer
+        if self.compiled:
+            out.append(compiled.loss_tracker)
+            if compiled.compile_metrics is not None:
+                out.append(compiled.compile_metrics)
+            if compiled.compile_loss is not None:
+                out.extend(compiled.compile_loss.metrics)
+        seen = {id(m) for m in out}
+        for layer in self._flatten_layers():
+            if layer is not self and isinstance(layer, Trainer):
+                continue
+            for value in layer.__dict__.values():
+                items = value if isinstance(value, (list, tuple)) else [value]
+                for item in items:
+                    if _is_metric(item) and not hasattr(item, "_flatten_layers"):
+                        if id(item) not in seen:
+                            seen.add(id(item))
+                            out.append(item)
+        return out
+
+    @property
+    def metrics_names(self) -> list[str]:
+        return [m.name for m in self.metrics]
+
+    @property
+    def metrics_variables(self) -> list[Any]:
+        return [v for m in self.metrics for v in m.variables]
+
+    def reset_metrics(self) -> None:
+        self._training_state.sync()
+        for m in self.metrics:
+            m.reset_state()
+
+    def get_metrics_result(self) -> dict:
+        """Every metric's result (compiled metrics flattened into the dict)."""
+        out: dict = {}
+        for metric in self.metrics:
+            result = metric.result()
+            if isinstance(result, dict):
+                out.update(result)
+            else:
+                out[metric.name] = result
+        return out
+
+    # ------------------------------------------------------- loss & steps
+    def _model_args(self, x: Any) -> tuple:
+        """A tuple ``x`` fills ``call``'s positional parameters when it takes several."""
+        if isinstance(x, (tuple, list)):
+            required, total = _positional_counts(type(self))
+            if required > 1 and required <= len(x) <= total:
+                return tuple(x)
+        return (x,)
+
+    def compute_loss(
+        self, x: Any = None, y: Any = None, y_pred: Any = None, sample_weight: Any = None,
+        training: bool = True,
+    ) -> Any:  # fmt: skip
+        """The compiled loss plus the model's added losses (``add_loss``, weight
+        regularization) as one scalar. Override to customise training."""
+        del x, training
+        losses = []
+        compile_loss = self._trainer.compile_loss
+        if compile_loss is not None:
+            value = compile_loss(y, y_pred, sample_weight)
+            if value is not None:
+                losses.append(value)
+        extra = self._trainer.losses_override
+        if extra is None:
+            extra = self.losses
+        for value in extra:
+            losses.append(jnp.sum(jnp.asarray(value, jnp.float32)))
+        if not losses:
+            return jnp.zeros((), jnp.float32)
+        total = losses[0]
+        for value in losses[1:]:
+            total = total + value
+        return total
+
+    def _compute_loss(self, x, y, y_pred, sample_weight=None, training=True):
+        if "training" in inspect.signature(self.compute_loss).parameters:
+            return self.compute_loss(x, y, y_pred, sample_weight, training=training)
+        return self.compute_loss(x, y, y_pred, sample_weight)
+
+    def stateless_compute_loss(
+        self, trainable_variables, non_trainable_variables, metrics_variables,
+        x=None, y=None, y_pred=None, sample_weight=None, training=True,
+    ):  # fmt: skip
+        """``compute_loss`` as a pure function of the variable values; returns
+        ``(loss, (trainable, non_trainable, metrics))``."""
+        ts = self._training_state
+        groups = [ts.variables(g) for g in ("trainable", "non_trainable", "metrics")]
+        values = (trainable_variables, non_trainable_variables, metrics_variables)
+        mapping = [pair for vs, vals in zip(groups, values) for pair in zip(vs, vals)]
+        with StatelessScope(mapping) as scope:
+            loss = self._compute_loss(x, y, y_pred, sample_weight, training)
+        new = [[scope.get_current_value(v) for v in vs] for vs in groups[1:]]
+        return loss, (trainable_variables, new[0], new[1])
+
+    def compute_loss_and_updates(
+        self, trainable_variables, non_trainable_variables, metrics_variables, x, y,
+        sample_weight, training=False, optimizer_variables=None,
+    ):  # fmt: skip
+        """Forward pass and loss as a pure function (for ``jax.value_and_grad``).
+
+        Returns ``(loss, (unscaled_loss, y_pred, non_trainable, metrics))``.
+        """
+        y_pred, non_trainable_variables, losses = self.stateless_call(
+            trainable_variables, non_trainable_variables, *self._model_args(x),
+            return_losses=True, training=training,
+        )  # fmt: skip
+        compiled = self._trainer
+        compiled.losses_override = losses
+        try:
+            loss, (_, non_trainable_variables, metrics_variables) = self.stateless_compute_loss(
+                trainable_variables, non_trainable_variables, metrics_variables,
+                x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=training,
+            )  # fmt: skip
+        finally:
+            compiled.losses_override = None
+        return loss, (loss, y_pred, non_trainable_variables, metrics_variables)
+
+    def compute_metrics(self, x: Any, y: Any, y_pred: Any, sample_weight: Any = None) -> dict:
+        """Updates the compiled metrics and returns every metric's result."""
+        del x
+        if self._trainer.compile_metrics is not None:
+            self._trainer.compile_metrics.update_state(y, y_pred, sample_weight)
+        return self.get_metrics_result()
+
+    def _update_metrics_variables(self, metrics_variables, loss, x, y, y_pred, sample_weight):
+        own = self._training_state.variables("metrics")
+        with StatelessScope(list(zip(own, metrics_variables))) as scope:
+            batch = next(leaf for leaf in jax.tree_util.tree_leaves(x) if leaf is not None)
+            self._trainer.loss_tracker.update_state(loss, sample_weight=batch.shape[0])
+            logs = self.compute_metrics(x, y, y_pred, sample_weight)
+        return logs, [scope.get_current_value(v) for v in own]
+
+    def train_step(self, state: tuple, data: Any) -> tuple[dict, tuple]:
+        """One optimisation step as a pure function: ``(logs, new_state)``."""
+        trainable, non_trainable, optimizer_vars, metrics_vars = state
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
+        grad_fn = jax.value_and_grad(self.compute_loss_and_updates, has_aux=True)
+        (_, aux), grads = grad_fn(
+            trainable, non_trainable, metrics_vars, x, y, sample_weight, training=True,
+            optimizer_variables=optimizer_vars,
+        )  # fmt: skip
+        loss, y_pred, non_trainable, metrics_vars = aux
+        trainable, optimizer_vars = self.optimizer.stateless_apply(optimizer_vars, grads, trainable)
+        logs, metrics_vars = self._update_metrics_variables(
+            metrics_vars, loss, x, y, y_pred, sample_weight
+        )
+        return logs, (trainable, non_trainable, optimizer_vars, metrics_vars)
+
+    def test_step(self, state: tuple, data: Any) -> tuple[dict, tuple]:
+        """One evaluation step as a pure function: ``(logs, new_state)``."""
+        trainable, non_trainable, metrics_vars = state
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
+        _, (loss, y_pred, non_trainable, metrics_vars) = self.compute_loss_and_updates(
+            trainable, non_trainable, metrics_vars, x, y, sample_weight, training=False
+        )
+        logs, metrics_vars = self._update_metrics_variables(
+            metrics_vars, loss, x, y, y_pred, sample_weight
+        )
+        return logs, (trainable, non_trainable, metrics_vars)
+
+    def predict_step(self, state: tuple, data: Any) -> tuple[Any, list]:
+        """One prediction step: ``(outputs, new_non_trainable)``."""
+        trainable, non_trainable = state
+        x, _, _ = unpack_x_y_sample_weight(data)
+        return self.stateless_call(trainable, non_trainable, *self._model_args(x), training=False)
+
+    # ------------------------------------------------------------ plumbing
+    def _sync_training_state(self) -> None:
+        """Writes held training values back into the variables (callbacks call
+        this through ``Callback.model``)."""
+        self._training_state.sync()
+
+    def _assert_compiled(self, method: str) -> None:
+        if not self.compiled:
+            raise ValueError(
+                f"{type(self).__name__} '{self.name}': you must call `compile()` before "
+                f"`{method}()`, e.g. model.compile(optimizer='adam', loss='mse'); "
+                "received an uncompiled model."
+            )
+
+    def _step_fn(self, kind: str, n: int):
+        return self._trainer.steps.get(kind, n, jit=self.jit_compile)
+
+    def _symbolic_build(self, batch: Any, caller: str, y_full: Any = None) -> None:
+        """Builds the model, the compiled loss/metrics and the optimizer from one
+        batch's shapes (nothing is computed), then checks the targets."""
+        x, y, sample_weight = unpack_x_y_sample_weight(batch)
+        args = self._model_args(x)
+        specs = jax.tree_util.tree_map(
+            lambda a: jax.ShapeDtypeStruct(
+                np.shape(a),
+                jax.dtypes.canonicalize_dtype(np.asarray(a).dtype)
+                if not hasattr(a, "dtype")
+                else jax.dtypes.canonicalize_dtype(a.dtype),
+            ),
+            args,
+        )
+        was_built = self.built
+        try:
+            with abstract_variables(), StatelessScope(), _ctx.isolated_context():
+                out = jax.eval_shape(lambda *a: self(*a, training=False), *specs)
+        except Exception as error:
+            if isinstance(error, (ValueError, TypeError)):
+                raise
+            raise RuntimeError(
+                f"{caller}: could not build {type(self).__name__} '{self.name}' from a batch "
+                f"of x={jax.tree_util.tree_map(lambda s: tuple(s.shape), specs)}; call the "
+                f"model on a batch first. Original error: {error!r}"
+            ) from error
+        for v in self.variables:
+            v.value  # noqa: B018 — materialize weights created abstractly
+        if not was_built:
+            self._training_state.refresh()
+        if not self.compiled or y is None:
+            return
+        y_pred = jax.tree_util.tree_map(lambda s: np.zeros(s.shape, s.dtype), out)
+        compiled = self._trainer
+        changed = False
+        if compiled.compile_loss is not None and not compiled.compile_loss.built:
+            compiled.compile_loss.build(y, y_pred)
+            changed = True
+        if compiled.compile_metrics is not None and not compiled.compile_metrics.built:
+            losses = compiled.compile_loss.losses if compiled.compile_loss is not None else None
+            compiled.compile_metrics.build(y, y_pred, losses)
+            flat_true = compiled.compile_metrics
+            for i, metric, _, _ in flat_true._entries:
+                if not getattr(metric, "built", True):
+                    yt = compile_utils.flatten_like(
+                        y, flat_true.names, flat_true.kind, "y", broadcast=True
+                    )[i]
+                    yp = compile_utils.flatten_like(
+                        y_pred, flat_true.names, flat_true.kind, "y_pred", False
+                    )[i]
+                    metric.build(np.shape(yt), np.shape(yp))
+            changed = True
+        if self.optimizer is not None and not getattr(self.optimizer, "built", False):
+            self.optimizer.build(self.trainable_variables)
+            changed = True
+        if changed:
+            self._training_state.refresh()
+        if compiled.compile_loss is not None:
+            self._check_targets(y if y_full is None else y_full, y_pred, caller)
+
+    def _check_targets(self, y: Any, y_pred: Any, caller: str) -> None:
+        """Clear errors for labels that cannot fit the loss, before any step."""
+        compile_loss = self._trainer.compile_loss
+        flat_true = compile_loss._flat_true(y)
+        flat_pred = compile_loss._flat(y_pred, "y_pred")
+        for i, loss in enumerate(compile_loss.losses):
+            if loss is None or flat_true[i] is None:
+                continue
+            yt, yp = np.asarray(flat_true[i]), flat_pred[i]
+            where = "y" if len(flat_true) == 1 else f"y[{compile_loss.names[i]!r}]"
+            name = getattr(getattr(loss, "fn", None), "__name__", None) or loss.name
+            kw = getattr(loss, "_fn_kwargs", {})
+            if "sparse_categorical" in name:
+                axis = kw.get("axis", -1)
+                classes = yp.shape[axis]
+                if yt.ndim == yp.ndim and yt.shape[-1] == classes and classes > 1:
+                    raise ValueError(
+                        f"{caller}: {name} expects integer class ids with shape "
+                        f"{yp.shape[:-1]} (or a trailing 1) for an output with {classes} "
+                        f"classes; {where} looks one-hot. Use categorical_crossentropy for one-hot "
+                        f"targets; received {where} of shape {yt.shape}."
+                    )
+                if yt.size:
+                    ignore = kw.get("ignore_class")
+                    labels = yt[yt != ignore] if ignore is not None else yt
+                    if labels.size and (
+                        np.any(labels < 0) or np.any(labels >= classes)
+                        or np.any(labels != np.floor(labels))
+                    ):  # fmt: skip
+                        raise ValueError(
+                            f"{caller}: {name} needs integer labels in [0, {classes}) because the "
+                            f"model's output has {classes} classes; received {where} with labels "
+                            f"from {labels.min()} to {labels.max()}."
+                        )
+            elif name == "categorical_crossentropy" and yt.ndim == yp.ndim - 1:
+                raise ValueError(
+                    f"{caller}: categorical_crossentropy expects one-hot targets shaped like the "
+                    f"output {tuple(yp.shape)}; for integer class ids use "
+                    f"sparse_categorical_crossentropy; received {where} of shape {yt.shape}."
+                )
+
+    # The loops (fit, evaluate, predict, *_on_batch) live in loops.py.
+    from callax.training.loops import (  # noqa: E402
+        evaluate,
+        fit,
+        predict,
+        predict_on_batch,
+        test_on_batch,
+        train_on_batch,
+    )
+
+
+__all__ = ["Trainer", "pythonify_logs"]

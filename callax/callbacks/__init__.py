@@ -1,0 +1,19 @@
+"""Callbacks under Keras 3's ``keras.callbacks`` names."""
+
+from callax.callbacks.callback import Callback
+from callax.callbacks.callback_list import CallbackList
+from callax.callbacks.csv_logger import CSVLogger
+from callax.callbacks.early_stopping import EarlyStopping
+from callax.callbacks.history import History
+from callax.callbacks.lambda_callback import LambdaCallback
+from callax.callbacks.learning_rate_scheduler import LearningRateScheduler
+from callax.callbacks.monitor_callback import MonitorCallback
+from callax.callbacks.progbar_logger import ProgbarLogger
+from callax.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
+from callax.callbacks.terminate_on_nan import TerminateOnNaN
+
+__all__ = [
+    "Callback", "CallbackList", "CSVLogger", "EarlyStopping", "History", "LambdaCallback",
+    "LearningRateScheduler", "MonitorCallback", "ProgbarLogger", "ReduceLROnPlateau",
+    "TerminateOnNaN",
+]  # fmt: skip

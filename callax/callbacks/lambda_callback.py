@@ -1,0 +1,56 @@
+"""``LambdaCallback``: a callback made of plain functions.
+
+Example:
+    >>> import callax
+    >>> seen = []
+    >>> cb = callax.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: seen.append(epoch))
+    >>> cb.on_epoch_end(3, {})
+    >>> seen
+    [3]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from callax.callbacks.callback import Callback
+
+_HOOKS = (
+    "on_epoch_begin", "on_epoch_end", "on_train_begin", "on_train_end", "on_train_batch_begin",
+    "on_train_batch_end", "on_batch_begin", "on_batch_end", "on_test_begin", "on_test_end",
+    "on_test_batch_begin", "on_test_batch_end", "on_predict_begin", "on_predict_end",
+    "on_predict_batch_begin", "on_predict_batch_end",
+)  # fmt: skip
+
+
+class LambdaCallback(Callback):
+    """Each keyword names a hook and gives the function to run there:
+    ``on_epoch_begin(epoch, logs)``, ``on_train_batch_end(batch, logs)``,
+    ``on_train_begin(logs)``... (``on_batch_begin``/``on_batch_end`` are the
+    training-batch hooks, as in Keras)."""
+
+    def __init__(
+        self,
+        on_epoch_begin: Callable | None = None,
+        on_epoch_end: Callable | None = None,
+        on_train_begin: Callable | None = None,
+        on_train_end: Callable | None = None,
+        on_train_batch_begin: Callable | None = None,
+        on_train_batch_end: Callable | None = None,
+        **kwargs: Callable,
+    ):
+        super().__init__()
+        given = {
+            "on_epoch_begin": on_epoch_begin, "on_epoch_end": on_epoch_end,
+            "on_train_begin": on_train_begin, "on_train_end": on_train_end,
+            "on_train_batch_begin": on_train_batch_begin, "on_train_batch_end": on_train_batch_end,
+            **kwargs,
+        }  # fmt: skip
+        unknown = sorted(set(given) - set(_HOOKS))
+        if unknown:
+            raise TypeError(
+                f"LambdaCallback: unknown hooks {unknown}; known hooks: {list(_HOOKS)}."
+            )
+        for hook, fn in given.items():
+            if fn is not None:
+                setattr(self, hook, fn)

@@ -1,0 +1,87 @@
+"""``MonitorCallback``: shared logic of callbacks that watch one logged value
+(``EarlyStopping``, ``ReduceLROnPlateau``, ``ModelCheckpoint``).
+
+``mode="auto"`` infers the direction: losses and errors go down; metrics whose
+object says ``_direction == "up"`` (accuracy, AUC, precision, ...) go up.
+
+Example:
+    >>> from callax.callbacks.monitor_callback import MonitorCallback
+    >>> cb = MonitorCallback(monitor="val_loss", min_delta=0.1)
+    >>> cb._set_monitor_op()
+    >>> cb._is_improvement(0.85, 1.0), cb._is_improvement(0.95, 1.0)
+    (True, False)
+"""
+
+from __future__ import annotations
+
+import operator
+import warnings
+from typing import Any
+
+from callax.callbacks.callback import Callback
+
+_UP_WORDS = ("acc", "auc", "precision", "recall", "f1", "r2", "iou", "top_k")
+
+
+class MonitorCallback(Callback):
+    """Base class: compares a monitored log value with a reference.
+
+    Args:
+        monitor: the log key (``"val_loss"``, ``"accuracy"``...).
+        mode: ``"min"``, ``"max"`` or ``"auto"``.
+        baseline: a starting reference value.
+        min_delta: smallest change that counts as an improvement.
+    """
+
+    def __init__(self, monitor: str = "val_loss", mode: str = "auto", baseline: Any = None,
+                 min_delta: float = 0):  # fmt: skip
+        super().__init__()
+        if mode not in ("auto", "min", "max"):
+            warnings.warn(
+                f"{type(self).__name__}: mode must be 'auto', 'min' or 'max'; received "
+                f"mode={mode!r}. Using 'auto'.",
+                stacklevel=2,
+            )
+            mode = "auto"
+        self.monitor = monitor
+        self.mode = mode
+        self.best = baseline
+        self.min_delta = abs(min_delta)
+        self.monitor_op = None
+
+    def _direction(self) -> str | None:
+        name = self.monitor.removeprefix("val_")
+        if name == "loss" or name.endswith("_loss"):
+            return "down"
+        model = self._model
+        for metric in getattr(model, "metrics", None) or []:
+            for m in getattr(metric, "metrics", None) or [metric]:
+                if getattr(m, "name", None) == name and getattr(m, "_direction", None):
+                    return m._direction
+        if any(word in name for word in _UP_WORDS):
+            return "up"
+        if "error" in name or "crossentropy" in name or "hinge" in name:
+            return "down"
+        return None
+
+    def _set_monitor_op(self) -> None:
+        if self.mode == "min":
+            up = False
+        elif self.mode == "max":
+            up = True
+        else:
+            direction = self._direction()
+            if direction is None:
+                raise ValueError(
+                    f"{type(self).__name__} cannot tell whether {self.monitor!r} should go up or "
+                    "down; pass mode='max' or mode='min'; received "
+                    f"monitor={self.monitor!r}, mode='auto'."
+                )
+            up = direction == "up"
+        self.monitor_op = operator.gt if up else operator.lt
+        self._signed_delta = self.min_delta if up else -self.min_delta
+
+    def _is_improvement(self, value: Any, reference: Any) -> bool:
+        if reference is None:
+            return True
+        return bool(self.monitor_op(value - self._signed_delta, reference))

@@ -1,0 +1,140 @@
+"""``EpochIterator``: one epoch of device-ready work items from a data adapter.
+
+Each item is ``(begin_step, end_step, data, n)``: ``n == 1`` means ``data`` is
+one batch; ``n > 1`` means ``n`` batches of identical shapes stacked on a new
+leading axis, for one ``steps_per_execution`` dispatch. Batches that cannot be
+grouped (the last, smaller batch; a generator's odd batch; the remainder of an
+epoch) run one at a time.
+
+The last partial batch is *not* padded: it gets its own compiled step, traced
+once for its size and reused every epoch (two compiles at most, no masking, and
+metrics/BatchNorm see exactly the real samples).
+
+The next item is moved to the device (``jax.device_put``, asynchronous) before
+the current one is handed out, so host-to-device copies overlap compute.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from typing import Any
+
+import jax
+import numpy as np
+
+from callax.training.data_adapters import DataAdapter
+
+
+def _signature(batch: Any) -> Any:
+    leaves, treedef = jax.tree_util.tree_flatten(batch)
+    return treedef, tuple((np.shape(a), np.dtype(getattr(a, "dtype", None) or np.asarray(a).dtype))
+                          for a in leaves)  # fmt: skip
+
+
+def _to_device(batch: Any) -> Any:
+    return jax.tree_util.tree_map(
+        lambda a: a if isinstance(a, jax.Array) else jax.device_put(np.asarray(a)), batch
+    )
+
+
+def _stack(batches: list) -> Any:
+    return jax.tree_util.tree_map(lambda *xs: np.stack([np.asarray(x) for x in xs]), *batches)
+
+
+class EpochIterator:
+    """Iterates epochs of an adapter in groups of ``steps_per_execution``.
+
+    Args:
+        adapter: the :class:`DataAdapter`.
+        steps_per_epoch: stop each epoch after this many batches (``None``: when
+            the data runs out). A generator continues where it stopped next epoch;
+            arrays and PyDatasets start over (and cycle if asked for more
+            batches than they hold).
+        steps_per_execution: batches per compiled dispatch.
+    """
+
+    def __init__(
+        self, adapter: DataAdapter, steps_per_epoch: int | None = None, steps_per_execution: int = 1
+    ):
+        self.adapter = adapter
+        self.steps_per_epoch = steps_per_epoch
+        self.steps_per_execution = max(1, int(steps_per_execution))
+        self._shared: Iterator | None = None
+        self.ran_out = False  # a generator was exhausted before steps_per_epoch
+
+    @property
+    def num_steps(self) -> int | None:
+        """Batches per epoch, if known (the progress bar's target)."""
+        if self.steps_per_epoch is not None:
+            return int(self.steps_per_epoch)
+        return self.adapter.num_batches
+
+    def _batches(self) -> Iterator[Any]:
+        """Raw batches for one epoch, at most ``steps_per_epoch`` of them."""
+        limit = self.steps_per_epoch
+        if self.adapter.is_iterator:
+            if self._shared is None:
+                self._shared = self.adapter.get_epoch_iterator()
+            source = self._shared
+            count = 0
+            for batch in source:
+                yield batch
+                count += 1
+                if limit is not None and count >= limit:
+                    return
+            if limit is not None:
+                self.ran_out = True
+                warnings.warn(
+                    f"Your input ran out of data after {count} batches this epoch "
+                    f"(steps_per_epoch={limit}); training stops. Make the generator "
+                    "repeat, or lower steps_per_epoch.",
+                    stacklevel=4,
+                )
+            return
+        count = 0
+        while True:
+            produced = 0
+            for batch in self.adapter.get_epoch_iterator():
+                yield batch
+                produced += 1
+                count += 1
+                if limit is not None and count >= limit:
+                    return
+            if limit is None or produced == 0:
+                return
+
+    def _items(self) -> Iterator[tuple]:
+        n = self.steps_per_execution
+        step = 0
+        if n == 1:
+            for batch in self._batches():
+                yield step, step, batch, 1
+                step += 1
+            return
+        buffer: list = []
+        for batch in self._batches():
+            buffer.append(batch)
+            if len(buffer) == n:
+                sigs = {_signature(b) for b in buffer}
+                if len(sigs) == 1:
+                    yield step, step + n - 1, _stack(buffer), n
+                    step += n
+                else:
+                    for b in buffer:
+                        yield step, step, b, 1
+                        step += 1
+                buffer = []
+        for b in buffer:
+            yield step, step, b, 1
+            step += 1
+
+    def __iter__(self) -> Iterator[tuple]:
+        pending = None
+        for begin, end, data, n in self._items():
+            item = (begin, end, _to_device(data), n)
+            if pending is not None:
+                yield pending
+            pending = item
+        if pending is not None:
+            yield pending
