@@ -10,6 +10,7 @@ _enable_compilation_cache()  # before anything compiles; see callax/core/jax_set
 
 from callax import (  # noqa: I001
     activations,
+    callbacks,
     constraints,
     initializers,
     layers,
@@ -46,3 +47,4 @@ __all__ = [
     "trace", "saving", "losses", "metrics",
 ]  # fmt: skip
 __all__ += ["Functional", "Sequential", "Input", "InputLayer"]
+__all__ += ["callbacks"]
