@@ -36,7 +36,7 @@ from callax.models import Model
 from callax.models import Functional, Sequential  # noqa: E402
 from callax.layers.input_layer import Input, InputLayer  # noqa: E402
 from callax.compiled_call import jit
-from callax.inspect import trace
+from callax.inspect import explain, trace
 
 __version__ = "0.1.0"
 
@@ -44,7 +44,7 @@ __all__ = [
     "activations", "constraints", "initializers", "ops", "random", "regularizers", "config",
     "DTypePolicy", "KerasTensor", "Layer", "SeedGenerator", "StatelessScope", "Variable",
     "layers", "mixed_precision", "models", "optimizers", "utils", "Model", "jit",
-    "trace", "saving", "losses", "metrics",
+    "trace", "explain", "saving", "losses", "metrics",
 ]  # fmt: skip
 __all__ += ["Functional", "Sequential", "Input", "InputLayer"]
 __all__ += ["callbacks"]

@@ -497,6 +497,9 @@ class Layer:
         has no ``build`` of its own by running ``call`` abstractly on zeros of
         that shape (no real computation, weights created for real)."""
         if input_shape is not None and not self.built and type(self).call is not Layer.call:
+            if self.__dict__.get("_build_shapes") is None:
+                # The shape as given (None: any batch size), for summary and saving.
+                self.__dict__["_build_shapes"] = input_shape
             self._build_by_abstract_call(input_shape)
         self.built = True
 

@@ -9,7 +9,13 @@
 - :func:`explain` writes a short report for people learning the call protocol.
 """
 
+from callax.inspect.explain import Explanation, explain
+from callax.inspect.plot import Graph, plot_model
 from callax.inspect.recorder import CallRecord, Recorder, TensorInfo
+from callax.inspect.summary import summary
 from callax.inspect.trace import CallTrace, TraceDiff, trace
 
-__all__ = ["CallRecord", "CallTrace", "Recorder", "TensorInfo", "TraceDiff", "trace"]
+__all__ = [
+    "CallRecord", "CallTrace", "Explanation", "Graph", "Recorder", "TensorInfo", "TraceDiff",
+    "explain", "plot_model", "summary", "trace",
+]  # fmt: skip

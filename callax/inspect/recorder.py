@@ -18,8 +18,8 @@ Example:
     >>> with listening(Recorder()) as rec:
     ...     _ = layer(callax.ops.ones((2, 4)))
     >>> call = rec.roots[0]
-    >>> call.name, call.inputs[0].short(), call.outputs.short(), call.created
-    ('dense', 'f32[2,4]', 'f32[2,3]', [('kernel', (4, 3), 'float32'), ('bias', (3,), 'float32')])
+    >>> call.class_name, call.inputs[0].short(), call.outputs.short(), call.created
+    ('Dense', 'f32[2,4]', 'f32[2,3]', [('kernel', (4, 3), 'float32'), ('bias', (3,), 'float32')])
 """
 
 from __future__ import annotations
@@ -29,9 +29,11 @@ from typing import Any
 import jax
 import numpy as np
 
+from callax.core.call_context import current_frame as _current_frame
 from callax.core.keras_tensor import KerasTensor
 from callax.core.layer import _call_spec
 from callax.core.pitfalls import attribute_name
+from callax.core.stateless_scope import StatelessScope
 
 _SHORT_DTYPES = {
     "float32": "f32", "float16": "f16", "bfloat16": "bf16", "float64": "f64",
@@ -175,19 +177,23 @@ def structure_to_json(structure: Any) -> Any:
 
 
 class Producer:
-    """Which call produced a tensor (``record is None``: a model input).
+    """Which call produced a tensor.
 
-    ``inner`` is the producer the tensor had before, when an enclosing call
-    re-exported it (a nested model returning its last layer's output).
+    ``record`` is the layer call that returned it (``position``: which output);
+    ``None`` for a model input (``input_index``) or for a tensor made by plain JAX
+    ops inside the ``call`` of ``ops_owner``. ``inner`` is the producer the tensor
+    had before, when an enclosing call re-exported it (a nested model returning
+    its last layer's output).
     """
 
-    __slots__ = ("record", "position", "input_index", "inner")
+    __slots__ = ("record", "position", "input_index", "inner", "ops_owner")
 
-    def __init__(self, record, position: int, input_index: int = -1, inner=None):
+    def __init__(self, record, position: int, input_index: int = -1, inner=None, ops_owner=None):
         self.record = record
         self.position = position
         self.input_index = input_index
         self.inner = inner
+        self.ops_owner = ops_owner
 
 
 class CallRecord:
@@ -206,18 +212,22 @@ class CallRecord:
             ``call`` declares ``training`` (else it only passes through).
         built_here: whether this call built the layer; created: the weights it
             created, ``(name, shape, dtype)``.
-        reads: paths of the layer's own weights (what its ``call`` reads).
+        reads: paths of the variables this call read itself (not through nested
+            calls) when tracing (:class:`ReadTrackingScope`), else its own weights.
         children: the calls made from inside this one, in order.
         error: ``repr`` of the exception the call raised, if any.
         flops: XLA's estimate for this call (filled by ``trace``), or ``None``.
-        sources: for each input tensor, its :class:`Producer` (or ``None``).
+        sources: for each input tensor, its :class:`Producer` (``None``: made by
+            plain JAX ops in the caller's ``call``).
+        result_sources: for each output tensor, the producer it had inside this
+            call (the last layer that made it; ``None``: made by JAX ops here).
     """
 
     __slots__ = (
         "layer", "name", "class_name", "attr", "path", "call_index", "total_calls",
         "arg_names", "inputs", "kwargs", "outputs", "training", "sees_training",
         "built_here", "created", "reads", "children", "parent", "error", "flops",
-        "sources", "order", "specs",
+        "sources", "result_sources", "order", "specs",
     )  # fmt: skip
 
     def __init__(self, frame, parent: CallRecord | None, args: tuple, kwargs: dict, order: int):
@@ -246,6 +256,7 @@ class CallRecord:
         self.error: str | None = None
         self.flops: float | None = None
         self.sources: list[Producer | None] = []
+        self.result_sources: list[Producer | None] = []
         self.order = order
         # (args, kwargs) with tensors as ShapeDtypeStructs: enough to lower the
         # call again for XLA's cost analysis.
@@ -288,6 +299,14 @@ class Recorder:
         # `id()` identifies one tensor for the whole trace.
         self._keep: list[Any] = []
         self._order = 0
+        # Set by `ReadTrackingScope`: reads are then observed, not assumed.
+        self.tracks_reads = False
+
+    def on_read(self, frame, variable) -> None:
+        """Notes that the call running in ``frame`` read ``variable``."""
+        record = self._open.get(id(frame)) if frame is not None else None
+        if record is not None and variable.path not in record.reads:
+            record.reads.append(variable.path)
 
     def on_call_start(self, frame, args: tuple, kwargs: dict) -> None:
         parent = self._open.get(id(frame.parent)) if frame.parent is not None else None
@@ -304,6 +323,9 @@ class Recorder:
                     self._producers[id(t)] = Producer(None, 0, input_index=i)
         else:
             parent.children.append(record)
+            for t in leaves:
+                if id(t) not in self._producers:  # computed by JAX ops in the parent's call
+                    self._producers[id(t)] = Producer(None, 0, ops_owner=parent)
         self._keep.extend(leaves)
         record.sources = [self._producers.get(id(t)) for t in leaves]
 
@@ -318,13 +340,15 @@ class Recorder:
         record.outputs = describe(outputs)
         record.built_here = bool(built_here)
         own = layer._direct_state()[0]
-        record.reads = [v.path for v in own]
+        if not self.tracks_reads:  # assume a call reads its layer's own weights
+            record.reads = [v.path for v in own]
         if built_here:
             record.created = [(v.name, tuple(v.shape), np.dtype(v.dtype).name) for v in own]
         leaves = tensor_leaves(outputs)
         self._keep.extend(leaves)
         for i, t in enumerate(leaves):
             previous = self._producers.get(id(t))
+            record.result_sources.append(previous)
             inner = None
             if previous is not None and previous.record is not None:
                 if _is_inside(previous.record, record):
@@ -351,3 +375,19 @@ def _is_inside(record: CallRecord, ancestor: CallRecord) -> bool:
             return True
         node = node.parent
     return False
+
+
+class ReadTrackingScope(StatelessScope):
+    """A stateless scope that tells ``recorder`` which call reads which variable:
+    every variable read inside a scope asks it for the value."""
+
+    __slots__ = ("recorder",)
+
+    def __init__(self, recorder: Recorder, state_mapping: Any = None):
+        super().__init__(state_mapping)
+        self.recorder = recorder
+        recorder.tracks_reads = True
+
+    def get_current_value(self, variable: Any) -> Any:
+        self.recorder.on_read(_current_frame(), variable)
+        return super().get_current_value(variable)

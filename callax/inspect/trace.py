@@ -43,10 +43,10 @@ import numpy as np
 from callax.core import call_context as _ctx
 from callax.core import config
 from callax.core.keras_tensor import KerasTensor
-from callax.core.stateless_scope import StatelessScope
 from callax.core.variable import abstract_variables
 from callax.inspect.recorder import (
     CallRecord,
+    ReadTrackingScope,
     Recorder,
     Value,
     render,
@@ -566,11 +566,11 @@ def _record(model, args: tuple, kwargs: dict, abstract: bool) -> CallRecord:
             return model(*a, **k)
 
         with _ctx.listening(recorder):
-            with abstract_variables(), StatelessScope(), _ctx.isolated_context():
+            with abstract_variables(), ReadTrackingScope(recorder), _ctx.isolated_context():
                 jax.eval_shape(run, dynamic)
     else:
         with _ctx.listening(recorder):
-            with StatelessScope(), _ctx.isolated_context():
+            with ReadTrackingScope(recorder), _ctx.isolated_context():
                 model(*args, **kwargs)
     recorder.finish()
     if not recorder.roots:

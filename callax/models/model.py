@@ -71,6 +71,29 @@ class Model(Trainer, Layer):
         for v, w in zip(own, weights):
             v.assign(w)
 
+    # ---------------------------------------------------------- inspection
+    def summary(
+        self,
+        line_length: int | None = None,
+        positions: list[float] | None = None,
+        print_fn: Any = None,
+        expand_nested: bool = False,
+        show_trainable: bool = False,
+        layer_range: Any = None,
+    ) -> None:
+        """Prints the layer table (output shape per call, params), as Keras does,
+        for subclassed models too: see :func:`callax.inspect.summary.summary`."""
+        from callax.inspect.summary import summary
+
+        summary(self, line_length, positions, print_fn, expand_nested, show_trainable,
+                layer_range)  # fmt: skip
+
+    def trace(self, *inputs: Any, **kwargs: Any) -> Any:
+        """``callax.trace(self, *inputs, **kwargs)``: the tree of layer calls."""
+        from callax.inspect.trace import trace
+
+        return trace(self, *inputs, **kwargs)
+
     # ------------------------------------------------------------ saving
     def save(self, filepath: Any, overwrite: bool = True, **kwargs: Any) -> None:
         """Saves config, weights and optimizer state to a ``.keras`` archive
