@@ -15,6 +15,16 @@ from callax.layers.merging import (
     multiply,
 )  # fmt: skip
 from callax.layers.regularization import Dropout
+from callax.layers.embedding import Embedding
+from callax.layers.normalization import (
+    BatchNormalization,
+    GroupNormalization,
+    LayerNormalization,
+    UnitNormalization,
+)  # fmt: skip
+from callax.layers.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell
+from callax.layers.wrappers import Bidirectional, TimeDistributed
+from callax.layers.attention import Attention, MultiHeadAttention
 from callax.layers.input_layer import Input, InputLayer
 from callax.layers.reshaping import Flatten, Reshape
 
@@ -22,4 +32,9 @@ __all__ = [
     "Layer", "Activation", "Dense", "Identity", "Add", "Average", "Concatenate", "Maximum",
     "Minimum", "Multiply", "Subtract", "add", "concatenate", "multiply", "Dropout", "Flatten",
     "Reshape", "Input", "InputLayer",
+]  # fmt: skip
+__all__ += [
+    "Embedding", "BatchNormalization", "GroupNormalization", "LayerNormalization",
+    "UnitNormalization", "GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "SimpleRNN",
+    "SimpleRNNCell", "Bidirectional", "TimeDistributed", "Attention", "MultiHeadAttention",
 ]  # fmt: skip
