@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import jax.numpy as jnp
 import optax
 
 from callax.optimizers.base_optimizer import Optimizer
@@ -60,7 +61,10 @@ class Lion(Optimizer):
 
     def _update_step(self, grads, params, state, lr, step):
         grads = [g.astype(p.dtype) for g, p in zip(grads, params)]
-        transform = optax.scale_by_lion(b1=self.beta_1, b2=self.beta_2)
+        # Keras casts the betas to the variable dtype, so `1 - beta` rounds in float32.
+        dtype = params[0].dtype
+        b1, b2 = jnp.asarray(self.beta_1, dtype), jnp.asarray(self.beta_2, dtype)
+        transform = optax.scale_by_lion(b1=b1, b2=b2)
         signs, lion = transform.update(grads, optax.ScaleByLionState(step, state["momentum"]))
         new_params = [p - lr.astype(p.dtype) * s for p, s in zip(params, signs)]
         return new_params, {"momentum": lion.mu}

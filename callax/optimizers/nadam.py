@@ -65,16 +65,20 @@ class Nadam(Optimizer):
         self._scalars["u_product"] = self.add_variable((), 1.0, dtype=dtype, name="u_product")
 
     def _update_step(self, grads, params, state, lr, step):
-        b1, b2 = self.beta_1, self.beta_2
         u_product = state["u_product"]
         dtype = u_product.dtype
-        u_product = u_product * b1 * (1.0 - 0.5 * jnp.power(0.96, (step + 1).astype(dtype)))
+        u_product = (
+            u_product * self.beta_1 * (1.0 - 0.5 * jnp.power(0.96, (step + 1).astype(dtype)))
+        )
 
         def one(g, p, m, v):
             dt = p.dtype
             g = g.astype(dt)
             t = (step + 1).astype(dt)
             decay = jnp.asarray(0.96, dt)
+            # Keras casts the betas to the variable dtype first, so `1 - b2` rounds
+            # in float32 (0.0010000467, not 0.001): a 5e-5 relative difference.
+            b1, b2 = jnp.asarray(self.beta_1, dt), jnp.asarray(self.beta_2, dt)
             u_t = b1 * (1.0 - 0.5 * jnp.power(decay, t))
             u_next = b1 * (1.0 - 0.5 * jnp.power(decay, t + 1))
             prod_t = u_product.astype(dt)
@@ -82,7 +86,7 @@ class Nadam(Optimizer):
             m = m + (g - m) * (1 - b1)
             v = v + (jnp.square(g) - v) * (1 - b2)
             m_hat = u_next * m / (1 - prod_next) + (1 - u_t) * g / (1 - prod_t)
-            v_hat = v / (1 - jnp.power(jnp.asarray(b2, dt), t))
+            v_hat = v / (1 - jnp.power(b2, t))
             return p - (m_hat * lr.astype(dt)) / (jnp.sqrt(v_hat) + self.epsilon), m, v
 
         new_params, m, v = map_tensors(one, grads, params, state["momentum"], state["velocity"])
