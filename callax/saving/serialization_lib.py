@@ -322,9 +322,35 @@ def deserialize_keras_object(
     """
     module_objects = kwargs.pop("module_objects", None)
     kwargs.pop("printable_module_name", None)
+    config = drop_keras_only_defaults(config)
     with SafeModeScope(safe_mode if getattr(_safe, "mode", None) is None else _safe.mode):
         with _reg.CustomObjectScope(custom_objects):
             return _deserialize(config, custom_objects, module_objects)
+
+
+# Arguments newer Keras versions write for built-in objects that callax does not
+# implement; at these values they mean "the feature is off", so they are dropped.
+_KERAS_ONLY_DEFAULTS = {"quantization_config": None, "input_axes": None, "output_axes": None}
+
+
+def drop_keras_only_defaults(config: Any) -> Any:
+    """A copy of ``config`` without Keras-only arguments left at their defaults
+    (``quantization_config=None``...), in the configs of built-in objects."""
+    if isinstance(config, list):
+        return [drop_keras_only_defaults(c) for c in config]
+    if not isinstance(config, dict):
+        return config
+    out = {k: drop_keras_only_defaults(v) for k, v in config.items()}
+    inner = out.get("config")
+    module = out.get("module")
+    if "class_name" in out and isinstance(inner, dict) and isinstance(module, str):
+        if module.startswith("keras"):
+            out["config"] = {
+                k: v
+                for k, v in inner.items()
+                if not (k in _KERAS_ONLY_DEFAULTS and v == _KERAS_ONLY_DEFAULTS[k])
+            }
+    return out
 
 
 def _deserialize(config: Any, custom_objects: dict | None, module_objects: dict | None) -> Any:
@@ -480,7 +506,12 @@ def build_from_config(obj: Any, build_config: dict) -> None:
         return
     shape = build_config.get("input_shape")
     if shape is not None and hasattr(obj, "build"):
-        obj.build(_to_shape(shape))
+        shape = _to_shape(shape)
+        obj.build(shape)
+        # As Keras's build wrapper: a layer built by hand is built.
+        obj.built = True
+        if getattr(obj, "_build_shapes", None) is None and hasattr(obj, "__dict__"):
+            obj.__dict__["_build_shapes"] = shape
 
 
 def _to_shape(shape: Any) -> Any:

@@ -1,0 +1,81 @@
+"""Every layer callax has, with arguments and an input: the list the saving
+tests iterate over (config round trips, weights layout vs Keras 3, .keras
+interop). Add new layers here as they land.
+
+Each case: ``(class_name, kwargs, input_shape, input_dtype)``; an input shape
+that is a list of shapes means a layer called on a list of tensors.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+CASES = [
+    ("Dense", {"units": 4, "activation": "relu"}, (2, 5), "float32"),
+    ("Dense", {"units": 3, "use_bias": False, "kernel_regularizer": "l2",
+               "kernel_constraint": "max_norm"}, (2, 5), "float32"),
+    ("Activation", {"activation": "tanh"}, (2, 5), "float32"),
+    ("Identity", {}, (2, 5), "float32"),
+    ("Dropout", {"rate": 0.3, "seed": 1}, (2, 5), "float32"),
+    ("Flatten", {}, (2, 3, 4), "float32"),
+    ("Reshape", {"target_shape": (6, 2)}, (2, 12), "float32"),
+    ("Permute", {"dims": (2, 1)}, (2, 3, 4), "float32"),
+    ("RepeatVector", {"n": 3}, (2, 4), "float32"),
+    ("Add", {}, [(2, 4), (2, 4)], "float32"),
+    ("Subtract", {}, [(2, 4), (2, 4)], "float32"),
+    ("Multiply", {}, [(2, 4), (2, 4)], "float32"),
+    ("Average", {}, [(2, 4), (2, 4)], "float32"),
+    ("Maximum", {}, [(2, 4), (2, 4)], "float32"),
+    ("Minimum", {}, [(2, 4), (2, 4)], "float32"),
+    ("Concatenate", {"axis": -1}, [(2, 4), (2, 3)], "float32"),
+    ("Embedding", {"input_dim": 10, "output_dim": 4}, (2, 3), "int32"),
+    ("BatchNormalization", {"momentum": 0.9}, (2, 5), "float32"),
+    ("LayerNormalization", {}, (2, 5), "float32"),
+    ("GroupNormalization", {"groups": 2}, (2, 3, 4), "float32"),
+    ("UnitNormalization", {}, (2, 5), "float32"),
+    ("Conv1D", {"filters": 3, "kernel_size": 2}, (2, 6, 4), "float32"),
+    ("Conv2D", {"filters": 3, "kernel_size": 3, "padding": "same"}, (2, 5, 5, 2), "float32"),
+    ("Conv3D", {"filters": 2, "kernel_size": 2}, (1, 4, 4, 4, 2), "float32"),
+    ("Conv1DTranspose", {"filters": 2, "kernel_size": 2}, (2, 5, 3), "float32"),
+    ("Conv2DTranspose", {"filters": 2, "kernel_size": 2, "strides": 2}, (2, 3, 3, 2), "float32"),
+    ("DepthwiseConv2D", {"kernel_size": 2}, (2, 4, 4, 3), "float32"),
+    ("SeparableConv2D", {"filters": 4, "kernel_size": 2}, (2, 4, 4, 3), "float32"),
+    ("MaxPooling2D", {"pool_size": 2}, (2, 4, 4, 3), "float32"),
+    ("AveragePooling1D", {"pool_size": 2}, (2, 6, 3), "float32"),
+    ("GlobalAveragePooling2D", {}, (2, 4, 4, 3), "float32"),
+    ("GlobalMaxPooling1D", {}, (2, 6, 3), "float32"),
+    ("UpSampling2D", {"size": 2}, (2, 3, 3, 2), "float32"),
+    ("ZeroPadding2D", {"padding": 1}, (2, 3, 3, 2), "float32"),
+    ("Cropping1D", {"cropping": 1}, (2, 6, 3), "float32"),
+    ("SimpleRNN", {"units": 3}, (2, 4, 5), "float32"),
+    ("LSTM", {"units": 3, "return_sequences": True}, (2, 4, 5), "float32"),
+    ("GRU", {"units": 3}, (2, 4, 5), "float32"),
+    ("MultiHeadAttention", {"num_heads": 2, "key_dim": 3}, [(2, 4, 6), (2, 4, 6)], "float32"),
+]  # fmt: skip
+
+
+def available(module) -> list[tuple]:
+    """The cases whose layer ``module`` (callax.layers or keras.layers) has."""
+    return [c for c in CASES if hasattr(module, c[0])]
+
+
+def case_id(case) -> str:
+    extra = "_".join(f"{k}" for k in case[1])[:30]
+    return f"{case[0]}-{extra}" if extra else case[0]
+
+
+def make_input(case, seed: int = 0):
+    _, _, shape, dtype = case
+    rng = np.random.default_rng(seed)
+    if isinstance(shape, list):
+        return [rng.normal(size=s).astype(dtype) for s in shape]
+    if dtype.startswith("int"):
+        return rng.integers(0, 10, size=shape).astype(dtype)
+    return rng.normal(size=shape).astype(dtype)
+
+
+def call(layer, x):
+    """Calls a layer on a case input (two tensors as (query, value) for attention)."""
+    if type(layer).__name__ == "MultiHeadAttention":
+        return layer(x[0], x[1])
+    return layer(x)
