@@ -1,0 +1,369 @@
+"""Pooling layers: MaxPooling1D/2D/3D, AveragePooling1D/2D/3D and the global
+poolings GlobalMaxPooling1D/2D/3D, GlobalAveragePooling1D/2D/3D (plus Keras'
+``MaxPool2D``-style aliases).
+
+Window pooling is one ``lax.reduce_window`` over the layout as it is (no
+transposes). ``padding="same"`` averages over the real elements of each window
+only, as Keras does; the divisor is a constant computed once from the static shape.
+
+Example:
+    >>> import callax
+    >>> callax.layers.MaxPooling2D()(callax.ops.ones((2, 28, 28, 8))).shape
+    (2, 14, 14, 8)
+    >>> callax.layers.GlobalAveragePooling2D(keepdims=True)(callax.ops.ones((2, 5, 5, 8))).shape
+    (2, 1, 1, 8)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+
+from callax.layers.conv import SpatialLayer, conv_output_length
+from callax.ops.convolution import _window_counts, normalize_padding, normalize_tuple
+
+
+class Pooling(SpatialLayer):
+    """Max or average over sliding windows of the spatial axes.
+
+    Args:
+        pool_size: int or tuple of ``rank`` ints.
+        strides: int or tuple; default ``pool_size``.
+        padding: ``"valid"`` or ``"same"`` (output ``ceil(n / stride)``).
+        data_format: ``"channels_last"`` (default) or ``"channels_first"``.
+    """
+
+    _reducer = "max"
+
+    def __init__(
+        self,
+        pool_size: int | tuple[int, ...] = 2,
+        strides: int | tuple[int, ...] | None = None,
+        padding: str = "valid",
+        data_format: str | None = None,
+        name: str | None = None,
+        **kwargs: Any,
+    ):
+        super().__init__(name=name, **kwargs)
+        label = self._label()
+        self._set_data_format(data_format)
+        self.pool_size = normalize_tuple(pool_size, self._rank, "pool_size", label)
+        self.strides = (
+            self.pool_size
+            if strides is None
+            else normalize_tuple(strides, self._rank, "strides", label)
+        )
+        if min(self.pool_size) <= 0 or min(self.strides) <= 0:
+            raise ValueError(
+                f"{label}: `pool_size` and `strides` must be strictly positive; received "
+                f"pool_size={self.pool_size}, strides={self.strides}."
+            )
+        self.padding = normalize_padding(padding, ("valid", "same"), label)
+        if not isinstance(self.padding, str):
+            raise ValueError(f"{label}: `padding` must be 'valid' or 'same'; received {padding!r}.")
+        if self._channels_first:
+            self._window, self._step = (1, 1) + self.pool_size, (1, 1) + self.strides
+        else:
+            self._window = (1,) + self.pool_size + (1,)
+            self._step = (1,) + self.strides + (1,)
+        self._divisors: dict[tuple, Any] = {}
+        self.built = True
+
+    def _spatial(self, shape: tuple) -> tuple:
+        return tuple(shape[2:]) if self._channels_first else tuple(shape[1:-1])
+
+    def call(self, inputs):
+        self._check_rank(tuple(inputs.shape))
+        pad = self.padding.upper()
+        if self._reducer == "max":
+            if jnp.issubdtype(inputs.dtype, jnp.floating):
+                init = jnp.asarray(-jnp.inf, inputs.dtype)
+            else:
+                init = jnp.asarray(jnp.iinfo(inputs.dtype).min, inputs.dtype)
+            return lax.reduce_window(inputs, init, lax.max, self._window, self._step, pad)
+        summed = lax.reduce_window(
+            inputs, jnp.asarray(0, inputs.dtype), lax.add, self._window, self._step, pad
+        )
+        if self.padding == "valid":
+            return summed / np.prod(self.pool_size)
+        return summed / self._divisor(self._spatial(inputs.shape)).astype(summed.dtype)
+
+    def _divisor(self, spatial: tuple) -> np.ndarray:
+        """How many real elements each ``same``-padded window covers (a numpy
+        constant, cached per input size)."""
+        counts = self._divisors.get(spatial)
+        if counts is None:
+            counts = np.ones((), np.float32)
+            for n, k, s in zip(spatial, self.pool_size, self.strides):
+                counts = np.multiply.outer(counts, _window_counts(n, k, s, "SAME"))
+            counts = counts[None, None] if self._channels_first else counts[None, ..., None]
+            self._divisors[spatial] = counts
+        return counts
+
+    def compute_output_shape(self, input_shape):
+        input_shape = tuple(input_shape)
+        out = tuple(
+            conv_output_length(n, k, s, 1, self.padding)
+            for n, k, s in zip(self._spatial(input_shape), self.pool_size, self.strides)
+        )
+        if self._channels_first:
+            return input_shape[:2] + out
+        return (input_shape[0],) + out + (input_shape[-1],)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "pool_size": self.pool_size,
+            "padding": self.padding,
+            "strides": self.strides,
+            "data_format": self.data_format,
+        }
+
+
+class MaxPooling1D(Pooling):
+    """Max over windows of ``(batch, steps, channels)``.
+
+    Example:
+        >>> import callax
+        >>> x = callax.ops.arange(6.0).reshape(1, 6, 1)
+        >>> callax.layers.MaxPooling1D(pool_size=3)(x)[0, :, 0].tolist()
+        [2.0, 5.0]
+    """
+
+    _rank = 1
+
+
+class MaxPooling2D(Pooling):
+    """Max over windows of ``(batch, rows, cols, channels)``.
+
+    Example:
+        >>> import callax
+        >>> callax.layers.MaxPooling2D(3, strides=2, padding="same")(
+        ...     callax.ops.ones((1, 7, 7, 2))
+        ... ).shape
+        (1, 4, 4, 2)
+    """
+
+    _rank = 2
+
+    def __init__(self, pool_size=(2, 2), strides=None, padding="valid", data_format=None,
+                 name=None, **kwargs):  # fmt: skip
+        super().__init__(pool_size, strides, padding, data_format, name, **kwargs)
+
+
+class MaxPooling3D(Pooling):
+    """Max over windows of ``(batch, depth, rows, cols, channels)``.
+
+    Example:
+        >>> import callax
+        >>> callax.layers.MaxPooling3D()(callax.ops.ones((1, 4, 4, 4, 2))).shape
+        (1, 2, 2, 2, 2)
+    """
+
+    _rank = 3
+
+    def __init__(self, pool_size=(2, 2, 2), strides=None, padding="valid", data_format=None,
+                 name=None, **kwargs):  # fmt: skip
+        super().__init__(pool_size, strides, padding, data_format, name, **kwargs)
+
+
+class AveragePooling1D(Pooling):
+    """Mean over windows of ``(batch, steps, channels)`` (``pool_size`` defaults
+    to 2, as in Keras 2; Keras 3 requires it).
+
+    Example:
+        >>> import callax
+        >>> x = callax.ops.arange(4.0).reshape(1, 4, 1)
+        >>> callax.layers.AveragePooling1D()(x)[0, :, 0].tolist()
+        [0.5, 2.5]
+    """
+
+    _rank = 1
+    _reducer = "average"
+
+
+class AveragePooling2D(Pooling):
+    """Mean over windows of ``(batch, rows, cols, channels)`` (``pool_size``
+    defaults to ``(2, 2)``, as in Keras 2; Keras 3 requires it).
+
+    Example:
+        >>> import callax
+        >>> callax.layers.AveragePooling2D()(callax.ops.ones((1, 4, 4, 2))).shape
+        (1, 2, 2, 2)
+    """
+
+    _rank = 2
+    _reducer = "average"
+
+    def __init__(self, pool_size=(2, 2), strides=None, padding="valid", data_format=None,
+                 name=None, **kwargs):  # fmt: skip
+        super().__init__(pool_size, strides, padding, data_format, name, **kwargs)
+
+
+class AveragePooling3D(Pooling):
+    """Mean over windows of ``(batch, depth, rows, cols, channels)`` (``pool_size``
+    is required, as in Keras).
+
+    Example:
+        >>> import callax
+        >>> callax.layers.AveragePooling3D(2)(callax.ops.ones((1, 4, 4, 4, 2))).shape
+        (1, 2, 2, 2, 2)
+    """
+
+    _rank = 3
+    _reducer = "average"
+
+    def __init__(self, pool_size, strides=None, padding="valid", data_format=None, name=None,
+                 **kwargs):  # fmt: skip
+        super().__init__(pool_size, strides, padding, data_format, name, **kwargs)
+
+
+class GlobalPooling(SpatialLayer):
+    """Max or mean over all spatial axes.
+
+    Args:
+        data_format: ``"channels_last"`` (default) or ``"channels_first"``.
+        keepdims: keep the spatial axes with length 1.
+    """
+
+    _reducer = "max"
+
+    def __init__(self, data_format: str | None = None, keepdims: bool = False, **kwargs: Any):
+        super().__init__(**kwargs)
+        self._set_data_format(data_format)
+        self.keepdims = bool(keepdims)
+        first = 2 if self._channels_first else 1
+        self._axes = tuple(range(first, first + self._rank))
+        self.built = True
+
+    def call(self, inputs):
+        self._check_rank(tuple(inputs.shape))
+        if self._reducer == "max":
+            return jnp.max(inputs, axis=self._axes, keepdims=self.keepdims)
+        return jnp.mean(inputs, axis=self._axes, keepdims=self.keepdims)
+
+    def compute_output_shape(self, input_shape):
+        input_shape = tuple(input_shape)
+        channels = input_shape[self._channel_axis]
+        if self.keepdims:
+            ones = (1,) * self._rank
+            return (
+                (input_shape[0], channels) + ones
+                if self._channels_first
+                else (input_shape[0],) + ones + (channels,)
+            )
+        return (input_shape[0], channels)
+
+    def get_config(self):
+        return {**super().get_config(), "data_format": self.data_format, "keepdims": self.keepdims}
+
+
+class GlobalMaxPooling1D(GlobalPooling):
+    """Max over the steps of ``(batch, steps, channels)``.
+
+    Example:
+        >>> import callax
+        >>> x = callax.ops.arange(6.0).reshape(1, 3, 2)
+        >>> callax.layers.GlobalMaxPooling1D()(x).tolist()
+        [[4.0, 5.0]]
+    """
+
+    _rank = 1
+
+
+class GlobalMaxPooling2D(GlobalPooling):
+    """Max over rows and columns.
+
+    Example:
+        >>> import callax
+        >>> callax.layers.GlobalMaxPooling2D()(callax.ops.ones((2, 4, 4, 3))).shape
+        (2, 3)
+    """
+
+    _rank = 2
+
+
+class GlobalMaxPooling3D(GlobalPooling):
+    """Max over depth, rows and columns.
+
+    Example:
+        >>> import callax
+        >>> callax.layers.GlobalMaxPooling3D()(callax.ops.ones((2, 3, 3, 3, 4))).shape
+        (2, 4)
+    """
+
+    _rank = 3
+
+
+class GlobalAveragePooling1D(GlobalPooling):
+    """Mean over the steps of ``(batch, steps, channels)``; with a ``mask``
+    ``(batch, steps)``, over the unmasked steps only.
+
+    Example:
+        >>> import callax
+        >>> x = callax.ops.arange(6.0).reshape(1, 3, 2)
+        >>> callax.layers.GlobalAveragePooling1D()(x).tolist()
+        [[2.0, 3.0]]
+        >>> callax.layers.GlobalAveragePooling1D()(x, mask=callax.ops.array([[1, 1, 0]])).tolist()
+        [[1.0, 2.0]]
+    """
+
+    _rank = 1
+    _reducer = "average"
+
+    def __init__(self, data_format: str | None = None, keepdims: bool = False, **kwargs: Any):
+        super().__init__(data_format, keepdims, **kwargs)
+        self.supports_masking = True
+
+    def call(self, inputs, mask=None):
+        if mask is None:
+            return super().call(inputs)
+        self._check_rank(tuple(inputs.shape))
+        mask = jnp.asarray(mask).astype(inputs.dtype)
+        mask = jnp.expand_dims(mask, 1 if self._channels_first else 2)
+        steps = self._axes[0]
+        total = jnp.sum(inputs * mask, axis=steps, keepdims=self.keepdims)
+        return total / jnp.sum(mask, axis=steps, keepdims=self.keepdims)
+
+    def compute_mask(self, inputs, mask=None):
+        return None
+
+
+class GlobalAveragePooling2D(GlobalPooling):
+    """Mean over rows and columns.
+
+    Example:
+        >>> import callax
+        >>> callax.layers.GlobalAveragePooling2D()(callax.ops.ones((2, 4, 4, 3))).shape
+        (2, 3)
+    """
+
+    _rank = 2
+    _reducer = "average"
+
+
+class GlobalAveragePooling3D(GlobalPooling):
+    """Mean over depth, rows and columns.
+
+    Example:
+        >>> import callax
+        >>> callax.layers.GlobalAveragePooling3D()(callax.ops.ones((2, 3, 3, 3, 4))).shape
+        (2, 4)
+    """
+
+    _rank = 3
+    _reducer = "average"
+
+
+# Keras' aliases.
+MaxPool1D, MaxPool2D, MaxPool3D = MaxPooling1D, MaxPooling2D, MaxPooling3D
+AvgPool1D, AvgPool2D, AvgPool3D = AveragePooling1D, AveragePooling2D, AveragePooling3D
+GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPool3D = (
+    GlobalMaxPooling1D, GlobalMaxPooling2D, GlobalMaxPooling3D,
+)  # fmt: skip
+GlobalAvgPool1D, GlobalAvgPool2D, GlobalAvgPool3D = (
+    GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAveragePooling3D,
+)  # fmt: skip
