@@ -87,7 +87,7 @@ class Functional(Model):
         self._layers = [op for op in graph.operations if isinstance(op, Layer)]
         d["_operations"] = graph.operations
         d["_graph_nodes"] = graph.nodes
-        d["_exec_nodes"] = [n for n in graph.nodes if not n.is_input]
+        d["_plan"] = [_plan_entry(n) for n in graph.nodes if not n.is_input]
         d["_flat_inputs"] = flat_inputs
         d["_flat_outputs"] = flat_outputs
         d["_out_treedef"] = _tree_flatten(outputs, is_leaf=lambda x: isinstance(x, KerasTensor))[1]
@@ -159,11 +159,13 @@ class Functional(Model):
     # ------------------------------------------------------------------ call
     def call(self, inputs: Any, training: Any = None, mask: Any = None) -> Any:
         values = dict(zip(map(id, self._flat_inputs), self._standardize_inputs(inputs)))
-        masks = _graph.initial_masks(self._flat_inputs, mask)
-        for node in self._exec_nodes:
-            args, kwargs = node.substitute(values)
-            layer = node.layer
-            if type(layer) is Operation:
+        masks = {} if mask is None else _graph.initial_masks(self._flat_inputs, mask)
+        for node, layer, is_op, makes_mask, single_in, single_out in self._plan:
+            if single_in is not None:  # the common `layer(x)`: no structure to rebuild
+                args, kwargs = (values[single_in],), {}
+            else:
+                args, kwargs = node.substitute(values)
+            if is_op:
                 out = layer.fn(*args, **kwargs)
             else:
                 if node.training is not None and training is None:
@@ -171,21 +173,24 @@ class Functional(Model):
                 if masks:
                     _graph.add_mask_argument(layer, node, kwargs, masks)
                 out = layer(*args, **kwargs)
-            flat = node.flat_outputs
-            if len(flat) == 1 and isinstance(out, _JAX_ARRAY):
-                values[id(flat[0])] = out
+            if single_out is not None and isinstance(out, _JAX_ARRAY):
+                values[single_out] = out
             else:
-                leaves = _tree_flatten(out)[0]
-                if len(leaves) != len(flat):
-                    raise ValueError(
-                        f"Functional model '{self.name}': layer '{layer.name}' returned "
-                        f"{len(leaves)} tensors, but {len(flat)} when the model was built."
-                    )
-                for t, v in zip(flat, leaves):
-                    values[id(t)] = v
-            if masks or _graph.produces_mask(layer):
+                self._store_outputs(node, out, values)
+            if masks or makes_mask:
                 _graph.record_output_masks(layer, node, args, out, masks)
         return self._out_treedef.unflatten([values[id(t)] for t in self._flat_outputs])
+
+    def _store_outputs(self, node: Node, out: Any, values: dict) -> None:
+        flat = node.flat_outputs
+        leaves = _tree_flatten(out)[0]
+        if len(leaves) != len(flat):
+            raise ValueError(
+                f"Functional model '{self.name}': layer '{node.layer.name}' returned "
+                f"{len(leaves)} tensors, but {len(flat)} when the model was built."
+            )
+        for t, v in zip(flat, leaves):
+            values[id(t)] = v
 
     def _standardize_inputs(self, inputs: Any) -> list:
         """The call's inputs as a flat list aligned with ``self.inputs``: matched by
@@ -272,5 +277,17 @@ class Functional(Model):
         return f"<Functional name={self.name}, built={self.built}>"
 
 
-# Keras 3's name for the graph's node class, for code that imports it.
-__all__ += ["Node"]
+def _plan_entry(node: Node) -> tuple:
+    """What ``Functional.call`` needs per node, worked out once: ``(node, layer,
+    is_op, makes_mask, id of the single input or None, id of the single output or
+    None)``."""
+    layer = node.layer
+    single_in = None
+    if len(node.args) == 1 and not node.kwargs and isinstance(node.args[0], KerasTensor):
+        single_in = id(node.args[0])
+    single_out = id(node.flat_outputs[0]) if len(node.flat_outputs) == 1 else None
+    if single_out is not None and not isinstance(node.outputs, KerasTensor):
+        single_out = None  # a one-element list or dict: keep its structure
+    is_op = type(layer) is Operation
+    makes_mask = not is_op and _graph.produces_mask(layer)
+    return (node, layer, is_op, makes_mask, single_in, single_out)

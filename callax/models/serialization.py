@@ -27,8 +27,12 @@ import numpy as np
 from callax.core.keras_tensor import KerasTensor
 from callax.core.layer import Layer, _call_spec, to_snake_case
 
-# Keras's module paths for callax's own layer classes, by kind.
 _MODELS = ("Functional", "Sequential", "Model")
+# Keras's module and registered name for callax's model classes.
+_MODEL_MODULES = {
+    "Functional": ("keras.src.models.functional", "Functional"),
+    "Sequential": ("keras", None),
+}
 
 
 # ------------------------------------------------------------ class lookup
@@ -102,25 +106,38 @@ def serialize_layer(layer: Any) -> dict:
         }
     cls = type(layer)
     name = cls.__name__
-    if name == "Functional" and cls.__module__.startswith("callax."):
-        module, registered = "keras.src.models.functional", "Functional"
-    elif name == "Sequential" and cls.__module__.startswith("callax."):
-        module, registered = "keras", None
-    elif cls.__module__.startswith("callax."):
-        module, registered = "keras.layers", None
+    ours = cls.__module__.startswith("callax.")
+    library = _saving_lib()
+    if library is not None:  # the saving library's form: registered names, nested objects
+        out = library.serialize_keras_object(layer)
     else:
-        module, registered = cls.__module__, _registered_name(cls)
-    out = {
-        "module": module,
-        "class_name": name,
-        "config": layer.get_config(),
-        "registered_name": registered,
-    }
-    if name == "Functional" and cls.__module__.startswith("callax."):
-        out["build_config"] = {"input_shape": None}
-    elif layer.built and layer._build_shapes is not None and _call_spec(cls).own_build:
-        out["build_config"] = {"input_shape": layer._build_shapes}
+        if name in ("Functional", "Sequential") and ours:
+            module, registered = _MODEL_MODULES[name]
+        elif ours:
+            module, registered = "keras.layers", None
+        else:
+            module, registered = cls.__module__, _registered_name(cls)
+        out = {
+            "module": module,
+            "class_name": name,
+            "config": layer.get_config(),
+            "registered_name": registered,
+        }
+    # Keras writes the build shapes of layers with a `build` (and None for Functional).
+    if "build_config" not in out:
+        if name == "Functional" and ours:
+            out["build_config"] = {"input_shape": None}
+        elif layer.built and layer._build_shapes is not None and _call_spec(cls).own_build:
+            out["build_config"] = {"input_shape": layer._build_shapes}
     return out
+
+
+def _saving_lib() -> Any:
+    try:
+        from callax.saving import serialization_lib
+    except ImportError:  # callax.saving not available: our own minimal form
+        return None
+    return serialization_lib
 
 
 def _kept_index(layer: Any, node: Any, in_graph: set) -> int:
@@ -243,6 +260,10 @@ def deserialize_layer(data: dict, custom_objects: dict | None = None) -> Any:
     module = data.get("module") or ""
     if module.startswith("keras.src.ops") or module.startswith("keras.ops"):
         return _deserialize_op(class_name, config)
+    library = _saving_lib()
+    if library is not None:  # custom-object scopes, safe mode, Keras-only defaults
+        entry = {k: v for k, v in data.items() if k not in ("name", "inbound_nodes")}
+        return library.deserialize_keras_object(entry, custom_objects=custom_objects)
     cls = get_layer_class(class_name, custom_objects, data.get("registered_name"))
     if class_name in _MODELS and cls.__module__.startswith("callax."):
         return cls.from_config(config, custom_objects=custom_objects)
