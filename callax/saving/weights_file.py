@@ -270,7 +270,13 @@ class WeightsReader:
         items = {}
         for key in group:
             link = group.get(key, getlink=True)
-            ds = group[key] if isinstance(link, h5py.HardLink) else None
+            if not isinstance(link, h5py.HardLink):
+                raise WeightsFileError(
+                    f"Weights file {self.display_name!r} holds a {type(link).__name__} at "
+                    f"'{path}/{key}': only plain datasets are accepted (links could read "
+                    "other files)."
+                )
+            ds = group[key]
             if ds is None or not isinstance(ds, h5py.Dataset) or not key.isdigit():
                 raise WeightsFileError(
                     f"Weights file {self.display_name!r}: '{path}/{key}' is not a numbered "
