@@ -123,8 +123,13 @@ class CallbackList(Callback):
             cb.set_model(model)
 
     def _call(self, hook: str, *args: Any, logs: Any = None) -> None:
-        for cb in self.callbacks:
-            getattr(cb, hook)(*args, logs)
+        # As Keras: batch hooks get `logs=` by keyword, the others positionally.
+        if "batch" in hook:
+            for cb in self.callbacks:
+                getattr(cb, hook)(*args, logs=logs)
+        else:
+            for cb in self.callbacks:
+                getattr(cb, hook)(*args, logs)
 
     # epoch/loop hooks: logs as floats
     def on_train_begin(self, logs=None):

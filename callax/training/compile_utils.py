@@ -291,7 +291,14 @@ class CompileMetrics:
             return metrics_module.resolve_accuracy(
                 ident, loss, tuple(jnp.shape(y_true)), tuple(jnp.shape(y_pred))
             )
-        return metrics_module.get(ident)
+        metric = metrics_module.get(ident)
+        if (
+            isinstance(ident, str)
+            and ident[:1].islower()
+            and getattr(metric, "name", ident) != ident
+        ):
+            metric.name = ident  # Keras names a metric given by function name after the string
+        return metric
 
     # --------------------------------------------------- metric interface
     @property
