@@ -73,9 +73,9 @@ class InputLayer(Layer):
 
     Example:
         >>> import callax
-        >>> layer = callax.layers.InputLayer(shape=(3,), dtype="int32")
+        >>> layer = callax.layers.InputLayer(shape=(3,), dtype="int32", name="ids")
         >>> layer.output
-        <KerasTensor shape=(None, 3), dtype=int32, name=input_layer>
+        <KerasTensor shape=(None, 3), dtype=int32, name=ids>
     """
 
     def __init__(

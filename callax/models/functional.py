@@ -9,11 +9,11 @@ layer used at several nodes shares its weights; models nest like layers.
 Example:
     >>> import callax
     >>> inputs = callax.Input(shape=(784,), name="digits")
-    >>> x = callax.layers.Dense(64, activation="relu")(inputs)
-    >>> outputs = callax.layers.Dense(10, activation="softmax")(x)
+    >>> x = callax.layers.Dense(64, activation="relu", name="hidden")(inputs)
+    >>> outputs = callax.layers.Dense(10, activation="softmax", name="probs")(x)
     >>> model = callax.Model(inputs=inputs, outputs=outputs, name="mnist_model")
     >>> [layer.name for layer in model.layers]
-    ['digits', 'dense', 'dense_1']
+    ['digits', 'hidden', 'probs']
     >>> model(callax.ops.ones((2, 784))).shape
     (2, 10)
     >>> model.input_shape, model.output_shape

@@ -11,11 +11,11 @@ Example:
     >>> import callax
     >>> model = callax.Sequential([
     ...     callax.Input(shape=(784,)),
-    ...     callax.layers.Dense(64, activation="relu"),
-    ...     callax.layers.Dense(10),
+    ...     callax.layers.Dense(64, activation="relu", name="hidden"),
+    ...     callax.layers.Dense(10, name="logits"),
     ... ])
     >>> [layer.name for layer in model.layers]
-    ['dense', 'dense_1']
+    ['hidden', 'logits']
     >>> model.output_shape
     (None, 10)
     >>> model(callax.ops.ones((2, 784))).shape

@@ -13,9 +13,9 @@ on an unknown one and stays ``None``.
 Example:
     >>> import callax
     >>> x = callax.Input((3,))
-    >>> y = callax.layers.Dense(2)(x)
+    >>> y = callax.layers.Dense(2, name="proj")(x)
     >>> y.shape, y.node.layer.name
-    ((None, 2), 'dense')
+    ((None, 2), 'proj')
 """
 
 from __future__ import annotations
