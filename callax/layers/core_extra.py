@@ -44,6 +44,21 @@ def _lambda_source(fn: Callable) -> str | None:
     return ast.get_source_segment(source, found[0])
 
 
+def _home_module(fn: Callable, module: str, qualname: str) -> str:
+    """The module that hands out ``fn`` itself under ``qualname``: callax's ops
+    and activations wrap other libraries' functions and keep their ``__module__``."""
+    for candidate in (module, "callax.ops", "callax.activations"):
+        try:
+            obj = importlib.import_module(candidate)
+        except ImportError:
+            continue
+        for part in qualname.split("."):
+            obj = getattr(obj, part, None)
+        if obj is fn:
+            return candidate
+    return module
+
+
 def serialize_function(fn: Callable) -> dict:
     """A config for ``fn`` without bytecode.
 
@@ -57,8 +72,8 @@ def serialize_function(fn: Callable) -> dict:
     qualname = getattr(fn, "__qualname__", name) or ""
     module = getattr(fn, "__module__", None)
     if name and name != "<lambda>" and "<locals>" not in qualname and module:
-        return {"module": module, "class_name": "function", "config": qualname,
-                "registered_name": "function"}  # fmt: skip
+        return {"module": _home_module(fn, module, qualname), "class_name": "function",
+                "config": qualname, "registered_name": "function"}  # fmt: skip
     return {
         "class_name": "__lambda__",
         "config": {"source": _lambda_source(fn), "module": module, "code": None,
@@ -74,6 +89,10 @@ def deserialize_function(
     if callable(config) or config is None:
         return config
     custom_objects = custom_objects or {}
+    if safe_mode is None:  # follow the enclosing load_model(safe_mode=...)
+        from callax.saving.serialization_lib import in_safe_mode
+
+        safe_mode = in_safe_mode()
     if config.get("class_name") == "__lambda__":
         if safe_mode is not False:
             raise ValueError(
@@ -99,6 +118,19 @@ def deserialize_function(
     if name in custom_objects:
         return custom_objects[name]
     module = config.get("module")
+    from callax.saving import get_registered_object
+
+    registered = get_registered_object(str(config.get("registered_name") or name))
+    if callable(registered):
+        return registered
+    if safe_mode and module and str(module).split(".")[0] not in ("callax", "keras"):
+        # Importing a module the file names could run code, or hand out os.system.
+        raise ValueError(
+            f"Lambda: refusing to import function {name!r} from module {module!r} named in "
+            "the file while safe_mode is on; pass it in custom_objects, register it with "
+            "@callax.saving.register_keras_serializable(), or pass safe_mode=False if you "
+            f"trust the file; received config {config!r}."
+        )
     if module and module != "builtins":
         obj = importlib.import_module(module)
         for part in str(name).split("."):
