@@ -27,6 +27,27 @@ from callax.layers.wrappers import Bidirectional, TimeDistributed
 from callax.layers.attention import Attention, MultiHeadAttention
 from callax.layers.input_layer import Input, InputLayer
 from callax.layers.reshaping import Flatten, Reshape
+from callax.layers.conv import (
+    Conv1D, Conv2D, Conv3D, Convolution1D, Convolution2D, Convolution3D, DepthwiseConv1D,
+    DepthwiseConv2D, SeparableConv1D, SeparableConv2D, SeparableConvolution1D,
+    SeparableConvolution2D,
+)  # fmt: skip
+from callax.layers.conv_transpose import (
+    Conv1DTranspose, Conv2DTranspose, Conv3DTranspose, Convolution1DTranspose,
+    Convolution2DTranspose, Convolution3DTranspose,
+)  # fmt: skip
+from callax.layers.pooling import (
+    AveragePooling1D, AveragePooling2D, AveragePooling3D, AvgPool1D, AvgPool2D, AvgPool3D,
+    GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAveragePooling3D, GlobalAvgPool1D,
+    GlobalAvgPool2D, GlobalAvgPool3D, GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPool3D,
+    GlobalMaxPooling1D, GlobalMaxPooling2D, GlobalMaxPooling3D, MaxPool1D, MaxPool2D, MaxPool3D,
+    MaxPooling1D, MaxPooling2D, MaxPooling3D,
+)  # fmt: skip
+from callax.layers.reshaping_extra import (
+    Cropping1D, Cropping2D, Cropping3D, Permute, RepeatVector, UpSampling1D, UpSampling2D,
+    UpSampling3D, ZeroPadding1D, ZeroPadding2D, ZeroPadding3D,
+)  # fmt: skip
+from callax.layers.core_extra import Lambda, Masking
 
 __all__ = [
     "Layer", "Activation", "Dense", "Identity", "Add", "Average", "Concatenate", "Maximum",
@@ -37,4 +58,18 @@ __all__ += [
     "Embedding", "BatchNormalization", "GroupNormalization", "LayerNormalization",
     "UnitNormalization", "GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "SimpleRNN",
     "SimpleRNNCell", "Bidirectional", "TimeDistributed", "Attention", "MultiHeadAttention",
+]  # fmt: skip
+__all__ += [  # spatial and shape layers
+    "Conv1D", "Conv2D", "Conv3D", "Convolution1D", "Convolution2D", "Convolution3D",
+    "DepthwiseConv1D", "DepthwiseConv2D", "SeparableConv1D", "SeparableConv2D",
+    "SeparableConvolution1D", "SeparableConvolution2D", "Conv1DTranspose", "Conv2DTranspose",
+    "Conv3DTranspose", "Convolution1DTranspose", "Convolution2DTranspose",
+    "Convolution3DTranspose", "AveragePooling1D", "AveragePooling2D", "AveragePooling3D",
+    "AvgPool1D", "AvgPool2D", "AvgPool3D", "GlobalAveragePooling1D", "GlobalAveragePooling2D",
+    "GlobalAveragePooling3D", "GlobalAvgPool1D", "GlobalAvgPool2D", "GlobalAvgPool3D",
+    "GlobalMaxPool1D", "GlobalMaxPool2D", "GlobalMaxPool3D", "GlobalMaxPooling1D",
+    "GlobalMaxPooling2D", "GlobalMaxPooling3D", "MaxPool1D", "MaxPool2D", "MaxPool3D",
+    "MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "Cropping1D", "Cropping2D", "Cropping3D",
+    "Permute", "RepeatVector", "UpSampling1D", "UpSampling2D", "UpSampling3D", "ZeroPadding1D",
+    "ZeroPadding2D", "ZeroPadding3D", "Lambda", "Masking",
 ]  # fmt: skip
