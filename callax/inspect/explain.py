@@ -86,8 +86,10 @@ def _shapes_text(shapes: Any) -> str:
     if isinstance(shapes, list) and shapes and isinstance(shapes[0], (list, tuple)):
         return "[" + ", ".join(_shapes_text(s) for s in shapes) + "]"
     if isinstance(shapes, (list, tuple)):
-        return "(" + ", ".join("None" if d is None else str(d) for d in shapes) + (
-            ",)" if len(shapes) == 1 else ")"
+        return (
+            "("
+            + ", ".join("None" if d is None else str(d) for d in shapes)
+            + (",)" if len(shapes) == 1 else ")")
         )
     return str(shapes)
 
@@ -121,7 +123,7 @@ def explain(model, *inputs: Any, **kwargs: Any) -> Explanation:
     again = trace(model, *args, flops=False, **kwargs,
                   **({} if modes[0] is None else {"training": modes[0]}))  # fmt: skip
 
-    calls = [r for t in traces.values() for r in t.calls]
+    calls = [r for t in traces.values() for r in t.root.walk()]  # the model's own call too
     signature = ", ".join(p for p in spec.positional if p not in ("training", "mask"))
     title = (
         f"explain {type(model).__name__} '{model.name}': call({signature})"

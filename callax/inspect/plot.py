@@ -36,7 +36,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from callax.inspect.recorder import CallRecord, Producer, TensorInfo
-from callax.inspect.summary import build_inputs, graph_inputs, keras_shape
+from callax.inspect.summary import build_inputs, graph_inputs, input_names, keras_shape
 
 
 # ------------------------------------------------------------------ graph
@@ -256,8 +256,11 @@ def build_graph(
     kw_leaves = [info for s in root.kwargs.values() for info in _leaf_infos(s)]
     infos = [info for s in root.inputs for info in _leaf_infos(s)] + kw_leaves
     names += [k for k, s in root.kwargs.items() for _ in _leaf_infos(s)]
+    layer_names = input_names(t.model, len(infos))
     for i, info in enumerate(infos):
         label = names[i] if i < len(names) else f"input_{i}"
+        if layer_names is not None:  # a graph model: its Input names
+            label = layer_names[i]
         extra = [_tensor_label(info, True, show_dtype)] if show_shapes or show_dtype else []
         graph.add_node(Node(("input", i), "input", label, label, extra))
 
@@ -354,6 +357,7 @@ def layout(graph: Graph) -> tuple[float, float]:
     position = {n.key: i for r in ranks.values() for i, n in enumerate(r)}
     for _ in range(2):
         for r in sorted(ranks):
+
             def bary(n: Node) -> float:
                 ps = [position[p] for p in preds[n.key]]
                 return sum(ps) / len(ps) if ps else position[n.key]
@@ -590,7 +594,9 @@ def to_dot(graph: Graph, dpi: int | None = None) -> str:
     def node_line(n: Node, indent: str) -> str:
         label = "\n".join([n.label] + n.extra)
         style = ', style="rounded,dashed"' if n.kind == "ops" else ""
-        return f"{indent}{ids[n.key]} [label={_dot_quote(label)}, fillcolor=\"{_FILL[n.kind]}\"{style}];"
+        return (
+            f'{indent}{ids[n.key]} [label={_dot_quote(label)}, fillcolor="{_FILL[n.kind]}"{style}];'
+        )
 
     def emit(cluster_key: Any, indent: str) -> None:
         for n in graph.nodes:

@@ -158,7 +158,9 @@ def render(structure: Any) -> str:
     if isinstance(structure, list):
         return "[" + ", ".join(render(v) for v in structure) + "]"
     if isinstance(structure, tuple):
-        return "(" + ", ".join(render(v) for v in structure) + (",)" if len(structure) == 1 else ")")
+        return (
+            "(" + ", ".join(render(v) for v in structure) + (",)" if len(structure) == 1 else ")")
+        )
     if isinstance(structure, dict):
         return "{" + ", ".join(f"{k!r}: {render(v)}" for k, v in structure.items()) + "}"
     if structure is None:
@@ -245,8 +247,8 @@ class CallRecord:
         self.inputs = [describe(a) for a in args]
         self.kwargs = {k: describe(v) for k, v in kwargs.items() if k != "training"}
         self.training = frame.training
-        self.sees_training = "training" in spec.positional or spec.var_kwargs or (
-            spec.training_position is not None
+        self.sees_training = (
+            "training" in spec.positional or spec.var_kwargs or (spec.training_position is not None)
         )
         self.outputs = None
         self.built_here = False
@@ -268,8 +270,9 @@ class CallRecord:
 
     @property
     def label(self) -> str:
-        """``dense1`` (the attribute) or the layer name when it has no attribute."""
-        return self.attr or self.name
+        """``dense1`` (the attribute holding the layer) or, when it has none or a
+        private one (a Sequential's ``_layers[2]``), the layer's name."""
+        return self.attr if self.attr and not self.attr.startswith("_") else self.name
 
     def walk(self):
         """This call and every call inside it, depth first, in call order."""

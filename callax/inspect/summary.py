@@ -71,23 +71,32 @@ def build_inputs(model) -> tuple:
         shapes = getattr(model, "_input_shape_arg", None)
     if shapes is None:
         raise ValueError(unbuilt_message(model))
-    return shapes_to_args(model, shapes)
+    return shapes_to_args(model, shapes, model.__dict__.get("_build_dtypes"))
 
 
-def shapes_to_args(model, shapes: Any) -> tuple:
-    """Recorded build shapes → positional arguments (one per ``call`` input)."""
+def shapes_to_args(model, shapes: Any, dtypes: Any = None) -> tuple:
+    """Recorded build shapes (and dtypes, when known) → positional arguments, one
+    per ``call`` input: shape tuples, or symbolic tensors carrying the dtype."""
+    from callax.core.keras_tensor import KerasTensor
     from callax.core.layer import _call_spec
 
-    def as_shape(s: Any) -> Any:
+    def as_shape(s: Any, dt: Any) -> Any:
         if isinstance(s, dict):
-            return {k: as_shape(v) for k, v in s.items()}
+            return {
+                k: as_shape(v, dt.get(k) if isinstance(dt, dict) else None) for k, v in s.items()
+            }
         if isinstance(s, (list, tuple)) and s and isinstance(s[0], (list, tuple, dict)):
-            return [as_shape(v) for v in s]
+            dts = dt if isinstance(dt, list) and len(dt) == len(s) else [None] * len(s)
+            return [as_shape(v, d) for v, d in zip(s, dts)]
+        if isinstance(dt, str):
+            return KerasTensor(tuple(s), dt)
         return tuple(s)
 
-    shapes = as_shape(shapes)
+    shapes = as_shape(shapes, dtypes)
     if isinstance(shapes, list):
-        positional = [p for p in _call_spec(type(model)).positional if p not in ("training", "mask")]
+        positional = [
+            p for p in _call_spec(type(model)).positional if p not in ("training", "mask")
+        ]
         if len(positional) >= len(shapes) > 1:
             return tuple(shapes)
     return (shapes,)
@@ -149,13 +158,24 @@ class _Row:
         self.trainable, self.connected, self.depth = trainable, connected, depth
 
 
-def _connected(rec: CallRecord) -> str:
+def input_names(model, count: int) -> list[str] | None:
+    """Names of a graph model's ``InputLayer``s, when there is one per input."""
+    layers = [c for c in model._direct_children() if type(c).__name__ == "InputLayer"]
+    return [layer.name for layer in layers] if len(layers) == count else None
+
+
+def _connected(rec: CallRecord, inputs: list[str] | None) -> str:
     parts = []
     for source in rec.sources:
         if source is None:
             continue
         if source.record is None:
-            parts.append(f"input[{source.input_index}]")
+            if source.ops_owner is not None:
+                parts.append(f"(ops in {source.ops_owner.class_name}.call)")
+            elif inputs is not None and source.input_index < len(inputs):
+                parts.append(f"{inputs[source.input_index]}[0][0]")
+            else:
+                parts.append(f"input[{source.input_index}]")
         else:
             p = source.record
             parts.append(f"{p.name}[{p.call_index - 1}][{source.position}]")
@@ -170,6 +190,12 @@ def _trainable_mark(layer) -> str:
 
 def rows_from_trace(t, expand_nested: bool) -> list[_Row]:
     rows: list[_Row] = []
+    infos = tensor_infos(t.root.inputs)
+    names = input_names(t.model, len(infos))
+    if names is not None and type(t.model).__name__ != "Sequential":
+        # A Functional model lists its inputs first, as Keras does.
+        for name, info in zip(names, infos):
+            rows.append(_Row(f"{name} (InputLayer)", keras_shape(info), "0", "-", "-", 0))
 
     def visit(rec: CallRecord, depth: int) -> None:
         for child in rec.children:
@@ -181,22 +207,31 @@ def rows_from_trace(t, expand_nested: bool) -> list[_Row]:
             else:
                 params = f"{sum(_params(child.layer)):,}" if child.layer.built else "unbuilt"
             shape = keras_shape(child.outputs) if child.outputs is not None else "?"
-            rows.append(
-                _Row(name, shape, params, _trainable_mark(child.layer), _connected(child), depth)
-            )
+            mark = _trainable_mark(child.layer)
+            rows.append(_Row(name, shape, params, mark, _connected(child, names), depth))
             if expand_nested and child.children and child.call_index == 1:
                 visit(child, depth + 1)
 
     visit(t.root, 0)
     by_label = {}
     for layer in t.model._direct_children():
-        by_label[pitfalls.attribute_name(t.model, layer) or layer.name] = layer
+        attr = pitfalls.attribute_name(t.model, layer)
+        by_label[attr if attr and not attr.startswith("_") else layer.name] = layer
     for label, cls in t.not_called:
         layer = by_label.get(label)
         params = f"{sum(_params(layer)):,}" if layer is not None else "0"
         mark = _trainable_mark(layer) if layer is not None else "-"
         rows.append(_Row(f"{label} ({cls})", "? (not called)", params, mark, "-", 0))
     return rows
+
+
+def tensor_infos(structure: Any) -> list[TensorInfo]:
+    """The :class:`TensorInfo` leaves of a described structure, in order."""
+    if isinstance(structure, (list, tuple)):
+        return [i for s in structure for i in tensor_infos(s)]
+    if isinstance(structure, dict):
+        return [i for s in structure.values() for i in tensor_infos(s)]
+    return [structure] if isinstance(structure, TensorInfo) else []
 
 
 def _rows_without_trace(model) -> list[_Row]:

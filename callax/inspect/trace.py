@@ -56,8 +56,10 @@ from callax.inspect.recorder import (
 
 # ------------------------------------------------------------------ inputs
 def _is_shape(x: Any) -> bool:
-    return isinstance(x, tuple) and all(d is None or isinstance(d, int) for d in x) and (
-        len(x) == 0 or not all(isinstance(d, bool) for d in x)
+    return (
+        isinstance(x, tuple)
+        and all(d is None or isinstance(d, int) for d in x)
+        and (len(x) == 0 or not all(isinstance(d, bool) for d in x))
     )
 
 
@@ -243,9 +245,7 @@ class CallTrace:
         self.abstract = abstract
         self.flops = flops
         self.outputs = root.outputs
-        self.calls = sorted(
-            (r for r in root.walk() if r is not root), key=lambda r: r.order
-        )
+        self.calls = sorted((r for r in root.walk() if r is not root), key=lambda r: r.order)
         weights = model.weights
         self.trainable_params = int(sum(v.size for v in weights if v.trainable))
         self.non_trainable_params = int(sum(v.size for v in weights if not v.trainable))
@@ -376,9 +376,7 @@ class CallTrace:
                 "outputs": structure_to_json(rec.outputs),
                 "training": rec.training,
                 "built_here": rec.built_here,
-                "created": [
-                    {"name": n, "shape": list(s), "dtype": d} for n, s, d in rec.created
-                ],
+                "created": [{"name": n, "shape": list(s), "dtype": d} for n, s, d in rec.created],
                 "reads": list(rec.reads),
                 "shares_weights_with_call": 1 if rec.call_index > 1 and rec.reads else None,
                 "flops": rec.flops,
@@ -501,8 +499,10 @@ def _not_called(model, root: CallRecord) -> list[tuple[str, str]]:
         for child in layer._direct_children():
             if id(child) in called:
                 visit(child)
-            else:
-                out.append((attribute_name(layer, child) or child.name, type(child).__name__))
+            elif type(child).__name__ != "InputLayer":  # placeholders, never called
+                attr = attribute_name(layer, child)
+                label = attr if attr and not attr.startswith("_") else child.name
+                out.append((label, type(child).__name__))
 
     visit(model)
     return out
