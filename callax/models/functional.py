@@ -40,7 +40,7 @@ from callax.models.serialization import (
 )
 from callax.models.symbolic import Node, Operation, symbolic_call, symbolic_op
 
-__all__ = ["Functional", "symbolic_call", "symbolic_op", "get_layer_class"]
+__all__ = ["Functional", "symbolic_call", "symbolic_op", "get_layer_class", "is_functional_call"]
 
 _tree_flatten = jax.tree_util.tree_flatten
 _JAX_ARRAY = jax.Array
@@ -275,6 +275,40 @@ class Functional(Model):
 
     def __repr__(self) -> str:
         return f"<Functional name={self.name}, built={self.built}>"
+
+
+def is_functional_call(args: tuple, kwargs: dict) -> bool:
+    """Whether constructor arguments are ``(inputs, outputs)`` of symbolic tensors."""
+    if "inputs" in kwargs and "outputs" in kwargs:
+        inputs = kwargs["inputs"]
+    elif len(args) == 2 or (len(args) == 1 and "outputs" in kwargs):
+        inputs = args[0]
+    else:
+        return False
+    return bool(_flatten_struct(inputs)) and all(
+        isinstance(t, KerasTensor) for t in _flatten_struct(inputs)
+    )
+
+
+_functional_classes: dict[type, type] = {}
+
+
+def functional_class_for(cls: type) -> type:
+    """``cls`` (a ``Model`` subclass) combined with ``Functional``: its own methods
+    (``train_step``, a custom ``call``...) first, the graph machinery behind."""
+    if issubclass(cls, Functional):
+        return cls
+    combined = _functional_classes.get(cls)
+    if combined is None:
+        namespace = {"__module__": cls.__module__, "__qualname__": cls.__qualname__}
+        combined = _functional_classes[cls] = type(cls.__name__, (cls, Functional), namespace)
+    return combined
+
+
+def become_functional(model: Model, *args: Any, **kwargs: Any) -> None:
+    """Turns a subclassed model under construction into a Functional one."""
+    model.__class__ = functional_class_for(type(model))
+    Functional.__init__(model, *args, **kwargs)
 
 
 def _plan_entry(node: Node) -> tuple:

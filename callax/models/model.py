@@ -40,6 +40,14 @@ class Model(Trainer, Layer):
         return super().__new__(cls, *args, **kwargs)
 
     def __init__(self, *args: Any, **kwargs: Any):
+        if args or "inputs" in kwargs:
+            from callax.models import functional
+
+            if functional.is_functional_call(args, kwargs):
+                # `class M(Model)` built as `M(inputs, outputs)` or calling
+                # `super().__init__(inputs, outputs)`: a Functional model of class M.
+                functional.become_functional(self, *args, **kwargs)
+                return
         if args:
             raise TypeError(
                 f"{type(self).__name__}.__init__ got unexpected positional arguments {args}. "

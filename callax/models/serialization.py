@@ -413,10 +413,9 @@ def functional_from_config(cls: type, config: dict, custom_objects: dict | None 
 
     inputs = refs(config["input_layers"])
     outputs = refs(config["output_layers"])
-    if cls is not None and cls.__name__ == "Functional":
-        target = cls
-    else:
-        from callax.models.functional import Functional as target
+    from callax.models.functional import Functional
+
+    target = cls if isinstance(cls, type) and issubclass(cls, Functional) else Functional
     return target(
         inputs,
         outputs,

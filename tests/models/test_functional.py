@@ -265,3 +265,37 @@ def test_jit_and_grad_through_functional():
     grads = jax.jit(jax.grad(loss))(tv)
     assert [g.shape for g in grads] == [v.shape for v in model.trainable_variables]
     check_grads(loss, (tv,), order=1, modes=["rev"], atol=1e-2, rtol=1e-2)
+
+
+def test_subclass_constructed_functionally():
+    class CustomModel(callax.Model):
+        def describe(self):
+            return f"{self.name}: {len(self.layers)} layers"
+
+    inputs = callax.Input((4,))
+    outputs = layers.Dense(2)(inputs)
+    model = CustomModel(inputs, outputs)
+    assert isinstance(model, CustomModel) and isinstance(model, callax.Functional)
+    assert model.describe() == "custom_model: 2 layers"
+    x = _x(3, 4)
+    np.testing.assert_allclose(model(x), model.layers[1](x), rtol=1e-6)
+
+    class Builder(callax.Model):
+        def __init__(self, units):
+            inputs = callax.Input((3,))
+            super().__init__(inputs=inputs, outputs=layers.Dense(units)(inputs), name="built")
+            self.units = units
+
+    built = Builder(5)
+    assert isinstance(built, Builder) and built.output_shape == (None, 5) and built.units == 5
+    assert type(Builder(2)) is type(built)  # one combined class per user class
+
+    class Plain(callax.Model):  # positional arguments that are not tensors stay subclassed
+        def __init__(self, units, scale=2):
+            super().__init__()
+            self.dense = layers.Dense(units)
+
+        def call(self, x):
+            return self.dense(x)
+
+    assert not isinstance(Plain(3, 4), callax.Functional)

@@ -154,7 +154,9 @@ def test_sequential_same_outputs_and_config_as_keras(with_input):
     assert set(cconf) == set(kconf)
     assert cconf["build_input_shape"] == kconf["build_input_shape"]
     assert [e["class_name"] for e in cconf["layers"]] == [e["class_name"] for e in kconf["layers"]]
-    assert cconf["layers"][0]["config"]["batch_shape"] == kconf["layers"][0]["config"]["batch_shape"]
+    assert (
+        cconf["layers"][0]["config"]["batch_shape"] == kconf["layers"][0]["config"]["batch_shape"]
+    )
     # Keras's config loads here, and ours round-trips
     for config in (kconf, cconf):
         loaded = callax.Sequential.from_config(config)

@@ -120,20 +120,17 @@ def test_single_dense_sequential_costs_about_a_dense_call():
     dense = layers.Dense(10)
     model = callax.Sequential([callax.Input((784,)), dense])
     x = callax.ops.ones((32, 784))
-    for _ in range(20):
+    for _ in range(50):
         dense(x).block_until_ready()
         model(x).block_until_ready()
-
-    def best(fn, n=300):
-        times = []
-        for _ in range(5):
-            t = time.perf_counter()
-            for _ in range(n):
+    best = {dense: float("inf"), model: float("inf")}
+    for _ in range(15):  # interleaved rounds, best of each: robust to a busy machine
+        for fn in best:
+            t = time.process_time()
+            for _ in range(200):
                 fn(x)
             fn(x).block_until_ready()
-            times.append(time.perf_counter() - t)
-        return min(times) / n
-
-    t_dense, t_model = best(dense), best(model)
-    # one extra trip through the call protocol, no graph walk
-    assert t_model < 1.5 * t_dense + 10e-6, (t_model, t_dense)
+            best[fn] = min(best[fn], (time.process_time() - t) / 200)
+    t_dense, t_model = best[dense], best[model]
+    # one extra trip through the call protocol (a few microseconds), no graph walk
+    assert t_model < 1.25 * t_dense + 15e-6, (t_model, t_dense)
