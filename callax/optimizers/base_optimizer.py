@@ -590,7 +590,11 @@ class Optimizer:
                   if isinstance(v, (int, float, str, type(None)))),
         )  # fmt: skip
         if self._jit_cache is None or self._jit_cache[0] != key:
-            object.__setattr__(self, "_jit_cache", (key, jax.jit(self._apply_values)))
+            # A fresh function: jax.jit would share its cache among equal bound methods.
+            def update(values, grads, params):
+                return self._apply_values(values, grads, params)
+
+            object.__setattr__(self, "_jit_cache", (key, jax.jit(update)))
         return self._jit_cache[1]
 
     def scale_loss(self, loss: Any) -> Any:
