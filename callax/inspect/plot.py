@@ -476,6 +476,7 @@ def _ports(graph: Graph) -> dict[int, tuple[float, float, float, float]]:
 def to_svg(graph: Graph) -> str:
     """The graph as a standalone SVG document."""
     layout(graph)
+    ids = _svg_ids(graph)
     horizontal = graph.rankdir in ("LR", "RL")
     body: list[str] = []
     extent = [0.0, 0.0]
@@ -486,7 +487,7 @@ def to_svg(graph: Graph) -> str:
     for c, x, y, w, h, _ in _cluster_boxes(graph):
         grow(x + w, y + h)
         body.append(
-            f'<g class="cluster" id="{escape(_svg_id(c.key))}"><rect x="{x:.1f}" y="{y:.1f}" '
+            f'<g class="cluster" id="{ids[c.key]}"><rect x="{x:.1f}" y="{y:.1f}" '
             f'width="{w:.1f}" height="{h:.1f}" rx="8" fill="#f6f4fb" stroke="#9a8fc2"/>'
             f'<text x="{x + 8:.1f}" y="{y + 14:.1f}" fill="#5b4f8a">{escape(c.label)}</text></g>'
         )
@@ -527,8 +528,7 @@ def to_svg(graph: Graph) -> str:
                 lx, ly = x0 + (x1 - x0) * s3, y0 + (y1 - y0) * t + 4
         dash = ' stroke-dasharray="4 3"' if e.dashed else ""
         body.append(
-            f'<g class="edge" data-src="{escape(_svg_id(e.src))}" '
-            f'data-dst="{escape(_svg_id(e.dst))}"><path d="{path}" fill="none" stroke="#555" '
+            f'<g class="edge" data-src="{ids[e.src]}" data-dst="{ids[e.dst]}"><path d="{path}" fill="none" stroke="#555" '
             f'marker-end="url(#arrow)"{dash}/>'
         )
         if e.text:
@@ -544,7 +544,7 @@ def to_svg(graph: Graph) -> str:
         grow(n.x + n.w, n.y + n.h)
         dash = ' stroke-dasharray="4 3"' if n.kind == "ops" else ""
         body.append(
-            f'<g class="node {n.kind}" id="{escape(_svg_id(n.key))}">'
+            f'<g class="node {n.kind}" id="{ids[n.key]}">'
             f'<rect x="{n.x:.1f}" y="{n.y:.1f}" width="{n.w:.1f}" height="{n.h:.1f}" rx="5" '
             f'fill="{_FILL[n.kind]}" stroke="#333"{dash}/>'
         )
@@ -572,9 +572,11 @@ def to_svg(graph: Graph) -> str:
     return "\n".join(head + body + ["</svg>"]) + "\n"
 
 
-def _svg_id(key: Any) -> str:
-    kind, ident = key
-    return f"{kind}-{ident}"
+def _svg_ids(graph: Graph) -> dict[Any, str]:
+    """Stable element ids (``n0``, ``n1``..., ``c0``...): the same model gives the same file."""
+    ids = {n.key: f"n{i}" for i, n in enumerate(graph.nodes)}
+    ids.update({c.key: f"c{i}" for i, c in enumerate(graph.clusters)})
+    return ids
 
 
 # -------------------------------------------------------------------- DOT
