@@ -366,6 +366,9 @@ def layout(graph: Graph) -> tuple[float, float]:
             for i, n in enumerate(ranks[r]):
                 position[n.key] = i
     horizontal = graph.rankdir in ("LR", "RL")
+    # Left to right, edge labels run along the gap between ranks: make room for them.
+    longest = max((len(e.text) for e in graph.edges), default=0)
+    gap = max(_GAP_RANK, longest * 6.0 + 40) if horizontal else _GAP_RANK
     extent = 0.0
     for r in ranks.values():
         size = sum((n.h if horizontal else n.w) for n in r) + _GAP_NODE * (len(r) - 1)
@@ -384,7 +387,7 @@ def layout(graph: Graph) -> tuple[float, float]:
             else:
                 n.x, n.y = cursor, depth_pos + (thickness - n.h) / 2
             cursor += along + _GAP_NODE
-        depth_pos += thickness + _GAP_RANK
+        depth_pos += thickness + gap
         size_along = depth_pos
     width, height = (size_along, extent) if horizontal else (extent, size_along)
     width += 2 * (_MARGIN + 20.0) if not horizontal else _MARGIN
@@ -523,7 +526,7 @@ def to_svg(graph: Graph) -> str:
             t = 0.5 if count == 1 else 0.3 + 0.4 * k / (count - 1)
             s3 = 3 * t * t - 2 * t * t * t  # the curve's progress across at parameter t
             if horizontal:
-                lx, ly = x0 + (x1 - x0) * t, y0 + (y1 - y0) * s3 - 4
+                lx, ly = (x0 + x1) / 2, y0 + (y1 - y0) * s3 - 4
             else:
                 lx, ly = x0 + (x1 - x0) * s3, y0 + (y1 - y0) * t + 4
         dash = ' stroke-dasharray="4 3"' if e.dashed else ""

@@ -232,3 +232,21 @@ def test_trace_of_a_failing_call_raises_with_the_call_path():
         callax.trace(model, _x(32, 16), _x(32, 8))
     assert "MultiInputModel.call → dense1" in info.value.__notes__[0]
     assert call_context.listeners() == []
+
+
+def test_rendering_plain_and_rich():
+    import io
+
+    from rich.console import Console
+
+    t = callax.trace(MultiInputModel(), (2, 16), (2, 16), flops=False)
+    plain = io.StringIO()
+    t.print(file=plain)  # not a terminal: plain text
+    assert plain.getvalue() == str(t) + "\n"
+    console = Console(record=True, width=200, color_system="truecolor", force_terminal=True)
+    console.print(t)
+    rendered = console.export_text(clear=False)
+    assert [line.rstrip() for line in rendered.splitlines()] == [
+        line.rstrip() for line in str(t).splitlines()
+    ]
+    assert "\x1b[" in console.export_text(styles=True)  # coloured in a terminal
