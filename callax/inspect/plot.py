@@ -252,7 +252,10 @@ def build_graph(
     for i, structure in enumerate(root.inputs):
         name = root.arg_names[i] if i < len(root.arg_names) else f"input_{i}"
         leaves = _leaf_infos(structure)
-        names += [name] if len(leaves) == 1 else [f"{name}[{k}]" for k in range(len(leaves))]
+        if isinstance(structure, dict) and len(structure) == len(leaves):
+            names += [f"{name}[{k!r}]" for k in structure]
+        else:
+            names += [name] if len(leaves) == 1 else [f"{name}[{k}]" for k in range(len(leaves))]
     kw_leaves = [info for s in root.kwargs.values() for info in _leaf_infos(s)]
     infos = [info for s in root.inputs for info in _leaf_infos(s)] + kw_leaves
     names += [k for k, s in root.kwargs.items() for _ in _leaf_infos(s)]
