@@ -17,11 +17,12 @@ results back. One update, in Keras's order:
    ``ema_overwrite_frequency`` steps; then ``variable.constraint``;
 7. ``iterations += 1``.
 
-State is :class:`~callax.Variable`\\ s, in Keras 3's order so checkpoints line up
-index by index (``optimizer/vars/0..n``): ``iteration``, ``learning_rate`` (only
-when it is a float, not a schedule), EMA ``average``\\ s, ``gradient_accumulator``\\ s,
-then the optimizer's slots (``adam/kernel_momentum``, ``adam/kernel_velocity``,
-``adam/bias_momentum``...). ``iteration`` is int32, as Keras 3 on JAX creates it.
+State is variables (non-trainable :class:`~callax.Variable` objects), in Keras 3's
+order so checkpoints line up index by index (``optimizer/vars/0..n``): ``iteration``,
+``learning_rate`` (only when it is a float, not a schedule), the EMA ``average`` and
+``gradient_accumulator`` variables when enabled, then the optimizer's slots
+(``adam/kernel_momentum``, ``adam/kernel_velocity``, ``adam/bias_momentum``...).
+``iteration`` is int32, as Keras 3 on JAX creates it (also with x64 enabled).
 
 Example:
     >>> import numpy as np
