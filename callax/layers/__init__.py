@@ -25,6 +25,15 @@ from callax.layers.normalization import (
 from callax.layers.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell
 from callax.layers.wrappers import Bidirectional, TimeDistributed
 from callax.layers.attention import Attention, MultiHeadAttention
+from callax.layers.noise import (
+    AlphaDropout,
+    GaussianDropout,
+    GaussianNoise,
+    SpatialDropout1D,
+    SpatialDropout2D,
+    SpatialDropout3D,
+)  # fmt: skip
+from callax.layers.preprocessing_basic import Normalization, Rescaling
 from callax.layers.input_layer import Input, InputLayer
 from callax.layers.reshaping import Flatten, Reshape
 from callax.layers.conv import (
@@ -58,6 +67,8 @@ __all__ += [
     "Embedding", "BatchNormalization", "GroupNormalization", "LayerNormalization",
     "UnitNormalization", "GRU", "LSTM", "RNN", "GRUCell", "LSTMCell", "SimpleRNN",
     "SimpleRNNCell", "Bidirectional", "TimeDistributed", "Attention", "MultiHeadAttention",
+    "AlphaDropout", "GaussianDropout", "GaussianNoise", "SpatialDropout1D", "SpatialDropout2D",
+    "SpatialDropout3D", "Normalization", "Rescaling",
 ]  # fmt: skip
 __all__ += [  # spatial and shape layers
     "Conv1D", "Conv2D", "Conv3D", "Convolution1D", "Convolution2D", "Convolution3D",

@@ -403,11 +403,12 @@ class Attention(Layer):
 
     def _validate(self, inputs, mask=None) -> None:
         if not isinstance(inputs, (list, tuple)) or not 2 <= len(inputs) <= 3:
-            got = (
-                f"a list of length {len(inputs)}"
-                if isinstance(inputs, (list, tuple))
-                else (f"{type(inputs).__name__}")
-            )
+            if isinstance(inputs, (list, tuple)):
+                got = f"a list of length {len(inputs)}"
+            elif hasattr(inputs, "shape"):
+                got = f"an array of shape {tuple(inputs.shape)}"
+            else:
+                got = f"{type(inputs).__name__}"
             raise ValueError(
                 f"{type(self).__name__} '{self.name}' must be called on a list [query, value] "
                 f"or [query, value, key]; received {got}."
