@@ -24,6 +24,7 @@ Example:
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import jax
@@ -304,6 +305,8 @@ class Recorder:
         self._order = 0
         # Set by `ReadTrackingScope`: reads are then observed, not assumed.
         self.tracks_reads = False
+        # Listeners are process-wide; record only the calls of the thread that made us.
+        self._thread = threading.get_ident()
 
     def on_read(self, frame, variable) -> None:
         """Notes that the call running in ``frame`` read ``variable``."""
@@ -312,6 +315,8 @@ class Recorder:
             record.reads.append(variable.path)
 
     def on_call_start(self, frame, args: tuple, kwargs: dict) -> None:
+        if threading.get_ident() != self._thread:
+            return
         parent = self._open.get(id(frame.parent)) if frame.parent is not None else None
         record = CallRecord(frame, parent, args, kwargs, self._order)
         self._order += 1

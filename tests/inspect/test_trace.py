@@ -250,3 +250,15 @@ def test_rendering_plain_and_rich():
         line.rstrip() for line in str(t).splitlines()
     ]
     assert "\x1b[" in console.export_text(styles=True)  # coloured in a terminal
+
+
+def test_recorder_ignores_calls_from_other_threads():
+    import threading
+
+    made = []
+    worker = threading.Thread(target=lambda: made.append(Recorder()))
+    worker.start()
+    worker.join()
+    with call_context.listening(made[0]):
+        SimpleSequentialModel()(_x(2, 32))  # this thread's calls: not the recorder's
+    assert made[0].roots == []
