@@ -127,6 +127,7 @@ def fit(
     adapter = get_data_adapter(x, y, sample_weight, batch_size, shuffle, class_weight,
                                caller="fit", allow_nan=allow_nan)  # fmt: skip
     iterator = EpochIterator(adapter, steps_per_epoch, self.steps_per_execution)
+    self.__dict__["_fit_adapter"] = adapter  # BackupAndRestore saves its shuffling RNG
     _prepare(self, adapter, "fit")
     val_iterator = None
     if validation_data is not None:
@@ -170,6 +171,7 @@ def fit(
     finally:
         ts.sync()
         self._initial_epoch = None
+        self.__dict__.pop("_fit_adapter", None)
     callbacks.on_train_end(training_logs)
     return self.history
 
@@ -263,7 +265,7 @@ def _single_batch(model, x, y, sample_weight, class_weight, caller):
         cw = class_weight_to_sample_weight(y, class_weight, caller)
         sample_weight = cw if sample_weight is None else sample_weight * cw
     batch = pack_x_y_sample_weight(x, y, sample_weight)
-    model._symbolic_build(batch, caller)
+    model._symbolic_build(batch, caller, checks=False)
     return _to_device(batch)
 
 

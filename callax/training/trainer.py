@@ -431,10 +431,29 @@ class Trainer:
     def _step_fn(self, kind: str, n: int):
         return self._trainer.steps.get(kind, n, jit=self.jit_compile)
 
-    def _symbolic_build(self, batch: Any, caller: str, y_full: Any = None) -> None:
+    def _symbolic_build(
+        self, batch: Any, caller: str, y_full: Any = None, checks: bool = True
+    ) -> None:
         """Builds the model, the compiled loss/metrics and the optimizer from one
-        batch's shapes (nothing is computed), then checks the targets."""
+        batch's shapes (nothing is computed), then checks the targets. With
+        ``checks=False`` (the ``*_on_batch`` methods) nothing runs once all is built."""
         x, y, sample_weight = unpack_x_y_sample_weight(batch)
+        compiled = self._trainer
+        if (
+            not checks
+            and self.built
+            and (
+                not self.compiled
+                or (
+                    (compiled.compile_loss is None or compiled.compile_loss.built)
+                    and (compiled.compile_metrics is None or compiled.compile_metrics.built)
+                    and (self.optimizer is None or getattr(self.optimizer, "built", False))
+                )
+            )
+        ):
+            return
+        # variables may have changed since the last loop (layers frozen, built)
+        self._training_state.refresh()
         args = self._model_args(x)
         specs = jax.tree_util.tree_map(
             lambda a: jax.ShapeDtypeStruct(
@@ -464,7 +483,6 @@ class Trainer:
         if not self.compiled or y is None:
             return
         y_pred = jax.tree_util.tree_map(lambda s: np.zeros(s.shape, s.dtype), out)
-        compiled = self._trainer
         changed = False
         if compiled.compile_loss is not None and not compiled.compile_loss.built:
             compiled.compile_loss.build(y, y_pred)
