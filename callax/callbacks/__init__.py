@@ -1,5 +1,6 @@
 """Callbacks under Keras 3's ``keras.callbacks`` names."""
 
+from callax.callbacks.backup_and_restore import BackupAndRestore
 from callax.callbacks.callback import Callback
 from callax.callbacks.callback_list import CallbackList
 from callax.callbacks.csv_logger import CSVLogger
@@ -7,6 +8,7 @@ from callax.callbacks.early_stopping import EarlyStopping
 from callax.callbacks.history import History
 from callax.callbacks.lambda_callback import LambdaCallback
 from callax.callbacks.learning_rate_scheduler import LearningRateScheduler
+from callax.callbacks.model_checkpoint import ModelCheckpoint
 from callax.callbacks.monitor_callback import MonitorCallback
 from callax.callbacks.progbar_logger import ProgbarLogger
 from callax.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
@@ -15,5 +17,5 @@ from callax.callbacks.terminate_on_nan import TerminateOnNaN
 __all__ = [
     "Callback", "CallbackList", "CSVLogger", "EarlyStopping", "History", "LambdaCallback",
     "LearningRateScheduler", "MonitorCallback", "ProgbarLogger", "ReduceLROnPlateau",
-    "TerminateOnNaN",
+    "TerminateOnNaN", "BackupAndRestore", "ModelCheckpoint",
 ]  # fmt: skip

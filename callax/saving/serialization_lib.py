@@ -288,11 +288,9 @@ def _serialize_instance(obj: Any) -> dict:
         registered = _reg.get_registered_name(cls)
     config = {"module": keras_module, "class_name": class_name, "config": inner,
               "registered_name": registered}  # fmt: skip
-    build = getattr(obj, "get_build_config", None)
-    if callable(build):
-        build_config = build()
-        if build_config is not None:
-            config["build_config"] = serialize_keras_object(build_config)
+    build_config = layer_build_config(obj)
+    if build_config is not None:
+        config["build_config"] = serialize_keras_object(build_config)
     compile_ = getattr(obj, "get_compile_config", None)
     if callable(compile_):
         compile_config = compile_()
@@ -498,11 +496,38 @@ def _short(config: Any, limit: int = 300) -> str:
 
 
 # ----------------------------------------------------------------- building
+def layer_build_config(obj: Any) -> dict | None:
+    """Keras's ``build_config`` for a built object: ``{"input_shape": shape}``, or
+    ``{"shapes_dict": {"query_shape": ..., ...}}`` for a ``build`` taking several."""
+    own = getattr(obj, "get_build_config", None)
+    if callable(own):
+        return own()
+    from callax.core.layer import Layer, _call_spec
+
+    if not isinstance(obj, Layer) or not obj.built:
+        return None
+    shapes = obj.__dict__.get("_build_shapes")
+    spec = _call_spec(type(obj))
+    if shapes is None or not spec.own_build:
+        return None
+    if len(spec.build_params) >= 2 and isinstance(shapes, list):
+        named = {p: s for p, s in zip(spec.build_params, shapes) if s is not None}
+        if len(named) == 1:
+            return {"input_shape": next(iter(named.values()))}
+        return {"shapes_dict": named}
+    return {"input_shape": shapes}
+
+
 def build_from_config(obj: Any, build_config: dict) -> None:
     """Builds a freshly deserialized layer from its ``build_config``."""
     own = getattr(obj, "build_from_config", None)
     if callable(own):
         own(build_config)
+        return
+    shapes_dict = build_config.get("shapes_dict")
+    if isinstance(shapes_dict, dict) and hasattr(obj, "build"):
+        obj.build(**{k: _to_shape(v) for k, v in shapes_dict.items()})
+        obj.built = True
         return
     shape = build_config.get("input_shape")
     if shape is not None and hasattr(obj, "build"):

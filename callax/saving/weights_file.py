@@ -189,16 +189,23 @@ def _unique(name: str, used: dict[str, int]) -> str:
 
 # ------------------------------------------------------------------ writing
 def write_weights(
-    root: Any, fileobj: IO[bytes] | str, include_optimizer: bool = True, extra: dict | None = None
+    root: Any,
+    fileobj: IO[bytes] | str,
+    include_optimizer: bool = True,
+    extra: dict | None = None,
+    attrs: dict | None = None,
 ) -> None:
     """Writes ``root``'s state to an h5 file (path or binary file object).
 
     ``extra`` maps group names to lists of arrays stored under ``<name>/vars``
-    (callax's backups keep seed-generator state there; Keras ignores it).
+    (callax's backups keep seed-generator state there; Keras ignores it), and
+    ``attrs`` strings to set on the root group.
     """
     import h5py
 
     with h5py.File(fileobj, "w") as f:
+        for key, value in (attrs or {}).items():
+            f.attrs[key] = value
         for entry in saveable_entries(root, include_optimizer):
             group = f.create_group(f"{entry.path}/vars" if entry.path else "vars")
             name = getattr(entry.obj, "name", None)

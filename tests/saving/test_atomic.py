@@ -109,7 +109,7 @@ def test_kill_during_save_leaves_old_or_new_file(tmp_path):
             procs.append((proc, directory))
         for proc, _ in procs:
             assert proc.stdout.readline().strip() == "ready"
-        for proc, directory in procs:
+        for proc, _ in procs:
             time.sleep(rng.uniform(0.0, 0.25))  # lands inside a save most of the time
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait()

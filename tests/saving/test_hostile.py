@@ -92,7 +92,7 @@ def test_symlink_member(good, tmp_path):
         for n, data in members.items():
             z.writestr(n, data)
         info = zipfile.ZipInfo("metadata.json.link")
-        info.external_attr = (0o120777 << 16)
+        info.external_attr = 0o120777 << 16
         z.writestr(info, "/etc/passwd")
     with pytest.raises(KerasArchiveError, match="symbolic link"):
         _load(bad)
