@@ -536,7 +536,10 @@ class Layer:
             by_name = [
                 bound.get(p[: -len("_shape")]) for p in spec.build_params if p.endswith("_shape")
             ]
-            if len(by_name) == len(spec.build_params) and all(b is not None for b in by_name):
+            complete = len(by_name) == len(spec.build_params)
+            while complete and len(by_name) > 1 and by_name[-1] is None:
+                by_name.pop()  # an optional trailing shape (`key_shape=None`) not given
+            if complete and all(b is not None for b in by_name):
                 values = by_name
             else:
                 values = [a for a in args if _has_tensor(a)][: len(spec.build_params)]

@@ -128,17 +128,31 @@ def map_graph(model: Any, inputs: list, outputs: list) -> Graph:
 
 
 # ------------------------------------------------------------------ masks
-_mask_param: dict[type, bool] = {}
+_mask_param: dict[type, tuple] = {}
 _mask_maker: dict[type, bool] = {}
+
+
+def _mask_params(layer: Any) -> tuple:
+    """``(takes_mask, per_argument)``: whether ``call`` names ``mask``, and the
+    ``(argument position or None, argument name, mask parameter)`` triples for
+    parameters such as MultiHeadAttention's ``query_mask`` for ``query``."""
+    cls = type(layer)
+    known = _mask_param.get(cls)
+    if known is None:
+        params = inspect.signature(cls.call).parameters
+        names = list(params)[1:]
+        per_argument = tuple(
+            (names.index(p[:-5]) if p[:-5] in names else None, p[:-5], p)
+            for p in names
+            if p.endswith("_mask") and p[:-5] in names
+        )
+        known = _mask_param[cls] = ("mask" in params, per_argument)
+    return known
 
 
 def takes_mask(layer: Any) -> bool:
     """Whether ``layer.call`` names a ``mask`` parameter (then it receives masks)."""
-    cls = type(layer)
-    known = _mask_param.get(cls)
-    if known is None:
-        known = _mask_param[cls] = "mask" in inspect.signature(cls.call).parameters
-    return known
+    return _mask_params(layer)[0]
 
 
 def produces_mask(layer: Any) -> bool:
@@ -167,10 +181,20 @@ def _input_mask(node: Any, masks: dict) -> Any:
 
 
 def add_mask_argument(layer: Any, node: Any, kwargs: dict, masks: dict) -> None:
-    if "mask" not in kwargs and takes_mask(layer):
+    takes, per_argument = _mask_params(layer)
+    if takes and "mask" not in kwargs:
         mask = _input_mask(node, masks)
         if mask is not None:
             kwargs["mask"] = mask
+    for position, name, param in per_argument:
+        if param in kwargs:
+            continue
+        tensor = node.kwargs.get(name)
+        if tensor is None and position is not None and position < len(node.args):
+            tensor = node.args[position]
+        mask = masks.get(id(tensor)) if isinstance(tensor, KerasTensor) else None
+        if mask is not None:
+            kwargs[param] = mask
 
 
 def record_output_masks(layer: Any, node: Any, args: tuple, outputs: Any, masks: dict) -> None:

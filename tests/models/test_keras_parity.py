@@ -170,3 +170,23 @@ def test_unbuilt_sequential_config_from_keras():
     model = callax.Sequential.from_config(json.loads(json.dumps(kmodel.get_config())))
     assert not model.built and [x.name for x in model.layers] == ["only"]
     assert model(_x(3, 4)).shape == (3, 2)
+
+
+def test_masks_flow_like_keras():
+    def build(lib):
+        ids = lib.Input((6,), dtype="int32", name="ids")
+        e = lib.layers.Embedding(20, 8, mask_zero=True, name="emb")(ids)
+        q = lib.layers.Dense(8, name="q")(e)
+        att = lib.layers.MultiHeadAttention(num_heads=2, key_dim=4, name="mha")(query=q, value=e)
+        return lib.Model(ids, [lib.layers.LSTM(5, name="lstm")(att), lib.layers.GRU(3)(e)])
+
+    kmodel, cmodel = build(keras), build(callax)
+    _copy(kmodel, cmodel)
+    ids = np.array([[1, 2, 3, 0, 0, 0], [4, 5, 6, 7, 8, 0]])
+    for got, want in zip(cmodel(ids), kmodel(ids)):
+        np.testing.assert_allclose(got, np.asarray(want), rtol=1e-5, atol=1e-5)
+    # Keras writes the mask as an op node (`not_equal`) feeding `mask=`: it loads here
+    loaded = callax.Model.from_config(json.loads(json.dumps(kmodel.get_config())))
+    _copy(kmodel, loaded)
+    for got, want in zip(loaded(ids), kmodel(ids)):
+        np.testing.assert_allclose(got, np.asarray(want), rtol=1e-5, atol=1e-5)
