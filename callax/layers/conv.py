@@ -54,6 +54,8 @@ class SpatialLayer(Layer):
     ``data_format`` axes, and the input-rank/channel checks."""
 
     _rank = 2
+    # Pure calls (no Python side effects): eager calls may run as one cached kernel.
+    _kernel_call = True
 
     def __init__(self, **kwargs: Any):
         if kwargs.get("name") is None:

@@ -256,6 +256,8 @@ class Masking(Layer):
         ([[[1.0, 2.0], [0.0, 0.0]]], [[True, False]])
     """
 
+    _kernel_call = True
+
     def __init__(self, mask_value: float = 0.0, **kwargs: Any):
         super().__init__(**kwargs)
         self.mask_value = mask_value

@@ -20,10 +20,15 @@ from typing import Any
 
 import jax.numpy as jnp
 import numpy as np
-from jax import lax
 
 from callax.layers.conv import SpatialLayer, conv_output_length
-from callax.ops.convolution import _window_counts, normalize_padding, normalize_tuple
+from callax.ops.convolution import (
+    _window_counts,
+    normalize_padding,
+    normalize_tuple,
+    window_max,
+    window_sum,
+)
 
 
 class Pooling(SpatialLayer):
@@ -79,14 +84,8 @@ class Pooling(SpatialLayer):
         self._check_rank(tuple(inputs.shape))
         pad = self.padding.upper()
         if self._reducer == "max":
-            if jnp.issubdtype(inputs.dtype, jnp.floating):
-                init = jnp.asarray(-jnp.inf, inputs.dtype)
-            else:
-                init = jnp.asarray(jnp.iinfo(inputs.dtype).min, inputs.dtype)
-            return lax.reduce_window(inputs, init, lax.max, self._window, self._step, pad)
-        summed = lax.reduce_window(
-            inputs, jnp.asarray(0, inputs.dtype), lax.add, self._window, self._step, pad
-        )
+            return window_max(inputs, self._window, self._step, pad)
+        summed = window_sum(inputs, self._window, self._step, pad)
         if self.padding == "valid":
             return summed / np.prod(self.pool_size)
         return summed / self._divisor(self._spatial(inputs.shape)).astype(summed.dtype)

@@ -389,6 +389,8 @@ class Permute(Layer):
         (4, 5, 3)
     """
 
+    _kernel_call = True
+
     def __init__(self, dims: tuple[int, ...], **kwargs: Any):
         super().__init__(**kwargs)
         self.dims = tuple(int(d) for d in dims)
@@ -423,6 +425,8 @@ class RepeatVector(Layer):
         >>> callax.layers.RepeatVector(3)(callax.ops.ones((2, 4))).shape
         (2, 3, 4)
     """
+
+    _kernel_call = True
 
     def __init__(self, n: int, **kwargs: Any):
         super().__init__(**kwargs)

@@ -365,13 +365,23 @@ def max_pool(
     inputs, _, _, window, step, padding = _pool_args(
         inputs, pool_size, strides, padding, data_format, "max_pool"
     )
+    return window_max(inputs, window, step, padding)
+
+
+def window_max(inputs: jax.Array, window: tuple, step: tuple, padding: Any) -> jax.Array:
+    """``lax.reduce_window`` max. The initial value must be a concrete (numpy)
+    scalar: JAX recognises the differentiable max reduction only then (a
+    ``jnp`` array is a tracer under ``jit`` and leaves the op without a VJP)."""
     if jnp.issubdtype(inputs.dtype, jnp.floating):
-        init = -jnp.inf
+        init = np.array(-np.inf, inputs.dtype)
     else:
-        init = jnp.iinfo(inputs.dtype).min
-    return lax.reduce_window(
-        inputs, jnp.asarray(init, inputs.dtype), lax.max, window, step, padding
-    )
+        init = np.array(jnp.iinfo(inputs.dtype).min, inputs.dtype)
+    return lax.reduce_window(inputs, init, lax.max, window, step, padding)
+
+
+def window_sum(inputs: jax.Array, window: tuple, step: tuple, padding: Any) -> jax.Array:
+    """``lax.reduce_window`` sum, with a concrete zero (see :func:`window_max`)."""
+    return lax.reduce_window(inputs, np.array(0, inputs.dtype), lax.add, window, step, padding)
 
 
 def _window_counts(length, size, stride, padding):
@@ -400,7 +410,7 @@ def average_pool(
     inputs, rank, channels_first, window, step, padding = _pool_args(
         inputs, pool_size, strides, padding, data_format, "average_pool"
     )
-    summed = lax.reduce_window(inputs, jnp.asarray(0, inputs.dtype), lax.add, window, step, padding)
+    summed = window_sum(inputs, window, step, padding)
     if padding == "VALID":
         return summed / np.prod(window)
     # Window sizes are static: build the divisor in numpy, one constant for XLA.

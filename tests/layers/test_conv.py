@@ -393,3 +393,25 @@ def test_ops_bad_input():
         ops.conv(np.zeros((1, 5, 5, 3)), np.zeros((3, 3, 2, 4)))
     with pytest.raises(ValueError, match=r"kernel of rank 4"):
         ops.conv(np.zeros((1, 5, 5, 3)), np.zeros((3, 3, 4)))
+
+
+def test_compiled_kernel_calls_equal_op_by_op():
+    """From the second sighting of a signature the layer runs as one compiled kernel;
+    its results are those of the op-by-op call."""
+    from callax.core.kernels import kernel_stats
+
+    x = _x((2, 8, 8, 3))
+    for layer in (
+        layers.Conv2D(4, 3, padding="same", activation="relu"),
+        layers.Conv2DTranspose(2, 3, strides=2),
+        layers.SeparableConv2D(4, 3),
+        layers.MaxPooling2D(),
+        layers.AveragePooling2D(3, 2, "same"),
+        layers.GlobalAveragePooling2D(),
+    ):
+        first = np.asarray(layer(x))  # builds; op by op
+        before = kernel_stats()["compiles"]
+        outs = [np.asarray(layer(x)) for _ in range(3)]
+        assert kernel_stats()["compiles"] == before + 1, type(layer).__name__
+        for out in outs:
+            np.testing.assert_allclose(out, first, atol=1e-6)

@@ -168,3 +168,19 @@ def test_bad_input():
         layers.MaxPooling2D((1, 2, 3))
     with pytest.raises(ValueError, match=r"strictly positive; received pool_size=\(0, 0\)"):
         layers.MaxPooling2D(0)
+
+
+@pytest.mark.parametrize("layer", [layers.MaxPooling2D, layers.AveragePooling2D])
+def test_pool_gradients_under_jit(layer):
+    """Reverse-mode under jit (the training path): d sum(pool(x)) / dx is the
+    argmax indicator of each window (max) or 1/4 everywhere (average, 2x2)."""
+    x = (RNG.permutation(32).reshape(1, 4, 4, 2) / 10.0).astype("float32")
+    pool = layer(2)
+    grad = np.asarray(jax.jit(jax.grad(lambda a: pool(a).sum()))(x))
+    if layer is layers.AveragePooling2D:
+        expected = np.full_like(x, 0.25)
+    else:
+        windows = x.reshape(1, 2, 2, 2, 2, 2).transpose(0, 1, 3, 5, 2, 4).reshape(1, 2, 2, 2, 4)
+        hot = np.eye(4)[windows.argmax(-1)].reshape(1, 2, 2, 2, 2, 2).transpose(0, 1, 4, 2, 5, 3)
+        expected = hot.reshape(x.shape)
+    np.testing.assert_allclose(grad, expected, atol=1e-6)
