@@ -114,8 +114,9 @@ def not_serializable_message(layer: Any, bad: list[tuple[str, Any]]) -> str:
     )
     return (
         f"{cls} '{layer.name}' has no get_config(), and callax cannot record its __init__ "
-        f"arguments automatically: {names} {'is' if len(bad) == 1 else 'are'} not simple "
-        "values (numbers, strings, booleans, None, or lists/dicts of them):\n"
+        f"arguments automatically: {names} "
+        f"{'is not a simple value' if len(bad) == 1 else 'are not simple values'} "
+        "(numbers, strings, booleans, None, or lists/dicts of them):\n"
         f"{listed}\n"
         f"To save the whole model, add to {cls}:\n\n"
         "    def get_config(self):\n"
@@ -126,8 +127,7 @@ def not_serializable_message(layer: Any, bad: list[tuple[str, Any]]) -> str:
         "    def from_config(cls, config):\n"
         f"{restores}\n"
         "        return cls(**config)\n\n"
-        "(keep the objects those arguments were made from, e.g. their own config "
-        'values). Saving the weights alone always works: model.save_weights("model.weights.h5").'
+        'Saving the weights alone always works: model.save_weights("model.weights.h5").'
     )
 
 
