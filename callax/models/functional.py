@@ -22,6 +22,7 @@ Example:
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import jax
@@ -33,7 +34,7 @@ from callax.core.layer import Layer
 from callax.layers.input_layer import InputLayer
 from callax.models import graph as _graph
 from callax.models.model import Model
-from callax.models.serialization import (
+from callax.models.serialization import (  # noqa: F401 — functional_from_config is re-exported
     functional_from_config,
     functional_get_config,
     get_layer_class,
@@ -309,6 +310,21 @@ def become_functional(model: Model, *args: Any, **kwargs: Any) -> None:
     """Turns a subclassed model under construction into a Functional one."""
     model.__class__ = functional_class_for(type(model))
     Functional.__init__(model, *args, **kwargs)
+
+
+def is_functional_config(cls: type, config: Any) -> bool:
+    """Whether ``cls.from_config(config)`` should rebuild a graph: a Functional
+    config, and a class whose constructor takes ``(inputs, outputs, ...)`` (as
+    Keras decides)."""
+    if not isinstance(config, dict) or "input_layers" not in config or "layers" not in config:
+        return False
+    if issubclass(cls, Functional) or cls.__init__ is Model.__init__:
+        return True
+    params = list(inspect.signature(cls.__init__).parameters.values())[1:]
+    kinds = {p.kind for p in params}
+    if inspect.Parameter.VAR_POSITIONAL in kinds and inspect.Parameter.VAR_KEYWORD in kinds:
+        return True
+    return [p.name for p in params[:2]] == ["inputs", "outputs"]
 
 
 def _plan_entry(node: Node) -> tuple:

@@ -139,10 +139,10 @@ class Model(Trainer, Layer):
     def from_config(cls, config: dict, custom_objects: dict | None = None) -> Model:
         """A model from its config; a Functional config (``layers`` with
         ``input_layers``/``output_layers``, as Keras writes) rebuilds the graph."""
-        if cls is Model and isinstance(config, dict) and "input_layers" in config:
-            from callax.models.functional import Functional
+        from callax.models import functional
 
-            return Functional.from_config(config, custom_objects=custom_objects)
+        if functional.is_functional_config(cls, config):
+            return functional.functional_from_config(cls, config, custom_objects)
         return super().from_config(config)
 
     def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:

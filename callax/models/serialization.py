@@ -414,8 +414,11 @@ def functional_from_config(cls: type, config: dict, custom_objects: dict | None 
     inputs = refs(config["input_layers"])
     outputs = refs(config["output_layers"])
     from callax.models.functional import Functional
+    from callax.models.model import Model
 
-    target = cls if isinstance(cls, type) and issubclass(cls, Functional) else Functional
+    # `Model` itself builds a Functional; a subclass becomes a Functional of its class.
+    target = cls if isinstance(cls, type) and issubclass(cls, Model) and cls is not Model else None
+    target = target or Functional
     return target(
         inputs,
         outputs,

@@ -299,3 +299,27 @@ def test_subclass_constructed_functionally():
             return self.dense(x)
 
     assert not isinstance(Plain(3, 4), callax.Functional)
+
+
+def test_functional_subclass_config_round_trip():
+    class Custom(callax.Model):
+        pass
+
+    inputs = callax.Input((3,))
+    model = Custom(inputs, layers.Dense(2)(inputs))
+    clone = Custom.from_config(model.get_config())
+    assert isinstance(clone, Custom) and isinstance(clone, callax.Functional)
+    clone.set_weights(model.get_weights())
+    x = _x(2, 3)
+    np.testing.assert_allclose(clone(x), model(x), rtol=1e-6)
+    assert isinstance(callax.Model.from_config(model.get_config()), callax.Functional)
+
+
+def test_identity_and_passthrough_outputs():
+    a, b = callax.Input((2,)), callax.Input((3,))
+    model = callax.Model([a, b], [b, layers.Dense(1)(a)])
+    xa, xb = _x(2, 2), _x(2, 3)
+    yb, _ = model([xa, xb])
+    np.testing.assert_array_equal(yb, xb)
+    ident = callax.Model(a, a)
+    np.testing.assert_array_equal(ident(xa), xa)
