@@ -9,6 +9,8 @@ import pytest
 import callax
 
 keras = pytest.importorskip("keras")
+# Keras's own variables warn when it reads their values as numpy (not ours to fix).
+pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
 
 
 @pytest.fixture(autouse=True)
