@@ -244,7 +244,9 @@ def resolve_accuracy(identifier: Any, loss: Any, y_true_shape: Any, y_pred_shape
     sparse; else categorical). When a shape is unknown (``None``), the loss
     decides. ``"crossentropy"``/``"ce"`` resolve the same way to the matching
     cross-entropy. Any other identifier goes through :func:`get`; functions are
-    wrapped in ``MeanMetricWrapper``; a string identifier becomes the metric's name.
+    wrapped in ``MeanMetricWrapper``; a string identifier becomes the metric's name;
+    metrics whose state depends on the data (``F1Score``, ``R2Score``) are built
+    from the shapes, so their stateless API works in the first compiled step.
 
     Example:
         >>> from callax import metrics
@@ -276,6 +278,9 @@ def resolve_accuracy(identifier: Any, loss: Any, y_true_shape: Any, y_pred_shape
         )
     if isinstance(identifier, str):
         obj.name = identifier
+    if not obj.built and y_true_shape is not None and y_pred_shape is not None:
+        # state shaped by the data (F1Score, R2Score) exists before any compiled step
+        obj.build(tuple(y_true_shape), tuple(y_pred_shape))
     return obj
 
 

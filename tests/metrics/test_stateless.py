@@ -242,3 +242,8 @@ def test_resolve_other_identifiers():
     assert isinstance(fn, metrics.MeanMetricWrapper) and fn.name == "binary_accuracy"
     auc = metrics.AUC(name="my_auc")
     assert metrics.resolve_accuracy(auc, None, (8, 1), (8, 1)) is auc
+    f1 = metrics.resolve_accuracy("f1_score", None, (8, 3), (8, 3))
+    assert f1.built and [v.shape for v in f1.variables] == [(3,)] * 4
+    assert len(f1.stateless_reset_state()) == 4
+    r2 = metrics.resolve_accuracy(metrics.R2Score(), None, (8,), (8, 1))
+    assert r2.built and r2.sum.shape == (1,)
