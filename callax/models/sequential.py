@@ -99,8 +99,12 @@ class Sequential(Model):
                 f"Sequential '{self.name}'.add: every layer needs a unique name; the model "
                 f"already has a layer named '{layer.name}'."
             )
+        previous = self._symbolic_output
         self._layers.append(layer)
         self._layers_changed()
+        if rebuild and previous is not None and not isinstance(layer, InputLayer):
+            self._extend(previous, layer)  # built already: only the new layer runs
+            return
         self.built = False
         if rebuild:
             self._maybe_rebuild()
@@ -182,17 +186,31 @@ class Sequential(Model):
             self._layers_changed()
         x = first.output
         for layer in self._call_layers:
-            x = layer(x)
-            if not isinstance(x, KerasTensor):
-                raise ValueError(
-                    f"Sequential model '{self.name}': layer '{layer.name}' returned "
-                    f"{type(x).__name__}; every layer in a Sequential model must return a "
-                    "single tensor."
-                )
+            x = self._symbolic(layer, x)
         d = self.__dict__
         d["_symbolic_output"] = x
         d["_build_input_shape"] = first.batch_shape
         d["_build_shapes"] = first.batch_shape
+        self.built = True
+
+    def _symbolic(self, layer: Layer, x: KerasTensor) -> KerasTensor:
+        y = layer(x)
+        if not isinstance(y, KerasTensor):
+            raise ValueError(
+                f"Sequential model '{self.name}': layer '{layer.name}' returned "
+                f"{type(y).__name__}; every layer in a Sequential model must return a "
+                "single tensor."
+            )
+        return y
+
+    def _extend(self, previous: KerasTensor, layer: Layer) -> None:
+        try:
+            self.__dict__["_symbolic_output"] = self._symbolic(layer, previous)
+        except Exception:
+            self._layers.pop()  # leave the model as it was
+            self._layers_changed()
+            self.__dict__["_symbolic_output"] = previous
+            raise
         self.built = True
 
     # ----------------------------------------------------------------- call

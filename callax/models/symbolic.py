@@ -196,7 +196,7 @@ def _name_error(error: Exception, what: str, args: tuple, kwargs: dict) -> Excep
         )
     message = (
         f"Exception encountered when calling {what} on symbolic inputs of shape "
-        f"{_describe_inputs(args, kwargs)} (building a Functional model).{hint} The error: "
+        f"{_describe_inputs(args, kwargs)} (building a model graph).{hint} The error: "
         f"{error}"
     )
     try:

@@ -134,3 +134,18 @@ def test_single_dense_sequential_costs_about_a_dense_call():
     t_dense, t_model = best[dense], best[model]
     # one extra trip through the call protocol (a few microseconds), no graph walk
     assert t_model < 1.25 * t_dense + 15e-6, (t_model, t_dense)
+
+
+def test_add_extends_a_built_model_and_a_failed_add_changes_nothing():
+    model = callax.Sequential([callax.Input((16,))])
+    for _ in range(3):
+        model.add(layers.Dense(16))
+    assert model.output_shape == (None, 16) and len(model.weights) == 6
+    with pytest.raises(ValueError, match="Reshape 'bad'"):
+        model.add(layers.Reshape((3, 5), name="bad"))
+    assert len(model.layers) == 3 and model.output_shape == (None, 16)
+    x = _x(2, 16)
+    ref = x
+    for layer in model.layers:
+        ref = layer(ref)
+    np.testing.assert_allclose(model(x), ref, rtol=1e-6)
