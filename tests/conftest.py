@@ -9,6 +9,12 @@ import pytest  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "examples", "seed"))
+# Test files are imported by path (--import-mode=importlib), so two folders may both
+# hold a test_stateless.py; shared helper modules (e.g. optimizer_cases.py) are
+# imported by name from their folder, so each folder is on the path.
+for _dir, _subdirs, _files in os.walk(os.path.join(ROOT, "tests")):
+    if "__pycache__" not in _dir:
+        sys.path.insert(0, _dir)
 
 
 @pytest.fixture(autouse=True)
