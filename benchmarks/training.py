@@ -1,0 +1,240 @@
+"""fit / predict throughput: callax vs Keras 3 (JAX backend) vs hand-written JAX + optax.
+
+Workloads (synthetic data of the right shapes; throughput does not depend on values):
+  mlp fit         784→256→256→10 relu, batch 128, Adam, 60,000 samples per epoch
+  mlp fit spe32   the same, batch 32, steps_per_execution=32 (Keras and callax)
+  cnn fit         Conv2D 32 → MaxPool → Conv2D 64 → MaxPool → Flatten → Dense 10,
+                  28×28×1, batch 128, Adam, 4,096 samples per epoch
+  mlp predict     60,000 samples, batch 1024
+
+Each contender's model persists across rounds; a round runs one epoch (or one
+predict pass) of each contender in turn, after one warm-up epoch that compiles.
+Reported: median samples/s and ratios. `--rss` prints callax's peak RSS per epoch
+over 20 epochs (memory growth check).
+
+Run: python benchmarks/training.py [--quick] [--rss]
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import statistics
+import sys
+import time
+
+os.environ.setdefault("KERAS_BACKEND", "jax")
+
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+import numpy as np  # noqa: E402
+import optax  # noqa: E402
+
+import callax  # noqa: E402
+
+N, D, C = 60_000, 784, 10
+
+
+def data(n=N, image=False, seed=0):
+    rng = np.random.default_rng(seed)
+    shape = (n, 28, 28, 1) if image else (n, D)
+    return rng.random(shape, dtype=np.float32), rng.integers(0, C, n).astype("int32")
+
+
+def mlp(lib):
+    layers = lib.layers
+    return lib.Sequential(
+        [layers.Input((D,)), layers.Dense(256, activation="relu"),
+         layers.Dense(256, activation="relu"), layers.Dense(C)]
+    )  # fmt: skip
+
+
+def cnn(lib):
+    layers = lib.layers
+    return lib.Sequential(
+        [layers.Input((28, 28, 1)), layers.Conv2D(32, 3, activation="relu"), layers.MaxPooling2D(),
+         layers.Conv2D(64, 3, activation="relu"), layers.MaxPooling2D(), layers.Flatten(),
+         layers.Dense(C)]
+    )  # fmt: skip
+
+
+def compiled(lib, model, spe=1):
+    model.compile(
+        optimizer=lib.optimizers.Adam(1e-3),
+        loss=lib.losses.SparseCategoricalCrossentropy(from_logits=True),
+        steps_per_execution=spe,
+    )
+    return model
+
+
+# ----------------------------------------------------------- hand-written JAX
+def jax_mlp_params(key):
+    sizes = [D, 256, 256, C]
+    params = []
+    for i, (a, b) in enumerate(zip(sizes, sizes[1:])):
+        lim = (6 / (a + b)) ** 0.5
+        params += [jax.random.uniform(jax.random.fold_in(key, i), (a, b), minval=-lim, maxval=lim),
+                   jnp.zeros(b)]  # fmt: skip
+    return params
+
+
+def jax_mlp_apply(params, x):
+    for i in range(0, len(params) - 2, 2):
+        x = jax.nn.relu(x @ params[i] + params[i + 1])
+    return x @ params[-2] + params[-1]
+
+
+def jax_cnn_params(key):
+    k = [jax.random.fold_in(key, i) for i in range(3)]
+    return [jax.random.normal(k[0], (3, 3, 1, 32)) * 0.1, jnp.zeros(32),
+            jax.random.normal(k[1], (3, 3, 32, 64)) * 0.05, jnp.zeros(64),
+            jax.random.normal(k[2], (5 * 5 * 64, C)) * 0.02, jnp.zeros(C)]  # fmt: skip
+
+
+def jax_cnn_apply(params, x):
+    dn = ("NHWC", "HWIO", "NHWC")
+    for i in (0, 2):
+        x = jax.lax.conv_general_dilated(x, params[i], (1, 1), "VALID", dimension_numbers=dn)
+        x = jax.nn.relu(x + params[i + 1])
+        x = jax.lax.reduce_window(x, -jnp.inf, jax.lax.max, (1, 2, 2, 1), (1, 2, 2, 1), "VALID")
+    return x.reshape(x.shape[0], -1) @ params[4] + params[5]
+
+
+class HandWritten:
+    """A plain jax.jit + optax training loop, as a JAX user would write it."""
+
+    def __init__(self, init, apply, batch):
+        self.apply, self.batch = apply, batch
+        self.params = init(jax.random.key(0))
+        self.opt = optax.adam(1e-3)
+        self.state = self.opt.init(self.params)
+
+        def loss_fn(params, x, y):
+            logits = apply(params, x)
+            return optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
+
+        @jax.jit
+        def step(params, state, x, y):
+            loss, grads = jax.value_and_grad(loss_fn)(params, x, y)
+            updates, state = self.opt.update(grads, state, params)
+            return optax.apply_updates(params, updates), state, loss
+
+        self.step = step
+        self.predict_fn = jax.jit(apply)
+
+    def epoch(self, x, y):
+        order = np.random.permutation(len(x))
+        n = len(x) // self.batch * self.batch
+        for i in range(0, n, self.batch):
+            idx = order[i : i + self.batch]
+            self.params, self.state, loss = self.step(self.params, self.state, x[idx], y[idx])
+        loss.block_until_ready()
+
+    def predict(self, x, batch):
+        out = [self.predict_fn(self.params, x[i : i + batch]) for i in range(0, len(x), batch)]
+        return np.concatenate([np.asarray(o) for o in out])
+
+
+# ---------------------------------------------------------------- measuring
+def rounds_of(contenders: dict, samples: int, rounds: int) -> dict[str, float]:
+    for fn in contenders.values():
+        fn()  # warm-up epoch: compiles
+    times: dict[str, list[float]] = {k: [] for k in contenders}
+    for _ in range(rounds):
+        for name, fn in contenders.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append(time.perf_counter() - start)
+    return {k: samples / statistics.median(v) for k, v in times.items()}
+
+
+def table(title: str, rates: dict[str, float], notes: str = "") -> str:
+    names = list(rates)
+    lines = [
+        f"## {title}",
+        "",
+        f"| contender | samples/s | vs {names[0]} |",
+        "| --- | ---: | ---: |",
+    ]
+    for name in names:
+        lines.append(f"| {name} | {rates[name]:,.0f} | {rates[name] / rates[names[0]]:.2f}x |")
+    text = "\n".join(lines) + "\n" + (f"\n{notes}\n" if notes else "")
+    print(text, flush=True)
+    return text
+
+
+def fit_workload(kind: str, batch: int, spe: int, n: int, rounds: int, with_jax=True) -> str:
+    import keras
+
+    x, y = data(n, image=kind == "cnn")
+    build = mlp if kind == "mlp" else cnn
+    cm = compiled(callax, build(callax), spe)
+    km = compiled(keras, build(keras), spe)
+    contenders = {
+        "callax fit": lambda: cm.fit(x, y, batch_size=batch, epochs=1, verbose=0),
+        "keras3 fit": lambda: km.fit(x, y, batch_size=batch, epochs=1, verbose=0),
+    }
+    if with_jax:
+        hand = HandWritten(*(
+            (jax_mlp_params, jax_mlp_apply) if kind == "mlp" else (jax_cnn_params, jax_cnn_apply)
+        ), batch)  # fmt: skip
+        contenders["hand-written jax+optax"] = lambda: hand.epoch(x, y)
+    rates = rounds_of(contenders, n, rounds)
+    title = f"fit: {kind}, batch {batch}" + (f", steps_per_execution={spe}" if spe > 1 else "")
+    notes = f"callax / keras3 = {rates['callax fit'] / rates['keras3 fit']:.2f}"
+    if with_jax:
+        notes += f";  callax / hand-written = {rates['callax fit'] / rates['hand-written jax+optax']:.2f}"
+    return table(title, rates, notes)
+
+
+def predict_workload(rounds: int) -> str:
+    import keras
+
+    x, _ = data()
+    cm, km = compiled(callax, mlp(callax)), compiled(keras, mlp(keras))
+    hand = HandWritten(jax_mlp_params, jax_mlp_apply, 1024)
+    rates = rounds_of(
+        {
+            "callax predict": lambda: cm.predict(x, batch_size=1024, verbose=0),
+            "keras3 predict": lambda: km.predict(x, batch_size=1024, verbose=0),
+            "hand-written jax.jit": lambda: hand.predict(x, 1024),
+        },
+        N, rounds,
+    )  # fmt: skip
+    notes = (
+        f"callax / keras3 = {rates['callax predict'] / rates['keras3 predict']:.2f};  "
+        f"callax / hand-written = {rates['callax predict'] / rates['hand-written jax.jit']:.2f}"
+    )
+    return table("predict: mlp, batch 1024, 60,000 samples", rates, notes)
+
+
+def rss_check(epochs: int = 20) -> str:
+    x, y = data()
+    model = compiled(callax, mlp(callax))
+    lines = ["## Memory: callax fit, MLP, 20 epochs (peak RSS after each epoch, MiB)", ""]
+    peaks = []
+    for _ in range(epochs):
+        model.fit(x, y, batch_size=128, epochs=1, verbose=0)
+        peaks.append(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    lines.append(" ".join(f"{p:.0f}" for p in peaks))
+    lines.append(f"\ngrowth after epoch 2: {peaks[-1] - peaks[1]:.1f} MiB")
+    text = "\n".join(lines) + "\n"
+    print(text, flush=True)
+    return text
+
+
+def main(argv: list[str]) -> str:
+    quick = "--quick" in argv
+    rounds = 3 if quick else 5
+    out = []
+    if "--rss" in argv:
+        return rss_check()
+    out.append(fit_workload("mlp", 128, 1, N, rounds))
+    out.append(fit_workload("mlp", 32, 32, N // 4 if quick else N, rounds, with_jax=False))
+    out.append(predict_workload(rounds))
+    out.append(fit_workload("cnn", 128, 1, 2048 if quick else 4096, rounds))
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
