@@ -20,7 +20,7 @@ class Linear(keras.Model):
         return self.dense(x)
 
 
-def linear(lr=0.1):
+def linear(lr=0.05):
     model = Linear()
     model.compile(optimizer=keras.optimizers.SGD(lr), loss="mse")
     return model
@@ -38,7 +38,7 @@ def test_early_stopping_restores_best_weights():
     # validation targets are the negated function: val_loss is best after epoch 0
     model, log = linear(), WeightLog()
     stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=3, restore_best_weights=True)
-    history = model.fit(X, Y, validation_data=(X, -Y), epochs=8, batch_size=8, verbose=0,
+    history = model.fit(X, Y, validation_data=(X, -Y), epochs=8, batch_size=8, verbose=0, shuffle=False,
                         callbacks=[log, stop])  # fmt: skip
     val = history.history["val_loss"]
     best = int(np.argmin(val))
@@ -52,11 +52,11 @@ def test_early_stopping_restores_best_weights():
 def test_early_stopping_baseline_and_start_from_epoch():
     # val_loss only gets worse after epoch 0 (validation targets negated)
     stop = keras.callbacks.EarlyStopping(baseline=-1.0, patience=2)
-    history = linear().fit(X, Y, validation_data=(X, -Y), epochs=10, batch_size=8, verbose=0,
+    history = linear().fit(X, Y, validation_data=(X, -Y), epochs=10, batch_size=8, verbose=0, shuffle=False,
                            callbacks=[stop])  # fmt: skip
     assert len(history.history["loss"]) == 2  # the baseline is never beaten
     stop = keras.callbacks.EarlyStopping(patience=1, start_from_epoch=3)
-    history = linear().fit(X, Y, validation_data=(X, -Y), epochs=10, batch_size=8, verbose=0,
+    history = linear().fit(X, Y, validation_data=(X, -Y), epochs=10, batch_size=8, verbose=0, shuffle=False,
                            callbacks=[stop])  # fmt: skip
     assert len(history.history["loss"]) == 5  # tracking starts at epoch 3, stops at 4
 
