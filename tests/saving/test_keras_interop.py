@@ -72,11 +72,11 @@ def test_layer_weights_keras_to_callax_and_back(case, tmp_path):
     _close(km(x), cm(x))
 
 
-def _sequential(lib, pool="MaxPooling2D"):
+def _sequential(lib):
     L = lib.layers
     return lib.Sequential([
         lib.Input((8, 8, 3)), L.Conv2D(4, 3, padding="same", activation="relu"),
-        L.BatchNormalization(), getattr(L, pool)(2), L.DepthwiseConv2D(2), L.SeparableConv2D(4, 2),
+        L.BatchNormalization(), L.MaxPooling2D(2), L.DepthwiseConv2D(2), L.SeparableConv2D(4, 2),
         L.Conv2DTranspose(3, 2, strides=2), L.ZeroPadding2D(1), L.GlobalAveragePooling2D(),
         L.RepeatVector(3), L.LSTM(5, return_sequences=True), L.GRU(4, return_sequences=True),
         L.SimpleRNN(3, return_sequences=True), L.Conv1D(4, 2), L.LayerNormalization(),
@@ -131,9 +131,7 @@ def test_keras_model_file_loads_in_callax(kind, tmp_path):
 
 @pytest.mark.parametrize("kind", ["seq", "fun"])
 def test_callax_model_file_loads_in_keras(kind, tmp_path):
-    # AveragePooling2D here: callax's MaxPooling2D cannot be differentiated yet
-    # (its save/load both ways is covered above).
-    cm = _sequential(callax, "AveragePooling2D") if kind == "seq" else _functional(callax)
+    cm = (_sequential if kind == "seq" else _functional)(callax)
     x, y = _data(kind)
     cm.compile(optimizer=callax.optimizers.Adam(0.01), loss="mse")
     cm.fit(x, y, epochs=2, batch_size=4, verbose=0)
