@@ -30,6 +30,7 @@ from typing import Any
 import jax
 import numpy as np
 
+from callax.core.layer import structure_version
 from callax.core.stateless_scope import StatelessScope
 
 _TRACE_ERRORS = (
@@ -69,7 +70,7 @@ class CompiledCall:
         leaves, treedef = jax.tree_util.tree_flatten((args, kwargs))
         dynamic = [i for i, leaf in enumerate(leaves) if _is_array(leaf)]
         static = tuple((i, leaf) for i, leaf in enumerate(leaves) if not _is_array(leaf))
-        key = (treedef, tuple(dynamic), static)
+        key = (treedef, tuple(dynamic), static, structure_version[0])
         try:
             entry = self._entries.get(key)
         except TypeError:  # an unhashable non-array argument: cannot be static

@@ -25,6 +25,7 @@ from typing import Any
 
 import jax
 
+from callax.core.layer import structure_version
 from callax.core.stateless_scope import StatelessScope
 
 _ArrayImpl = type(jax.numpy.zeros(()))
@@ -94,6 +95,7 @@ class LayerKernel:
         key = signature(args, kwargs)
         if key is None:
             return self.layer.call(*args, **kwargs)
+        key = (key, structure_version[0])
         entry = self.entries.get(key)
         if entry is None:
             if key not in self.seen:

@@ -46,6 +46,7 @@ import numpy as np
 from callax import initializers as _initializers
 from callax.core import call_context as _ctx
 from callax.core import config as _config
+from callax.core import masking as _masking
 from callax.core import dtype_policy as _policy
 from callax.core import pitfalls
 from callax.core.keras_tensor import KerasTensor
@@ -66,13 +67,18 @@ _UNTRACKED = frozenset(
      "_parent_hint", "_compiled", "_jit_cache", "_kernel", "_init_args", "_build_dtypes"}
 )  # fmt: skip
 
+# Bumped whenever a layer tree changes in a way a compiled call may have baked in
+# (a sublayer or variable reassigned, `trainable` flipped): compiled-call caches
+# (core/kernels.py, callax.jit) include it in their keys.
+structure_version = [0]
+
 # --------------------------------------------------------------------- names
 _name_counts: dict[str, int] = {}
 
 
 def to_snake_case(name: str) -> str:
     name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    name = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+    name = re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()  # Conv2D -> conv2d
     return name.lstrip("_") or "layer"
 
 
@@ -94,7 +100,8 @@ class CallSpec:
 
     __slots__ = (
         "positional", "accepts_training", "training_position", "training_default",
-        "accepts_mask", "var_kwargs", "own_build", "build_params", "kernel",
+        "accepts_mask", "var_kwargs", "own_build", "build_params", "kernel", "has_mask_arg",
+        "own_compute_mask",
     )  # fmt: skip
 
     def __init__(self, cls: type):
@@ -113,11 +120,13 @@ class CallSpec:
         default = names["training"].default if "training" in names else None
         self.training_default = None if default is inspect.Parameter.empty else default
         self.accepts_mask = "mask" in names or self.var_kwargs
+        self.has_mask_arg = "mask" in names
+        self.own_compute_mask = cls.compute_mask is not Layer.compute_mask
         self.own_build = cls.build is not Layer.build
         # Per-layer compiled kernels only for callax's own side-effect-free calls
         # (True, or "training": only when training is truthy); see core/kernels.py.
         opt_in = getattr(cls, "_kernel_call", False)
-        self.kernel = opt_in if cls.call.__module__.startswith("callax.") else False
+        self.kernel = opt_in if (cls.call.__module__ or "").startswith("callax.") else False
         if self.own_build:
             bparams = list(inspect.signature(cls.build).parameters.values())[1:]
             self.build_params = [
@@ -199,7 +208,7 @@ class Layer:
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        if "__call__" in cls.__dict__ and not cls.__module__.startswith("callax."):
+        if "__call__" in cls.__dict__ and not (cls.__module__ or "").startswith("callax."):
             warnings.warn(pitfalls.call_override(cls), pitfalls.CallaxPitfallWarning, stacklevel=2)
         type.__setattr__(cls, "_callax_spec", None)
 
@@ -247,10 +256,10 @@ class Layer:
 
     # ----------------------------------------------------- attribute tracking
     def __setattr__(self, name: str, value: Any) -> None:
-        if "_callax_init" not in self.__dict__ and isinstance(
-            value, (Layer, Variable, SeedGenerator)
-        ):
-            raise RuntimeError(pitfalls.assigned_before_init(type(self), name, value))
+        if isinstance(value, (Layer, Variable, SeedGenerator)):
+            if "_callax_init" not in self.__dict__:
+                raise RuntimeError(pitfalls.assigned_before_init(type(self), name, value))
+            structure_version[0] += 1  # compiled calls of this tree must re-trace
         object.__setattr__(self, name, value)
 
     def __delattr__(self, name: str) -> None:
@@ -377,6 +386,7 @@ class Layer:
     def trainable(self, value: bool) -> None:
         """Freezes (or unfreezes) this layer and every sublayer."""
         value = bool(value)
+        structure_version[0] += 1  # e.g. BatchNormalization changes behaviour
         for layer in self._flatten_layers():
             layer.__dict__["_trainable"] = value
             for v in layer._own_variables:
@@ -596,6 +606,13 @@ class Layer:
                 training = parent.training
             if training is None:
                 training = spec.training_default
+        masking = _masking.in_use[0] or spec.own_compute_mask
+        if masking:
+            previous_mask = kwargs.get("mask")
+            if previous_mask is None and args:
+                previous_mask = _masking.mask_structure(args[0])
+            if spec.has_mask_arg and kwargs.get("mask") is None and previous_mask is not None:
+                kwargs["mask"] = previous_mask
         if "mask" in kwargs and not spec.accepts_mask:
             kwargs.pop("mask")
         if spec.accepts_training and training is not None:
@@ -635,6 +652,10 @@ class Layer:
                     d["_build_dtypes"] = _dtype_of(args[0] if len(args) == 1 else list(args))
             if d["activity_regularizer"] is not None:
                 self._add_activity_loss(outputs)
+            if masking and (d["supports_masking"] or spec.own_compute_mask):
+                out_mask = self.compute_mask(args[0] if args else None, previous_mask)
+                if out_mask is not None:
+                    _masking.attach_structure(outputs, out_mask)
             # 6. tell the listeners, pop the frame
             if _listeners:
                 for listener in _listeners:
@@ -813,6 +834,11 @@ class Layer:
     @classmethod
     def from_config(cls, config: dict) -> Layer:
         return cls(**config)
+
+    def compute_mask(self, inputs: Any, previous_mask: Any = None) -> Any:
+        """The mask of the outputs: by default the input's mask, passed on when the
+        layer ``supports_masking`` (see callax/core/masking.py)."""
+        return previous_mask
 
     def compute_output_shape(self, *input_shapes: Any) -> Any:
         """Output shape(s) for input shape(s), found by an abstract call."""

@@ -124,3 +124,25 @@ def test_global_compiled_calls_switch():
     finally:
         callax.config.set_compiled_calls(False)
     np.testing.assert_allclose(ys[-1], m(x), rtol=1e-6)
+
+
+def test_compiled_caches_follow_trainable_and_reassignment():
+    class M(callax.Model):
+        def __init__(self):
+            super().__init__()
+            self.bn = layers.BatchNormalization()
+
+        def call(self, x, training=False):
+            return self.bn(x, training=training)
+
+    m = M()
+    x = jnp.asarray(np.random.default_rng(0).normal(size=(8, 3)) * 5 + 2, jnp.float32)
+    m(x, training=True)
+    fast = callax.jit(m)
+    trained = fast(x, training=True)  # batch statistics
+    m.trainable = False  # Keras 3: a frozen BatchNormalization runs in inference mode
+    frozen = fast(x, training=True)
+    np.testing.assert_allclose(frozen, m(x, training=False), rtol=1e-5, atol=1e-5)
+    assert not np.allclose(trained, frozen)
+    m.bn = layers.Identity()  # reassigning a sublayer re-traces too
+    np.testing.assert_array_equal(fast(x), x)

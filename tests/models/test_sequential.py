@@ -1,6 +1,5 @@
 """Sequential models: building, add/pop, calls equal to the layers called by hand."""
 
-import time
 
 import numpy as np
 import pytest
@@ -113,27 +112,6 @@ def test_masks_flow_through_sequential():
     lstm = model.layers[1]
     first = lstm(emb(ids[:1, :2]))
     np.testing.assert_allclose(y[:1], first, rtol=1e-5, atol=1e-6)
-
-
-@pytest.mark.slow
-def test_single_dense_sequential_costs_about_a_dense_call():
-    dense = layers.Dense(10)
-    model = callax.Sequential([callax.Input((784,)), dense])
-    x = callax.ops.ones((32, 784))
-    for _ in range(50):
-        dense(x).block_until_ready()
-        model(x).block_until_ready()
-    best = {dense: float("inf"), model: float("inf")}
-    for _ in range(15):  # interleaved rounds, best of each: robust to a busy machine
-        for fn in best:
-            t = time.process_time()
-            for _ in range(200):
-                fn(x)
-            fn(x).block_until_ready()
-            best[fn] = min(best[fn], (time.process_time() - t) / 200)
-    t_dense, t_model = best[dense], best[model]
-    # one extra trip through the call protocol (a few microseconds), no graph walk
-    assert t_model < 1.25 * t_dense + 15e-6, (t_model, t_dense)
 
 
 def test_add_extends_a_built_model_and_a_failed_add_changes_nothing():
