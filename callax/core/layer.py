@@ -46,8 +46,8 @@ import numpy as np
 from callax import initializers as _initializers
 from callax.core import call_context as _ctx
 from callax.core import config as _config
-from callax.core import masking as _masking
 from callax.core import dtype_policy as _policy
+from callax.core import masking as _masking
 from callax.core import pitfalls
 from callax.core.keras_tensor import KerasTensor
 from callax.core.seed_generator import SeedGenerator
