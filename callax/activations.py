@@ -143,7 +143,11 @@ def get(identifier: str | Callable | None) -> Callable:
             raise ValueError(f"Unknown activation {identifier!r}. Known names: {sorted(_ALL)}.")
         return fn
     if isinstance(identifier, dict):
-        return get(identifier.get("config", identifier).get("name", identifier.get("class_name")))
+        # Keras writes functions as {"class_name": "function", "config": "relu", ...}
+        config = identifier.get("config", identifier)
+        if isinstance(config, str):
+            return get(config)
+        return get(config.get("name", identifier.get("class_name")))
     if callable(identifier):
         return identifier
     raise ValueError(f"Could not interpret activation {identifier!r}: expected a name or callable.")

@@ -143,9 +143,14 @@ class TruncatedNormal(RandomInitializer):
         return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
 
 
-def compute_fans(shape) -> tuple[float, float]:
-    """``(fan_in, fan_out)`` for a kernel: dense ``(in, out)`` or conv ``(*k, in, out)``."""
+def compute_fans(shape, input_axes=None, output_axes=None) -> tuple[float, float]:
+    """``(fan_in, fan_out)`` for a kernel: dense ``(in, out)`` or conv ``(*k, in, out)``,
+    or the products over ``input_axes`` / ``output_axes`` when both are given
+    (einsum-style kernels such as attention's ``(dim, heads, key_dim)``)."""
     shape = tuple(shape)
+    if input_axes is not None and output_axes is not None:
+        return (float(np.prod([shape[a] for a in input_axes])),
+                float(np.prod([shape[a] for a in output_axes])))  # fmt: skip
     if len(shape) < 1:
         return 1.0, 1.0
     if len(shape) == 1:
@@ -164,8 +169,12 @@ _TRUNC_STD = 0.87962566103423978
 class VarianceScaling(RandomInitializer):
     """Samples with variance ``scale / n``, ``n`` the fan chosen by ``mode``."""
 
-    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None):
+    def __init__(
+        self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None,
+        input_axes=None, output_axes=None,
+    ):  # fmt: skip
         super().__init__(seed)
+        self.input_axes, self.output_axes = input_axes, output_axes
         if scale <= 0:
             raise ValueError(f"VarianceScaling: scale must be positive; received {scale}.")
         if mode not in ("fan_in", "fan_out", "fan_avg"):
@@ -181,7 +190,7 @@ class VarianceScaling(RandomInitializer):
         self.distribution = "truncated_normal" if distribution == "normal" else distribution
 
     def __call__(self, shape, dtype=None):
-        fan_in, fan_out = compute_fans(shape)
+        fan_in, fan_out = compute_fans(shape, self.input_axes, self.output_axes)
         n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[self.mode]
         variance = self.scale / max(1.0, n)
         rng = self._rng()
@@ -196,18 +205,23 @@ class VarianceScaling(RandomInitializer):
 
     def get_config(self):
         return {
-            "scale": self.scale, "mode": self.mode,
-            "distribution": self.distribution, "seed": self.seed,
+            "seed": self.seed, "scale": self.scale, "mode": self.mode,
+            "distribution": self.distribution, "input_axes": self.input_axes,
+            "output_axes": self.output_axes,
         }  # fmt: skip
 
 
 def _variance_scaling_alias(name, scale, mode, distribution):
     class Alias(VarianceScaling):
-        def __init__(self, seed=None):
-            super().__init__(scale, mode, distribution, seed)
+        def __init__(self, seed=None, input_axes=None, output_axes=None):
+            super().__init__(scale, mode, distribution, seed, input_axes, output_axes)
 
         def get_config(self):
-            return {"seed": self.seed}
+            return {
+                "seed": self.seed,
+                "input_axes": self.input_axes,
+                "output_axes": self.output_axes,
+            }
 
     Alias.__name__ = Alias.__qualname__ = name
     Alias.__doc__ = f"VarianceScaling(scale={scale}, mode={mode!r}, distribution={distribution!r})."
@@ -270,6 +284,7 @@ _ALIASES = {
     "he_uniform": HeUniform, "he_normal": HeNormal,
     "lecun_uniform": LecunUniform, "lecun_normal": LecunNormal,
     "orthogonal": Orthogonal, "identity": Identity,
+    "uniform": RandomUniform, "normal": RandomNormal,
 }  # fmt: skip
 _CLASSES = {cls.__name__: cls for cls in _ALIASES.values()}
 _CLASSES["IdentityInitializer"] = Identity

@@ -51,6 +51,8 @@ class Dense(Layer):
         kernel_constraint: Any = None,
         bias_constraint: Any = None,
         lora_rank: int | None = None,
+        lora_alpha: float | None = None,
+        quantization_config: Any = None,
         **kwargs: Any,
     ):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
@@ -58,8 +60,12 @@ class Dense(Layer):
             raise ValueError(
                 f"Dense '{self.name}': units must be a positive int; received {units!r}."
             )
-        if lora_rank is not None:
-            raise NotImplementedError("Dense(lora_rank=...) is not supported by callax yet.")
+        if lora_rank is not None or quantization_config is not None:
+            raise ValueError(
+                f"Dense '{self.name}': LoRA (lora_rank) and quantization are not supported by "
+                f"callax; received lora_rank={lora_rank!r}, "
+                f"quantization_config={quantization_config!r}."
+            )
         self.units = units
         self.activation = activations.get(activation)
         self.use_bias = use_bias

@@ -171,3 +171,19 @@ def test_initializer_config_round_trip():
         assert clone.get_config() == init.get_config()
     with pytest.raises(ValueError, match="Unknown initializer 'glorot'"):
         initializers.get("glorot")
+
+
+def test_keras_initializer_and_activation_configs_load():
+    keras = pytest.importorskip("keras")
+    for init in [keras.initializers.GlorotUniform(seed=1), keras.initializers.HeNormal(),
+                 keras.initializers.VarianceScaling(2.0, "fan_out", "uniform")]:  # fmt: skip
+        config = keras.initializers.serialize(init)
+        ours = initializers.deserialize(config)
+        assert ours.get_config() == init.get_config()
+    fn = keras.saving.serialize_keras_object(keras.activations.relu)
+    assert activations.get(fn) is activations.relu
+    assert isinstance(initializers.get("uniform"), initializers.RandomUniform)
+    # input/output axes pick the fans of an einsum-style kernel (dim, heads, key_dim)
+    w = initializers.GlorotUniform(seed=0, input_axes=[0], output_axes=[1, 2])((64, 8, 16))
+    limit = math.sqrt(6 / (64 + 128))
+    assert np.abs(w).max() <= limit and np.abs(w).max() > 0.9 * limit
