@@ -165,7 +165,12 @@ def check_no_nan(x: Any, *, caller: str) -> None:
     for path, leaf in jax.tree_util.tree_flatten_with_path(x)[0]:
         if leaf is None or np.dtype(leaf.dtype).kind not in "fc":
             continue
-        bad = np.isnan(np.asarray(leaf))
+        leaf = np.asarray(leaf)
+        # One pass with no temporary: a sum is NaN only if a value is NaN (or
+        # +inf meets -inf), so the exact element scan runs only when it might find one.
+        if not np.isnan(np.sum(leaf)):
+            continue
+        bad = np.isnan(leaf)
         if bad.any():
             where = np.argwhere(bad)[0]
             raise ValueError(
@@ -257,6 +262,11 @@ class DataAdapter:
         return False
 
 
+# Array datasets up to this size are moved to the device once per fit and batches
+# are gathered there (see ArrayDataAdapter.device_source).
+DEVICE_RESIDENT_BYTES = 1 << 30
+
+
 class ArrayDataAdapter(DataAdapter):
     """Batches of arrays (numpy, JAX, or nests of them), shuffled per epoch.
 
@@ -300,6 +310,7 @@ class ArrayDataAdapter(DataAdapter):
         if seed is None:
             seed = int(np.random.randint(0, 2**31 - 1))
         self._rng = np.random.default_rng(seed)
+        self._device_source: Any = None
 
     def _take(self, idx: Any) -> tuple:
         def pick(a):
@@ -312,19 +323,45 @@ class ArrayDataAdapter(DataAdapter):
     def first_batch(self) -> tuple:
         return self._take(slice(0, min(self.batch_size, self.num_samples)))
 
-    def get_epoch_iterator(self) -> Iterator[tuple]:
+    def batch_indices(self) -> Iterator[Any]:
+        """One epoch's batches as row selections (slices, or index arrays when
+        shuffled), drawing from the shuffling RNG exactly once per epoch."""
         n, bs = self.num_samples, self.batch_size
         if self.shuffle == "batch":
             order = self._rng.permutation(self.num_batches)
             for b in order:
-                yield self._take(slice(b * bs, min((b + 1) * bs, n)))
+                yield slice(b * bs, min((b + 1) * bs, n))
         elif self.shuffle:
-            perm = self._rng.permutation(n)
+            perm = self._rng.permutation(n).astype(np.int32)
             for b in range(self.num_batches):
-                yield self._take(perm[b * bs : (b + 1) * bs])
+                yield perm[b * bs : (b + 1) * bs]
         else:
             for b in range(self.num_batches):
-                yield self._take(slice(b * bs, min((b + 1) * bs, n)))
+                yield slice(b * bs, min((b + 1) * bs, n))
+
+    def get_epoch_iterator(self) -> Iterator[tuple]:
+        for idx in self.batch_indices():
+            yield self._take(idx)
+
+    def device_source(self) -> Any:
+        """The whole dataset as device arrays, moved once, when it is small enough
+        (``DEVICE_RESIDENT_BYTES``) and purely numeric; else ``None``.
+
+        Then each step sends only its batch's row indices and the compiled step
+        gathers the rows on the device: no per-step host slicing and copying,
+        which on a small CPU cost about a quarter of an MLP's step time.
+        """
+        if self._device_source is None:
+            packed = pack_x_y_sample_weight(self.x, self.y, self.sample_weight)
+            leaves = jax.tree_util.tree_leaves(packed)
+            size = sum(a.nbytes for a in leaves if isinstance(a, np.ndarray))
+            numeric = all(
+                isinstance(a, np.ndarray) and a.dtype.kind in "biuf" for a in leaves
+            )
+            self._device_source = (
+                jax.device_put(packed) if numeric and size <= DEVICE_RESIDENT_BYTES else False
+            )
+        return self._device_source or None
 
 
 class GeneratorDataAdapter(DataAdapter):

@@ -42,6 +42,31 @@ def _stack(batches: list) -> Any:
     return jax.tree_util.tree_map(lambda *xs: np.stack([np.asarray(x) for x in xs]), *batches)
 
 
+@jax.tree_util.register_pytree_node_class
+class Gather:
+    """A batch not yet taken: rows ``idx`` of the device-resident ``source``.
+
+    It is what a work item carries when the dataset lives on the device
+    (``ArrayDataAdapter.device_source``); the compiled step calls ``take()``, so
+    the rows are gathered by XLA inside the step. ``idx`` is ``(batch,)``, or
+    ``(steps, batch)`` for a ``steps_per_execution`` group.
+    """
+
+    def __init__(self, source: Any, idx: Any):
+        self.source, self.idx = source, idx
+
+    def take(self, idx: Any = None) -> Any:
+        idx = self.idx if idx is None else idx
+        return jax.tree_util.tree_map(lambda a: a[idx], self.source)
+
+    def tree_flatten(self):
+        return (self.source, self.idx), None
+
+    @classmethod
+    def tree_unflatten(cls, aux, children):
+        return cls(*children)
+
+
 class EpochIterator:
     """Iterates epochs of an adapter in groups of ``steps_per_execution``.
 
@@ -52,16 +77,36 @@ class EpochIterator:
             arrays and PyDatasets start over (and cycle if asked for more
             batches than they hold).
         steps_per_execution: batches per compiled dispatch.
+        resident: keep array data on the device and gather batches there (pays
+            off over several passes, as in ``fit``; a single ``predict`` pass
+            would copy everything up front for nothing).
     """
 
     def __init__(
-        self, adapter: DataAdapter, steps_per_epoch: int | None = None, steps_per_execution: int = 1
+        self,
+        adapter: DataAdapter,
+        steps_per_epoch: int | None = None,
+        steps_per_execution: int = 1,
+        resident: bool = False,
     ):
         self.adapter = adapter
         self.steps_per_epoch = steps_per_epoch
         self.steps_per_execution = max(1, int(steps_per_execution))
         self._shared: Iterator | None = None
         self.ran_out = False  # a generator was exhausted before steps_per_epoch
+        # Arrays small enough live on the device; items then carry row indices.
+        get_source = getattr(adapter, "device_source", None) if resident else None
+        self.source = get_source() if get_source is not None else None
+
+    def _epoch_batches(self) -> Iterator[Any]:
+        if self.source is None:
+            yield from self.adapter.get_epoch_iterator()
+            return
+        n = self.adapter.num_samples
+        for idx in self.adapter.batch_indices():
+            if isinstance(idx, slice):
+                idx = np.arange(*idx.indices(n))
+            yield np.asarray(idx, dtype=np.int32)
 
     @property
     def num_steps(self) -> int | None:
@@ -95,7 +140,7 @@ class EpochIterator:
         count = 0
         while True:
             produced = 0
-            for batch in self.adapter.get_epoch_iterator():
+            for batch in self._epoch_batches():
                 yield batch
                 produced += 1
                 count += 1
@@ -132,7 +177,11 @@ class EpochIterator:
     def __iter__(self) -> Iterator[tuple]:
         pending = None
         for begin, end, data, n in self._items():
-            item = (begin, end, _to_device(data), n)
+            if self.source is not None:
+                data = Gather(self.source, jax.device_put(data))
+            else:
+                data = _to_device(data)
+            item = (begin, end, data, n)
             if pending is not None:
                 yield pending
             pending = item

@@ -126,7 +126,7 @@ def fit(
         )
     adapter = get_data_adapter(x, y, sample_weight, batch_size, shuffle, class_weight,
                                caller="fit", allow_nan=allow_nan)  # fmt: skip
-    iterator = EpochIterator(adapter, steps_per_epoch, self.steps_per_execution)
+    iterator = EpochIterator(adapter, steps_per_epoch, self.steps_per_execution, resident=True)
     self.__dict__["_fit_adapter"] = adapter  # BackupAndRestore saves its shuffling RNG
     _prepare(self, adapter, "fit")
     val_iterator = None
@@ -137,7 +137,9 @@ def fit(
             caller="fit (validation_data)", allow_nan=allow_nan,
         )  # fmt: skip
         _prepare(self, val_adapter, "fit (validation_data)")
-        val_iterator = EpochIterator(val_adapter, validation_steps, self.steps_per_execution)
+        val_iterator = EpochIterator(
+            val_adapter, validation_steps, self.steps_per_execution, resident=True
+        )
     callbacks = _callback_list(self, callbacks, history=True, verbose=verbose, epochs=epochs,
                                steps=iterator.num_steps)  # fmt: skip
     ts = self._training_state

@@ -23,6 +23,8 @@ from typing import Any
 
 import jax
 
+from callax.training.epoch_iterator import Gather
+
 
 class StepFunctions:
     """The compiled step functions of one compiled model (reset by ``compile``)."""
@@ -53,8 +55,15 @@ class StepFunctions:
         return predict
 
     def _make(self, kind: str, steps: int, jit: bool) -> Callable:
-        one = self._one_step(kind)
+        stepper = self._one_step(kind)
         counts = self.trace_counts
+
+        def one(state, data):
+            # A Gather (device-resident dataset) becomes the batch here, inside
+            # the compiled step: the rows are gathered by XLA.
+            if isinstance(data, Gather):
+                data = data.take()
+            return stepper(state, data)
 
         if not jit:
             if steps == 1:
@@ -64,7 +73,10 @@ class StepFunctions:
                 out = None
                 outs = []
                 for i in range(steps):
-                    batch = jax.tree_util.tree_map(lambda a, i=i: a[i], stacked)
+                    if isinstance(stacked, Gather):
+                        batch = Gather(stacked.source, stacked.idx[i])
+                    else:
+                        batch = jax.tree_util.tree_map(lambda a, i=i: a[i], stacked)
                     out, state = one(state, batch)
                     outs.append(out)
                 if kind == "predict":
@@ -83,10 +95,18 @@ class StepFunctions:
 
         def multi(state, stacked):
             counts[kind] += 1
+            if isinstance(stacked, Gather):  # scan over index rows, gather per step
+                source, stacked = stacked.source, stacked.idx
 
-            def body(carry, batch):
-                out, carry = one(carry, batch)
-                return carry, out
+                def body(carry, idx):
+                    out, carry = one(carry, Gather(source, idx))
+                    return carry, out
+
+            else:
+
+                def body(carry, batch):
+                    out, carry = one(carry, batch)
+                    return carry, out
 
             state, outs = jax.lax.scan(body, state, stacked)
             if kind != "predict":
