@@ -285,20 +285,14 @@ class CompileMetrics:
 
     @staticmethod
     def _make_metric(ident: Any, loss: Any, y_true: Any, y_pred: Any) -> Any:
+        # resolve_accuracy resolves every identifier the way compile() means it:
+        # "accuracy"/"crossentropy" by shapes and loss, functions wrapped, string
+        # names kept, data-shaped metrics (F1Score, R2Score) built from the shapes.
         from callax import metrics as metrics_module
 
-        if isinstance(ident, str) and ident in ("accuracy", "acc"):
-            return metrics_module.resolve_accuracy(
-                ident, loss, tuple(jnp.shape(y_true)), tuple(jnp.shape(y_pred))
-            )
-        metric = metrics_module.get(ident)
-        if (
-            isinstance(ident, str)
-            and ident[:1].islower()
-            and getattr(metric, "name", ident) != ident
-        ):
-            metric.name = ident  # Keras names a metric given by function name after the string
-        return metric
+        return metrics_module.resolve_accuracy(
+            ident, loss, tuple(jnp.shape(y_true)), tuple(jnp.shape(y_pred))
+        )
 
     # --------------------------------------------------- metric interface
     @property
