@@ -174,6 +174,8 @@ def fit(
         ts.sync()
         self._initial_epoch = None
         self.__dict__.pop("_fit_adapter", None)
+    if getattr(self.optimizer, "use_ema", False):  # the weights become their averages
+        self.optimizer.finalize_variable_values(self.trainable_variables)
     callbacks.on_train_end(training_logs)
     return self.history
 

@@ -37,3 +37,16 @@ def test_f1_score_in_fit_matches_numpy():
     tp, fp, fn = (p & t).sum(), (p & ~t).sum(), (~p & t).sum()
     expected = 2 * tp / max(2 * tp + fp + fn, 1)
     np.testing.assert_allclose(np.ravel(logs["f1_score"])[0], expected, rtol=1e-4, atol=1e-6)
+
+
+def test_fit_with_ema_ends_with_averaged_weights():
+    rng = np.random.default_rng(2)
+    x = rng.random((64, 3)).astype("float32")
+    y = x.sum(1, keepdims=True).astype("float32")
+    model = callax.Sequential([callax.Input((3,)), callax.layers.Dense(1)])
+    opt = callax.optimizers.SGD(0.1, use_ema=True, ema_momentum=0.9)
+    model.compile(opt, "mse")
+    model.fit(x, y, batch_size=16, epochs=2, verbose=0, shuffle=False)
+    averages = [np.asarray(v.value) for v in opt._model_variables_moving_average]
+    for w, avg in zip(model.get_weights(), averages):
+        np.testing.assert_array_equal(w, avg)
