@@ -20,6 +20,7 @@ from callax.optimizers.adam import Adam, AdamW
 from callax.optimizers.adamax import Adamax
 from callax.optimizers.base_optimizer import Optimizer
 from callax.optimizers.lion import Lion
+from callax.optimizers.loss_scale_optimizer import LossScaleOptimizer
 from callax.optimizers.nadam import Nadam
 from callax.optimizers.rmsprop import RMSprop
 from callax.optimizers.sgd import SGD
@@ -27,7 +28,8 @@ from callax.optimizers.sgd import SGD
 # Keras resolves names case-insensitively: "adam", "Adam", "rmsprop", "RMSprop".
 _CLASSES = {
     cls.__name__.lower(): cls
-    for cls in (Optimizer, SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax, Nadam, Lion)
+    for cls in (Optimizer, SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax, Nadam, Lion,
+                LossScaleOptimizer)
 }
 
 
@@ -76,5 +78,5 @@ def get(identifier: Any) -> Optimizer | None:
 
 __all__ = [
     "Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam",
-    "Lion", "schedules", "serialize", "deserialize", "get",
+    "Lion", "LossScaleOptimizer", "schedules", "serialize", "deserialize", "get",
 ]  # fmt: skip

@@ -145,7 +145,8 @@ class Trainer:
             run_eagerly: run the steps op by op (no ``jax.jit``), for debugging.
             steps_per_execution: batches per compiled dispatch (``jax.lax.scan``).
             jit_compile: ``"auto"``/``True`` compile the steps; ``False`` = eager.
-            auto_scale_loss: accepted for Keras compatibility (loss scaling is the
+            auto_scale_loss: wrap the optimizer in a ``LossScaleOptimizer`` when the
+                model's policy is ``mixed_float16`` (default True; loss scaling is the
                 optimizer's business).
         """
         from callax import metrics as metrics_module
@@ -158,7 +159,15 @@ class Trainer:
                 f"received steps_per_execution={steps_per_execution!r}."
             )
         d = self.__dict__
-        d["optimizer"] = optimizers.get(optimizer) if optimizer is not None else None
+        optimizer = optimizers.get(optimizer) if optimizer is not None else None
+        if (
+            auto_scale_loss
+            and optimizer is not None
+            and self.dtype_policy.name == "mixed_float16"
+            and not isinstance(optimizer, optimizers.LossScaleOptimizer)
+        ):  # float16 gradients underflow without it (as Keras)
+            optimizer = optimizers.LossScaleOptimizer(optimizer)
+        d["optimizer"] = optimizer
         d["loss"] = loss
         compiled = _Compiled(self)
         compiled.loss_tracker = metrics_module.Mean(name="loss")
@@ -363,7 +372,13 @@ class Trainer:
             )  # fmt: skip
         finally:
             compiled.losses_override = None
-        return loss, (loss, y_pred, non_trainable_variables, metrics_variables)
+        scaled = loss
+        scale_loss = getattr(self.optimizer, "scale_loss", None)
+        if training and scale_loss is not None and optimizer_variables is not None:
+            # Loss scaling (LossScaleOptimizer, loss_scale_factor) reads optimizer state.
+            with StatelessScope(list(zip(self.optimizer.variables, optimizer_variables))):
+                scaled = scale_loss(loss)
+        return scaled, (loss, y_pred, non_trainable_variables, metrics_variables)
 
     def compute_metrics(self, x: Any, y: Any, y_pred: Any, sample_weight: Any = None) -> dict:
         """Updates the compiled metrics and returns every metric's result."""
