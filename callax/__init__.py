@@ -10,6 +10,7 @@ _enable_compilation_cache()  # before anything compiles; see callax/core/jax_set
 
 from callax import (  # noqa: I001
     activations,
+    backend,
     callbacks,
     constraints,
     initializers,
@@ -37,10 +38,21 @@ from callax.models import Functional, Sequential  # noqa: E402
 from callax.layers.input_layer import Input, InputLayer  # noqa: E402
 from callax.compiled_call import jit
 from callax.inspect import explain, trace
+from callax.initializers import Initializer
+from callax.losses import Loss
+from callax.metrics import Metric
+from callax.optimizers import Optimizer
+from callax.regularizers import Regularizer
+
+
+def version() -> str:
+    """The callax version (``keras.version()``)."""
+    return __version__
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "backend", "Initializer", "Loss", "Metric", "Optimizer", "Regularizer", "version",
     "activations", "constraints", "initializers", "ops", "random", "regularizers", "config",
     "DTypePolicy", "KerasTensor", "Layer", "SeedGenerator", "StatelessScope", "Variable",
     "layers", "mixed_precision", "models", "optimizers", "utils", "Model", "jit",
