@@ -11,20 +11,14 @@ _enable_compilation_cache()  # before anything compiles; see callax/core/jax_set
 from callax import (  # noqa: I001
     activations,
     backend,
-    callbacks,
     constraints,
     initializers,
     layers,
-    losses,
-    metrics,
     mixed_precision,
     models,
     ops,
-    optimizers,
     random,
     regularizers,
-    saving,
-    utils,
 )
 from callax.core import config
 from callax.core.dtype_policy import DTypePolicy
@@ -34,29 +28,52 @@ from callax.core.seed_generator import SeedGenerator
 from callax.core.stateless_scope import StatelessScope
 from callax.core.variable import Variable
 from callax.models import Model
-from callax.models import Functional, Sequential  # noqa: E402
-from callax.layers.input_layer import Input, InputLayer  # noqa: E402
+from callax.models import Functional, Sequential
+from callax.layers.input_layer import Input, InputLayer
 from callax.compiled_call import jit
-from callax.inspect import explain, trace
-from callax.initializers import Initializer
-from callax.losses import Loss
-from callax.metrics import Metric
-from callax.optimizers import Optimizer
-from callax.regularizers import Regularizer
+
+# Imported on first use (PEP 562), so `import callax` stays quick: optax, h5py and
+# the training/saving/inspection machinery load when a program first needs them.
+_LAZY_MODULES = {"callbacks", "losses", "metrics", "optimizers", "saving", "utils", "inspect"}
+_LAZY_NAMES = {
+    "trace": ("callax.inspect", "trace"),
+    "explain": ("callax.inspect", "explain"),
+    "Initializer": ("callax.initializers", "Initializer"),
+    "Loss": ("callax.losses", "Loss"),
+    "Metric": ("callax.metrics", "Metric"),
+    "Optimizer": ("callax.optimizers", "Optimizer"),
+    "Regularizer": ("callax.regularizers", "Regularizer"),
+}
+
+
+def __getattr__(name: str):
+    import importlib
+
+    if name in _LAZY_MODULES:
+        value = importlib.import_module(f"callax.{name}")
+    elif name in _LAZY_NAMES:
+        module, attr = _LAZY_NAMES[name]
+        value = getattr(importlib.import_module(module), attr)
+    else:
+        raise AttributeError(f"module 'callax' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | _LAZY_MODULES | set(_LAZY_NAMES))
 
 
 def version() -> str:
     """The callax version (``keras.version()``)."""
     return __version__
 
+
 __version__ = "0.1.0"
 
 __all__ = [
-    "backend", "Initializer", "Loss", "Metric", "Optimizer", "Regularizer", "version",
-    "activations", "constraints", "initializers", "ops", "random", "regularizers", "config",
-    "DTypePolicy", "KerasTensor", "Layer", "SeedGenerator", "StatelessScope", "Variable",
-    "layers", "mixed_precision", "models", "optimizers", "utils", "Model", "jit",
-    "trace", "explain", "saving", "losses", "metrics",
+    "activations", "backend", "constraints", "initializers", "layers", "mixed_precision",
+    "models", "ops", "random", "regularizers", "config", "DTypePolicy", "KerasTensor", "Layer",
+    "SeedGenerator", "StatelessScope", "Variable", "Model", "Functional", "Sequential", "Input",
+    "InputLayer", "jit", "version", *sorted(_LAZY_MODULES), *sorted(_LAZY_NAMES),
 ]  # fmt: skip
-__all__ += ["Functional", "Sequential", "Input", "InputLayer"]
-__all__ += ["callbacks"]

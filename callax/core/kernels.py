@@ -25,10 +25,9 @@ from typing import Any
 
 import jax
 
-from callax.core.layer import structure_version
+from callax.core.layer import _ArrayImpl, structure_version
 from callax.core.stateless_scope import StatelessScope
 
-_ArrayImpl = type(jax.numpy.zeros(()))
 _SCALARS = (bool, int, float, str, type(None))
 
 _stats = {"eager_first_sighting": 0, "compiles": 0, "hits": 0}

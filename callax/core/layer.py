@@ -57,14 +57,17 @@ from callax.core.variable import Variable, abstract_variables
 
 _ARRAY_TYPES = (np.ndarray, np.generic)
 _JAX_ARRAY = jax.Array
-_ArrayImpl = type(jnp.zeros(()))
+try:  # the concrete array class, without starting the backend at import time
+    from jax._src.array import ArrayImpl as _ArrayImpl
+except ImportError:  # pragma: no cover - a JAX that moved it
+    _ArrayImpl = type(jnp.zeros(()))
 _listeners = _ctx._listeners
 _ctx_local = _ctx._local
 
 # Attributes the walk over `__dict__` never descends into.
 _UNTRACKED = frozenset(
     {"_own_variables", "_trainable_flags", "_last_losses", "_inbound_nodes", "_build_shapes",
-     "_parent_hint", "_compiled", "_jit_cache", "_kernel", "_init_args", "_build_dtypes"}
+     "_compiled", "_kernel", "_init_args", "_build_dtypes"}
 )  # fmt: skip
 
 # Bumped whenever a layer tree changes in a way a compiled call may have baked in
@@ -261,9 +264,6 @@ class Layer:
                 raise RuntimeError(pitfalls.assigned_before_init(type(self), name, value))
             structure_version[0] += 1  # compiled calls of this tree must re-trace
         object.__setattr__(self, name, value)
-
-    def __delattr__(self, name: str) -> None:
-        object.__delattr__(self, name)
 
     def _tracked_values(self):
         """Attribute values in assignment order (the tracking walk's roots)."""
@@ -859,10 +859,10 @@ def any_symbolic_value(values: Any) -> bool:
 
 
 def _from_numpy(a: np.ndarray, dtype: Any) -> jax.Array:
+    """Floats take the compute dtype; other dtypes stay (JAX narrows 64-bit ints
+    to 32 bits unless x64 is on)."""
     if dtype is not None and a.dtype.kind == "f":
         return jnp.asarray(a, dtype=dtype)
-    if a.dtype == np.float64 or a.dtype == np.int64:
-        return jnp.asarray(a)  # JAX narrows to 32 bits unless x64 is on
     return jnp.asarray(a)
 
 

@@ -82,6 +82,3 @@ class StatelessScope:
     def updates(self) -> list[tuple[Any, Any]]:
         """``(variable, new_value)`` for every variable assigned in this scope."""
         return list(self._assigned.values())
-
-    def was_assigned(self, variable: Any) -> bool:
-        return id(variable) in self._assigned

@@ -1,7 +1,33 @@
 """Layers, under Keras 3's ``keras.layers`` names."""
 
 from callax.core.layer import Layer
+from callax.layers.attention import Attention, MultiHeadAttention
+from callax.layers.conv import (
+    Conv1D,
+    Conv2D,
+    Conv3D,
+    Convolution1D,
+    Convolution2D,
+    Convolution3D,
+    DepthwiseConv1D,
+    DepthwiseConv2D,
+    SeparableConv1D,
+    SeparableConv2D,
+    SeparableConvolution1D,
+    SeparableConvolution2D,
+)  # fmt: skip
+from callax.layers.conv_transpose import (
+    Conv1DTranspose,
+    Conv2DTranspose,
+    Conv3DTranspose,
+    Convolution1DTranspose,
+    Convolution2DTranspose,
+    Convolution3DTranspose,
+)  # fmt: skip
 from callax.layers.core import Activation, Dense, Identity
+from callax.layers.core_extra import Lambda, Masking
+from callax.layers.embedding import Embedding
+from callax.layers.input_layer import Input, InputLayer
 from callax.layers.merging import (
     Add,
     Average,
@@ -14,17 +40,6 @@ from callax.layers.merging import (
     concatenate,
     multiply,
 )  # fmt: skip
-from callax.layers.regularization import Dropout
-from callax.layers.embedding import Embedding
-from callax.layers.normalization import (
-    BatchNormalization,
-    GroupNormalization,
-    LayerNormalization,
-    UnitNormalization,
-)  # fmt: skip
-from callax.layers.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell
-from callax.layers.wrappers import Bidirectional, TimeDistributed
-from callax.layers.attention import Attention, MultiHeadAttention
 from callax.layers.noise import (
     AlphaDropout,
     GaussianDropout,
@@ -33,30 +48,56 @@ from callax.layers.noise import (
     SpatialDropout2D,
     SpatialDropout3D,
 )  # fmt: skip
-from callax.layers.preprocessing_basic import Normalization, Rescaling
-from callax.layers.input_layer import Input, InputLayer
-from callax.layers.reshaping import Flatten, Reshape
-from callax.layers.conv import (
-    Conv1D, Conv2D, Conv3D, Convolution1D, Convolution2D, Convolution3D, DepthwiseConv1D,
-    DepthwiseConv2D, SeparableConv1D, SeparableConv2D, SeparableConvolution1D,
-    SeparableConvolution2D,
-)  # fmt: skip
-from callax.layers.conv_transpose import (
-    Conv1DTranspose, Conv2DTranspose, Conv3DTranspose, Convolution1DTranspose,
-    Convolution2DTranspose, Convolution3DTranspose,
+from callax.layers.normalization import (
+    BatchNormalization,
+    GroupNormalization,
+    LayerNormalization,
+    UnitNormalization,
 )  # fmt: skip
 from callax.layers.pooling import (
-    AveragePooling1D, AveragePooling2D, AveragePooling3D, AvgPool1D, AvgPool2D, AvgPool3D,
-    GlobalAveragePooling1D, GlobalAveragePooling2D, GlobalAveragePooling3D, GlobalAvgPool1D,
-    GlobalAvgPool2D, GlobalAvgPool3D, GlobalMaxPool1D, GlobalMaxPool2D, GlobalMaxPool3D,
-    GlobalMaxPooling1D, GlobalMaxPooling2D, GlobalMaxPooling3D, MaxPool1D, MaxPool2D, MaxPool3D,
-    MaxPooling1D, MaxPooling2D, MaxPooling3D,
+    AveragePooling1D,
+    AveragePooling2D,
+    AveragePooling3D,
+    AvgPool1D,
+    AvgPool2D,
+    AvgPool3D,
+    GlobalAveragePooling1D,
+    GlobalAveragePooling2D,
+    GlobalAveragePooling3D,
+    GlobalAvgPool1D,
+    GlobalAvgPool2D,
+    GlobalAvgPool3D,
+    GlobalMaxPool1D,
+    GlobalMaxPool2D,
+    GlobalMaxPool3D,
+    GlobalMaxPooling1D,
+    GlobalMaxPooling2D,
+    GlobalMaxPooling3D,
+    MaxPool1D,
+    MaxPool2D,
+    MaxPool3D,
+    MaxPooling1D,
+    MaxPooling2D,
+    MaxPooling3D,
 )  # fmt: skip
+from callax.layers.preprocessing_basic import Normalization, Rescaling
+from callax.layers.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell
+from callax.layers.regularization import Dropout
+from callax.layers.reshaping import Flatten, Reshape
 from callax.layers.reshaping_extra import (
-    Cropping1D, Cropping2D, Cropping3D, Permute, RepeatVector, UpSampling1D, UpSampling2D,
-    UpSampling3D, ZeroPadding1D, ZeroPadding2D, ZeroPadding3D,
+    Cropping1D,
+    Cropping2D,
+    Cropping3D,
+    Permute,
+    RepeatVector,
+    UpSampling1D,
+    UpSampling2D,
+    UpSampling3D,
+    ZeroPadding1D,
+    ZeroPadding2D,
+    ZeroPadding3D,
 )  # fmt: skip
-from callax.layers.core_extra import Lambda, Masking
+from callax.layers.wrappers import Bidirectional, TimeDistributed
 
 __all__ = [
     "Layer", "Activation", "Dense", "Identity", "Add", "Average", "Concatenate", "Maximum",

@@ -28,8 +28,19 @@ from callax.optimizers.sgd import SGD
 # Keras resolves names case-insensitively: "adam", "Adam", "rmsprop", "RMSprop".
 _CLASSES = {
     cls.__name__.lower(): cls
-    for cls in (Optimizer, SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax, Nadam, Lion,
-                LossScaleOptimizer)
+    for cls in (
+        Optimizer,
+        SGD,
+        Adam,
+        AdamW,
+        RMSprop,
+        Adagrad,
+        Adadelta,
+        Adamax,
+        Nadam,
+        Lion,
+        LossScaleOptimizer,
+    )
 }
 
 

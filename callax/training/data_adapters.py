@@ -355,9 +355,7 @@ class ArrayDataAdapter(DataAdapter):
             packed = pack_x_y_sample_weight(self.x, self.y, self.sample_weight)
             leaves = jax.tree_util.tree_leaves(packed)
             size = sum(a.nbytes for a in leaves if isinstance(a, np.ndarray))
-            numeric = all(
-                isinstance(a, np.ndarray) and a.dtype.kind in "biuf" for a in leaves
-            )
+            numeric = all(isinstance(a, np.ndarray) and a.dtype.kind in "biuf" for a in leaves)
             self._device_source = (
                 jax.device_put(packed) if numeric and size <= DEVICE_RESIDENT_BYTES else False
             )
