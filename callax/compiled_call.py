@@ -30,7 +30,7 @@ from typing import Any
 import jax
 import numpy as np
 
-from callax.core.layer import structure_version
+from callax.core.layer import _ArrayImpl, structure_version
 from callax.core.stateless_scope import StatelessScope
 
 _TRACE_ERRORS = (
@@ -41,8 +41,7 @@ _TRACE_ERRORS = (
 )
 
 
-def _is_array(x: Any) -> bool:
-    return isinstance(x, (jax.Array, np.ndarray))
+_ARRAYS = (jax.Array, np.ndarray)
 
 
 class CompiledCall:
@@ -68,8 +67,14 @@ class CompiledCall:
                 self._stats["eager_fallbacks"] += 1
             return layer(*args, **kwargs)
         leaves, treedef = jax.tree_util.tree_flatten((args, kwargs))
-        dynamic = [i for i, leaf in enumerate(leaves) if _is_array(leaf)]
-        static = tuple((i, leaf) for i, leaf in enumerate(leaves) if not _is_array(leaf))
+        dynamic = []
+        static = []
+        for i, leaf in enumerate(leaves):
+            if type(leaf) is _ArrayImpl or isinstance(leaf, _ARRAYS):
+                dynamic.append(i)
+            else:
+                static.append((i, leaf))
+        static = tuple(static)
         key = (treedef, tuple(dynamic), static, structure_version[0])
         try:
             entry = self._entries.get(key)
@@ -78,7 +83,8 @@ class CompiledCall:
         if entry is None:
             entry = self._entries[key] = self._compile(treedef, len(leaves), static)
         fn, variables, assigned = entry
-        values = [v.value for v in variables]
+        # Raw stored values (no scope is active here; autocast applies inside the trace).
+        values = [v._value if v._value is not None else v.value for v in variables]
         try:
             outputs, updates = fn(values, [leaves[i] for i in dynamic])
         except _TRACE_ERRORS as error:
