@@ -421,12 +421,14 @@ class Layer:
         shape: Any = None,
         initializer: Any = None,
         dtype: Any = None,
+        *,
         trainable: bool = True,
-        name: str | None = None,
+        autocast: bool = True,
         regularizer: Any = None,
         constraint: Any = None,
-        autocast: bool = True,
         aggregation: str = "none",
+        overwrite_with_gradient: bool = False,
+        name: str | None = None,
         **kwargs: Any,
     ) -> Variable:
         """Creates a variable owned by this layer.
@@ -441,8 +443,19 @@ class Layer:
             regularizer: name or callable; its value is added to ``losses``.
             constraint: name or callable applied after each optimizer update.
         """
-        if kwargs.pop("use_resource", None) is not None or kwargs.pop("synchronization", None):
-            pass  # accepted for Keras 2 compatibility; meaningless here
+        if isinstance(shape, str):  # Keras 2's add_weight(name, shape, ...) order
+            raise ValueError(
+                f"{self.name}.add_weight: `name` must be passed as a keyword argument, as in "
+                f"Keras 3; received add_weight({shape!r}, ...). Use "
+                f"add_weight(shape=..., name={shape!r})."
+            )
+        if overwrite_with_gradient:
+            raise ValueError(
+                f"{self.name}.add_weight: overwrite_with_gradient=True (float8 training) is "
+                "not supported by callax; received overwrite_with_gradient=True."
+            )
+        kwargs.pop("use_resource", None)  # Keras 2 arguments, meaningless here
+        kwargs.pop("synchronization", None)
         if kwargs:
             raise TypeError(
                 f"{self.name}.add_weight() got unexpected keyword argument(s) {sorted(kwargs)}."
@@ -474,8 +487,9 @@ class Layer:
         self._trainable_flags[id(variable)] = bool(trainable)
         return variable
 
-    def add_variable(self, shape, initializer, dtype=None, trainable=True, name=None, **kw):
-        return self.add_weight(shape, initializer, dtype, trainable, name, **kw)
+    def add_variable(self, shape, initializer, dtype=None, trainable=True, **kwargs) -> Variable:
+        """Keras 3's other spelling of :meth:`add_weight`."""
+        return self.add_weight(shape, initializer, dtype, trainable=trainable, **kwargs)
 
     # --------------------------------------------------------------- losses
     def add_loss(self, loss: Any) -> None:

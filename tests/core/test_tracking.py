@@ -172,3 +172,15 @@ def test_layer_created_in_call_warns_once():
     m(jnp.ones((1, 2)))  # first call: building, cannot tell yet
     with pytest.warns(CallaxPitfallWarning, match="created inside Sloppy.call"):
         m(jnp.ones((1, 2)))
+
+
+def test_add_weight_signature_follows_keras3():
+    layer = layers.Identity()
+    w = layer.add_weight((2, 3), "ones", "float32", name="w", trainable=False)
+    assert w.shape == (2, 3) and not w.trainable and w.name == "w"
+    with pytest.raises(ValueError, match="`name` must be passed as a keyword argument"):
+        layer.add_weight("kernel", (2, 3))
+    with pytest.raises(TypeError):
+        layer.add_weight((2,), "zeros", "float32", True)  # at most 3 positional, as Keras 3
+    v = layer.add_variable((4,), "zeros", name="v")
+    assert v.shape == (4,) and any(w is v for w in layer.weights)
