@@ -519,8 +519,15 @@ class Layer:
     def build(self, input_shape: Any = None) -> None:
         """Creates weights from the input shape. The default builds a layer that
         has no ``build`` of its own by running ``call`` abstractly on zeros of
-        that shape (no real computation, weights created for real)."""
-        if input_shape is not None and not self.built and type(self).call is not Layer.call:
+        that shape (no real computation, weights created for real). Reached via
+        ``super().build(input_shape)`` from a subclass's own ``build``, it only
+        marks the layer built, as in Keras."""
+        if (
+            input_shape is not None
+            and not self.built
+            and type(self).build is Layer.build
+            and type(self).call is not Layer.call
+        ):
             if self.__dict__.get("_build_shapes") is None:
                 # The shape as given (None: any batch size), for summary and saving.
                 self.__dict__["_build_shapes"] = input_shape

@@ -215,3 +215,33 @@ def test_call_path_note_on_shared_layer_second_call():
     note = "\n".join(e.value.__notes__)
     assert "MultiInputModel.call → dense1 (Dense 'dense', call 2) → Dense.call" in note
     assert "(32, 8)" in str(e.value)
+
+
+def test_super_build_from_own_build_just_marks_built():
+    class L(layers.Layer):
+        def build(self, input_shape):
+            self.w = self.add_weight(shape=(input_shape[-1], 2), initializer="ones")
+            super().build(input_shape)  # the Keras idiom
+
+        def call(self, x):
+            return x @ self.w
+
+    layer = L()
+    assert layer(np.ones((3, 4))).shape == (3, 2) and len(layer.weights) == 1
+
+    class M(callax.Model):
+        def __init__(self):
+            super().__init__()
+            self.d = layers.Dense(3)
+
+        def build(self, input_shape):
+            self.d.build(input_shape)
+            super().build(input_shape)
+
+        def call(self, x):
+            return self.d(x)
+
+    m = M()
+    m.build((None, 5))
+    assert m.built and len(m.weights) == 2
+    assert m(np.ones((2, 5))).shape == (2, 3)
