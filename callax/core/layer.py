@@ -34,6 +34,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import inspect
 import re
 import warnings
@@ -186,6 +187,23 @@ def _all_numbers(x: Any) -> bool:
     return isinstance(x, (int, float)) and not isinstance(x, bool)
 
 
+def _mark_built_after(build):
+    """Wraps a subclass's ``build`` so that calling it directly (``layer.build(shape)``)
+    leaves the layer built, with its build shape recorded, as Keras does; the call
+    protocol then never builds it a second time."""
+
+    @functools.wraps(build)
+    def build_wrapper(self, *args, **kwargs):
+        build(self, *args, **kwargs)
+        d = self.__dict__
+        d["built"] = True
+        if d.get("_build_shapes") is None and args:
+            d["_build_shapes"] = args[0] if len(args) == 1 else list(args)
+
+    build_wrapper._callax_wrapped = True
+    return build_wrapper
+
+
 # ------------------------------------------------------------------- Layer
 class Layer:
     """Base class of all layers and models.
@@ -214,6 +232,8 @@ class Layer:
         if "__call__" in cls.__dict__ and not (cls.__module__ or "").startswith("callax."):
             warnings.warn(pitfalls.call_override(cls), pitfalls.CallaxPitfallWarning, stacklevel=2)
         type.__setattr__(cls, "_callax_spec", None)
+        if "build" in cls.__dict__ and not getattr(cls.__dict__["build"], "_callax_wrapped", False):
+            type.__setattr__(cls, "build", _mark_built_after(cls.__dict__["build"]))
 
     def __init__(
         self,
@@ -392,6 +412,28 @@ class Layer:
             for v in layer._own_variables:
                 if layer._trainable_flags.get(id(v), True):
                     v.trainable = value
+
+    def get_weights(self) -> list[np.ndarray]:
+        """Every weight's value as a numpy array, in ``model.weights`` order."""
+        return [np.asarray(v.value) for v in self.weights]
+
+    def set_weights(self, weights: list[Any]) -> None:
+        """Sets every weight, in ``model.weights`` order; checks count and shapes
+        first and changes nothing if any is off."""
+        own = self.weights
+        if len(weights) != len(own):
+            raise ValueError(
+                f"{self.name}.set_weights: expected {len(own)} arrays (one per weight), "
+                f"received {len(weights)}."
+            )
+        for v, w in zip(own, weights):
+            if tuple(np.shape(w)) != v.shape:
+                raise ValueError(
+                    f"{self.name}.set_weights: weight {v.path!r} has shape {v.shape}, "
+                    f"received an array of shape {tuple(np.shape(w))}."
+                )
+        for v, w in zip(own, weights):
+            v.assign(w)
 
     def count_params(self) -> int:
         """Number of weight scalars (the layer must be built)."""

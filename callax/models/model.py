@@ -23,8 +23,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from callax.core.layer import Layer
 from callax.training.trainer import Trainer
 
@@ -57,28 +55,6 @@ class Model(Trainer, Layer):
         Trainer.__init__(self)
 
     # ----------------------------------------------------------- weights
-    def get_weights(self) -> list[np.ndarray]:
-        """Every weight's value as a numpy array, in ``model.weights`` order."""
-        return [np.asarray(v.value) for v in self.weights]
-
-    def set_weights(self, weights: list[Any]) -> None:
-        """Sets every weight, in ``model.weights`` order; checks count and shapes
-        first and changes nothing if any is off."""
-        own = self.weights
-        if len(weights) != len(own):
-            raise ValueError(
-                f"{self.name}.set_weights: expected {len(own)} arrays (one per weight), "
-                f"received {len(weights)}."
-            )
-        for v, w in zip(own, weights):
-            if tuple(np.shape(w)) != v.shape:
-                raise ValueError(
-                    f"{self.name}.set_weights: weight {v.path!r} has shape {v.shape}, "
-                    f"received an array of shape {tuple(np.shape(w))}."
-                )
-        for v, w in zip(own, weights):
-            v.assign(w)
-
     # ---------------------------------------------------------- inspection
     def summary(
         self,

@@ -245,3 +245,12 @@ def test_super_build_from_own_build_just_marks_built():
     m.build((None, 5))
     assert m.built and len(m.weights) == 2
     assert m(np.ones((2, 5))).shape == (2, 3)
+
+
+def test_explicit_build_then_call_does_not_build_again():
+    d = layers.Dense(3)
+    d.build((None, 4))
+    assert d.built and d._build_shapes == (None, 4)
+    d.set_weights([np.ones((4, 3)), np.zeros(3)])
+    np.testing.assert_array_equal(d(jnp.ones((2, 4))), np.full((2, 3), 4.0))
+    assert len(d.weights) == 2  # the call used the weights build made

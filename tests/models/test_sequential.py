@@ -1,6 +1,5 @@
 """Sequential models: building, add/pop, calls equal to the layers called by hand."""
 
-
 import numpy as np
 import pytest
 
