@@ -34,6 +34,12 @@ def _scan(args: Any) -> tuple[Any, bool]:
     return out, symbolic
 
 
+def _as_array(x: Any) -> Any:
+    import jax.numpy as jnp
+
+    return jnp.asarray(x) if type(x) is list else x
+
+
 def op(fn: Callable, name: str | None = None) -> Callable:
     """Wraps ``fn`` so it accepts variables and symbolic tensors."""
 
@@ -48,7 +54,16 @@ def op(fn: Callable, name: str | None = None) -> Callable:
             from callax.models.functional import symbolic_op
 
             return symbolic_op(wrapper, fn, args, kwargs)
-        return fn(*args, **kwargs)
+        try:
+            return fn(*args, **kwargs)
+        except TypeError as error:
+            # keras.ops takes Python lists where jax.numpy insists on arrays
+            # (`ops.take(x, [1, 3])`); convert them and try once more.
+            if "requires ndarray or scalar arguments" not in str(error):
+                raise
+            args = [_as_array(a) for a in args]
+            kwargs = {k: _as_array(v) for k, v in kwargs.items()}
+            return fn(*args, **kwargs)
 
     if name:
         wrapper.__name__ = wrapper.__qualname__ = name

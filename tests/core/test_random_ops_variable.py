@@ -107,3 +107,12 @@ def test_variable_basics():
         jax.jit(lambda x: v.assign(x))(np.ones((2, 2)))
     lazy = callax.Variable(callax.initializers.Ones(), shape=(3,), name="lazy")
     assert lazy.numpy().tolist() == [1, 1, 1]
+
+
+def test_ops_accept_python_lists_like_keras():
+    x = jnp.arange(6.0)
+    np.testing.assert_array_equal(ops.take(x, [1, 3]), [1.0, 3.0])
+    np.testing.assert_array_equal(ops.add([1.0, 2.0], x[:2]), [1.0, 3.0])
+    assert ops.reshape(x, [2, -1]).shape == (2, 3)  # a list as a shape still works
+    with pytest.raises(TypeError):
+        ops.take(x, "not indices")
