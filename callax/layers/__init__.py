@@ -2,6 +2,7 @@
 
 from callax.core.layer import Layer
 from callax.layers.attention import Attention, MultiHeadAttention
+from callax.layers.augmentation import RandomFlip, RandomRotation, RandomTranslation, RandomZoom
 from callax.layers.conv import (
     Conv1D,
     Conv2D,
@@ -100,6 +101,7 @@ from callax.layers.reshaping_extra import (
 from callax.layers.wrappers import Bidirectional, TimeDistributed
 
 __all__ = [
+    "RandomFlip", "RandomRotation", "RandomTranslation", "RandomZoom",
     "Layer", "Activation", "Dense", "Identity", "Add", "Average", "Concatenate", "Maximum",
     "Minimum", "Multiply", "Subtract", "add", "concatenate", "multiply", "Dropout", "Flatten",
     "Reshape", "Input", "InputLayer",

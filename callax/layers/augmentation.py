@@ -1,0 +1,242 @@
+"""Image augmentation layers: RandomFlip, RandomRotation, RandomTranslation, RandomZoom.
+
+Keras 3's names and arguments, for ``(batch, height, width, channels)`` images
+(or one unbatched ``(height, width, channels)`` image). They transform only while
+training (``training=True``, as inside ``fit``) and are the identity otherwise.
+Each sample draws its own transform from the layer's ``SeedGenerator``, so the
+layers work eagerly, in ``stateless_call`` and inside compiled steps.
+
+Geometric layers resample with ``jax.scipy.ndimage.map_coordinates`` (bilinear or
+nearest) and fill outside points by ``fill_mode``: ``"reflect"`` (Keras's
+default), ``"wrap"``, ``"nearest"`` or ``"constant"`` (``fill_value``).
+
+Example:
+    >>> import numpy as np, callax
+    >>> flip = callax.layers.RandomFlip("horizontal", seed=0)
+    >>> x = np.arange(4.0).reshape(1, 1, 4, 1)
+    >>> flip(x).ravel().tolist()                      # not training: unchanged
+    [0.0, 1.0, 2.0, 3.0]
+    >>> flip(x, training=True).ravel().tolist() in ([0.0, 1.0, 2.0, 3.0], [3.0, 2.0, 1.0, 0.0])
+    True
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+from jax.scipy.ndimage import map_coordinates
+
+from callax.core.layer import Layer
+from callax.core.seed_generator import SeedGenerator
+
+_FILL_MODES = ("reflect", "wrap", "nearest", "constant")
+_ORDER = {"bilinear": 1, "nearest": 0}
+
+
+def _range(factor: Any, name: str, who: str) -> tuple[float, float]:
+    """``factor`` as ``(lower, upper)``: a number ``f`` means ``(-f, f)``."""
+    if isinstance(factor, (tuple, list)):
+        if len(factor) != 2:
+            raise ValueError(f"{who}: {name} must be a number or a pair; received {factor!r}.")
+        lower, upper = float(factor[0]), float(factor[1])
+    else:
+        lower, upper = -abs(float(factor)), abs(float(factor))
+    if lower > upper:
+        raise ValueError(f"{who}: {name} lower bound exceeds upper; received {factor!r}.")
+    return lower, upper
+
+
+class _RandomImageLayer(Layer):
+    _kernel_call = "training"  # compiled per layer only when it transforms
+
+    def __init__(self, seed: int | None = None, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.seed = seed
+        self.seed_generator = SeedGenerator(seed, name=self.name)
+        self.supports_masking = False
+        self.built = True
+
+    def call(self, inputs, training=False):
+        if not training:
+            return inputs
+        unbatched = inputs.ndim == 3
+        images = inputs[None] if unbatched else inputs
+        if images.ndim != 4:
+            raise ValueError(
+                f"{type(self).__name__} '{self.name}' expects images of shape (batch, height, "
+                f"width, channels) or (height, width, channels); received input with shape "
+                f"{tuple(inputs.shape)}."
+            )
+        key = jax.random.wrap_key_data(self.seed_generator.next(), impl="threefry2x32")
+        out = self._transform(images, key)
+        return out[0] if unbatched else out
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "seed": self.seed}
+
+
+class RandomFlip(_RandomImageLayer):
+    """Flips each image horizontally and/or vertically with probability 1/2.
+
+    Args:
+        mode: ``"horizontal"``, ``"vertical"`` or ``"horizontal_and_vertical"``.
+        seed: int for a reproducible sequence of flips.
+    """
+
+    def __init__(self, mode: str = "horizontal_and_vertical", seed: int | None = None, **kwargs):
+        if mode not in ("horizontal", "vertical", "horizontal_and_vertical"):
+            raise ValueError(
+                "RandomFlip: mode must be 'horizontal', 'vertical' or "
+                f"'horizontal_and_vertical'; received mode={mode!r}."
+            )
+        super().__init__(seed, **kwargs)
+        self.mode = mode
+
+    def _transform(self, images, key):
+        n = images.shape[0]
+        kh, kv = jax.random.split(key)
+        if self.mode != "vertical":
+            flip = jax.random.bernoulli(kh, 0.5, (n, 1, 1, 1))
+            images = jnp.where(flip, images[:, :, ::-1, :], images)
+        if self.mode != "horizontal":
+            flip = jax.random.bernoulli(kv, 0.5, (n, 1, 1, 1))
+            images = jnp.where(flip, images[:, ::-1, :, :], images)
+        return images
+
+    def get_config(self):
+        return {**super().get_config(), "mode": self.mode}
+
+
+class _AffineLayer(_RandomImageLayer):
+    """Shared resampling: subclasses give, per sample, a 2x2 matrix ``A`` and an
+    offset ``t`` mapping output pixel coordinates to source coordinates
+    (``src = A @ (dst - center) + center + t``)."""
+
+    def __init__(self, fill_mode="reflect", interpolation="bilinear", seed=None,
+                 fill_value=0.0, **kwargs):  # fmt: skip
+        who = type(self).__name__
+        if fill_mode not in _FILL_MODES:
+            raise ValueError(
+                f"{who}: fill_mode must be one of {_FILL_MODES}; received fill_mode={fill_mode!r}."
+            )
+        if interpolation not in _ORDER:
+            raise ValueError(
+                f"{who}: interpolation must be 'bilinear' or 'nearest'; received "
+                f"interpolation={interpolation!r}."
+            )
+        super().__init__(seed, **kwargs)
+        self.fill_mode, self.interpolation, self.fill_value = fill_mode, interpolation, fill_value
+
+    def _transform(self, images, key):
+        n, h, w, _ = images.shape
+        matrices, offsets = self._sample(key, n, h, w)
+        center = jnp.array([(h - 1) / 2.0, (w - 1) / 2.0])
+        grid = jnp.stack(jnp.meshgrid(jnp.arange(h), jnp.arange(w), indexing="ij"), 0)
+        grid = grid.reshape(2, -1).astype(jnp.float32) - center[:, None]
+        order = _ORDER[self.interpolation]
+
+        def warp(image, matrix, offset):
+            coords = matrix @ grid + (center + offset)[:, None]
+
+            def channel(c):
+                out = map_coordinates(c, [coords[0], coords[1]], order=order,
+                                      mode=self.fill_mode, cval=self.fill_value)  # fmt: skip
+                return out.reshape(h, w)
+
+            return jax.vmap(channel, in_axes=-1, out_axes=-1)(image)
+
+        out = jax.vmap(warp)(images.astype(jnp.float32), matrices, offsets)
+        return out.astype(images.dtype)
+
+    def get_config(self):
+        return {**super().get_config(), "fill_mode": self.fill_mode,
+                "interpolation": self.interpolation, "fill_value": self.fill_value}  # fmt: skip
+
+
+class RandomRotation(_AffineLayer):
+    """Rotates each image by a random angle, ``factor`` times 2π (counter-clockwise
+    for positive values).
+
+    Args:
+        factor: a number ``f`` (angles in ``[-f, f] * 2π``) or a pair ``(lower, upper)``.
+        fill_mode, interpolation, seed, fill_value: see the module docstring.
+    """
+
+    def __init__(self, factor, fill_mode="reflect", interpolation="bilinear", seed=None,
+                 fill_value=0.0, **kwargs):  # fmt: skip
+        super().__init__(fill_mode, interpolation, seed, fill_value, **kwargs)
+        self.factor = factor
+        self._bounds = _range(factor, "factor", "RandomRotation")
+
+    def _sample(self, key, n, h, w):
+        lower, upper = self._bounds
+        theta = jax.random.uniform(key, (n,), minval=lower, maxval=upper) * 2 * math.pi
+        cos, sin = jnp.cos(theta), jnp.sin(theta)
+        # Image rows grow downwards: a counter-clockwise turn on screen samples the
+        # source through the inverse rotation in (row, col) coordinates.
+        matrices = jnp.stack([jnp.stack([cos, sin], -1), jnp.stack([-sin, cos], -1)], -2)
+        return matrices, jnp.zeros((n, 2))
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor}
+
+
+class RandomTranslation(_AffineLayer):
+    """Shifts each image by random fractions of its height and width.
+
+    Args:
+        height_factor, width_factor: a number ``f`` (shift in ``[-f, f]`` of the
+            size) or a pair ``(lower, upper)``; positive moves down / right.
+    """
+
+    def __init__(self, height_factor, width_factor, fill_mode="reflect",
+                 interpolation="bilinear", seed=None, fill_value=0.0, **kwargs):  # fmt: skip
+        super().__init__(fill_mode, interpolation, seed, fill_value, **kwargs)
+        self.height_factor, self.width_factor = height_factor, width_factor
+        self._h = _range(height_factor, "height_factor", "RandomTranslation")
+        self._w = _range(width_factor, "width_factor", "RandomTranslation")
+
+    def _sample(self, key, n, h, w):
+        kh, kw = jax.random.split(key)
+        dy = jax.random.uniform(kh, (n,), minval=self._h[0], maxval=self._h[1]) * h
+        dx = jax.random.uniform(kw, (n,), minval=self._w[0], maxval=self._w[1]) * w
+        return jnp.broadcast_to(jnp.eye(2), (n, 2, 2)), -jnp.stack([dy, dx], -1)
+
+    def get_config(self):
+        return {**super().get_config(), "height_factor": self.height_factor,
+                "width_factor": self.width_factor}  # fmt: skip
+
+
+class RandomZoom(_AffineLayer):
+    """Zooms each image by a random factor (positive: zoom out, negative: zoom in).
+
+    Args:
+        height_factor: a number ``f`` (zoom in ``[-f, f]``) or a pair.
+        width_factor: likewise; ``None`` keeps the aspect ratio (the height zoom).
+    """
+
+    def __init__(self, height_factor, width_factor=None, fill_mode="reflect",
+                 interpolation="bilinear", seed=None, fill_value=0.0, **kwargs):  # fmt: skip
+        super().__init__(fill_mode, interpolation, seed, fill_value, **kwargs)
+        self.height_factor, self.width_factor = height_factor, width_factor
+        self._h = _range(height_factor, "height_factor", "RandomZoom")
+        self._w = None if width_factor is None else _range(width_factor, "width_factor",
+                                                            "RandomZoom")  # fmt: skip
+
+    def _sample(self, key, n, h, w):
+        kh, kw = jax.random.split(key)
+        zy = 1.0 + jax.random.uniform(kh, (n,), minval=self._h[0], maxval=self._h[1])
+        zx = (
+            zy
+            if self._w is None
+            else 1.0 + jax.random.uniform(kw, (n,), minval=self._w[0], maxval=self._w[1])
+        )
+        matrices = jax.vmap(lambda a, b: jnp.diag(jnp.stack([a, b])))(zy, zx)
+        return matrices, jnp.zeros((n, 2))
+
+    def get_config(self):
+        return {**super().get_config(), "height_factor": self.height_factor,
+                "width_factor": self.width_factor}  # fmt: skip
