@@ -283,6 +283,10 @@ class Layer:
             if "_callax_init" not in self.__dict__:
                 raise RuntimeError(pitfalls.assigned_before_init(type(self), name, value))
             structure_version[0] += 1  # compiled calls of this tree must re-trace
+        elif type(self)._kernel_call and self.__dict__.get("built"):
+            # A built-in layer's settings (Dropout.rate...) are baked into its
+            # compiled kernels: changing one after building re-traces them.
+            structure_version[0] += 1
         object.__setattr__(self, name, value)
 
     def _tracked_values(self):

@@ -146,3 +146,14 @@ def test_compiled_caches_follow_trainable_and_reassignment():
     assert not np.allclose(trained, frozen)
     m.bn = layers.Identity()  # reassigning a sublayer re-traces too
     np.testing.assert_array_equal(fast(x), x)
+
+
+def test_changing_a_builtin_layer_setting_retraces_its_kernel():
+    drop = layers.Dropout(0.5, seed=0)
+    x = jnp.ones((64, 64))
+    for _ in range(3):
+        drop(x, training=True)  # compiled with rate 0.5
+    drop.rate = 0.9
+    y = np.asarray(drop(x, training=True))
+    assert abs((y != 0).mean() - 0.1) < 0.03
+    np.testing.assert_allclose(y[y != 0], 10.0, rtol=1e-5)
