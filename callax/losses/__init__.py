@@ -14,10 +14,10 @@ Example:
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from typing import Any
 
+from callax.core.identifiers import resolve
 from callax.losses.hinge import (
     CategoricalHinge,
     Hinge,
@@ -153,24 +153,7 @@ def deserialize(config: Any, custom_objects: dict | None = None) -> Any:
 def get(identifier: Any) -> Any:
     """A loss from a name (function, or instance for a class name), a config
     dict, a ``Loss`` class or instance, or a function; ``None`` gives ``None``."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        obj = deserialize(identifier)
-    elif isinstance(identifier, str):
-        obj = _lookup(identifier)
-        if obj is None:
-            raise ValueError(f"Unknown loss {identifier!r}. Known names: {sorted(ALL_OBJECTS)}.")
-    else:
-        obj = identifier
-    if inspect.isclass(obj):
-        return obj()
-    if callable(obj):
-        return obj
-    raise ValueError(
-        f"Could not interpret loss identifier: expected a name, a config dict, a Loss or a "
-        f"function; received {identifier!r}."
-    )
+    return resolve(identifier, "loss", _lookup, deserialize, ALL_OBJECTS)
 
 
 def is_binary_or_sparse_categorical(y_true_shape: Any, y_pred_shape: Any) -> tuple[bool, bool]:

@@ -16,10 +16,10 @@ Example:
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from typing import Any
 
+from callax.core.identifiers import resolve
 from callax.core.layer import to_snake_case
 from callax.losses import (
     binary_crossentropy,
@@ -197,24 +197,7 @@ def deserialize(config: Any, custom_objects: dict | None = None) -> Any:
 def get(identifier: Any) -> Any:
     """A metric from a name (class names and their snake case give an instance),
     a config dict, a ``Metric`` class or instance, or a function."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        obj = deserialize(identifier)
-    elif isinstance(identifier, str):
-        obj = _lookup(identifier)
-        if obj is None:
-            raise ValueError(f"Unknown metric {identifier!r}. Known names: {sorted(ALL_OBJECTS)}.")
-    else:
-        obj = identifier
-    if inspect.isclass(obj):
-        return obj()
-    if callable(obj):
-        return obj
-    raise ValueError(
-        "Could not interpret metric identifier: expected a name, a config dict, a Metric or a "
-        f"function; received {identifier!r}."
-    )
+    return resolve(identifier, "metric", _lookup, deserialize, ALL_OBJECTS)
 
 
 def _loss_kind(loss: Any) -> str | None:
