@@ -74,7 +74,7 @@ class StepFunctions:
                 outs = []
                 for i in range(steps):
                     if isinstance(stacked, Gather):
-                        batch = Gather(stacked.source, stacked.idx[i])
+                        batch = Gather(stacked.source, stacked.indices()[i])
                     else:
                         batch = jax.tree_util.tree_map(lambda a, i=i: a[i], stacked)
                     out, state = one(state, batch)
@@ -96,7 +96,7 @@ class StepFunctions:
         def multi(state, stacked):
             counts[kind] += 1
             if isinstance(stacked, Gather):  # scan over index rows, gather per step
-                source, stacked = stacked.source, stacked.idx
+                source, stacked = stacked.source, stacked.indices()
 
                 def body(carry, idx):
                     out, carry = one(carry, Gather(source, idx))

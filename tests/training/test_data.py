@@ -180,3 +180,30 @@ def test_on_batch_methods_return_keras_shapes():
 def test_uncompiled_fit_raises_clear_error():
     with pytest.raises(ValueError, match=r"must call `compile\(\)` before `fit\(\)`"):
         Net().fit(X, Y, verbose=0)
+
+
+@pytest.mark.parametrize("spe", [1, 4])
+def test_resident_epoch_sends_index_tables_not_per_step_indices(spe):
+    """Device-resident arrays: each step's batch is a row of an index table
+    uploaded once per chunk of steps, and an epoch still visits every sample
+    exactly once (across chunk boundaries, with a ragged last batch)."""
+    import jax
+
+    from callax.training import epoch_iterator as ei
+    from callax.training.data_adapters import get_data_adapter
+
+    n = 2 * ei._TABLE_ROWS * spe + 7  # more steps than one table holds
+    x = np.arange(n, dtype="float32")[:, None]
+    adapter = get_data_adapter(x, x, None, 1, True, None, caller="fit", allow_nan=False)
+    iterator = ei.EpochIterator(adapter, steps_per_execution=spe, resident=True)
+    seen, tables = [], set()
+    for begin, end, data, steps in iterator:
+        assert isinstance(data, ei.Gather) and data.row is not None
+        assert data.row.dtype == np.int32 and data.row.shape == ()
+        tables.add(id(data.idx))
+        assert end - begin + 1 == steps
+        rows = np.asarray(jax.device_get(data.take()[0])).reshape(-1)
+        seen.extend(rows.tolist())
+    assert sorted(seen) == list(range(n))
+    assert 3 <= len(tables) <= 5  # a few uploads per epoch, not one per step
+    assert all(ei._table_rows(shape) <= ei._TABLE_ROWS for shape in [(1,), (spe, 1)])
