@@ -19,6 +19,7 @@ Example:
 from __future__ import annotations
 
 from callax.callbacks.callback import Callback
+from callax.utils.io_utils import print_msg
 from callax.utils.progbar import Progbar
 
 
@@ -73,7 +74,7 @@ class ProgbarLogger(Callback):
     def on_epoch_begin(self, epoch, logs=None):
         self._reset()
         if self.verbose and self.epochs > 1:
-            print(f"Epoch {epoch + 1}/{self.epochs}", flush=True)
+            print_msg(f"Epoch {epoch + 1}/{self.epochs}")
 
     def on_train_batch_end(self, batch, logs=None):
         self._update(batch, logs)

@@ -82,3 +82,25 @@ def dtype_policy():
     from callax.core import dtype_policy as _policy
 
     return _policy.dtype_policy()
+
+
+# Debug caps, logging and compatibility switches (one concept per file).
+from callax.core.config_flags import (  # noqa: E402, F401
+    disable_flash_attention,
+    disable_interactive_logging,
+    disable_traceback_filtering,
+    enable_flash_attention,
+    enable_interactive_logging,
+    enable_traceback_filtering,
+    enable_unsafe_deserialization,
+    is_flash_attention_enabled,
+    is_interactive_logging_enabled,
+    is_nnx_enabled,
+    is_traceback_filtering_enabled,
+    keras_home,
+    max_epochs,
+    max_steps_per_epoch,
+    set_backend,
+    set_max_epochs,
+    set_max_steps_per_epoch,
+)

@@ -26,6 +26,7 @@ from typing import Any
 import jax
 import numpy as np
 
+from callax.core.config_flags import cap_steps_per_epoch
 from callax.training.data_adapters import DataAdapter
 
 
@@ -130,7 +131,7 @@ class EpochIterator:
         resident: bool = False,
     ):
         self.adapter = adapter
-        self.steps_per_epoch = steps_per_epoch
+        self.steps_per_epoch = cap_steps_per_epoch(steps_per_epoch)  # keras.config debug cap
         self.steps_per_execution = max(1, int(steps_per_execution))
         self._shared: Iterator | None = None
         self.ran_out = False  # a generator was exhausted before steps_per_epoch

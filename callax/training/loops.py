@@ -15,6 +15,7 @@ from typing import Any
 import jax
 import numpy as np
 
+from callax.core.config_flags import cap_epochs
 from callax.training.data_adapters import (
     DataAdapter,
     check_array_data,
@@ -120,6 +121,7 @@ def fit(
     from callax.callbacks.callback_list import pythonify_logs
 
     self._assert_compiled("fit")
+    epochs = cap_epochs(epochs)  # keras.config.set_max_epochs (a debugging cap)
     if validation_split and validation_data is None:
         (x, y, sample_weight), validation_data = train_validation_split(
             (x, y, sample_weight), validation_split

@@ -34,6 +34,9 @@ from typing import Any
 
 import numpy as np
 
+from callax.core.config_flags import is_interactive_logging_enabled
+from callax.utils.io_utils import print_msg
+
 _BAR = "━"
 
 
@@ -212,6 +215,9 @@ class Progbar:
         )
 
     def _write(self, text: str) -> None:
+        if self._stream is None and not is_interactive_logging_enabled():
+            print_msg(text)  # to the ``callax`` logger (keras.config.disable_interactive_logging)
+            return
         stream = self.stream
         stream.write(text)
         stream.flush()
