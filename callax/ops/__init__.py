@@ -16,7 +16,7 @@ Example:
 
 from __future__ import annotations
 
-from callax.ops import nn
+from callax.ops import image, nn
 from callax.ops.core import *  # noqa: F403
 from callax.ops.core import __all__ as _core_all
 from callax.ops.nn import *  # noqa: F403
@@ -24,4 +24,4 @@ from callax.ops.nn import __all__ as _nn_all
 from callax.ops.numpy import *  # noqa: F403
 from callax.ops.numpy import __all__ as _numpy_all
 
-__all__ = ["nn", *_core_all, *_nn_all, *_numpy_all]
+__all__ = ["image", "nn", *_core_all, *_nn_all, *_numpy_all]

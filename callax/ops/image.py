@@ -1,0 +1,598 @@
+"""Image ops (``keras.ops.image``): resizing, cropping, padding, colour spaces,
+geometric resampling, patches and blurring, on ``jax.numpy`` / ``jax.image``.
+
+Every function takes one image (rank 3) or a batch (rank 4), laid out by
+``data_format``: ``"channels_last"`` (``(..., height, width, channels)``, the
+default from ``callax.config.image_data_format()``) or ``"channels_first"``.
+
+Example:
+    >>> import numpy as np
+    >>> from callax import ops
+    >>> x = np.arange(16.0).reshape(1, 4, 4, 1)
+    >>> ops.image.resize(x, (2, 2), interpolation="area")[0, :, :, 0].tolist()
+    [[2.5, 4.5], [10.5, 12.5]]
+    >>> ops.image.crop_images(x, 1, 1, target_height=2, target_width=2)[0, :, :, 0].tolist()
+    [[5.0, 6.0], [9.0, 10.0]]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from callax.core import config
+from callax.ops.dispatch import op
+
+__all__ = [
+    "rgb_to_grayscale", "rgb_to_hsv", "hsv_to_rgb", "resize", "affine_transform",
+    "map_coordinates", "extract_patches", "pad_images", "crop_images", "gaussian_blur",
+]  # fmt: skip
+
+_RESIZE_METHODS = ("bilinear", "nearest", "bicubic", "lanczos3", "lanczos5", "area")
+_FILL_MODES = ("constant", "nearest", "wrap", "mirror", "reflect")
+_ORDERS = {"nearest": 0, "bilinear": 1}
+
+
+# ------------------------------------------------------------------ helpers
+def _data_format(data_format: str | None, who: str) -> str:
+    data_format = data_format or config.image_data_format()
+    if data_format not in ("channels_last", "channels_first"):
+        raise ValueError(
+            f"ops.image.{who}: data_format must be 'channels_last' or 'channels_first'; "
+            f"received data_format={data_format!r}."
+        )
+    return data_format
+
+
+def _images(images: Any, who: str) -> jax.Array:
+    images = jnp.asarray(images)
+    if images.ndim not in (3, 4):
+        raise ValueError(
+            f"ops.image.{who}: expected images of rank 3 (one image) or 4 (a batch); "
+            f"received images with shape {tuple(images.shape)}."
+        )
+    return images
+
+
+def _to_nhwc(images: jax.Array, data_format: str) -> tuple[jax.Array, Any]:
+    """Images as a ``(batch, height, width, channels)`` array, and the function
+    that puts a result of that layout back into the caller's layout."""
+    unbatched = images.ndim == 3
+    x = images[None] if unbatched else images
+    if data_format == "channels_first":
+        x = jnp.transpose(x, (0, 2, 3, 1))
+
+    def back(y):
+        if data_format == "channels_first":
+            y = jnp.transpose(y, (0, 3, 1, 2))
+        return y[0] if unbatched else y
+
+    return x, back
+
+
+def _restore_dtype(result: jax.Array, dtype: Any) -> jax.Array:
+    """Back to the input dtype: integers are rounded and saturated (as Keras), so
+    resizing uint8 images never wraps around."""
+    if result.dtype == dtype:
+        return result
+    if jnp.issubdtype(dtype, jnp.integer):
+        info = jnp.iinfo(dtype)
+        result = jnp.clip(jnp.round(result), info.min, info.max)
+    return result.astype(dtype)
+
+
+def _float(images: jax.Array) -> jax.Array:
+    return images if jnp.issubdtype(images.dtype, jnp.floating) else images.astype(jnp.float32)
+
+
+# ------------------------------------------------------------ colour spaces
+@op
+def rgb_to_grayscale(images: Any, data_format: str | None = None) -> jax.Array:
+    """Luma ``0.2989 R + 0.5870 G + 0.1140 B`` as one channel (as ``tf.image``);
+    a one-channel input comes back unchanged.
+
+    Example:
+        >>> from callax import ops
+        >>> ops.image.rgb_to_grayscale(ops.ones((2, 2, 3))).shape
+        (2, 2, 1)
+    """
+    images = _images(images, "rgb_to_grayscale")
+    axis = -1 if _data_format(data_format, "rgb_to_grayscale") == "channels_last" else -3
+    if images.shape[axis] not in (1, 3):
+        raise ValueError(
+            "ops.image.rgb_to_grayscale: expected 3 (RGB) or 1 (grayscale) channels; "
+            f"received images with shape {tuple(images.shape)}."
+        )
+    if images.shape[axis] == 1:
+        return images
+    x = _float(images)
+    weights = jnp.array([0.2989, 0.5870, 0.1140], x.dtype)
+    gray = jnp.expand_dims(jnp.tensordot(x, weights, axes=((axis % x.ndim,), (0,))), axis)
+    return gray.astype(images.dtype)
+
+
+def _split_channels(images: jax.Array, axis: int) -> list[jax.Array]:
+    return [jnp.take(images, i, axis=axis) for i in range(3)]
+
+
+def _float_images(images: Any, who: str) -> jax.Array:
+    images = _images(images, who)
+    if not jnp.issubdtype(images.dtype, jnp.floating):
+        raise ValueError(
+            f"ops.image.{who}: expected images of a float dtype; received dtype {images.dtype}."
+        )
+    return images
+
+
+@op
+def rgb_to_hsv(images: Any, data_format: str | None = None) -> jax.Array:
+    """RGB in ``[0, 1]`` to hue, saturation, value (each in ``[0, 1]``).
+
+    Example:
+        >>> from callax import ops
+        >>> ops.image.rgb_to_hsv(ops.array([[[0.0, 0.0, 1.0]]])).tolist()
+        [[[0.6666666865348816, 1.0, 1.0]]]
+    """
+    images = _float_images(images, "rgb_to_hsv")
+    axis = -1 if _data_format(data_format, "rgb_to_hsv") == "channels_last" else -3
+    eps = jnp.finfo(images.dtype).eps
+    images = jnp.where(jnp.abs(images) < eps, 0.0, images)
+    r, g, b = _split_channels(images, axis)
+    value = jnp.maximum(jnp.maximum(r, g), b)
+    spread = value - jnp.minimum(jnp.minimum(r, g), b)
+    saturation = jnp.where(value > 0, spread / jnp.where(value > 0, value, 1.0), 0.0)
+    # Hue: which channel is the maximum picks the sector (red 0, green 1/3, blue 2/3).
+    scale = 1.0 / (6.0 * jnp.where(spread > 0, spread, 1.0))
+    hue = jnp.where(value == g, scale * (b - r) + 2.0 / 6.0, scale * (r - g) + 4.0 / 6.0)
+    hue = jnp.where(value == r, scale * (g - b), hue)
+    hue = jnp.where(spread > 0, hue, 0.0)
+    hue = hue + (hue < 0.0).astype(hue.dtype)
+    return jnp.stack([hue, saturation, value], axis=axis).astype(images.dtype)
+
+
+@op
+def hsv_to_rgb(images: Any, data_format: str | None = None) -> jax.Array:
+    """Hue, saturation, value (each in ``[0, 1]``) to RGB; inverse of ``rgb_to_hsv``.
+
+    Example:
+        >>> from callax import ops
+        >>> ops.image.hsv_to_rgb(ops.array([[[0.0, 1.0, 1.0]]])).tolist()
+        [[[1.0, 0.0, 0.0]]]
+    """
+    images = _float_images(images, "hsv_to_rgb")
+    axis = -1 if _data_format(data_format, "hsv_to_rgb") == "channels_last" else -3
+    hue, saturation, value = _split_channels(images, axis)
+    sector = jnp.mod(hue, 1.0) * 6.0
+    red = jnp.clip(jnp.abs(sector - 3.0) - 1.0, 0.0, 1.0)
+    green = jnp.clip(2.0 - jnp.abs(sector - 2.0), 0.0, 1.0)
+    blue = jnp.clip(2.0 - jnp.abs(sector - 4.0), 0.0, 1.0)
+    planes = [value * (1.0 - saturation + saturation * c) for c in (red, green, blue)]
+    return jnp.stack(planes, axis=axis).astype(images.dtype)
+
+
+# ------------------------------------------------------------------ resize
+def _aspect_crop(height: int, width: int, th: int, tw: int) -> tuple[int, int, int, int]:
+    """The largest centred window of the target aspect ratio: (top, left, h, w)."""
+    ch = max(min(height, int(float(width * th) / tw)), 1)
+    cw = max(min(width, int(float(height * tw) / th)), 1)
+    return int(float(height - ch) / 2), int(float(width - cw) / 2), ch, cw
+
+
+def _area_matrix(n_in: int, n_out: int) -> np.ndarray:
+    """Weights ``(n_out, n_in)``: each output pixel averages the input pixels its
+    footprint ``[i * s, (i + 1) * s)`` covers (``s = n_in / n_out``), each weighted
+    by the length of the overlap (``tf.image.resize(..., "area")``)."""
+    scale = n_in / n_out
+    lo = np.arange(n_out)[:, None] * scale
+    hi = lo + scale
+    j = np.arange(n_in)[None, :]
+    overlap = np.clip(np.minimum(hi, j + 1) - np.maximum(lo, j), 0.0, None)
+    return overlap / scale
+
+
+def _resize_area(x: jax.Array, th: int, tw: int) -> jax.Array:
+    mh = jnp.asarray(_area_matrix(x.shape[1], th), x.dtype)
+    mw = jnp.asarray(_area_matrix(x.shape[2], tw), x.dtype)
+    hi = jax.lax.Precision.HIGHEST  # exact averages, also on accelerators
+    return jnp.einsum("ih,jw,nhwc->nijc", mh, mw, x, precision=hi)
+
+
+@op
+def resize(
+    images: Any,
+    size: Sequence[int],
+    interpolation: str = "bilinear",
+    antialias: bool = False,
+    crop_to_aspect_ratio: bool = False,
+    pad_to_aspect_ratio: bool = False,
+    fill_mode: str = "constant",
+    fill_value: float = 0.0,
+    data_format: str | None = None,
+) -> jax.Array:
+    """Resizes images to ``size = (height, width)``.
+
+    Args:
+        images: one image (rank 3) or a batch (rank 4).
+        size: the output ``(height, width)``.
+        interpolation: ``"bilinear"``, ``"nearest"``, ``"bicubic"``, ``"lanczos3"``,
+            ``"lanczos5"`` (``jax.image.resize``, half-pixel centres) or ``"area"``
+            (each output pixel averages the input area it covers).
+        antialias: low-pass filter when downsampling (not for ``"nearest"``/``"area"``).
+        crop_to_aspect_ratio: first crop the largest centred window of the target
+            aspect ratio, so nothing is distorted.
+        pad_to_aspect_ratio: first pad the short side evenly with ``fill_value``.
+        fill_mode: only ``"constant"`` (as Keras).
+        fill_value: the padding value for ``pad_to_aspect_ratio``.
+        data_format: ``"channels_last"`` or ``"channels_first"``.
+
+    Integer images come back in their dtype, rounded and saturated.
+
+    Example:
+        >>> from callax import ops
+        >>> ops.image.resize(ops.ones((2, 4, 4, 3)), (2, 2)).shape
+        (2, 2, 2, 3)
+    """
+    if len(size) != 2:
+        raise ValueError(
+            f"ops.image.resize: size must be (height, width), two integers; received size={size!r}."
+        )
+    th, tw = int(size[0]), int(size[1])
+    if th <= 0 or tw <= 0:
+        raise ValueError(
+            f"ops.image.resize: size must have a positive height and width; received size={size!r}."
+        )
+    if interpolation not in _RESIZE_METHODS:
+        raise ValueError(
+            f"ops.image.resize: interpolation must be one of {_RESIZE_METHODS}; received "
+            f"interpolation={interpolation!r}."
+        )
+    if fill_mode != "constant":
+        raise ValueError(
+            f"ops.image.resize: only fill_mode='constant' is supported; received "
+            f"fill_mode={fill_mode!r}."
+        )
+    if crop_to_aspect_ratio and pad_to_aspect_ratio:
+        raise ValueError(
+            "ops.image.resize: only one of crop_to_aspect_ratio and pad_to_aspect_ratio can "
+            "be True; received both True."
+        )
+    images = _images(images, "resize")
+    x, back = _to_nhwc(images, _data_format(data_format, "resize"))
+    n, h, w, c = x.shape
+    if crop_to_aspect_ratio:
+        top, left, ch, cw = _aspect_crop(h, w, th, tw)
+        x = x[:, top : top + ch, left : left + cw]
+    elif pad_to_aspect_ratio:
+        ph = max(h, int(float(w * th) / tw))
+        pw = max(w, int(float(h * tw) / th))
+        # The same margin on both sides (an odd difference loses one row, as Keras).
+        top, left = int(float(ph - h) / 2), int(float(pw - w) / 2)
+        pads = ((0, 0), (top, top), (0, 0), (0, 0)) if top > 0 else (
+            ((0, 0), (0, 0), (left, left), (0, 0)) if left > 0 else None)  # fmt: skip
+        if pads is not None:
+            x = jnp.pad(x, pads, constant_values=jnp.asarray(fill_value, x.dtype))
+    if interpolation == "area":
+        out = _resize_area(_float(x), th, tw)
+    else:
+        method = "cubic" if interpolation == "bicubic" else interpolation
+        aa = antialias and interpolation != "nearest"
+        out = jax.image.resize(x, (x.shape[0], th, tw, c), method=method, antialias=aa)
+    return back(_restore_dtype(out, images.dtype))
+
+
+# ------------------------------------------------------ geometric resampling
+@op
+def map_coordinates(
+    inputs: Any, coordinates: Any, order: int, fill_mode: str = "constant", fill_value: float = 0
+) -> jax.Array:
+    """Samples ``inputs`` at ``coordinates`` (one array of positions per input
+    axis), by nearest (``order=0``) or linear (``order=1``) interpolation; points
+    outside are filled by ``fill_mode`` (``"constant"`` with ``fill_value``,
+    ``"nearest"``, ``"wrap"``, ``"mirror"`` or ``"reflect"``).
+
+    Example:
+        >>> from callax import ops
+        >>> ops.image.map_coordinates(ops.array([0.0, 10.0, 20.0]), [[0.5, 1.25]], 1).tolist()
+        [5.0, 12.5]
+    """
+    inputs = jnp.asarray(inputs)
+    coordinates = jnp.asarray(coordinates)
+    if coordinates.ndim < 2 or coordinates.shape[0] != inputs.ndim:
+        raise ValueError(
+            "ops.image.map_coordinates: coordinates must have rank >= 2 and one leading entry "
+            f"per input axis ({inputs.ndim}); received coordinates with shape "
+            f"{tuple(coordinates.shape)}."
+        )
+    if fill_mode not in _FILL_MODES:
+        raise ValueError(
+            f"ops.image.map_coordinates: fill_mode must be one of {_FILL_MODES}; received "
+            f"fill_mode={fill_mode!r}."
+        )
+    if order not in (0, 1):
+        raise ValueError(
+            f"ops.image.map_coordinates: order must be 0 or 1; received order={order!r}."
+        )
+    coords = [coordinates[i] for i in range(inputs.ndim)]
+    return jax.scipy.ndimage.map_coordinates(
+        inputs, coords, order=order, mode=fill_mode, cval=fill_value
+    )
+
+
+@op
+def affine_transform(
+    images: Any,
+    transform: Any,
+    interpolation: str = "bilinear",
+    fill_mode: str = "constant",
+    fill_value: float = 0,
+    data_format: str | None = None,
+) -> jax.Array:
+    """Applies projective transforms ``[a0, a1, a2, b0, b1, b2, c0, c1]``: the
+    output pixel ``(x, y)`` takes the input at ``((a0 x + a1 y + a2) / k,
+    (b0 x + b1 y + b2) / k)`` with ``k = c0 x + c1 y + 1`` (the ``tf.image``
+    convention; ``x`` is the column). ``transform`` is one vector of 8 or a batch.
+
+    Example:
+        >>> import numpy as np
+        >>> from callax import ops
+        >>> x = np.arange(9.0).reshape(3, 3, 1)
+        >>> shift = [1, 0, 1, 0, 1, 0, 0, 0]  # read one column to the right
+        >>> ops.image.affine_transform(x, shift)[:, :, 0].tolist()
+        [[1.0, 2.0, 0.0], [4.0, 5.0, 0.0], [7.0, 8.0, 0.0]]
+    """
+    if interpolation not in _ORDERS:
+        raise ValueError(
+            "ops.image.affine_transform: interpolation must be 'nearest' or 'bilinear'; "
+            f"received interpolation={interpolation!r}."
+        )
+    if fill_mode not in _FILL_MODES:
+        raise ValueError(
+            f"ops.image.affine_transform: fill_mode must be one of {_FILL_MODES}; received "
+            f"fill_mode={fill_mode!r}."
+        )
+    images = _images(images, "affine_transform")
+    transform = jnp.asarray(transform)
+    if transform.ndim not in (1, 2) or transform.shape[-1] != 8:
+        raise ValueError(
+            "ops.image.affine_transform: expected transform of shape (8,) or (batch, 8); "
+            f"received transform with shape {tuple(transform.shape)}."
+        )
+    x, back = _to_nhwc(images, _data_format(data_format, "affine_transform"))
+    n, h, w, _ = x.shape
+    t = jnp.broadcast_to(transform.reshape(-1, 8), (n, 8)).astype(jnp.float32)
+    rows, cols = jnp.meshgrid(jnp.arange(h, dtype=jnp.float32),
+                              jnp.arange(w, dtype=jnp.float32), indexing="ij")  # fmt: skip
+    order = _ORDERS[interpolation]
+    compute = _float(x)
+
+    def warp(image, t):
+        k = t[6] * cols + t[7] * rows + 1.0
+        src_x = (t[0] * cols + t[1] * rows + t[2]) / k
+        src_y = (t[3] * cols + t[4] * rows + t[5]) / k
+
+        def channel(plane):
+            return jax.scipy.ndimage.map_coordinates(
+                plane, [src_y, src_x], order=order, mode=fill_mode, cval=fill_value
+            )
+
+        return jax.vmap(channel, in_axes=-1, out_axes=-1)(image)
+
+    out = jax.vmap(warp)(compute, t)
+    return back(_restore_dtype(out, images.dtype))
+
+
+# --------------------------------------------------------- crop, pad, patches
+def _resolve(a: int | None, b: int | None, target: int | None, size: int, names: tuple) -> tuple:
+    """Two of (a, b, target) given: the third, from ``a + b + target == size``
+    (cropping) or ``a + b + size == target`` (padding; ``size`` negated)."""
+    given = [a, b, target]
+    if given.count(None) != 1:
+        raise ValueError(
+            f"ops.image: give exactly two of {', '.join(names)}; received "
+            + ", ".join(f"{k}={v}" for k, v in zip(names, given))
+            + "."
+        )
+    for name, value in zip(names, given):
+        if value is not None and value < 0:
+            raise ValueError(f"ops.image: {name} must be >= 0; received {name}={value}.")
+    return given
+
+
+@op
+def pad_images(
+    images: Any,
+    top_padding: int | None = None,
+    left_padding: int | None = None,
+    bottom_padding: int | None = None,
+    right_padding: int | None = None,
+    target_height: int | None = None,
+    target_width: int | None = None,
+    data_format: str | None = None,
+) -> jax.Array:
+    """Pads images with zeros; per axis give two of the two paddings and the target size.
+
+    Example:
+        >>> from callax import ops
+        >>> ops.image.pad_images(ops.ones((15, 25, 3)), 2, 3, target_height=20,
+        ...                      target_width=30).shape
+        (20, 30, 3)
+    """
+    images = _images(images, "pad_images")
+    x, back = _to_nhwc(images, _data_format(data_format, "pad_images"))
+    _, h, w, _ = x.shape
+    top, bottom, th = _resolve(top_padding, bottom_padding, target_height, h,
+                               ("top_padding", "bottom_padding", "target_height"))  # fmt: skip
+    left, right, tw = _resolve(left_padding, right_padding, target_width, w,
+                               ("left_padding", "right_padding", "target_width"))  # fmt: skip
+    top = th - bottom - h if top is None else top
+    bottom = th - top - h if bottom is None else bottom
+    left = tw - right - w if left is None else left
+    right = tw - left - w if right is None else right
+    for name, value in (("top_padding", top), ("bottom_padding", bottom),
+                        ("left_padding", left), ("right_padding", right)):  # fmt: skip
+        if value < 0:
+            raise ValueError(
+                f"ops.image.pad_images: the target size is smaller than the images "
+                f"({h}x{w}): {name} would be {value}."
+            )
+    return back(jnp.pad(x, ((0, 0), (top, bottom), (left, right), (0, 0))))
+
+
+@op
+def crop_images(
+    images: Any,
+    top_cropping: int | None = None,
+    left_cropping: int | None = None,
+    bottom_cropping: int | None = None,
+    right_cropping: int | None = None,
+    target_height: int | None = None,
+    target_width: int | None = None,
+    data_format: str | None = None,
+) -> jax.Array:
+    """Crops images; per axis give two of the two croppings and the target size.
+
+    Example:
+        >>> from callax import ops
+        >>> ops.image.crop_images(ops.ones((2, 10, 10, 3)), 2, 3, target_height=5,
+        ...                       target_width=4).shape
+        (2, 5, 4, 3)
+    """
+    images = _images(images, "crop_images")
+    x, back = _to_nhwc(images, _data_format(data_format, "crop_images"))
+    _, h, w, _ = x.shape
+    top, bottom, th = _resolve(top_cropping, bottom_cropping, target_height, h,
+                               ("top_cropping", "bottom_cropping", "target_height"))  # fmt: skip
+    left, right, tw = _resolve(left_cropping, right_cropping, target_width, w,
+                               ("left_cropping", "right_cropping", "target_width"))  # fmt: skip
+    top = h - th - bottom if top is None else top
+    th = h - top - bottom if th is None else th
+    left = w - tw - right if left is None else left
+    tw = w - left - right if tw is None else tw
+    for name, value in (("top_cropping", top), ("target_height", th),
+                        ("left_cropping", left), ("target_width", tw)):  # fmt: skip
+        if value < 0 or (name.startswith("top") and top + th > h) or (
+                name.startswith("left") and left + tw > w):  # fmt: skip
+            raise ValueError(
+                f"ops.image.crop_images: the crop does not fit in images of size {h}x{w}; "
+                f"received {name}={value}."
+            )
+    return back(x[:, top : top + th, left : left + tw])
+
+
+def _tuple(value: Any, n: int, name: str) -> tuple[int, ...]:
+    if isinstance(value, int):
+        return (value,) * n
+    value = tuple(int(v) for v in value)
+    if len(value) != n:
+        raise ValueError(
+            f"ops.image.extract_patches: {name} must be an int or {n} ints; received "
+            f"{name}={value!r}."
+        )
+    return value
+
+
+@op
+def extract_patches(
+    images: Any,
+    size: int | Sequence[int],
+    strides: int | Sequence[int] | None = None,
+    dilation_rate: int | Sequence[int] = 1,
+    padding: str = "valid",
+    data_format: str | None = None,
+) -> jax.Array:
+    """Patches of ``size`` (2 numbers: images; 3: volumes), each flattened into
+    the channel axis in ``(patch rows, patch cols[, ...], channels)`` order.
+
+    Args:
+        size: the patch size (an int means a 2D square patch).
+        strides: steps between patches (default: ``size``, no overlap).
+        dilation_rate: spacing of the pixels within a patch.
+        padding: ``"valid"`` or ``"same"``.
+
+    Example:
+        >>> from callax import ops
+        >>> ops.image.extract_patches(ops.ones((2, 20, 20, 3)), (5, 5)).shape
+        (2, 4, 4, 75)
+    """
+    if not isinstance(size, int) and (
+        not isinstance(size, (tuple, list)) or len(size) not in (2, 3)
+    ):
+        raise ValueError(
+            "ops.image.extract_patches: size must be an int or a tuple of 2 (images) or 3 "
+            f"(volumes) ints; received size={size!r}."
+        )
+    dims = 2 if isinstance(size, int) else len(size)
+    size = _tuple(size, dims, "size")
+    strides = size if not strides else _tuple(strides, dims, "strides")
+    dilation = _tuple(dilation_rate, dims, "dilation_rate")
+    if padding.lower() not in ("valid", "same"):
+        raise ValueError(
+            f"ops.image.extract_patches: padding must be 'valid' or 'same'; received "
+            f"padding={padding!r}."
+        )
+    x = jnp.asarray(images)
+    if x.ndim not in (dims + 1, dims + 2):
+        raise ValueError(
+            f"ops.image.extract_patches: {dims}D patches need inputs of rank {dims + 1} or "
+            f"{dims + 2}; received input with shape {tuple(x.shape)}."
+        )
+    unbatched = x.ndim == dims + 1
+    x = x[None] if unbatched else x
+    channels_first = _data_format(data_format, "extract_patches") == "channels_first"
+    if not channels_first:
+        x = jnp.moveaxis(x, -1, 1)
+    channels = x.shape[1]
+    # conv_general_dilated_patches copies pixels (no arithmetic), in (channel,
+    # *window) order; reorder to (*window, channel) as keras.ops does.
+    patches = jax.lax.conv_general_dilated_patches(
+        x, size, strides, padding.upper(), rhs_dilation=dilation
+    )
+    spatial = patches.shape[2:]
+    patches = patches.reshape((x.shape[0], channels, int(np.prod(size))) + spatial)
+    patches = jnp.swapaxes(patches, 1, 2).reshape((x.shape[0], -1) + spatial)
+    if not channels_first:
+        patches = jnp.moveaxis(patches, 1, -1)
+    return patches[0] if unbatched else patches
+
+
+# ------------------------------------------------------------------- blur
+def _gaussian_1d(size: int, sigma: Any, dtype: Any) -> jax.Array:
+    x = jnp.arange(size, dtype=dtype) - (size - 1) / 2
+    kernel = jnp.exp(-0.5 * (x / sigma) ** 2)
+    return kernel / jnp.sum(kernel)
+
+
+@op
+def gaussian_blur(
+    images: Any,
+    kernel_size: Sequence[int] = (3, 3),
+    sigma: Sequence[float] = (1.0, 1.0),
+    data_format: str | None = None,
+) -> jax.Array:
+    """Blurs each channel with a Gaussian kernel of ``kernel_size = (height,
+    width)`` and standard deviations ``sigma = (along height, along width)``;
+    zero padding keeps the size.
+
+    Example:
+        >>> from callax import ops
+        >>> ops.image.gaussian_blur(ops.ones((1, 5, 5, 3))).shape
+        (1, 5, 5, 3)
+    """
+    images = _images(images, "gaussian_blur")
+    kh, kw = _tuple(kernel_size, 2, "kernel_size") if not isinstance(kernel_size, int) else (
+        kernel_size, kernel_size)  # fmt: skip
+    sigma = (sigma, sigma) if isinstance(sigma, (int, float)) else tuple(sigma)
+    x, back = _to_nhwc(images, _data_format(data_format, "gaussian_blur"))
+    x = _float(x)
+    kernel = jnp.outer(_gaussian_1d(kh, sigma[0], x.dtype), _gaussian_1d(kw, sigma[1], x.dtype))
+    channels = x.shape[-1]
+    kernel = jnp.tile(kernel[:, :, None, None], (1, 1, 1, channels))
+    out = jax.lax.conv_general_dilated(
+        x, kernel, (1, 1), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC"),
+        feature_group_count=channels, precision=jax.lax.Precision.HIGHEST,
+    )  # fmt: skip
+    return back(_restore_dtype(out, images.dtype))
