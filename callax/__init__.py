@@ -34,7 +34,9 @@ from callax.compiled_call import jit
 
 # Imported on first use (PEP 562), so `import callax` stays quick: optax, h5py and
 # the training/saving/inspection machinery load when a program first needs them.
-_LAZY_MODULES = {"callbacks", "losses", "metrics", "optimizers", "saving", "utils", "inspect"}
+_LAZY_MODULES = {
+    "callbacks", "losses", "metrics", "optimizers", "saving", "utils", "inspect", "datasets",
+}  # fmt: skip
 _LAZY_NAMES = {
     "trace": ("callax.inspect", "trace"),
     "explain": ("callax.inspect", "explain"),
