@@ -16,12 +16,21 @@ Example:
 
 from __future__ import annotations
 
-from callax.ops import image, nn
+from callax.ops import image, linalg, nn, numpy
 from callax.ops.core import *  # noqa: F403
 from callax.ops.core import __all__ as _core_all
+from callax.ops.einops import rearrange
+from callax.ops.linalg import *  # noqa: F403
+from callax.ops.linalg import __all__ as _linalg_all
+from callax.ops.math_extra import *  # noqa: F403
+from callax.ops.math_extra import __all__ as _math_all
 from callax.ops.nn import *  # noqa: F403
 from callax.ops.nn import __all__ as _nn_all
 from callax.ops.numpy import *  # noqa: F403
 from callax.ops.numpy import __all__ as _numpy_all
 
-__all__ = ["image", "nn", *_core_all, *_nn_all, *_numpy_all]
+__all__ = [
+    "image", "nn", "numpy", "linalg", "rearrange", *_core_all, *_nn_all, *_numpy_all,
+    *_linalg_all, *_math_all,
+]  # fmt: skip
+__all__ = list(dict.fromkeys(__all__))  # norm and qr are both core and linalg names

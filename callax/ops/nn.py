@@ -9,7 +9,11 @@ from callax import activations as _act
 from callax.core import config
 from callax.ops.convolution import *  # noqa: F403  (conv, pooling: keras.ops.nn names)
 from callax.ops.convolution import __all__ as _conv_all
+from callax.ops.ctc import *  # noqa: F403
+from callax.ops.ctc import __all__ as _ctc_all
 from callax.ops.dispatch import op
+from callax.ops.nn_extra import *  # noqa: F403
+from callax.ops.nn_extra import __all__ as _nn_extra_all
 
 __all__ = [
     "relu", "relu6", "sigmoid", "softplus", "softsign", "silu", "swish", "log_sigmoid",
@@ -18,7 +22,7 @@ __all__ = [
     "normalize", "binary_crossentropy", "categorical_crossentropy",
     "sparse_categorical_crossentropy", "dot_product_attention", "tanh_shrink", "sparse_plus",
     "squareplus", "celu", "glu", "soft_shrink", "hard_shrink", "hard_tanh",
-    *_conv_all,
+    *_conv_all, *_nn_extra_all, *_ctc_all,
 ]  # fmt: skip
 
 relu = op(_act.relu, "relu")

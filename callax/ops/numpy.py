@@ -140,3 +140,9 @@ __all__ += [
     "slogdet", "histogram", "zeros", "ones", "empty", "full", "eye", "identity", "tri",
     "linspace", "logspace",
 ]  # fmt: skip
+
+# NaN-aware reductions, windows, splits... (one module per concept).
+from callax.ops.numpy_extra import *  # noqa: E402, F403
+from callax.ops.numpy_extra import __all__ as _extra_all  # noqa: E402
+
+__all__ += _extra_all
