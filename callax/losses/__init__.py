@@ -18,6 +18,20 @@ from collections.abc import Callable
 from typing import Any
 
 from callax.core.identifiers import resolve
+from callax.losses.extra import (
+    CTC,
+    CategoricalFocalCrossentropy,
+    CategoricalGeneralizedCrossEntropy,
+    Circle,
+    Dice,
+    Tversky,
+    categorical_focal_crossentropy,
+    categorical_generalized_cross_entropy,
+    circle,
+    ctc,
+    dice,
+    tversky,
+)
 from callax.losses.hinge import (
     CategoricalHinge,
     Hinge,
@@ -74,7 +88,8 @@ _CLASSES: dict[str, type] = {
         MeanAbsolutePercentageError, MeanSquaredLogarithmicError, Huber, LogCosh,
         CosineSimilarity, BinaryCrossentropy, BinaryFocalCrossentropy, CategoricalCrossentropy,
         SparseCategoricalCrossentropy, KLDivergence, Poisson, Hinge, SquaredHinge,
-        CategoricalHinge,
+        CategoricalHinge, CategoricalFocalCrossentropy, CategoricalGeneralizedCrossEntropy, Dice,
+        Tversky, Circle, CTC,
     )
 }  # fmt: skip
 _FUNCTIONS: dict[str, Callable] = {
@@ -84,6 +99,8 @@ _FUNCTIONS: dict[str, Callable] = {
         mean_squared_logarithmic_error, huber, log_cosh, cosine_similarity, binary_crossentropy,
         binary_focal_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy,
         kl_divergence, poisson, hinge, squared_hinge, categorical_hinge,
+        categorical_focal_crossentropy, categorical_generalized_cross_entropy, dice, tversky,
+        circle, ctc,
     )
 }  # fmt: skip
 _ALIASES: dict[str, Callable] = {
