@@ -83,6 +83,7 @@ from callax.layers.pooling import (
 )  # fmt: skip
 from callax.layers.preprocessing_basic import Normalization, Rescaling
 from callax.layers.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell
+from callax.layers.stacked_cells import StackedRNNCells
 from callax.layers.regularization import Dropout
 from callax.layers.reshaping import Flatten, Reshape
 from callax.layers.reshaping_extra import (

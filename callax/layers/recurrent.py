@@ -406,11 +406,10 @@ class RNN(Layer):
         **kwargs: Any,
     ):
         super().__init__(**kwargs)
-        if isinstance(cell, (list, tuple)):
-            raise ValueError(
-                f"RNN '{self.name}': stacking several cells in one RNN is not supported by "
-                f"callax; stack RNN layers instead. Received a list of {len(cell)} cells."
-            )
+        if isinstance(cell, (list, tuple)):  # Keras: a list of cells is one stacked cell
+            from callax.layers.stacked_cells import StackedRNNCells
+
+            cell = StackedRNNCells(cell)
         if not hasattr(cell, "call") or getattr(cell, "state_size", None) is None:
             raise ValueError(
                 f"RNN '{self.name}': cell must have a `call` method and a `state_size` "
@@ -423,7 +422,7 @@ class RNN(Layer):
         self.stateful = bool(stateful)
         self.unroll = bool(unroll)
         self.zero_output_for_mask = bool(zero_output_for_mask)
-        size = cell.state_size
+        size = getattr(cell, "flat_state_size", cell.state_size)  # scan carries flat states
         self.state_size = list(size) if isinstance(size, (list, tuple)) else [size]
         self.single_state = not isinstance(size, (list, tuple))
         self.states = None
@@ -473,7 +472,7 @@ class RNN(Layer):
 
     def get_initial_state(self, batch_size: int) -> list[jax.Array]:
         if hasattr(self.cell, "get_initial_state"):
-            return _as_list(self.cell.get_initial_state(batch_size=batch_size))
+            return jax.tree_util.tree_leaves(self.cell.get_initial_state(batch_size=batch_size))
         return [jnp.zeros((batch_size, s), self.compute_dtype) for s in self.state_size]
 
     # ----------------------------------------------------------------- call
@@ -489,7 +488,8 @@ class RNN(Layer):
                     )
                 return [v.value for v in self.states]
             return self.get_initial_state(batch)
-        states = [jnp.asarray(getattr(s, "value", s)) for s in _as_list(initial_state)]
+        leaves = jax.tree_util.tree_leaves(initial_state)  # nested per cell when stacked
+        states = [jnp.asarray(getattr(s, "value", s)) for s in leaves]
         expected = [(batch, s) for s in self.state_size]
         got = [tuple(s.shape) for s in states]
         if got != expected:
@@ -501,6 +501,8 @@ class RNN(Layer):
 
     def _step_fn(self, sequences, states, training):
         cell = self.cell
+        if hasattr(cell, "scan_step"):  # StackedRNNCells: flat states, masks drawn once
+            return cell.scan_step(sequences[:, 0], states, training)
         if isinstance(cell, _RNNCellBase):
             dp, rdp = cell._draw_masks(sequences[:, 0], states[0], training)
             return lambda x, s: cell._step(x, s, dp, rdp)
@@ -531,6 +533,7 @@ class RNN(Layer):
                 )
             ms = jnp.swapaxes(mask.astype(bool), 0, 1)[..., None]
         zero_out = self.zero_output_for_mask
+        out_index = getattr(self.cell, "output_state_index", 0)
 
         def body(carry, inp):
             if mask is None:
@@ -540,7 +543,7 @@ class RNN(Layer):
             out, new = step(x_t, carry)
             # A masked step keeps the states; its output repeats the previous
             # first state (Keras's convention) or is zero.
-            prev = jnp.zeros_like(out) if zero_out else carry[0]
+            prev = jnp.zeros_like(out) if zero_out else carry[out_index]
             out = jnp.where(m_t, out, prev)
             new = [jnp.where(m_t, n, s) for n, s in zip(new, carry)]
             return new, out
@@ -557,6 +560,8 @@ class RNN(Layer):
                 var.assign(value)
         output = jnp.swapaxes(outputs, 0, 1) if self.return_sequences else last
         if self.return_state:
+            if hasattr(self.cell, "nest_states"):  # one entry per stacked cell, as Keras
+                final = self.cell.nest_states(final)
             return (output, *final)
         return output
 
