@@ -4,9 +4,9 @@ formulas, the Keras 3 oracle, configs, and use in compile/fit."""
 import warnings
 
 import jax
-from jax.test_util import check_grads
 import numpy as np
 import pytest
+from jax.test_util import check_grads
 
 import callax
 from callax import losses
