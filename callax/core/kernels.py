@@ -10,13 +10,19 @@ separately dispatched ops. The rules:
 - only when the call is plain eager: no stateless scope (``stateless_call``,
   compiled steps and ``callax.jit`` trace the op-by-op path instead), no
   listener (the recorder sees every nested call), layer already built;
-- a signature (argument shapes/dtypes and static arguments such as
-  ``training``) compiles the second time it is seen, so one-off shapes pay no
-  compile;
+- a kernel is compiled the first time a signature (argument shapes/dtypes and
+  static arguments such as ``training``) is seen: compiling one fused kernel
+  costs about half of what running the same call op by op costs in per-primitive
+  compiles (measured: Dense+softmax 0.15 s vs 0.28 s), so even a one-off shape
+  is cheaper compiled;
+- layers that are interchangeable share kernels: same class, same settings
+  (every attribute that can affect ``call``: scalars, activation functions, dtype
+  policy, sublayers' settings), same variable shapes and same signature. Twenty
+  identical ``Dense`` blocks compile once, not twenty times;
 - variables the layer assigns (seed state, BatchNorm statistics) come back as
   outputs and are written to the variables, exactly as op by op.
 
-``kernel_stats()`` reports hits, misses and compiles (tests pin the rules).
+``kernel_stats()`` reports compiles, shared kernels and hits (tests pin the rules).
 """
 
 from __future__ import annotations
@@ -30,12 +36,12 @@ from callax.core.stateless_scope import StatelessScope
 
 _SCALARS = (bool, int, float, str, type(None))
 
-_stats = {"eager_first_sighting": 0, "compiles": 0, "hits": 0}
+_stats = {"compiles": 0, "shared": 0, "hits": 0}
 
 
 def kernel_stats() -> dict[str, int]:
-    """Counts since start (or ``reset_kernel_stats``): first sightings run eagerly,
-    compiles, and calls served by a compiled kernel."""
+    """Counts since start (or ``reset_kernel_stats``): kernels compiled, kernels
+    reused from an interchangeable layer, and calls served by a kernel."""
     return dict(_stats)
 
 
@@ -70,25 +76,79 @@ def signature(args: tuple, kwargs: dict) -> tuple | None:
     return tuple(parts)
 
 
+# Attributes that name or bookkeep a layer without affecting what its call computes.
+_IGNORED = frozenset(
+    {"name", "_init_args", "_callax_init", "_own_variables", "_trainable_flags",
+     "_last_losses", "_kernel", "_compiled", "_build_shapes", "_build_dtypes"}
+)  # fmt: skip
+_INERT = ("Initializer", "Regularizer", "Constraint")  # used by build/fit, never by call
+
+
+def fingerprint(value: Any, depth: int = 0) -> Any:
+    """A hashable summary of everything in ``value`` that can change what a
+    built-in layer's ``call`` computes; two layers with equal fingerprints (and
+    equal variable shapes) may share a compiled kernel. Unknown objects count by
+    identity, so in doubt layers do not share."""
+    from callax.core.layer import Layer
+    from callax.core.seed_generator import SeedGenerator
+    from callax.core.variable import Variable
+
+    if isinstance(value, _SCALARS):
+        return value
+    if isinstance(value, (list, tuple)):
+        return (type(value).__name__, tuple(fingerprint(v, depth) for v in value))
+    if isinstance(value, dict):
+        return ("dict", tuple((k, fingerprint(v, depth)) for k, v in value.items()))
+    if isinstance(value, Variable):
+        return ("var", tuple(value.shape), str(value.dtype))
+    if isinstance(value, SeedGenerator):
+        return "seed"
+    if isinstance(value, Layer):
+        if depth > 8:
+            return id(value)
+        items = tuple(
+            (k, fingerprint(v, depth + 1)) for k, v in value.__dict__.items() if k not in _IGNORED
+        )
+        return (type(value), items)
+    if callable(value) and hasattr(value, "__code__"):  # functions: by identity
+        return value
+    kind = type(value)
+    if any(base.__name__ in _INERT for base in kind.__mro__):
+        return kind.__name__
+    if kind.__name__ == "DTypePolicy" or kind.__name__.endswith("DTypePolicy"):
+        return ("policy", getattr(value, "name", None))
+    try:
+        hash(value)
+    except TypeError:
+        return ("id", id(value))
+    return ("obj", kind, value) if kind.__eq__ is not object.__eq__ else ("id", id(value))
+
+
 class _Entry:
-    __slots__ = ("fn", "variables", "assigned", "array_keys")
+    """One compiled kernel, shareable by interchangeable layers."""
+
+    __slots__ = ("fn", "assigned", "array_keys", "owner", "__weakref__")
 
     def __init__(self):
         self.fn = None
-        self.variables: list[Any] = []
-        self.assigned: list[Any] = []
+        self.assigned: list[int] | None = None  # positions in layer.variables
         self.array_keys: list[str] = []
+        self.owner: list[Any] = [None]  # the layer whose call a (re)trace runs
+
+
+# Kernels by (settings fingerprint, variable shapes, signature).
+_shared: dict[tuple, _Entry] = {}
 
 
 class LayerKernel:
-    """The compiled kernels of one layer, one per seen-twice signature."""
+    """The compiled kernels one layer uses, one per signature."""
 
-    __slots__ = ("layer", "seen", "entries")
+    __slots__ = ("layer", "entries", "variables")
 
     def __init__(self, layer: Any):
         self.layer = layer
-        self.seen: set[tuple] = set()
         self.entries: dict[tuple, _Entry] = {}
+        self.variables: list[Any] = []
 
     def run(self, args: tuple, kwargs: dict) -> Any:
         key = signature(args, kwargs)
@@ -97,35 +157,67 @@ class LayerKernel:
         key = (key, structure_version[0])
         entry = self.entries.get(key)
         if entry is None:
-            if key not in self.seen:
-                self.seen.add(key)
-                _stats["eager_first_sighting"] += 1
-                return self.layer.call(*args, **kwargs)
-            entry = self._compile(key, kwargs)
+            entry = self._lookup(key, kwargs)
         _stats["hits"] += 1
-        values = [v._value if v._value is not None else v.value for v in entry.variables]
+        variables = self.variables
+        values = [v._value if v._value is not None else v.value for v in variables]
         arrays = [kwargs[k] for k in entry.array_keys]
-        outputs, updates = entry.fn(values, args, arrays)
-        for variable, value in zip(entry.assigned, updates):
-            variable._value = value
+        owner = entry.owner
+        owner[0] = self.layer  # a retrace (e.g. new weak types) traces this layer
+        try:
+            outputs, updates = entry.fn(values, args, arrays)
+        finally:
+            owner[0] = None
+        for position, value in zip(entry.assigned, updates):
+            variables[position]._value = value
         return outputs
 
-    def _compile(self, key: tuple, kwargs: dict) -> _Entry:
+    def _lookup(self, key: tuple, kwargs: dict) -> _Entry:
         layer = self.layer
+        self.variables = variables = layer.variables
+        shared_key = (
+            fingerprint(layer),
+            tuple((tuple(v.shape), str(v.dtype)) for v in variables),
+            key[0],  # the signature; settings changes show in the fingerprint
+        )
+        try:
+            entry = _shared.get(shared_key)
+        except TypeError:  # something unhashable slipped in: no sharing
+            entry, shared_key = None, None
+        if entry is not None:
+            _stats["shared"] += 1
+        else:
+            entry = self._compile(kwargs)
+            if shared_key is not None:
+                _shared[shared_key] = entry
+        self.entries[key] = entry
+        return entry
+
+    def _compile(self, kwargs: dict) -> _Entry:
         entry = _Entry()
-        entry.variables = layer.variables
         entry.array_keys = [k for k, v in kwargs.items() if type(v) is _ArrayImpl]
         static = {k: v for k, v in kwargs.items() if type(v) is not _ArrayImpl}
-        variables = entry.variables
+        owner = entry.owner
 
         def pure(values, args, arrays):
+            layer = owner[0]
+            variables = layer.variables
             with StatelessScope(zip(variables, values)) as scope:
                 outputs = layer.call(*args, **static, **dict(zip(entry.array_keys, arrays)))
-            # Which variables the call assigns is learnt while tracing, once.
-            entry.assigned = [v for v, _ in scope.updates()]
-            return outputs, [value for _, value in scope.updates()]
+            # Which variables the call assigns is learnt while tracing, as
+            # positions so that every layer sharing the kernel maps its own.
+            updates = scope.updates()
+            index = {id(v): i for i, v in enumerate(variables)}
+            missing = [v for v, _ in updates if id(v) not in index]
+            if missing:
+                raise RuntimeError(
+                    f"{type(layer).__name__} '{layer.name}': its call assigns "
+                    f"{missing[0]!r}, which is not one of its own variables; a built-in "
+                    "layer's compiled kernel can only update the layer's variables."
+                )
+            entry.assigned = [index[id(v)] for v, _ in updates]
+            return outputs, [value for _, value in updates]
 
         entry.fn = jax.jit(pure)
-        self.entries[key] = entry
         _stats["compiles"] += 1
         return entry

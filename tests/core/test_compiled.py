@@ -1,4 +1,5 @@
-"""Per-layer kernels (second-sighting rule), callax.jit, and the global switch."""
+"""Per-layer kernels (compiled at first sight, shared by interchangeable layers),
+callax.jit, and the global switch."""
 
 import jax.numpy as jnp
 import numpy as np
@@ -32,20 +33,63 @@ def _op_by_op(model, x, **kw):
     return out, new
 
 
-def test_second_sighting_compiles_and_results_identical():
+def test_kernel_compiles_at_first_sighting_and_results_identical():
     d = layers.Dense(4, activation="tanh")
     x = jnp.asarray(np.random.default_rng(0).normal(size=(5, 3)), jnp.float32)
     kernels.reset_kernel_stats()
-    first = d(x)  # builds, then runs eagerly: the first sighting of this signature
-    assert kernels.kernel_stats() == {"eager_first_sighting": 1, "compiles": 0, "hits": 0}
-    second = d(x)  # seen again: compiled
+    first = d(x)  # builds, then compiles this signature's kernel
+    assert kernels.kernel_stats() == {"compiles": 1, "shared": 0, "hits": 1}
+    second = d(x)
     third = d(x)
-    assert kernels.kernel_stats() == {"eager_first_sighting": 1, "compiles": 1, "hits": 2}
-    d(jnp.ones((7, 3)))  # a one-off shape costs no compile
-    assert kernels.kernel_stats()["compiles"] == 1
+    assert kernels.kernel_stats() == {"compiles": 1, "shared": 0, "hits": 3}
+    d(jnp.ones((7, 3)))  # a new shape: one more kernel
+    assert kernels.kernel_stats()["compiles"] == 2
     ref, _ = _op_by_op(d, x)
     for y in (first, second, third):
         np.testing.assert_allclose(y, ref, rtol=1e-6, atol=1e-7)
+
+
+def test_interchangeable_layers_share_one_kernel_each_with_its_own_weights():
+    x = jnp.asarray(np.random.default_rng(1).normal(size=(4, 6)), jnp.float32)
+    blocks = [layers.Dense(6, activation="relu") for _ in range(5)]
+    other = layers.Dense(6, activation="tanh")  # a different setting: its own kernel
+    for block in blocks + [other]:
+        block(x)  # build every layer first
+    kernels.reset_kernel_stats()
+    outs = [block(x) for block in blocks] + [other(x)]
+    stats = kernels.kernel_stats()
+    assert stats["compiles"] <= 2 and stats["shared"] >= 4, stats
+    for block, out in zip(blocks + [other], outs):
+        act = np.tanh if block is other else (lambda z: np.maximum(z, 0))
+        ref = act(np.asarray(x) @ block.kernel.numpy() + block.bias.numpy())
+        np.testing.assert_allclose(out, ref, rtol=1e-5, atol=1e-6)
+
+
+def test_shared_dropout_kernels_advance_each_layers_own_seed_state():
+    x = jnp.ones((3, 8))
+    a, b = layers.Dropout(0.5, seed=1), layers.Dropout(0.5, seed=2)
+    ref_a, ref_b = layers.Dropout(0.5, seed=1), layers.Dropout(0.5, seed=2)
+    sa, sb = ref_a.seed_generator.state.value, ref_b.seed_generator.state.value
+    for _ in range(3):
+        ya, yb = a(x, training=True), b(x, training=True)
+        ra, (sa,) = ref_a.stateless_call([], [sa], x, training=True)
+        rb, (sb,) = ref_b.stateless_call([], [sb], x, training=True)
+        np.testing.assert_array_equal(ya, ra)
+        np.testing.assert_array_equal(yb, rb)
+    np.testing.assert_array_equal(a.seed_generator.state.value, sa)
+    np.testing.assert_array_equal(b.seed_generator.state.value, sb)
+    assert not np.array_equal(ya, yb)
+
+
+def test_frozen_batchnorm_does_not_share_a_training_kernel():
+    x = jnp.asarray(np.random.default_rng(2).normal(size=(8, 3)), jnp.float32)
+    live, frozen = layers.BatchNormalization(), layers.BatchNormalization()
+    live(x), frozen(x)
+    frozen.trainable = False  # Keras 3: a frozen BatchNormalization runs in inference mode
+    y_live = live(x, training=True)
+    y_frozen = frozen(x, training=True)
+    np.testing.assert_allclose(y_frozen, np.asarray(x) / np.sqrt(1 + 1e-3), rtol=1e-5)
+    assert not np.allclose(y_live, y_frozen)
 
 
 def test_user_call_side_effects_run_every_eager_call():
