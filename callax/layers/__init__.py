@@ -28,6 +28,17 @@ from callax.layers.conv_transpose import (
 from callax.layers.core import Activation, Dense, Identity
 from callax.layers.core_extra import Lambda, Masking
 from callax.layers.embedding import Embedding
+from callax.layers.image_preprocessing import (
+    AutoContrast,
+    CenterCrop,
+    RandomBrightness,
+    RandomContrast,
+    RandomCrop,
+    RandomGrayscale,
+    RandomInvert,
+    Resizing,
+    Solarization,
+)  # fmt: skip
 from callax.layers.input_layer import Input, InputLayer
 from callax.layers.merging import (
     Add,
@@ -113,6 +124,10 @@ __all__ += [
     "SimpleRNNCell", "Bidirectional", "TimeDistributed", "Attention", "MultiHeadAttention",
     "AlphaDropout", "GaussianDropout", "GaussianNoise", "SpatialDropout1D", "SpatialDropout2D",
     "SpatialDropout3D", "Normalization", "Rescaling",
+]  # fmt: skip
+__all__ += [  # image preprocessing
+    "AutoContrast", "CenterCrop", "RandomBrightness", "RandomContrast", "RandomCrop",
+    "RandomGrayscale", "RandomInvert", "Resizing", "Solarization",
 ]  # fmt: skip
 __all__ += [  # spatial and shape layers
     "Conv1D", "Conv2D", "Conv3D", "Convolution1D", "Convolution2D", "Convolution3D",
