@@ -51,6 +51,18 @@ CASES = [
     ("LSTM", {"units": 3, "return_sequences": True}, (2, 4, 5), "float32"),
     ("GRU", {"units": 3}, (2, 4, 5), "float32"),
     ("MultiHeadAttention", {"num_heads": 2, "key_dim": 3}, [(2, 4, 6), (2, 4, 6)], "float32"),
+    ("Resizing", {"height": 3, "width": 5}, (2, 6, 8, 3), "float32"),
+    ("Resizing", {"height": 4, "width": 4, "interpolation": "bicubic",
+                  "crop_to_aspect_ratio": True}, (2, 6, 8, 3), "float32"),
+    ("CenterCrop", {"height": 3, "width": 4}, (2, 6, 8, 3), "float32"),
+    ("RandomCrop", {"height": 6, "width": 5, "seed": 1}, (2, 6, 8, 3), "float32"),
+    ("RandomContrast", {"factor": (-0.5, 0.5), "value_range": (-3, 3), "seed": 1},
+     (2, 6, 8, 3), "float32"),
+    ("RandomBrightness", {"factor": (0.1, 0.1), "value_range": (-3, 3)}, (2, 6, 8, 3), "float32"),
+    ("RandomGrayscale", {"factor": 1.0}, (2, 6, 8, 3), "float32"),
+    ("RandomInvert", {"factor": (1.0, 1.0), "value_range": (-3, 3)}, (2, 6, 8, 3), "float32"),
+    ("Solarization", {"value_range": (-3, 3)}, (2, 6, 8, 3), "float32"),
+    ("AutoContrast", {"value_range": (-3, 3)}, (2, 6, 8, 3), "float32"),
 ]  # fmt: skip
 
 
