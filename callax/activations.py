@@ -115,10 +115,110 @@ def log_softmax(x, axis=-1):
     return jax.nn.log_softmax(_x(x), axis=axis)
 
 
+def celu(x, alpha=1.0):
+    """Continuously differentiable ELU: ``max(x, 0) + min(alpha * (exp(x / alpha) - 1), 0)``."""
+    x = _x(x)
+    return jnp.where(x > 0, x, alpha * jnp.expm1(jnp.minimum(x, 0) / alpha))
+
+
+def glu(x, axis=-1):
+    """Gated linear unit: splits ``x`` in two halves ``a, b`` on ``axis``; ``a * sigmoid(b)``.
+
+    Example:
+        >>> from callax import activations
+        >>> activations.glu([[1.0, 2.0, 0.0, 0.0]]).tolist()
+        [[0.5, 1.0]]
+    """
+    x = _x(x)
+    if x.shape[axis] % 2:
+        raise ValueError(
+            f"glu: the size of axis {axis} must be even (it is split in two halves); "
+            f"received an input of shape {tuple(x.shape)}."
+        )
+    a, b = jnp.split(x, 2, axis=axis)
+    return a * jax.nn.sigmoid(b)
+
+
+def hard_shrink(x, threshold=0.5):
+    """``x`` where ``|x| > threshold``, else 0."""
+    x = _x(x)
+    return jnp.where(jnp.abs(x) > threshold, x, jnp.zeros_like(x))
+
+
+def hard_tanh(x):
+    """``clip(x, -1, 1)``."""
+    return jnp.clip(_x(x), -1.0, 1.0)
+
+
+def log_sigmoid(x):
+    """``log(sigmoid(x)) = -softplus(-x)``, computed stably."""
+    return jax.nn.log_sigmoid(_x(x))
+
+
+def soft_shrink(x, threshold=0.5):
+    """``x - threshold`` above ``threshold``, ``x + threshold`` below ``-threshold``, else 0."""
+    x = _x(x)
+    return jnp.where(
+        x > threshold, x - threshold, jnp.where(x < -threshold, x + threshold, jnp.zeros_like(x))
+    )
+
+
+def sparse_plus(x):
+    """0 for ``x <= -1``, ``x`` for ``x >= 1``, ``(x + 1)**2 / 4`` between."""
+    x = _x(x)
+    return jnp.where(x <= -1, jnp.zeros_like(x), jnp.where(x >= 1, x, (x + 1) ** 2 / 4))
+
+
+def sparse_sigmoid(x):
+    """0 for ``x <= -1``, 1 for ``x >= 1``, ``(x + 1) / 2`` between."""
+    x = _x(x)
+    return jnp.where(x <= -1, jnp.zeros_like(x), jnp.where(x >= 1, jnp.ones_like(x), (x + 1) / 2))
+
+
+def sparsemax(x, axis=-1):
+    """Euclidean projection of ``x`` onto the probability simplex along ``axis``
+    (Martins & Astudillo, 2016): like softmax, but exact zeros for low scores.
+
+    Example:
+        >>> from callax import activations
+        >>> activations.sparsemax([[1.0, 0.0, -1.0]]).tolist()
+        [[1.0, 0.0, 0.0]]
+    """
+    x = _x(x)
+    moved = jnp.moveaxis(x, axis, -1)
+    z = -jnp.sort(-moved, axis=-1)  # descending
+    cumsum = jnp.cumsum(z, axis=-1)
+    k = jnp.arange(1, z.shape[-1] + 1, dtype=x.dtype)
+    support = (1 + k * z) > cumsum
+    k_z = jnp.sum(support, axis=-1, keepdims=True)
+    tau = (jnp.take_along_axis(cumsum, k_z - 1, axis=-1) - 1) / k_z.astype(x.dtype)
+    return jnp.moveaxis(jnp.maximum(moved - tau, 0), -1, axis)
+
+
+def squareplus(x, b=4):
+    """``(x + sqrt(x**2 + b)) / 2``: a smooth, algebraic softplus."""
+    x = _x(x)
+    return (x + jnp.sqrt(x * x + b)) / 2
+
+
+def tanh_shrink(x):
+    """``x - tanh(x)``."""
+    x = _x(x)
+    return x - jnp.tanh(x)
+
+
+def threshold(x, threshold, default_value):
+    """``x`` where ``x > threshold``, else ``default_value``."""
+    x = _x(x)
+    return jnp.where(x > threshold, x, jnp.asarray(default_value, x.dtype))
+
+
 _ALL = {
     f.__name__: f
     for f in (relu, leaky_relu, relu6, elu, selu, sigmoid, hard_sigmoid, hard_silu, tanh,
-              softplus, softsign, silu, gelu, mish, exponential, linear, softmax, log_softmax)
+              softplus, softsign, silu, gelu, mish, exponential, linear, softmax, log_softmax,
+              celu, glu, hard_shrink, hard_tanh, log_sigmoid, soft_shrink, sparse_plus,
+              sparse_sigmoid, sparsemax, squareplus, tanh_shrink, threshold)
 }  # fmt: skip
 _ALL.update(swish=silu, hard_swish=hard_silu)
 
@@ -151,3 +251,42 @@ def get(identifier: str | Callable | None) -> Callable:
     if callable(identifier):
         return identifier
     raise ValueError(f"Could not interpret activation {identifier!r}: expected a name or callable.")
+
+
+def deserialize(config: Any, custom_objects: dict | None = None) -> Callable:
+    """The activation function a :func:`serialize` output names: a name (``"relu"``), or
+    Keras's ``{"class_name": "function", "config": "relu", ...}`` dict.
+
+    Example:
+        >>> from callax import activations
+        >>> activations.deserialize(activations.serialize(activations.celu)) is activations.celu
+        True
+    """
+    name = config
+    if isinstance(config, dict):
+        name = config.get("config", config)
+        if isinstance(name, dict):
+            name = name.get("name", config.get("class_name"))
+        registered = config.get("registered_name")
+        if custom_objects and registered in custom_objects:
+            return custom_objects[registered]
+        if config.get("module") not in (None, "keras.activations", "builtins") or (
+            registered and registered != name
+        ):
+            from callax.saving import deserialize_keras_object
+
+            return deserialize_keras_object(config, custom_objects=custom_objects)
+    if not isinstance(name, str):
+        raise ValueError(
+            "activations.deserialize: expected an activation name or a serialized "
+            f"{{'class_name': 'function', 'config': name}} dict; received {config!r}."
+        )
+    if custom_objects and name in custom_objects:
+        return custom_objects[name]
+    if name not in _ALL:
+        from callax.saving import get_registered_object
+
+        fn = get_registered_object(name)
+        if fn is not None:
+            return fn
+    return get(name)

@@ -555,10 +555,9 @@ class Layer:
     def losses(self) -> list[Any]:
         """Losses added during the last top-level call, plus weight regularization."""
         out = list(self._last_losses)
-        for layer in self._flatten_layers():
-            for v in layer._direct_state()[0]:
-                if v.regularizer is not None and v.trainable:
-                    out.append(v.regularizer(v.value))
+        for v in self.weights:  # deduplicated: a shared weight is penalized once
+            if v.regularizer is not None and v.trainable:
+                out.append(v.regularizer(v.value))
         return out
 
     # ------------------------------------------------------------ building
@@ -654,6 +653,12 @@ class Layer:
         if kwargs:
             kwargs, sym_kw = self._convert_kwargs(kwargs)
             symbolic = symbolic or sym_kw
+        if d["input_spec"] is not None and args:
+            from callax.layers.misc import assert_input_compatibility
+
+            assert_input_compatibility(
+                d["input_spec"], args[0], f"{type(self).__name__} '{self.name}'"
+            )
         if symbolic:
             from callax.models.functional import symbolic_call
 
@@ -866,10 +871,9 @@ class Layer:
             outputs = self(*args, **kwargs)
             losses = list(scope.losses)
             if return_losses:
-                for layer in self._flatten_layers():
-                    for v in layer._direct_state()[0]:
-                        if v.regularizer is not None and v.trainable:
-                            losses.append(v.regularizer(v.value))
+                for v in self.weights:  # deduplicated, as `losses`
+                    if v.regularizer is not None and v.trainable:
+                        losses.append(v.regularizer(v.value))
         new_non_trainable = [scope.get_current_value(v) for v in non_trainable]
         if return_losses:
             return outputs, new_non_trainable, losses

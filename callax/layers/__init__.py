@@ -1,6 +1,7 @@
 """Layers, under Keras 3's ``keras.layers`` names."""
 
 from callax.core.layer import Layer
+from callax.layers.activations import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from callax.layers.attention import Attention, MultiHeadAttention
 from callax.layers.augmentation import RandomFlip, RandomRotation, RandomTranslation, RandomZoom
 from callax.layers.conv import (
@@ -27,6 +28,7 @@ from callax.layers.conv_transpose import (
 )  # fmt: skip
 from callax.layers.core import Activation, Dense, Identity
 from callax.layers.core_extra import Lambda, Masking
+from callax.layers.einsum_dense import EinsumDense
 from callax.layers.embedding import Embedding
 from callax.layers.image_preprocessing import (
     AutoContrast,
@@ -51,6 +53,15 @@ from callax.layers.merging import (
     add,
     concatenate,
     multiply,
+)  # fmt: skip
+from callax.layers.merging_extra import Dot, average, dot, maximum, minimum, subtract
+from callax.layers.misc import (
+    ActivityRegularization,
+    AdditiveAttention,
+    InputSpec,
+    RMSNormalization,
+    SpectralNormalization,
+    Wrapper,
 )  # fmt: skip
 from callax.layers.noise import (
     AlphaDropout,
@@ -142,4 +153,9 @@ __all__ += [  # spatial and shape layers
     "MaxPooling1D", "MaxPooling2D", "MaxPooling3D", "Cropping1D", "Cropping2D", "Cropping3D",
     "Permute", "RepeatVector", "UpSampling1D", "UpSampling2D", "UpSampling3D", "ZeroPadding1D",
     "ZeroPadding2D", "ZeroPadding3D", "Lambda", "Masking",
+]  # fmt: skip
+__all__ += [  # activation, merging and misc layers
+    "ELU", "LeakyReLU", "PReLU", "ReLU", "Softmax", "EinsumDense", "Dot", "average", "dot",
+    "maximum", "minimum", "subtract", "ActivityRegularization", "AdditiveAttention",
+    "InputSpec", "RMSNormalization", "SpectralNormalization", "Wrapper",
 ]  # fmt: skip

@@ -1,0 +1,284 @@
+"""Activation layers: ReLU, LeakyReLU, ELU, PReLU (a learned slope) and Softmax
+(with an optional mask), under Keras 3's names and arguments."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+from callax import activations, constraints, initializers, regularizers
+from callax.core.layer import Layer
+
+
+def _ser(module, obj):
+    return None if obj is None else module.serialize(obj)
+
+
+class _Elementwise(Layer):
+    """An activation with no weights: built at construction, passes masks on."""
+
+    _kernel_call = True
+
+    def __init__(self, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+        self.built = True
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+
+def _check_non_negative(layer: Layer, arg: str, value: Any, allow_none: bool = False) -> None:
+    if value is None and allow_none:
+        return
+    if value is None or value < 0:
+        raise ValueError(
+            f"{type(layer).__name__} '{layer.name}': {arg} must be a non-negative number"
+            f"{' or None' if allow_none else ''}; received {arg}={value!r}."
+        )
+
+
+class ReLU(_Elementwise):
+    """Rectified linear unit: ``x`` above ``threshold`` (capped at ``max_value``),
+    ``negative_slope * (x - threshold)`` below.
+
+    Args:
+        max_value: optional cap on the output (non-negative).
+        negative_slope: slope below the threshold (non-negative, default 0).
+        threshold: where the unit switches on (non-negative, default 0).
+
+    Example:
+        >>> import callax
+        >>> callax.layers.ReLU(max_value=1.0)(callax.ops.array([-1.0, 0.5, 3.0])).tolist()
+        [0.0, 0.5, 1.0]
+    """
+
+    def __init__(
+        self,
+        max_value: float | None = None,
+        negative_slope: float = 0.0,
+        threshold: float = 0.0,
+        **kwargs: Any,
+    ):
+        super().__init__(**kwargs)
+        _check_non_negative(self, "max_value", max_value, allow_none=True)
+        _check_non_negative(self, "negative_slope", negative_slope)
+        _check_non_negative(self, "threshold", threshold)
+        self.max_value = max_value
+        self.negative_slope = negative_slope
+        self.threshold = threshold
+
+    def call(self, inputs):
+        return activations.relu(
+            inputs,
+            negative_slope=self.negative_slope,
+            max_value=self.max_value,
+            threshold=self.threshold,
+        )
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "max_value": self.max_value,
+            "negative_slope": self.negative_slope,
+            "threshold": self.threshold,
+        }
+
+
+class LeakyReLU(_Elementwise):
+    """``x`` for ``x >= 0``, ``negative_slope * x`` below (Keras 3 default slope 0.3).
+
+    ``alpha=`` (the Keras 2 name) is accepted with a deprecation warning.
+
+    Example:
+        >>> import callax
+        >>> callax.layers.LeakyReLU(negative_slope=0.5)(callax.ops.array([-2.0, 2.0])).tolist()
+        [-1.0, 2.0]
+    """
+
+    def __init__(self, negative_slope: float = 0.3, **kwargs: Any):
+        if "alpha" in kwargs:
+            import warnings
+
+            negative_slope = kwargs.pop("alpha")
+            warnings.warn(
+                "LeakyReLU: argument `alpha` is deprecated; use `negative_slope`.", stacklevel=2
+            )
+        super().__init__(**kwargs)
+        _check_non_negative(self, "negative_slope", negative_slope)
+        self.negative_slope = negative_slope
+
+    def call(self, inputs):
+        return activations.leaky_relu(inputs, negative_slope=self.negative_slope)
+
+    def get_config(self):
+        return {**super().get_config(), "negative_slope": self.negative_slope}
+
+
+class ELU(_Elementwise):
+    """Exponential linear unit: ``x`` for ``x > 0``, ``alpha * (exp(x) - 1)`` below.
+
+    Example:
+        >>> import callax
+        >>> round(callax.layers.ELU()(callax.ops.array([-1.0])).tolist()[0], 4)
+        -0.6321
+    """
+
+    def __init__(self, alpha: float = 1.0, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.alpha = alpha
+
+    def call(self, inputs):
+        return activations.elu(inputs, alpha=self.alpha)
+
+    def get_config(self):
+        return {**super().get_config(), "alpha": self.alpha}
+
+
+class PReLU(Layer):
+    """Parametric ReLU: ``x`` for ``x >= 0``, ``alpha * x`` below, with ``alpha`` a
+    learned weight of shape ``input_shape[1:]`` (size 1 on ``shared_axes``).
+
+    Args:
+        alpha_initializer: initializer of ``alpha`` (default zeros: a plain ReLU).
+        alpha_regularizer, alpha_constraint: penalty and projection for ``alpha``.
+        shared_axes: axes (1-based, the batch axis is 0) along which one slope is
+            shared, e.g. ``[1, 2]`` for one slope per channel of images.
+
+    Example:
+        >>> import callax
+        >>> layer = callax.layers.PReLU(alpha_initializer="ones", shared_axes=[1])
+        >>> layer(callax.ops.ones((2, 5, 3))).shape, layer.alpha.shape
+        ((2, 5, 3), (1, 3))
+    """
+
+    _kernel_call = True
+
+    def __init__(
+        self,
+        alpha_initializer: Any = "Zeros",
+        alpha_regularizer: Any = None,
+        alpha_constraint: Any = None,
+        shared_axes: Any = None,
+        **kwargs: Any,
+    ):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+        self.alpha_initializer = initializers.get(alpha_initializer)
+        self.alpha_regularizer = regularizers.get(alpha_regularizer)
+        self.alpha_constraint = constraints.get(alpha_constraint)
+        if shared_axes is None:
+            self.shared_axes = None
+        elif isinstance(shared_axes, (list, tuple)):
+            self.shared_axes = list(shared_axes)
+        else:
+            self.shared_axes = [shared_axes]
+
+    def build(self, input_shape):
+        if input_shape is None or len(input_shape) < 2:
+            raise ValueError(
+                f"PReLU '{self.name}' needs inputs with a batch axis and at least one more "
+                f"axis; received input shape {input_shape}."
+            )
+        param_shape = list(input_shape[1:])
+        for axis in self.shared_axes or []:
+            if not 1 <= axis < len(input_shape):
+                raise ValueError(
+                    f"PReLU '{self.name}': shared_axes must be between 1 and "
+                    f"{len(input_shape) - 1} for inputs of rank {len(input_shape)}; received "
+                    f"shared_axes={self.shared_axes}."
+                )
+            param_shape[axis - 1] = 1
+        if any(d is None for d in param_shape):
+            raise ValueError(
+                f"PReLU '{self.name}': every non-batch axis that is not shared must have a "
+                f"known size; received input shape {input_shape}."
+            )
+        self.alpha = self.add_weight(
+            shape=tuple(param_shape), initializer=self.alpha_initializer, name="alpha",
+            regularizer=self.alpha_regularizer, constraint=self.alpha_constraint,
+        )  # fmt: skip
+        from callax.layers.misc import InputSpec
+
+        axes = {
+            i: input_shape[i]
+            for i in range(1, len(input_shape))
+            if i not in (self.shared_axes or [])
+        }
+        self.input_spec = InputSpec(ndim=len(input_shape), axes=axes)
+
+    def call(self, inputs):
+        return jax.nn.relu(inputs) - self.alpha.value * jax.nn.relu(-inputs)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "alpha_initializer": initializers.serialize(self.alpha_initializer),
+            "alpha_regularizer": _ser(regularizers, self.alpha_regularizer),
+            "alpha_constraint": _ser(constraints, self.alpha_constraint),
+            "shared_axes": self.shared_axes,
+        }
+
+
+def _large_negative(dtype: Any) -> float:
+    # -1e9 overflows float16 (max 65504); Keras uses -3e4 there.
+    return -3e4 if jnp.dtype(dtype) == jnp.float16 else -1e9
+
+
+class Softmax(Layer):
+    """Softmax over ``axis`` (an int, or a list of axes normalized together).
+
+    ``call(inputs, mask=None)``: where the boolean ``mask`` (broadcastable to
+    ``inputs``) is False the input is ignored and the output is 0, so a fully
+    masked row gives zeros rather than a uniform distribution (as Keras 3).
+
+    Example:
+        >>> import callax
+        >>> x = callax.ops.array([[1.0, 2.0, 3.0]])
+        >>> mask = callax.ops.array([[True, True, False]])
+        >>> [round(v, 4) for v in callax.layers.Softmax()(x, mask=mask).tolist()[0]]
+        [0.2689, 0.7311, 0.0]
+    """
+
+    _kernel_call = True
+
+    def __init__(self, axis: int | list[int] = -1, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.axis = axis
+        self.supports_masking = True
+        self.built = True
+
+    def call(self, inputs, mask=None):
+        if mask is not None:
+            mask = jnp.asarray(mask)
+            in_shape, m_shape = tuple(inputs.shape), tuple(mask.shape)
+            if len(m_shape) > len(in_shape) or any(
+                m != 1 and m != i for m, i in zip(m_shape[::-1], in_shape[::-1])
+            ):
+                raise ValueError(
+                    f"Softmax '{self.name}': mask must be broadcastable to the inputs (each mask "
+                    f"axis 1 or equal to the input's, no extra axes); received inputs of shape "
+                    f"{in_shape} and mask of shape {m_shape}."
+                )
+            if mask.dtype != jnp.bool_:
+                mask = mask > 0.5
+            inputs = jnp.where(mask, inputs, _large_negative(inputs.dtype))
+        if isinstance(self.axis, (list, tuple)):
+            axis = tuple(self.axis)
+            outputs = jnp.exp(inputs - jax.nn.logsumexp(inputs, axis=axis, keepdims=True))
+        else:
+            outputs = jax.nn.softmax(inputs, axis=self.axis)
+        if mask is not None:
+            outputs = jnp.where(mask, outputs, jnp.zeros((), outputs.dtype))
+        return outputs
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis}
