@@ -111,8 +111,11 @@ def inv(x):
 
 @op
 def lstsq(a, b, rcond=None):
-    """The least-squares solution ``x`` of ``a @ x = b``."""
-    return jnp.linalg.lstsq(_as_float(a), _as_float(b), rcond=rcond)[0]
+    """The least-squares solution ``x`` of ``a @ x = b`` (batched over leading dims)."""
+    fn = lambda a, b: jnp.linalg.lstsq(a, b, rcond=rcond)[0]  # noqa: E731
+    for _ in range(jnp.ndim(a) - 2):
+        fn = jax.vmap(fn)
+    return fn(_as_float(a), _as_float(b))
 
 
 @op
