@@ -63,6 +63,18 @@ CASES = [
     ("RandomInvert", {"factor": (1.0, 1.0), "value_range": (-3, 3)}, (2, 6, 8, 3), "float32"),
     ("Solarization", {"value_range": (-3, 3)}, (2, 6, 8, 3), "float32"),
     ("AutoContrast", {"value_range": (-3, 3)}, (2, 6, 8, 3), "float32"),
+    ("ReLU", {"max_value": 2.0, "negative_slope": 0.1, "threshold": 0.1}, (2, 5), "float32"),
+    ("LeakyReLU", {"negative_slope": 0.2}, (2, 5), "float32"),
+    ("ELU", {"alpha": 0.5}, (2, 5), "float32"),
+    ("PReLU", {"alpha_initializer": "glorot_uniform", "shared_axes": [1]}, (2, 3, 4), "float32"),
+    ("Softmax", {"axis": -1}, (2, 5), "float32"),
+    ("Dot", {"axes": 1}, [(2, 4), (2, 4)], "float32"),
+    ("Dot", {"axes": (1, 2), "normalize": True}, [(2, 3, 5), (2, 4, 3)], "float32"),
+    ("EinsumDense", {"equation": "abc,cde->abde", "output_shape": (4, 2, 3), "bias_axes": "de"},
+     (2, 4, 5), "float32"),
+    ("ActivityRegularization", {"l1": 0.01, "l2": 0.02}, (2, 5), "float32"),
+    ("RMSNormalization", {"epsilon": 1e-5}, (2, 5), "float32"),
+    ("AdditiveAttention", {}, [(2, 3, 4), (2, 5, 4)], "float32"),
 ]  # fmt: skip
 
 
