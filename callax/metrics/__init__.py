@@ -25,6 +25,7 @@ from callax.losses import (
     binary_crossentropy,
     binary_focal_crossentropy,
     categorical_crossentropy,
+    categorical_focal_crossentropy,
     categorical_hinge,
     hinge,
     huber,
@@ -62,7 +63,18 @@ from callax.metrics.confusion import (
     TrueNegatives,
     TruePositives,
 )
+from callax.metrics.extra import (
+    ConcordanceCorrelation,
+    PearsonCorrelation,
+    PrecisionAtRecall,
+    RecallAtPrecision,
+    SensitivityAtSpecificity,
+    SpecificityAtSensitivity,
+    concordance_correlation,
+    pearson_correlation,
+)
 from callax.metrics.f_score import F1Score, FBetaScore
+from callax.metrics.iou import BinaryIoU, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU
 from callax.metrics.metric import Metric
 from callax.metrics.probabilistic import (
     BinaryCrossentropy,
@@ -95,7 +107,9 @@ _CLASSES: dict[str, type] = {
         MeanSquaredError, RootMeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError,
         MeanSquaredLogarithmicError, LogCoshError, CosineSimilarity, R2Score, F1Score, FBetaScore,
         BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy, KLDivergence,
-        Poisson, Hinge, SquaredHinge, CategoricalHinge,
+        Poisson, Hinge, SquaredHinge, CategoricalHinge, IoU, MeanIoU, BinaryIoU, OneHotIoU,
+        OneHotMeanIoU, PearsonCorrelation, ConcordanceCorrelation, PrecisionAtRecall,
+        RecallAtPrecision, SensitivityAtSpecificity, SpecificityAtSensitivity,
     )
 }  # fmt: skip
 _FUNCTIONS: dict[str, Callable] = {
@@ -106,7 +120,8 @@ _FUNCTIONS: dict[str, Callable] = {
         binary_focal_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy,
         mean_squared_error, mean_absolute_error, mean_absolute_percentage_error,
         mean_squared_logarithmic_error, huber, log_cosh, kl_divergence, poisson, hinge,
-        squared_hinge, categorical_hinge,
+        squared_hinge, categorical_hinge, categorical_focal_crossentropy, pearson_correlation,
+        concordance_correlation,
     )
 }  # fmt: skip
 # Names resolve as Keras resolves them: snake-case class names give the class
