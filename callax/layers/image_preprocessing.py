@@ -241,9 +241,10 @@ class CenterCrop(_ImageLayer):
 
 class RandomCrop(_RandomImageLayer):
     """While training, crops a random ``(height, width)`` window (one position per
-    batch, as Keras); images not larger than that on both sides are cropped at
-    the centre to the target aspect ratio and resized. At inference images pass
-    through unchanged (Keras 3's behaviour).
+    batch, as Keras); images not larger than that on both sides get Keras 3's
+    fallback (a window starting where the centred window of the target aspect
+    ratio starts, resized to the target). At inference images pass through
+    unchanged (Keras 3's behaviour).
 
     Example:
         >>> import callax
@@ -265,9 +266,19 @@ class RandomCrop(_RandomImageLayer):
             top = jax.random.randint(kh, (), 0, h - self.height + 1)
             left = jax.random.randint(kw, (), 0, w - self.width + 1)
             return _crop_or_fit(self, images, top, left)
-        top = max(0, (h - self.height) // 2)
-        left = max(0, (w - self.width) // 2)
-        return _crop_or_fit(self, images, top, left)
+        # Keras 3: start where the centred window of the target aspect ratio starts,
+        # take up to (height, width) from there, and resize what that gives.
+        ch = max(min(h, int(float(w * self.height) / self.width)), 1)
+        cw = max(min(w, int(float(h * self.width) / self.height)), 1)
+        top, left = int(float(h - ch) / 2), int(float(w - cw) / 2)
+        index = [slice(None)] * 4
+        index[h_axis] = slice(top, top + self.height)
+        index[w_axis] = slice(left, left + self.width)
+        images = images[tuple(index)]
+        if (images.shape[h_axis], images.shape[w_axis]) != (self.height, self.width):
+            images = image_ops.resize(images, (self.height, self.width),
+                                      data_format=self.data_format)  # fmt: skip
+        return images
 
     def get_config(self):
         return {**super().get_config(), "height": self.height, "width": self.width}
