@@ -145,6 +145,9 @@ def _download(origin: str, target: str) -> None:
                     out.write(chunk)
                     seen += len(chunk)
                     bar.update(seen)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; a cache file is not
         os.replace(tmp, target)
     except BaseException:
         if os.path.exists(tmp):
@@ -194,6 +197,10 @@ def get_file(
     if md5_hash is not None and file_hash is None:
         file_hash, hash_algorithm = md5_hash, "md5"
     base = os.path.expanduser(os.fspath(cache_dir))
+    try:  # Keras creates its home at import; we create it on first use
+        os.makedirs(base, exist_ok=True)
+    except OSError:
+        pass
     if not os.access(base, os.W_OK) and not os.path.exists(os.path.join(base, cache_subdir)):
         base = os.path.join(tempfile.gettempdir(), ".keras")
     datadir = os.path.join(base, cache_subdir)

@@ -1,0 +1,120 @@
+"""``text_dataset_from_directory``: batches of texts from a folder per class.
+
+Keras returns a ``tf.data.Dataset`` of ``tf.string`` batches; callax returns a
+:class:`~callax.utils.dataset_utils.BatchDataset` whose text batches are NumPy
+object arrays of Python ``str`` (UTF-8 decoded), with ``class_names`` and
+``file_paths`` as Keras.
+
+Example:
+    >>> import os, tempfile
+    >>> from callax.utils import text_dataset_from_directory
+    >>> root = tempfile.mkdtemp()
+    >>> for cls, text in (("neg", "bad"), ("pos", "good")):
+    ...     os.makedirs(os.path.join(root, cls))
+    ...     with open(os.path.join(root, cls, "1.txt"), "w") as f:
+    ...         _ = f.write(text)
+    >>> ds = text_dataset_from_directory(root, shuffle=False, verbose=False)
+    >>> texts, labels = ds[0]
+    >>> ds.class_names, texts.tolist(), labels.tolist()
+    (['neg', 'pos'], ['bad', 'good'], [0, 1])
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from callax.utils import dataset_utils as du
+
+
+def _read(path: str, max_length: int | None) -> str:
+    with open(path, "rb") as f:
+        data = f.read()
+    if max_length is not None:
+        data = data[:max_length]  # bytes, as tf.strings.substr
+    return data.decode("utf-8", errors="ignore")
+
+
+def text_dataset_from_directory(
+    directory: str,
+    labels: Any = "inferred",
+    label_mode: str | None = "int",
+    class_names: list[str] | None = None,
+    batch_size: int | None = 32,
+    max_length: int | None = None,
+    shuffle: bool = True,
+    seed: int | None = None,
+    validation_split: float | None = None,
+    subset: str | None = None,
+    follow_links: bool = False,
+    format: str = "tf",
+    verbose: bool = True,
+) -> Any:
+    """Batches ``(texts, labels)`` from ``directory/<class>/<.txt files>``.
+
+    Arguments are Keras 3's (see ``image_dataset_from_directory``);
+    ``max_length`` truncates each text to that many bytes. ``subset="both"``
+    returns ``[training, validation]``.
+    """
+    from callax.utils.io_utils import print_msg
+
+    if labels not in ("inferred", None):
+        if not isinstance(labels, (list, tuple)):
+            raise ValueError(
+                "text_dataset_from_directory: labels must be 'inferred', None, or a list of "
+                f"integer labels (one per text file, sorted by path); received labels={labels!r}."
+            )
+        if class_names:
+            raise ValueError(
+                "text_dataset_from_directory: class_names goes with labels='inferred'; "
+                f"received labels={labels!r} and class_names={class_names!r}."
+            )
+    if label_mode not in ("int", "categorical", "binary", None):
+        raise ValueError(
+            "text_dataset_from_directory: label_mode must be 'int', 'categorical', 'binary' "
+            f"or None; received label_mode={label_mode!r}."
+        )
+    if labels is None or label_mode is None:
+        labels, label_mode = None, None
+    du.check_split_args(validation_split, subset, shuffle, seed)
+    if seed is None:
+        seed = int(np.random.randint(1_000_000))
+    paths, label_array, names = du.index_directory(
+        directory, labels, (".txt",), class_names=class_names, shuffle=shuffle, seed=seed,
+        follow_links=follow_links, verbose=verbose,
+    )  # fmt: skip
+    if label_mode == "binary" and len(names) != 2:
+        raise ValueError(
+            "text_dataset_from_directory: label_mode='binary' needs exactly 2 classes; "
+            f"received class_names={names}."
+        )
+    datasets = []
+    for part, piece in zip(
+        ["training", "validation"] if subset == "both" else [subset],
+        du.subset_slices(len(paths), validation_split, subset),
+    ):
+        part_paths = paths[piece]
+        part_labels = None if label_array is None else label_array[piece]
+        if not part_paths:
+            what = f"{part} text files" if part else "text files"
+            raise ValueError(
+                f"text_dataset_from_directory: no {what} found in directory {directory!r}."
+            )
+        if verbose and validation_split:
+            print_msg(f"Using {len(part_paths)} files for {part}.")
+        encoded = None
+        if part_labels is not None:
+            encoded = du.encode_labels(part_labels, label_mode, len(names))
+
+        def load(indices, _paths=part_paths, _labels=encoded):
+            texts = np.empty(len(indices), dtype=object)
+            texts[:] = [_read(_paths[i], max_length) for i in indices]
+            return texts if _labels is None else (texts, _labels[indices])
+
+        ds = du.BatchDataset(load, len(part_paths), batch_size=batch_size,
+                             shuffle=shuffle and part != "validation", seed=seed)  # fmt: skip
+        ds.class_names = names
+        ds.file_paths = part_paths
+        datasets.append(ds)
+    return datasets if subset == "both" else datasets[0]
