@@ -263,30 +263,29 @@ def deserialize(config: Any, custom_objects: dict | None = None) -> Callable:
         True
     """
     name = config
+    registered = None
     if isinstance(config, dict):
         name = config.get("config", config)
         if isinstance(name, dict):
             name = name.get("name", config.get("class_name"))
         registered = config.get("registered_name")
-        if custom_objects and registered in custom_objects:
-            return custom_objects[registered]
-        if config.get("module") not in (None, "keras.activations", "builtins") or (
-            registered and registered != name
-        ):
-            from callax.saving import deserialize_keras_object
-
-            return deserialize_keras_object(config, custom_objects=custom_objects)
+        if registered in ("function", name):  # Keras writes the class name here
+            registered = None
     if not isinstance(name, str):
         raise ValueError(
             "activations.deserialize: expected an activation name or a serialized "
             f"{{'class_name': 'function', 'config': name}} dict; received {config!r}."
         )
-    if custom_objects and name in custom_objects:
-        return custom_objects[name]
-    if name not in _ALL:
-        from callax.saving import get_registered_object
+    from callax.saving import get_registered_object
 
-        fn = get_registered_object(name)
+    for key in (registered, name):
+        if key is None:
+            continue
+        if custom_objects and key in custom_objects:
+            return custom_objects[key]
+        if key == name and name in _ALL:
+            return _ALL[name]
+        fn = get_registered_object(key)
         if fn is not None:
             return fn
     return get(name)
