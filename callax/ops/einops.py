@@ -28,9 +28,11 @@ _TOKEN = re.compile(r"\.\.\.|\(|\)|[A-Za-z_][A-Za-z0-9_]*|\S")
 _ELLIPSIS = "…"  # internal name of the ellipsis "axis"
 
 
-def _parse(side: str, pattern: str) -> list[list[str]]:
-    """The groups of one side of a pattern: ``"b (h w)"`` -> ``[["b"], ["h", "w"]]``."""
+def _parse(side: str, pattern: str) -> tuple[list[list[str]], set[int]]:
+    """The groups of one side of a pattern (``"b (h w)"`` -> ``[["b"], ["h", "w"]]``)
+    and the positions of a bare ``...`` (its axes stay separate, unlike ``(...)``)."""
     groups: list[list[str]] = []
+    loose: set[int] = set()
     current: list[str] | None = None
     for token in _TOKEN.findall(side):
         if token == "(":
@@ -47,6 +49,7 @@ def _parse(side: str, pattern: str) -> list[list[str]]:
             if current is not None:
                 current.append(name)
             else:
+                loose.update([len(groups)] if name == _ELLIPSIS else [])
                 groups.append([name])
         else:
             raise ValueError(
@@ -54,7 +57,7 @@ def _parse(side: str, pattern: str) -> list[list[str]]:
             )
     if current is not None:
         raise ValueError(f"rearrange: unbalanced '('. Received: pattern={pattern!r}")
-    return groups
+    return groups, loose
 
 
 @op
@@ -62,7 +65,7 @@ def rearrange(tensor, pattern: str, **axes_lengths: int):
     """Rearranges the axes of ``tensor`` as the einops ``pattern`` says."""
     if pattern.count("->") != 1:
         raise ValueError(f"rearrange expects a pattern 'in -> out'. Received: pattern={pattern!r}")
-    left, right = (_parse(side, pattern) for side in pattern.split("->"))
+    (left, loose_left), (right, loose_right) = (_parse(s, pattern) for s in pattern.split("->"))
     shape = tuple(jnp.shape(tensor))
     names_in = [n for g in left for n in g]
     names_out = [n for g in right for n in g]
@@ -81,20 +84,20 @@ def rearrange(tensor, pattern: str, **axes_lengths: int):
     # "..." becomes as many anonymous axes as it covers (merged if inside a group).
     ell = [f"{_ELLIPSIS}{i}" for i in range(n_ellipsis)]
 
-    def expand(groups: list[list[str]]) -> list[list[str]]:
+    def expand(groups: list[list[str]], loose: set[int]) -> list[list[str]]:
         out: list[list[str]] = []
-        for group in groups:
-            if group == [_ELLIPSIS]:
+        for i, group in enumerate(groups):
+            if i in loose:
                 out.extend([e] for e in ell)
             else:
                 out.append([a for n in group for a in (ell if n == _ELLIPSIS else [n])])
         return out
 
-    if any(_ELLIPSIS in g and len(g) > 1 for g in left):
+    if any(_ELLIPSIS in g and i not in loose_left for i, g in enumerate(left)):
         raise ValueError(
             f"rearrange: '...' cannot be split on the input side. Received: {pattern!r}"
         )
-    left, right = expand(left), expand(right)
+    left, right = expand(left, loose_left), expand(right, loose_right)
     sizes: dict[str, int] = {}
     for group, dim in zip(left, shape):
         unknown = [n for n in group if n not in axes_lengths]

@@ -45,7 +45,14 @@ def threshold(x, threshold, default_value):  # noqa: A002
 
 @op
 def sparsemax(x, axis=-1):
-    """The Euclidean projection of ``x`` onto the probability simplex along ``axis``."""
+    """Sparsemax along ``axis``, with the threshold exactly as Keras 3 computes it.
+
+    Sorting ``z`` descending, the support is ``{k : 1 + k z_k > cumsum(z)_k}`` and the
+    output ``max(x - tau, 0)``. Keras takes ``tau = (sum of cumsum(z)_k over the
+    support - 1) / |support|``; the textbook projection onto the simplex uses
+    ``cumsum(z)`` at the last support index instead. The two agree when one entry
+    is in the support; callax follows Keras so ported models give the same numbers.
+    """
     x = jnp.asarray(x)
     z = -jnp.sort(-x, axis=axis)  # descending
     cumsum = jnp.cumsum(z, axis=axis)
@@ -54,7 +61,7 @@ def sparsemax(x, axis=-1):
     k = jnp.arange(1, x.shape[axis] + 1, dtype=x.dtype).reshape(shape)
     support = 1 + k * z > cumsum
     k_max = jnp.sum(support, axis=axis, keepdims=True)
-    tau = (jnp.sum(jnp.where(support, z, 0), axis=axis, keepdims=True) - 1) / k_max
+    tau = (jnp.sum(jnp.where(support, cumsum, 0), axis=axis, keepdims=True) - 1) / k_max
     return jnp.maximum(x - tau, 0)
 
 
