@@ -51,8 +51,14 @@ class StatelessScope:
         self._previous = None
         self.losses: list[Any] = []  # losses added by calls inside the scope
         if state_mapping is not None:
+            from callax.core.variable import Variable
+
             items = state_mapping.items() if hasattr(state_mapping, "items") else state_mapping
             for variable, value in items:
+                if isinstance(value, Variable):
+                    # `stateless_call(model.trainable_variables, ...)`: a variable
+                    # given as a value stands for its current value.
+                    value = value._value if value._value is not None else value.value
                 self._values[id(variable)] = value
 
     def __enter__(self) -> StatelessScope:

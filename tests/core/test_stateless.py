@@ -140,3 +140,15 @@ def test_losses_from_regularizers_and_add_loss():
     _, _, losses = m.stateless_call(tv, [], 2 * x, return_losses=True)
     np.testing.assert_allclose(losses[0], 6.0)
     assert len(m.losses) == 2 and float(m.losses[0]) == 3.0  # stateless: nothing stored
+
+
+def test_stateless_call_accepts_the_variables_themselves_as_values():
+    """The keras.io JAX loop passes ``model.trainable_variables`` straight in."""
+    model = callax.Sequential([callax.layers.Dense(3, activation="relu"), callax.layers.Dense(2)])
+    x = np.random.default_rng(0).normal(size=(4, 5)).astype("float32")
+    expected = np.asarray(model(x))
+    out, non_trainable, losses = model.stateless_call(
+        model.trainable_variables, model.non_trainable_variables, x, return_losses=True
+    )
+    np.testing.assert_allclose(out, expected, rtol=1e-6)
+    assert non_trainable == [] and losses == []
