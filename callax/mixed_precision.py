@@ -18,6 +18,7 @@ Example:
 from __future__ import annotations
 
 from callax.core.dtype_policy import DTypePolicy, dtype_policy, set_dtype_policy
+from callax.optimizers.loss_scale_optimizer import LossScaleOptimizer
 
 Policy = DTypePolicy
 
@@ -31,4 +32,7 @@ def global_policy() -> DTypePolicy:
     return dtype_policy()
 
 
-__all__ = ["DTypePolicy", "Policy", "set_global_policy", "global_policy"]
+__all__ = [
+    "DTypePolicy", "Policy", "set_global_policy", "global_policy", "dtype_policy",
+    "set_dtype_policy", "LossScaleOptimizer",
+]  # fmt: skip

@@ -15,10 +15,13 @@ from typing import Any
 
 from callax.optimizers import schedules
 from callax.optimizers.adadelta import Adadelta
+from callax.optimizers.adafactor import Adafactor
 from callax.optimizers.adagrad import Adagrad
 from callax.optimizers.adam import Adam, AdamW
 from callax.optimizers.adamax import Adamax
 from callax.optimizers.base_optimizer import Optimizer
+from callax.optimizers.ftrl import Ftrl
+from callax.optimizers.lamb import Lamb
 from callax.optimizers.lion import Lion
 from callax.optimizers.loss_scale_optimizer import LossScaleOptimizer
 from callax.optimizers.nadam import Nadam
@@ -40,6 +43,9 @@ _CLASSES = {
         Nadam,
         Lion,
         LossScaleOptimizer,
+        Ftrl,
+        Adafactor,
+        Lamb,
     )
 }
 
@@ -89,5 +95,5 @@ def get(identifier: Any) -> Optimizer | None:
 
 __all__ = [
     "Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam",
-    "Lion", "LossScaleOptimizer", "schedules", "serialize", "deserialize", "get",
+    "Lion", "LossScaleOptimizer", "Ftrl", "Adafactor", "Lamb", "schedules", "serialize", "deserialize", "get",
 ]  # fmt: skip

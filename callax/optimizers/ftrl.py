@@ -1,0 +1,112 @@
+"""FTRL-Proximal ("Follow The Regularized Leader"), as Keras 3 computes it.
+
+Per weight: ``n += g^2``; ``z += g_s - (n_new^-p - n^-p) / lr * w`` (``g_s`` the
+gradient plus the L2-shrinkage term ``2 * l2_shrinkage * w``); then
+``w = (clip(z, -l1, l1) - z) / (n_new^-p / lr + 2 * (l2 + beta / (2 lr)))``.
+optax has no FTRL, so the step is written out here.
+
+Example:
+    >>> import numpy as np
+    >>> from callax import Variable, optimizers
+    >>> w = Variable(np.array([0.0, 0.0]))
+    >>> opt = optimizers.Ftrl(learning_rate=0.1, l1_regularization_strength=0.01)
+    >>> opt.apply([np.array([0.5, 0.005])], [w])
+    >>> print(w.numpy().round(4))   # the small gradient stays inside the L1 ball: exactly 0
+    [-0.0828  0.    ]
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax.numpy as jnp
+
+from callax.optimizers.base_optimizer import Optimizer, map_tensors
+
+
+class Ftrl(Optimizer):
+    """FTRL-Proximal with L1, L2 and L2-shrinkage regularization (sparse, online models).
+
+    Args:
+        learning_rate: float, schedule or callable (default 0.001).
+        learning_rate_power: ``-p`` in the step size ``lr / n^p``; ``<= 0`` (default -0.5).
+        initial_accumulator_value: starting value of the squared-gradient sums (``>= 0``).
+        l1_regularization_strength, l2_regularization_strength: ``>= 0``.
+        l2_shrinkage_regularization_strength: an L2 penalty on the gradient (``>= 0``).
+        beta: adds ``beta / (2 lr)`` to the L2 strength (default 0).
+        **kwargs: the base arguments (``weight_decay``, ``clipnorm``, ``use_ema``...).
+    """
+
+    def __init__(
+        self, learning_rate: Any = 0.001, learning_rate_power: float = -0.5,
+        initial_accumulator_value: float = 0.1, l1_regularization_strength: float = 0.0,
+        l2_regularization_strength: float = 0.0, l2_shrinkage_regularization_strength: float = 0.0,
+        beta: float = 0.0, weight_decay: float | None = None, clipnorm: float | None = None,
+        clipvalue: float | None = None, global_clipnorm: float | None = None,
+        use_ema: bool = False, ema_momentum: float = 0.99,
+        ema_overwrite_frequency: int | None = None, loss_scale_factor: float | None = None,
+        gradient_accumulation_steps: int | None = None, name: str | None = None, **kwargs: Any,
+    ):  # fmt: skip
+        super().__init__(
+            learning_rate=learning_rate, weight_decay=weight_decay, clipnorm=clipnorm,
+            clipvalue=clipvalue, global_clipnorm=global_clipnorm, use_ema=use_ema,
+            ema_momentum=ema_momentum, ema_overwrite_frequency=ema_overwrite_frequency,
+            loss_scale_factor=loss_scale_factor,
+            gradient_accumulation_steps=gradient_accumulation_steps, name=name, **kwargs,
+        )  # fmt: skip
+        who = f"Ftrl {self.name!r}"
+        checks = {
+            "initial_accumulator_value": (initial_accumulator_value, "positive or zero"),
+            "learning_rate_power": (-learning_rate_power, "negative or zero"),
+            "l1_regularization_strength": (l1_regularization_strength, "positive or zero"),
+            "l2_regularization_strength": (l2_regularization_strength, "positive or zero"),
+            "l2_shrinkage_regularization_strength": (
+                l2_shrinkage_regularization_strength, "positive or zero"),
+        }  # fmt: skip
+        for arg, (value, expected) in checks.items():
+            if value < 0.0:
+                original = learning_rate_power if arg == "learning_rate_power" else value
+                raise ValueError(f"{who}: `{arg}` must be {expected}; received {arg}={original}.")
+        self.learning_rate_power = learning_rate_power
+        self.initial_accumulator_value = initial_accumulator_value
+        self.l1_regularization_strength = l1_regularization_strength
+        self.l2_regularization_strength = l2_regularization_strength
+        self.l2_shrinkage_regularization_strength = l2_shrinkage_regularization_strength
+        self.beta = beta
+
+    def build(self, variables):
+        if self.built:
+            return
+        super().build(variables)
+        accumulators, linears = self.add_optimizer_variables(
+            variables, ["accumulator", "linear"], [self.initial_accumulator_value, "zeros"]
+        )
+        self._slots.update(accumulator=accumulators, linear=linears)
+
+    def _update_step(self, grads, params, state, lr, step):
+        power = -self.learning_rate_power
+        l1, shrink = self.l1_regularization_strength, self.l2_shrinkage_regularization_strength
+
+        def one(g, w, n, z):
+            dtype = w.dtype
+            g, rate = g.astype(dtype), lr.astype(dtype)
+            l2 = self.l2_regularization_strength + self.beta / (2.0 * rate)
+            new_n = n + jnp.square(g)
+            sigma = (jnp.power(new_n, power) - jnp.power(n, power)) / rate
+            z = z + (g + 2 * shrink * w) - sigma * w
+            quadratic = jnp.power(new_n, power) / rate + 2 * l2
+            return (jnp.clip(z, -l1, l1) - z) / quadratic, new_n, z
+
+        new_params, n, z = map_tensors(one, grads, params, state["accumulator"], state["linear"])
+        return new_params, {"accumulator": n, "linear": z}
+
+    def get_config(self) -> dict:
+        return {
+            **super().get_config(),
+            "learning_rate_power": self.learning_rate_power,
+            "initial_accumulator_value": self.initial_accumulator_value,
+            "l1_regularization_strength": self.l1_regularization_strength,
+            "l2_regularization_strength": self.l2_regularization_strength,
+            "l2_shrinkage_regularization_strength": self.l2_shrinkage_regularization_strength,
+            "beta": self.beta,
+        }
