@@ -166,7 +166,7 @@ def index_directory(
     seed: int | None = None,
     follow_links: bool = False,
     verbose: bool = True,
-) -> tuple[list[str], np.ndarray | None, list[str]]:
+) -> tuple[list[str], np.ndarray | None, list[str] | None]:
     """Lists the files of ``directory`` with an extension in ``formats``.
 
     With ``labels="inferred"`` each subdirectory is a class (sorted by name, or
@@ -177,36 +177,40 @@ def index_directory(
     if not os.path.isdir(directory):
         raise ValueError(f"Directory {directory!r} does not exist or is not a directory.")
     if labels == "inferred":
-        subdirs = sorted(
-            d for d in os.listdir(directory) if os.path.isdir(os.path.join(directory, d))
-        )
+        subdirs = [
+            d for d in sorted(os.listdir(directory))
+            if os.path.isdir(os.path.join(directory, d)) and not d.startswith(".")
+        ]  # fmt: skip
         if class_names is not None:
-            if sorted(class_names) != sorted(subdirs) and not set(class_names) <= set(subdirs):
+            if not set(class_names) <= set(subdirs):
                 raise ValueError(
-                    "class_names must name subdirectories of the directory; expected a "
-                    f"subset of {subdirs}, received class_names={list(class_names)}."
+                    "class_names must name subdirectories of the directory; expected "
+                    f"{subdirs} or a subset, received class_names={list(class_names)}."
                 )
-            subdirs = list(class_names)
-        roots = [(os.path.join(directory, d), i) for i, d in enumerate(subdirs)]
-        names = subdirs
+            subdirs = list(class_names)  # the given order
     else:
-        roots = [(directory, None)]
-        names = list(class_names or [])
+        if class_names is not None:
+            raise ValueError(
+                "class_names goes with labels='inferred'; received labels="
+                f"{'None' if labels is None else 'a list'} and class_names={list(class_names)}."
+            )
+        subdirs = [""]
     paths: list[str] = []
     indices: list[int] = []
-    for root, label in roots:
-        found = []
-        for dirpath, dirnames, filenames in os.walk(root, followlinks=follow_links):
-            dirnames.sort()
+    for label, subdir in enumerate(subdirs):
+        root = os.path.join(directory, subdir)
+        walk = sorted(os.walk(root, followlinks=follow_links), key=lambda entry: entry[0])
+        for dirpath, _, filenames in walk:
             for name in sorted(filenames):
                 if name.lower().endswith(formats):
-                    found.append(os.path.join(dirpath, name))
-        paths.extend(found)
-        indices.extend([label if label is not None else -1] * len(found))
+                    paths.append(os.path.join(dirpath, name))
+                    indices.append(label)
+    names: list[str] | None
     if labels == "inferred":
         label_array: np.ndarray | None = np.asarray(indices, dtype="int32")
+        names = list(subdirs)
     elif labels is None:
-        label_array = None
+        label_array, names = None, None
     else:
         label_array = np.asarray(labels)
         if len(label_array) != len(paths):
@@ -214,17 +218,18 @@ def index_directory(
                 f"labels must have one entry per file found in {directory!r} (sorted by "
                 f"path): expected {len(paths)}, received {len(label_array)}."
             )
+        names = [str(v) for v in sorted(set(labels))]
     if verbose:
         from callax.utils.io_utils import print_msg
 
-        classes = f" belonging to {len(names)} classes" if labels == "inferred" else ""
+        classes = f" belonging to {len(names)} classes" if names is not None else ""
         print_msg(f"Found {len(paths)} files{classes}.")
     if shuffle:
-        rng = np.random.RandomState(seed if seed is not None else np.random.randint(1_000_000))
-        order = rng.permutation(len(paths))
-        paths = [paths[i] for i in order]
+        # The same permutation as Keras for the same seed and files.
+        seed = seed if seed is not None else int(np.random.randint(1_000_000))
+        np.random.RandomState(seed).shuffle(paths)
         if label_array is not None:
-            label_array = label_array[order]
+            np.random.RandomState(seed).shuffle(label_array)
     return paths, label_array, names
 
 

@@ -84,7 +84,7 @@ def text_dataset_from_directory(
         directory, labels, (".txt",), class_names=class_names, shuffle=shuffle, seed=seed,
         follow_links=follow_links, verbose=verbose,
     )  # fmt: skip
-    if label_mode == "binary" and len(names) != 2:
+    if label_mode == "binary" and len(names or ()) != 2:
         raise ValueError(
             "text_dataset_from_directory: label_mode='binary' needs exactly 2 classes; "
             f"received class_names={names}."
@@ -105,7 +105,7 @@ def text_dataset_from_directory(
             print_msg(f"Using {len(part_paths)} files for {part}.")
         encoded = None
         if part_labels is not None:
-            encoded = du.encode_labels(part_labels, label_mode, len(names))
+            encoded = du.encode_labels(part_labels, label_mode, len(names or ()))
 
         def load(indices, _paths=part_paths, _labels=encoded):
             texts = np.empty(len(indices), dtype=object)
