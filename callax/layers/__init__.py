@@ -34,10 +34,14 @@ from callax.layers.image_preprocessing import (
     AutoContrast,
     CenterCrop,
     RandomBrightness,
+    RandomColorJitter,
     RandomContrast,
     RandomCrop,
+    RandomErasing,
     RandomGrayscale,
+    RandomHue,
     RandomInvert,
+    RandomSaturation,
     Resizing,
     Solarization,
 )  # fmt: skip
@@ -106,6 +110,7 @@ from callax.layers.pooling import (
 from callax.layers.preprocessing_basic import Normalization, Rescaling
 from callax.layers.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell
 from callax.layers.stacked_cells import StackedRNNCells
+from callax.layers.conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
 from callax.layers.regularization import Dropout
 from callax.layers.reshaping import Flatten, Reshape
 from callax.layers.reshaping_extra import (
@@ -138,7 +143,8 @@ __all__ += [
 ]  # fmt: skip
 __all__ += [  # image preprocessing
     "AutoContrast", "CenterCrop", "RandomBrightness", "RandomContrast", "RandomCrop",
-    "RandomGrayscale", "RandomInvert", "Resizing", "Solarization",
+    "RandomGrayscale", "RandomInvert", "Resizing", "Solarization", "RandomErasing",
+    "RandomSaturation", "RandomHue", "RandomColorJitter",
 ]  # fmt: skip
 __all__ += [  # spatial and shape layers
     "Conv1D", "Conv2D", "Conv3D", "Convolution1D", "Convolution2D", "Convolution3D",

@@ -1,5 +1,6 @@
 """Image preprocessing layers: Resizing, CenterCrop, RandomCrop, RandomContrast,
-RandomBrightness, RandomGrayscale, RandomInvert, Solarization, AutoContrast.
+RandomBrightness, RandomGrayscale, RandomInvert, Solarization, AutoContrast,
+RandomErasing, RandomSaturation, RandomHue, RandomColorJitter.
 
 Keras 3's names, arguments, defaults and configs, for one image
 ``(height, width, channels)`` or a batch ``(batch, height, width, channels)``
@@ -504,3 +505,207 @@ class AutoContrast(_ImageLayer):
 
     def get_config(self):
         return {**super().get_config(), "value_range": self.value_range}
+
+
+class RandomErasing(_RandomImageLayer):
+    """While training, erases a random rectangle of each image with probability
+    drawn from ``factor``: the rectangle's sides are ``sqrt(s)`` of the image's
+    (``s`` drawn from ``scale``, per side), and it is filled with ``fill_value``
+    (or, by default, Gaussian noise times ``value_range[1]``), clipped to
+    ``value_range``.
+
+    Args:
+        factor: a number ``f`` in ``[0, 1]`` (probabilities in ``[0, f]``) or a pair.
+        scale: a number or pair in ``[0, 1]``: the erased fraction of each side, squared.
+        fill_value: a number, one value per channel (3), or ``None`` for noise.
+        value_range: the pixel range (default ``(0, 255)``).
+
+    Example:
+        >>> import numpy as np, callax
+        >>> layer = callax.layers.RandomErasing((1.0, 1.0), scale=(1.0, 1.0), fill_value=0.0)
+        >>> layer(np.ones((1, 2, 2, 1))).ravel().tolist()  # the whole image
+        [0.0, 0.0, 0.0, 0.0]
+    """
+
+    def __init__(self, factor: Any = 1.0, scale: Any = (0.02, 0.33), fill_value: Any = None,
+                 value_range: Any = (0, 255), seed: int | None = None,
+                 data_format: str | None = None, **kwargs: Any):  # fmt: skip
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.factor = _pair_factor(factor, (0, 1), self._who)
+        self.scale = _pair_factor(scale, (0, 1), self._who, "scale")
+        if not (fill_value is None or isinstance(fill_value, (int, float)) or (
+                isinstance(fill_value, (tuple, list)) and len(fill_value) == 3)):  # fmt: skip
+            raise ValueError(
+                f"{self._who}: fill_value must be None, a number or 3 numbers (one per "
+                f"channel); received fill_value={fill_value!r}."
+            )
+        _value_range(value_range, self._who)
+        self.fill_value, self.value_range = fill_value, value_range
+
+    def _augment(self, images, key):
+        images = self._float(images)
+        n = images.shape[0]
+        h_axis, w_axis = self._spatial_axes
+        h, w = images.shape[h_axis], images.shape[w_axis]
+        k_size, k_x, k_y, k_p, k_t, k_fill = jax.random.split(key, 6)
+        sides = jnp.sqrt(jax.random.uniform(k_size, (n, 2), minval=self.scale[0],
+                                            maxval=self.scale[1]))  # fmt: skip
+        width, height = sides[:, 0] * w, sides[:, 1] * h
+        x0 = jax.random.uniform(k_x, (n,)) * (w - width)
+        y0 = jax.random.uniform(k_y, (n,)) * (h - height)
+        shape = [1, 1, 1, 1]
+        shape[h_axis] = h
+        rows = jnp.arange(h, dtype=images.dtype).reshape(shape)
+        shape = [1, 1, 1, 1]
+        shape[w_axis] = w
+        cols = jnp.arange(w, dtype=images.dtype).reshape(shape)
+
+        def per_image(v):
+            return v.reshape(n, 1, 1, 1).astype(images.dtype)
+
+        inside = ((cols >= per_image(x0)) & (cols < per_image(x0 + width))
+                  & (rows >= per_image(y0)) & (rows < per_image(y0 + height)))  # fmt: skip
+        apply = _per_sample(k_t, n, 0.0, 1.0) < _per_sample(k_p, n, *self.factor)
+        if self.fill_value is None:
+            fill = jax.random.normal(k_fill, images.shape, images.dtype) * self.value_range[1]
+        else:
+            fill = jnp.asarray(self.fill_value, images.dtype)
+            if fill.ndim:  # one value per channel
+                fill = fill.reshape((3, 1, 1) if self.data_format == "channels_first" else (3,))
+        fill = jnp.clip(fill, self.value_range[0], self.value_range[1])
+        return jnp.where(inside & apply, fill, images)
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor, "scale": self.scale,
+                "fill_value": self.fill_value, "value_range": self.value_range}  # fmt: skip
+
+
+def _hsv_channels(layer, images):
+    hsv = image_ops.rgb_to_hsv(images, data_format=layer.data_format)
+    axis = -1 if layer.data_format == "channels_last" else 1
+    return [jnp.take(hsv, i, axis=axis) for i in range(3)], axis
+
+
+class RandomSaturation(_RandomImageLayer):
+    """While training, scales each image's HSV saturation by ``f / (1 - f)``,
+    ``f`` drawn from ``factor`` (so ``0.5`` keeps it, ``1`` saturates fully, ``0``
+    makes the image gray), clipping saturation to ``value_range`` (Keras 3's rule).
+
+    Args:
+        factor: a pair in ``[-1, 1]``, or a number ``f`` (range ``(-f, f)``, as Keras).
+        value_range: the pixel range (default ``(0, 255)``).
+
+    Example:
+        >>> import numpy as np, callax
+        >>> layer = callax.layers.RandomSaturation((0.0, 0.0), value_range=(0, 1))
+        >>> layer(np.array([[[0.2, 0.4, 0.8]]])).round(4).tolist()  # gray: s = 0
+        [[[0.8, 0.8, 0.8]]]
+    """
+
+    def __init__(self, factor: Any, value_range: Any = (0, 255), data_format: str | None = None,
+                 seed: int | None = None, **kwargs: Any):  # fmt: skip
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.factor = _pair_factor(factor, (-1, 1), self._who)
+        self.value_range = _value_range(value_range, self._who)
+
+    def _augment(self, images, key):
+        images = self._float(images)
+        f = jax.random.uniform(key, (images.shape[0],), minval=self.factor[0],
+                               maxval=self.factor[1])  # fmt: skip
+        f = (f / (1 - f + config.epsilon())).astype(images.dtype).reshape(-1, 1, 1)
+        (h, s, v), axis = _hsv_channels(self, images)
+        s = jnp.clip(s * f, self.value_range[0], self.value_range[1])
+        return image_ops.hsv_to_rgb(jnp.stack([h, s, v], axis=axis), data_format=self.data_format)
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor, "value_range": self.value_range}
+
+
+class RandomHue(_RandomImageLayer):
+    """While training, rotates each image's hue by ``±f / 2`` of the colour wheel,
+    ``f`` drawn from ``factor`` and the sign by a coin flip.
+
+    Args:
+        factor: a number ``f`` in ``[0, 1]`` (range ``(0, f)``) or a pair.
+        value_range: the pixel range (default ``(0, 255)``).
+
+    Example:
+        >>> import numpy as np, callax
+        >>> layer = callax.layers.RandomHue((2 / 3, 2 / 3), value_range=(0, 1))
+        >>> out = layer(np.array([[[1.0, 0.0, 0.0]]])).round(4).tolist()  # red turns
+        >>> out in ([[[0.0, 0.0, 1.0]]], [[[0.0, 1.0, 0.0]]])  # blue or green
+        True
+    """
+
+    def __init__(self, factor: Any, value_range: Any = (0, 255), data_format: str | None = None,
+                 seed: int | None = None, **kwargs: Any):  # fmt: skip
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.factor = _pair_factor(factor, (0, 1), self._who)
+        _value_range(value_range, self._who)
+        self.value_range = value_range
+
+    def _augment(self, images, key):
+        images = _rescale(self._float(images), self.value_range, (0, 1))
+        k_sign, k_f = jax.random.split(key)
+        n = images.shape[0]
+        sign = jnp.where(jax.random.uniform(k_sign, (n,)) > 0.5, -1.0, 1.0)
+        f = jax.random.uniform(k_f, (n,), minval=self.factor[0], maxval=self.factor[1])
+        delta = (sign * f * 0.5).astype(images.dtype).reshape(-1, 1, 1)
+        (h, s, v), axis = _hsv_channels(self, images)
+        h = h + delta
+        h = jnp.where(h > 1.0, h - 1.0, jnp.where(h < 0.0, h + 1.0, h))
+        rgb = image_ops.hsv_to_rgb(jnp.stack([h, s, v], axis=axis), data_format=self.data_format)
+        return _rescale(jnp.clip(rgb, 0, 1), (0, 1), self.value_range)
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor, "value_range": self.value_range}
+
+
+class RandomColorJitter(_RandomImageLayer):
+    """While training, applies random brightness, contrast, saturation and hue
+    changes, in that order, each only when its factor is given (see
+    ``RandomBrightness``, ``RandomContrast``, ``RandomSaturation``, ``RandomHue``).
+
+    Example:
+        >>> import numpy as np, callax
+        >>> layer = callax.layers.RandomColorJitter(value_range=(0, 1), brightness_factor=0.2,
+        ...                                          hue_factor=0.1, seed=0)
+        >>> layer(np.random.rand(2, 4, 4, 3)).shape
+        (2, 4, 4, 3)
+    """
+
+    def __init__(self, value_range: Any = (0, 255), brightness_factor: Any = None,
+                 contrast_factor: Any = None, saturation_factor: Any = None,
+                 hue_factor: Any = None, seed: int | None = None,
+                 data_format: str | None = None, **kwargs: Any):  # fmt: skip
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.value_range = value_range
+        self.brightness_factor, self.contrast_factor = brightness_factor, contrast_factor
+        self.saturation_factor, self.hue_factor = saturation_factor, hue_factor
+        common = {"value_range": value_range, "seed": seed, "data_format": self.data_format}
+        self.random_brightness = self.random_contrast = None
+        self.random_saturation = self.random_hue = None
+        if brightness_factor is not None:
+            self.random_brightness = RandomBrightness(brightness_factor, **common)
+        if contrast_factor is not None:
+            self.random_contrast = RandomContrast(contrast_factor, **common)
+        if saturation_factor is not None:
+            self.random_saturation = RandomSaturation(saturation_factor, **common)
+        if hue_factor is not None:
+            self.random_hue = RandomHue(hue_factor, **common)
+
+    def _augment(self, images, key):
+        images = self._float(images)
+        steps = [self.random_brightness, self.random_contrast, self.random_saturation,
+                 self.random_hue]  # fmt: skip
+        # The jitter's own generator drives every step (as Keras), one key each.
+        for step, k in zip(steps, jax.random.split(key, 4)):
+            if step is not None:
+                images = step._augment(images, k)
+        return images
+
+    def get_config(self):
+        return {**super().get_config(), "value_range": self.value_range,
+                "brightness_factor": self.brightness_factor,
+                "contrast_factor": self.contrast_factor,
+                "saturation_factor": self.saturation_factor, "hue_factor": self.hue_factor}  # fmt: skip

@@ -181,6 +181,10 @@ def test_configs_match_keras_and_round_trip():
         ("AutoContrast", {"value_range": (0, 1)}),
         ("CenterCrop", {"height": 2, "width": 3}),
         ("RandomCrop", {"height": 2, "width": 3, "seed": 4}),
+        ("RandomErasing", {"factor": 0.5, "scale": 0.2, "fill_value": [1, 2, 3]}),
+        ("RandomSaturation", {"factor": 0.4, "value_range": [255, 0]}),
+        ("RandomHue", {"factor": [0.1, 0.3]}),
+        ("RandomColorJitter", {"brightness_factor": 0.2, "hue_factor": 0.1, "seed": 2}),
     ]
     for name, kwargs in cases:
         ours = getattr(layers, name)(**kwargs)
@@ -208,3 +212,41 @@ def test_bad_arguments_name_the_layer():
     with pytest.raises(ValueError, match=r"CenterCrop 'center_crop' expects images of rank 3.*"
                                          r"received input with shape \(5, 5\)"):  # fmt: skip
         layers.CenterCrop(2, 2)(np.ones((5, 5), "float32"))
+
+
+def test_erasing_saturation_hue_jitter_at_fixed_factors_match_keras():
+    keras = _keras()
+    cases = [
+        ("RandomErasing", {"factor": (1.0, 1.0), "scale": (1.0, 1.0), "fill_value": 9.0}),
+        ("RandomErasing", {"factor": 0.0}),
+        ("RandomSaturation", {"factor": (0.3, 0.3)}),
+        ("RandomSaturation", {"factor": (0.5, 0.5), "value_range": (0, 1)}),
+        ("RandomHue", {"factor": (1.0, 1.0)}),
+        ("RandomColorJitter", {"brightness_factor": (0.1, 0.1), "saturation_factor": (0.4, 0.4),
+                               "hue_factor": (1.0, 1.0)}),
+    ]  # fmt: skip
+    for name, kwargs in cases:
+        x = UNIT if kwargs.get("value_range") == (0, 1) else IMGS
+        ours = getattr(layers, name)(**kwargs)
+        _close(ours(x), getattr(keras.layers, name)(**kwargs)(x), atol=2e-3)
+        np.testing.assert_array_equal(ours(x, training=False), x)
+    # numpy formulas: saturation 0.5 keeps the image; hue by 1/2 turns red to cyan
+    _close(layers.RandomSaturation((0.5, 0.5), value_range=(0, 1))(UNIT), UNIT, atol=1e-5)
+    red = np.array([[[1.0, 0.0, 0.0]]], "float32")
+    _close(layers.RandomHue((1.0, 1.0), value_range=(0, 1))(red), [[[0.0, 1.0, 1.0]]])
+    erased = layers.RandomErasing((1.0, 1.0), scale=(1.0, 1.0), fill_value=(1, 2, 3))(IMGS)
+    _close(erased, np.broadcast_to(np.array([1.0, 2.0, 3.0], "float32"), IMGS.shape))
+
+
+def test_random_erasing_rectangles():
+    layer = layers.RandomErasing(factor=(1.0, 1.0), scale=(0.25, 0.25), fill_value=-1.0,
+                                 value_range=(-1, 1), seed=3)  # fmt: skip
+    out = np.asarray(layer(np.zeros((50, 8, 8, 2), "float32")))
+    for image in out:
+        rows, cols = np.nonzero(image[..., 0] == -1.0)
+        # a half-side rectangle (sqrt(0.25) of 8 = 4 wide, covering 4 or 5 pixels)
+        assert rows.max() - rows.min() + 1 in (4, 5) and cols.max() - cols.min() + 1 in (4, 5)
+        assert len(rows) == (rows.max() - rows.min() + 1) * (cols.max() - cols.min() + 1)
+        np.testing.assert_array_equal(image[..., 0], image[..., 1])
+    noise = np.asarray(layers.RandomErasing(factor=(1.0, 1.0), seed=0)(IMGS))
+    assert (noise >= 0).all() and (noise <= 255).all() and not np.allclose(noise, IMGS)

@@ -63,6 +63,9 @@ CASES = [
     ("RandomInvert", {"factor": (1.0, 1.0), "value_range": (-3, 3)}, (2, 6, 8, 3), "float32"),
     ("Solarization", {"value_range": (-3, 3)}, (2, 6, 8, 3), "float32"),
     ("AutoContrast", {"value_range": (-3, 3)}, (2, 6, 8, 3), "float32"),
+    ("ConvLSTM1D", {"filters": 2, "kernel_size": 3, "return_sequences": True}, (2, 3, 6, 2), "float32"),
+    ("ConvLSTM2D", {"filters": 2, "kernel_size": 3, "padding": "same"}, (2, 3, 5, 5, 2), "float32"),
+    ("ConvLSTM3D", {"filters": 2, "kernel_size": 2}, (1, 2, 3, 3, 3, 2), "float32"),
     ("ReLU", {"max_value": 2.0, "negative_slope": 0.1, "threshold": 0.1}, (2, 5), "float32"),
     ("LeakyReLU", {"negative_slope": 0.2}, (2, 5), "float32"),
     ("ELU", {"alpha": 0.5}, (2, 5), "float32"),
@@ -75,6 +78,12 @@ CASES = [
     ("ActivityRegularization", {"l1": 0.01, "l2": 0.02}, (2, 5), "float32"),
     ("RMSNormalization", {"epsilon": 1e-5}, (2, 5), "float32"),
     ("AdditiveAttention", {}, [(2, 3, 4), (2, 5, 4)], "float32"),
+    ("RandomErasing", {"factor": (1.0, 1.0), "scale": (1.0, 1.0), "fill_value": 0.5,
+                       "value_range": (-3, 3)}, (2, 6, 8, 3), "float32"),
+    ("RandomSaturation", {"factor": (0.3, 0.3)}, (2, 6, 8, 3), "float32"),
+    ("RandomHue", {"factor": (1.0, 1.0), "value_range": (-3, 3)}, (2, 6, 8, 3), "float32"),
+    ("RandomColorJitter", {"value_range": (-3, 3), "brightness_factor": (0.1, 0.1),
+                           "contrast_factor": (-0.2, 0.2)}, (2, 6, 8, 3), "float32"),
 ]  # fmt: skip
 
 
