@@ -141,6 +141,7 @@ __all__ += [
     "AlphaDropout", "GaussianDropout", "GaussianNoise", "SpatialDropout1D", "SpatialDropout2D",
     "SpatialDropout3D", "Normalization", "Rescaling",
 ]  # fmt: skip
+__all__ += ["StackedRNNCells", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"]
 __all__ += [  # image preprocessing
     "AutoContrast", "CenterCrop", "RandomBrightness", "RandomContrast", "RandomCrop",
     "RandomGrayscale", "RandomInvert", "Resizing", "Solarization", "RandomErasing",
