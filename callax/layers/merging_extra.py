@@ -84,8 +84,11 @@ class Dot(Layer):
         return out
 
     def _check(self, shapes: Any) -> list[int]:
-        if not isinstance(shapes, (list, tuple)) or len(shapes) != 2:
-            got = f"{len(shapes)} inputs" if isinstance(shapes, (list, tuple)) else "one tensor"
+        is_list = isinstance(shapes, (list, tuple)) and all(
+            isinstance(s, (list, tuple)) for s in shapes
+        )
+        if not is_list or len(shapes) != 2:
+            got = f"{len(shapes)} inputs" if is_list else "one tensor"
             raise ValueError(f"Dot '{self.name}' must be called on a list of 2 tensors; "
                              f"received {got}.")  # fmt: skip
         shapes = [tuple(s) for s in shapes]
