@@ -30,6 +30,7 @@ from callax.ops.dispatch import op
 __all__ = [
     "rgb_to_grayscale", "rgb_to_hsv", "hsv_to_rgb", "resize", "affine_transform",
     "map_coordinates", "extract_patches", "pad_images", "crop_images", "gaussian_blur",
+    "elastic_transform",
 ]  # fmt: skip
 
 _RESIZE_METHODS = ("bilinear", "nearest", "bicubic", "lanczos3", "lanczos5", "area")
@@ -595,4 +596,67 @@ def gaussian_blur(
         x, kernel, (1, 1), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC"),
         feature_group_count=channels, precision=jax.lax.Precision.HIGHEST,
     )  # fmt: skip
+    return back(_restore_dtype(out, images.dtype))
+
+
+@op
+def elastic_transform(
+    images: Any,
+    alpha: float = 20.0,
+    sigma: float = 5.0,
+    interpolation: str = "bilinear",
+    fill_mode: str = "reflect",
+    fill_value: float = 0.0,
+    seed: Any = None,
+    data_format: str | None = None,
+) -> jax.Array:
+    """Elastic deformation: each pixel reads the input ``alpha`` times a smooth
+    random displacement away, the field being Gaussian noise (std ``sigma``)
+    blurred by a Gaussian of std ``sigma`` (kernel ``int(6 sigma) | 1``). Rows
+    and columns get independent fields; every image its own.
+
+    Args:
+        seed: an int (the same field every call), a ``callax.random.SeedGenerator``,
+            a JAX key, or ``None`` (the global random stream).
+
+    Example:
+        >>> from callax import ops
+        >>> ops.image.elastic_transform(ops.ones((2, 8, 8, 3)), seed=0).shape
+        (2, 8, 8, 3)
+    """
+    from callax.core.seed_generator import draw_key
+
+    if interpolation not in _ORDERS:
+        raise ValueError(
+            "ops.image.elastic_transform: interpolation must be 'nearest' or 'bilinear'; "
+            f"received interpolation={interpolation!r}."
+        )
+    if fill_mode not in _FILL_MODES:
+        raise ValueError(
+            f"ops.image.elastic_transform: fill_mode must be one of {_FILL_MODES}; received "
+            f"fill_mode={fill_mode!r}."
+        )
+    images = _images(images, "elastic_transform")
+    x, back = _to_nhwc(images, _data_format(data_format, "elastic_transform"))
+    compute = _float(x)
+    n, h, w, _ = x.shape
+    key = jax.random.wrap_key_data(jnp.asarray(draw_key(seed), jnp.uint32), impl="threefry2x32")
+    noise = jax.random.normal(key, (n, h, w, 2), compute.dtype) * sigma
+    size = int(6 * sigma) | 1
+    field = gaussian_blur(noise, (size, size), (sigma, sigma), "channels_last") * alpha
+    rows, cols = jnp.meshgrid(jnp.arange(h, dtype=compute.dtype),
+                              jnp.arange(w, dtype=compute.dtype), indexing="ij")  # fmt: skip
+    order = _ORDERS[interpolation]
+
+    def warp(image, displacement):
+        coords = [rows + displacement[..., 0], cols + displacement[..., 1]]
+
+        def channel(plane):
+            return jax.scipy.ndimage.map_coordinates(
+                plane, coords, order=order, mode=fill_mode, cval=fill_value
+            )
+
+        return jax.vmap(channel, in_axes=-1, out_axes=-1)(image)
+
+    out = jax.vmap(warp)(compute, field)
     return back(_restore_dtype(out, images.dtype))

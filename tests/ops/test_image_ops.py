@@ -246,3 +246,24 @@ def test_ops_accept_variables_and_symbolic_inputs():
     assert tuple(out.shape) == (None, 3, 4, 3)
     model = callax.Model(inp, ops.image.rgb_to_grayscale(out))
     _close(model(IMGS), ops.image.rgb_to_grayscale(ops.image.resize(IMGS, (3, 4))))
+
+
+def test_elastic_transform_identity_seeding_and_smoothness():
+    x = jnp.asarray(IMGS)
+    _close(ops.image.elastic_transform(x, alpha=0.0, seed=1), IMGS)
+    a = ops.image.elastic_transform(x, alpha=5.0, sigma=1.0, seed=1)
+    np.testing.assert_array_equal(a, ops.image.elastic_transform(x, alpha=5.0, sigma=1.0, seed=1))
+    assert not np.allclose(a, ops.image.elastic_transform(x, alpha=5.0, sigma=1.0, seed=2))
+    assert not np.allclose(a, IMGS)
+    # a constant image stays constant (reflect fill); uint8 stays uint8
+    flat = np.full((1, 6, 6, 2), 3.0, "float32")
+    _close(ops.image.elastic_transform(flat, seed=0), flat)
+    u8 = (IMGS * 255).astype("uint8")
+    assert ops.image.elastic_transform(u8, seed=0).dtype == jnp.uint8
+    # a horizontal ramp: the displacement field moves values by a bounded amount
+    ramp = np.broadcast_to(np.arange(8.0, dtype="float32")[None, None, :, None], (1, 6, 8, 1))
+    moved = np.asarray(ops.image.elastic_transform(ramp, alpha=1.0, sigma=2.0, seed=0,
+                                                   fill_mode="nearest"))  # fmt: skip
+    assert 0 < np.abs(moved - ramp).max() < 2.0
+    with pytest.raises(ValueError, match="fill_mode must be one of"):
+        ops.image.elastic_transform(x, fill_mode="edge")
