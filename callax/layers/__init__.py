@@ -2,6 +2,14 @@
 
 from callax.core.layer import Layer
 from callax.layers.activations import ELU, LeakyReLU, PReLU, ReLU, Softmax
+from callax.layers.adaptive_pooling import (
+    AdaptiveAveragePooling1D,
+    AdaptiveAveragePooling2D,
+    AdaptiveAveragePooling3D,
+    AdaptiveMaxPooling1D,
+    AdaptiveMaxPooling2D,
+    AdaptiveMaxPooling3D,
+)
 from callax.layers.attention import Attention, MultiHeadAttention
 from callax.layers.augmentation import RandomFlip, RandomRotation, RandomTranslation, RandomZoom
 from callax.layers.conv import (
@@ -142,6 +150,10 @@ __all__ += [
     "SpatialDropout3D", "Normalization", "Rescaling",
 ]  # fmt: skip
 __all__ += ["StackedRNNCells", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"]
+__all__ += [
+    "AdaptiveAveragePooling1D", "AdaptiveAveragePooling2D", "AdaptiveAveragePooling3D",
+    "AdaptiveMaxPooling1D", "AdaptiveMaxPooling2D", "AdaptiveMaxPooling3D",
+]  # fmt: skip
 __all__ += [  # image preprocessing
     "AutoContrast", "CenterCrop", "RandomBrightness", "RandomContrast", "RandomCrop",
     "RandomGrayscale", "RandomInvert", "Resizing", "Solarization", "RandomErasing",
