@@ -24,6 +24,7 @@ from callax.optimizers.ftrl import Ftrl
 from callax.optimizers.lamb import Lamb
 from callax.optimizers.lion import Lion
 from callax.optimizers.loss_scale_optimizer import LossScaleOptimizer
+from callax.optimizers.muon import Muon
 from callax.optimizers.nadam import Nadam
 from callax.optimizers.rmsprop import RMSprop
 from callax.optimizers.sgd import SGD
@@ -46,6 +47,7 @@ _CLASSES = {
         Ftrl,
         Adafactor,
         Lamb,
+        Muon,
     )
 }
 
@@ -95,5 +97,5 @@ def get(identifier: Any) -> Optimizer | None:
 
 __all__ = [
     "Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam",
-    "Lion", "LossScaleOptimizer", "Ftrl", "Adafactor", "Lamb", "schedules", "serialize", "deserialize", "get",
+    "Lion", "LossScaleOptimizer", "Ftrl", "Adafactor", "Lamb", "Muon", "schedules", "serialize", "deserialize", "get",
 ]  # fmt: skip

@@ -1,4 +1,4 @@
-"""Ftrl, Adafactor and Lamb: closed-form numpy steps, the Keras 3 oracle over
+"""Ftrl, Adafactor, Lamb and Muon: closed-form numpy steps, the Keras 3 oracle over
 several steps (weights and state), configs, names, and fit; plus
 ``callax.mixed_precision.LossScaleOptimizer``."""
 
@@ -120,6 +120,10 @@ CASES = [
     ("Lamb", {"learning_rate": 0.05, "beta_1": 0.8, "beta_2": 0.95, "epsilon": 1e-4}),
     ("Lamb", {"learning_rate": 0.05, "weight_decay": 0.1}),
     ("Adafactor", {"learning_rate": 0.05, "clipnorm": 0.5}),
+    ("Muon", {}),
+    ("Muon", {"learning_rate": 0.05, "nesterov": False, "rms_rate": None, "adam_lr_ratio": 0.5,
+              "weight_decay": 0.1, "adam_weight_decay": None}),
+    ("Muon", {"learning_rate": 0.05, "exclude_layers": ["ker"], "momentum": 0.8}),
 ]  # fmt: skip
 
 
@@ -165,7 +169,7 @@ def test_schedule_matches_keras(cls_name):
 
 
 def test_state_names_match_keras():
-    for cls_name in ("Ftrl", "Lamb", "Adafactor"):
+    for cls_name in ("Ftrl", "Lamb", "Adafactor", "Muon"):
         _, _, opt_c = run_callax(lambda lib, c=cls_name: getattr(lib.optimizers, c)(), 1)
         _, _, opt_k = run_keras(lambda lib, c=cls_name: getattr(lib.optimizers, c)(), 1)
         assert [v.path.split("/", 1)[-1] for v in opt_c.variables] == [
@@ -174,7 +178,9 @@ def test_state_names_match_keras():
 
 
 # ---------------------------------------------------------------- API and config
-@pytest.mark.parametrize("name", ["ftrl", "Ftrl", "adafactor", "Adafactor", "lamb", "Lamb"])
+@pytest.mark.parametrize(
+    "name", ["ftrl", "Ftrl", "adafactor", "Adafactor", "lamb", "Lamb", "muon", "Muon"]
+)
 def test_resolved_by_name(name):
     opt = optimizers.get(name)
     assert type(opt).__name__.lower() == name.lower()
@@ -184,12 +190,39 @@ def test_resolved_by_name(name):
     "opt",
     [optimizers.Ftrl(0.2, l1_regularization_strength=0.1, beta=0.5),
      optimizers.Adafactor(0.3, clip_threshold=2.0, relative_step=False),
-     optimizers.Lamb(0.01, beta_1=0.5, weight_decay=0.01)],
+     optimizers.Lamb(0.01, beta_1=0.5, weight_decay=0.01),
+     optimizers.Muon(0.01, exclude_layers=["embed"], nesterov=False)],
     ids=lambda o: type(o).__name__,
 )  # fmt: skip
 def test_config_round_trip(opt):
     back = optimizers.deserialize(optimizers.serialize(opt))
     assert type(back) is type(opt) and back.get_config() == opt.get_config()
+
+
+def test_muon_tall_matrix_matches_keras():
+    """A tall weight is orthogonalised in its transposed (wide) form."""
+    keras = pytest.importorskip("keras")
+    rng = np.random.default_rng(3)
+    w0 = rng.normal(size=(5, 2)).astype("float32")
+    grads = [rng.normal(size=(5, 2)).astype("float32") for _ in range(3)]
+    out = []
+    for lib in (callax, keras):
+        w = lib.Variable(w0, name="dense_kernel")
+        opt = lib.optimizers.Muon(learning_rate=0.05)
+        for g in grads:
+            opt.apply_gradients([(g, w)])
+        out.append(np.asarray(w.numpy()))
+    np.testing.assert_allclose(out[0], out[1], rtol=2e-5, atol=2e-6)
+    assert not np.allclose(out[0], w0)
+
+
+def test_muon_newton_schulz_orthogonalises():
+    x = np.random.default_rng(0).normal(size=(4, 6)).astype("float32")
+    y = np.asarray(optimizers.Muon().zeropower_via_newtonschulz5(x, 5))
+    s = np.linalg.svd(y, compute_uv=False)
+    assert np.all((s > 0.6) & (s < 1.25))  # singular values pushed towards 1
+    with pytest.raises(ValueError, match=r"at least 2 dimensions; received shape=\(3,\)"):
+        optimizers.Muon().zeropower_via_newtonschulz5(np.ones(3), 5)
 
 
 def test_ftrl_rejects_bad_arguments():
@@ -219,7 +252,8 @@ class Regressor(callax.Model):
 
 @pytest.mark.parametrize(
     "opt", ["ftrl", "adafactor", "lamb", optimizers.Lamb(0.01), optimizers.Adafactor(0.1),
-            optimizers.Ftrl(0.5), optimizers.LossScaleOptimizer(optimizers.Lamb(0.01))],
+            optimizers.Ftrl(0.5), optimizers.Muon(0.02),
+            optimizers.LossScaleOptimizer(optimizers.Lamb(0.01))],
     ids=lambda o: o if isinstance(o, str) else type(o).__name__,
 )  # fmt: skip
 def test_fit_by_name_and_object(opt):
