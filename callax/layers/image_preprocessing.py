@@ -24,6 +24,7 @@ Example:
 
 from __future__ import annotations
 
+import types
 from typing import Any
 
 import jax
@@ -683,23 +684,23 @@ class RandomColorJitter(_RandomImageLayer):
         self.brightness_factor, self.contrast_factor = brightness_factor, contrast_factor
         self.saturation_factor, self.hue_factor = saturation_factor, hue_factor
         common = {"value_range": value_range, "seed": seed, "data_format": self.data_format}
-        self.random_brightness = self.random_contrast = None
-        self.random_saturation = self.random_hue = None
-        if brightness_factor is not None:
-            self.random_brightness = RandomBrightness(brightness_factor, **common)
-        if contrast_factor is not None:
-            self.random_contrast = RandomContrast(contrast_factor, **common)
-        if saturation_factor is not None:
-            self.random_saturation = RandomSaturation(saturation_factor, **common)
-        if hue_factor is not None:
-            self.random_hue = RandomHue(hue_factor, **common)
+        kinds = ((RandomBrightness, brightness_factor), (RandomContrast, contrast_factor),
+                 (RandomSaturation, saturation_factor), (RandomHue, hue_factor))  # fmt: skip
+        # The steps only lend their transforms (the jitter's own generator drives
+        # them, as Keras): kept in a plain namespace so they are not tracked as
+        # sublayers that are never called.
+        self._steps = types.SimpleNamespace(
+            layers=[None if f is None else cls(f, **common) for cls, f in kinds]
+        )
+
+    random_brightness = property(lambda self: self._steps.layers[0])
+    random_contrast = property(lambda self: self._steps.layers[1])
+    random_saturation = property(lambda self: self._steps.layers[2])
+    random_hue = property(lambda self: self._steps.layers[3])
 
     def _augment(self, images, key):
         images = self._float(images)
-        steps = [self.random_brightness, self.random_contrast, self.random_saturation,
-                 self.random_hue]  # fmt: skip
-        # The jitter's own generator drives every step (as Keras), one key each.
-        for step, k in zip(steps, jax.random.split(key, 4)):
+        for step, k in zip(self._steps.layers, jax.random.split(key, 4)):
             if step is not None:
                 images = step._augment(images, k)
         return images
