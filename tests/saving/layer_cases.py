@@ -84,6 +84,13 @@ CASES = [
     ("RandomHue", {"factor": (1.0, 1.0), "value_range": (-3, 3)}, (2, 6, 8, 3), "float32"),
     ("RandomColorJitter", {"value_range": (-3, 3), "brightness_factor": (0.1, 0.1),
                            "contrast_factor": (-0.2, 0.2)}, (2, 6, 8, 3), "float32"),
+    ("AdaptiveAveragePooling1D", {"output_size": 4}, (2, 7, 3), "float32"),
+    ("AdaptiveAveragePooling2D", {"output_size": (3, 2)}, (2, 7, 5, 3), "float32"),
+    ("AdaptiveAveragePooling3D", {"output_size": 2, "data_format": "channels_first"},
+     (1, 2, 5, 4, 3), "float32"),
+    ("AdaptiveMaxPooling1D", {"output_size": 3}, (2, 8, 3), "float32"),
+    ("AdaptiveMaxPooling2D", {"output_size": (4, 3)}, (2, 7, 5, 3), "float32"),
+    ("AdaptiveMaxPooling3D", {"output_size": (2, 3, 2)}, (1, 5, 4, 3, 2), "float32"),
 ]  # fmt: skip
 
 
