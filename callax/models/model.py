@@ -79,6 +79,15 @@ class Model(Trainer, Layer):
         return trace(self, *inputs, **kwargs)
 
     # ------------------------------------------------------------ saving
+    def to_json(self, **kwargs: Any) -> str:
+        """The model's config as JSON (``callax.models.model_from_json`` reads it back);
+        ``kwargs`` go to ``json.dumps``."""
+        import json
+
+        from callax.saving.serialization_lib import serialize_keras_object
+
+        return json.dumps(serialize_keras_object(self), **kwargs)
+
     def save(self, filepath: Any, overwrite: bool = True, **kwargs: Any) -> None:
         """Saves config, weights and optimizer state to a ``.keras`` archive
         (atomically): see :func:`callax.saving.save_model`."""
