@@ -235,6 +235,15 @@ def symbolic_call(layer: Any, args: tuple, kwargs: dict, training: Any = None) -
         call_kwargs = dict(kwargs)
         if training is not None:
             call_kwargs["training"] = training
+        if spec.has_mask_arg and call_kwargs.get("mask") is None and args:
+            # As in Keras, `call(inputs, mask=None)` sees the input's mask while the
+            # graph is built (the recorded node does not keep it: a Functional model
+            # passes the real mask when it runs).
+            from callax.core import masking
+
+            previous = masking.mask_structure(args[0])
+            if previous is not None:
+                call_kwargs["mask"] = previous
         with abstract_variables(), StatelessScope(), _ctx.isolated_context():
             specs = eval_symbolic(lambda *a, **k: layer(*a, **k), args, call_kwargs)
         if not built_before:
@@ -247,7 +256,33 @@ def symbolic_call(layer: Any, args: tuple, kwargs: dict, training: Any = None) -
         raise named from error
     outputs = _to_keras_tensors(specs)
     Node(layer, args, kwargs, outputs, training=training)
+    _attach_symbolic_mask(layer, args, kwargs, outputs)
     return outputs
+
+
+def _attach_symbolic_mask(layer: Any, args: tuple, kwargs: dict, outputs: Any) -> None:
+    """Gives symbolic outputs the ``_keras_mask`` (a bool KerasTensor) the layer
+    would attach to real outputs, so ``x._keras_mask`` reads as in Keras while a
+    graph is built. Only for inspection: a Functional model recomputes masks when
+    it runs."""
+    from callax.core import masking
+
+    spec = _call_spec(type(layer))
+    if not (layer.__dict__.get("supports_masking") or spec.own_compute_mask):
+        return
+    first = args[0] if args else None
+    previous = kwargs.get("mask")
+    if previous is None:
+        previous = masking.mask_structure(first)
+    if previous is None and not spec.own_compute_mask:
+        return
+    try:
+        with abstract_variables(), StatelessScope(), _ctx.isolated_context():
+            mask_specs = eval_symbolic(layer.compute_mask, (first, previous), {})
+    except Exception:  # a mask that cannot be inferred abstractly is left off
+        return
+    if mask_specs is not None:
+        masking.attach_structure(outputs, _to_keras_tensors(mask_specs))
 
 
 def symbolic_op(wrapper: Any, fn: Any, args: Any, kwargs: dict) -> Any:

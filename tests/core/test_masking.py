@@ -79,3 +79,36 @@ def test_lstm_respects_mask_from_embedding_like_keras():
     km(ids)
     km.set_weights(cm.get_weights())
     np.testing.assert_allclose(cm(ids), km(ids), rtol=1e-5, atol=1e-6)
+
+
+def test_symbolic_tensors_carry_keras_mask_and_call_sees_it_while_building():
+    """keras.io masking guide: `x._keras_mask` on a KerasTensor, and a custom layer's
+    `call(inputs, mask=None)` receives the mask while the Functional graph is built."""
+    import numpy as np
+
+    seen = []
+
+    class TemporalSoftmax(callax.layers.Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.supports_masking = True
+
+        def call(self, inputs, mask=None):
+            seen.append(mask is not None)
+            m = callax.ops.expand_dims(callax.ops.cast(mask, "float32"), -1)
+            e = callax.ops.exp(inputs) * m
+            return e / callax.ops.sum(e, axis=1, keepdims=True)
+
+    inputs = callax.Input(shape=(None,), dtype="int32")
+    x = callax.layers.Embedding(10, 4, mask_zero=True)(inputs)
+    assert x._keras_mask.shape == (None, None) and x._keras_mask.dtype == "bool"
+    h = callax.layers.Dense(1)(x)  # supports_masking: passes the mask on
+    assert h._keras_mask.shape == (None, None)
+    outputs = TemporalSoftmax()(h)
+    assert seen and all(seen)  # traced with the mask (once per stand-in size)
+    model = callax.Model(inputs, outputs)
+    tokens = np.array([[3, 1, 0, 0], [2, 5, 7, 0]])
+    y = np.asarray(model(tokens))[..., 0]
+    assert seen[-1] is True
+    np.testing.assert_allclose(y.sum(axis=1), 1.0, rtol=1e-5)
+    np.testing.assert_array_equal(y == 0, tokens == 0)  # padded steps get no weight
