@@ -250,3 +250,27 @@ def test_random_erasing_rectangles():
         np.testing.assert_array_equal(image[..., 0], image[..., 1])
     noise = np.asarray(layers.RandomErasing(factor=(1.0, 1.0), seed=0)(IMGS))
     assert (noise >= 0).all() and (noise <= 255).all() and not np.allclose(noise, IMGS)
+
+
+def test_channels_first_matches_keras():
+    keras = _keras()
+    chw = np.ascontiguousarray(np.transpose(IMGS, (0, 3, 1, 2)))
+    cases = [
+        ("RandomContrast", {"factor": (-0.5, 0.5)}),
+        ("RandomGrayscale", {"factor": 1.0}),
+        ("RandomHue", {"factor": (1.0, 1.0)}),
+        ("RandomErasing", {"factor": (1.0, 1.0), "scale": (1.0, 1.0), "fill_value": 2.0}),
+        ("CenterCrop", {"height": 3, "width": 4}),
+        ("CenterCrop", {"height": 8, "width": 4}),
+        ("RandomCrop", {"height": 7, "width": 5}),
+    ]
+    for name, kwargs in cases:
+        kwargs = {**kwargs, "data_format": "channels_first"}
+        ours = getattr(layers, name)(**kwargs)(chw)
+        _close(ours, getattr(keras.layers, name)(**kwargs)(chw), atol=2e-3)
+        # the same numbers as channels_last, moved
+        last = getattr(layers, name)(**{**kwargs, "data_format": "channels_last"})(IMGS)
+        _close(ours, np.transpose(np.asarray(last), (0, 3, 1, 2)), atol=2e-3)
+    erase = layers.RandomErasing((1.0, 1.0), scale=(1.0, 1.0), fill_value=(1, 2, 3),
+                                 data_format="channels_first")(chw)  # fmt: skip
+    _close(erase, np.broadcast_to(np.array([1.0, 2.0, 3.0], "float32")[:, None, None], chw.shape))
