@@ -85,6 +85,18 @@ def _is_metric(obj: Any) -> bool:
     ) and (not callable(getattr(obj, "call", None)) or hasattr(obj, "stateless_update_state"))
 
 
+def _revive_serialized(value: Any, deserialize: Any) -> Any:
+    """Serialized objects (``{"class_name", "config", ...}``) inside a compile
+    argument, deserialized; names, functions and per-output structures kept."""
+    if isinstance(value, dict) and "class_name" in value and "config" in value:
+        return deserialize(value)
+    if isinstance(value, dict):
+        return {k: _revive_serialized(v, deserialize) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_revive_serialized(v, deserialize) for v in value)
+    return value
+
+
 _SIGS: dict[type, tuple[int, int]] = {}
 
 
@@ -239,6 +251,14 @@ class Trainer:
 
     def compile_from_config(self, config: dict) -> None:
         """Compiles with a config from :meth:`get_compile_config`."""
+        from callax import losses, metrics
+
+        config = dict(config)
+        # a saved Loss/Metric object is a {"class_name", "config"} dict, which compile
+        # would read as a per-output mapping: revive it first, as Keras does
+        for key, table in (("loss", losses), ("metrics", metrics), ("weighted_metrics", metrics)):
+            if config.get(key) is not None:
+                config[key] = _revive_serialized(config[key], table.deserialize)
         self.compile(**config)
         if (
             self.optimizer is not None

@@ -298,3 +298,26 @@ def test_fit_ctc_by_object():
     model.compile(optimizer=callax.optimizers.Adam(0.05), loss=losses.CTC())
     hist = model.fit(x, y, epochs=5, batch_size=8, verbose=0)
     assert hist.history["loss"][-1] < hist.history["loss"][0]
+
+
+def test_saved_model_revives_loss_and_metric_objects(tmp_path):
+    """compile_from_config deserializes saved Loss/Metric objects (a config dict is
+    not a per-output mapping)."""
+    inp = callax.Input((6,))
+    model = callax.Model(inp, callax.layers.Dense(4, activation="softmax")(inp))
+    model.compile(
+        optimizer=callax.optimizers.Adafactor(0.05),
+        loss=losses.CategoricalFocalCrossentropy(gamma=3.0),
+        metrics=[callax.metrics.OneHotMeanIoU(4)],
+    )
+    x, y = rng.normal(size=(16, 6)).astype("float32"), _onehot(16, 4)
+    model.fit(x, y, epochs=1, verbose=0)
+    model.save(tmp_path / "m.keras")
+    loaded = callax.saving.load_model(tmp_path / "m.keras")
+    assert isinstance(loaded.loss, losses.CategoricalFocalCrossentropy)
+    assert loaded.loss.gamma == 3.0
+    want = model.evaluate(x, y, verbose=0, return_dict=True)
+    got = loaded.evaluate(x, y, verbose=0, return_dict=True)
+    assert set(got) == set(want)
+    for k in want:
+        np.testing.assert_allclose(got[k], want[k], rtol=1e-5)
