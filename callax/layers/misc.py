@@ -415,6 +415,11 @@ class AdditiveAttention(Attention):
         super().__init__(use_scale=use_scale, dropout=dropout, **kwargs)
 
     def build(self, input_shape):
+        if not all(isinstance(s, (list, tuple)) for s in input_shape):
+            raise ValueError(
+                f"AdditiveAttention '{self.name}' must be called on a list [query, value] or "
+                f"[query, value, key]; received an array of shape {tuple(input_shape)}."
+            )
         self._validate(input_shape)
         self.concat_score_weight = None
         self.scale = None
