@@ -119,6 +119,7 @@ from callax.layers.preprocessing_basic import Normalization, Rescaling
 from callax.layers.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell
 from callax.layers.stacked_cells import StackedRNNCells
 from callax.layers.conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
+from callax.layers.preprocessing_categorical import CategoryEncoding, Discretization, Hashing
 from callax.layers.regularization import Dropout
 from callax.layers.reshaping import Flatten, Reshape
 from callax.layers.reshaping_extra import (
