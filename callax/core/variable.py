@@ -30,6 +30,7 @@ import numpy as np
 
 from callax.core import call_context, config
 from callax.core import stateless_scope as _scope_mod
+from callax.distribution import hooks as _distribution_hooks
 
 _scope_local = _scope_mod._local
 _abstract = threading.local()
@@ -122,6 +123,7 @@ class Variable:
         self.synchronization = synchronization
         self.autocast = autocast
         self._initializer = None
+        self._layout = None  # a NamedSharding under a callax.distribution, set below
         if callable(initializer) and not hasattr(initializer, "shape"):
             self._shape = _standardize_shape(shape)
             self._dtype = jnp.dtype(dtype or config.floatx())
@@ -152,11 +154,17 @@ class Variable:
             self._shape = tuple(value.shape)
             self._dtype = value.dtype
             self._value = value
+        self._layout = _distribution_hooks.variable_sharding(self)
+        if self._layout is not None and self._value is not None:
+            if not isinstance(self._value, jax.core.Tracer):
+                self._value = _distribution_hooks.place(self._value, self._layout, self.path)
 
     # ------------------------------------------------------------------ value
     def _materialize(self) -> jax.Array:
-        value = self._initializer(self._shape, self._dtype)
-        self._value = jnp.asarray(value, dtype=self._dtype)
+        value = jnp.asarray(self._initializer(self._shape, self._dtype), dtype=self._dtype)
+        if self._layout is not None:
+            value = _distribution_hooks.place(value, self._layout, self.path)
+        self._value = value
         self._initializer = None
         return self._value
 
@@ -196,6 +204,9 @@ class Variable:
                 "layer.stateless_call(...) or callax.jit(model), which thread state "
                 "through a StatelessScope."
             )
+        layout = getattr(self, "_layout", None)
+        if layout is not None:  # keep the variable's layout (set_weights, fit's write-back)
+            value = _distribution_hooks.place(value, layout, self.path)
         self._value = value
         self._initializer = None
 

@@ -27,6 +27,8 @@ import jax
 import numpy as np
 
 from callax.core.config_flags import cap_steps_per_epoch
+from callax.distribution import distribution
+from callax.distribution.hooks import distribute_batch
 from callax.training.data_adapters import DataAdapter
 
 
@@ -36,7 +38,9 @@ def _signature(batch: Any) -> Any:
                           for a in leaves)  # fmt: skip
 
 
-def _to_device(batch: Any) -> Any:
+def _to_device(batch: Any, steps: int = 1) -> Any:
+    if distribution() is not None:  # split along the mesh's batch axis
+        return distribute_batch(batch, steps)
     return jax.tree_util.tree_map(
         lambda a: a if isinstance(a, jax.Array) else jax.device_put(np.asarray(a)), batch
     )
@@ -136,6 +140,7 @@ class EpochIterator:
         self._shared: Iterator | None = None
         self.ran_out = False  # a generator was exhausted before steps_per_epoch
         # Arrays small enough live on the device; items then carry row indices.
+        resident = resident and distribution() is None  # sharded batches are put per step
         get_source = getattr(adapter, "device_source", None) if resident else None
         self.source = get_source() if get_source is not None else None
 
@@ -221,7 +226,7 @@ class EpochIterator:
             return
         pending = None
         for begin, end, data, n in self._items():
-            item = (begin, end, _to_device(data), n)
+            item = (begin, end, _to_device(data, n), n)
             if pending is not None:
                 yield pending
             pending = item

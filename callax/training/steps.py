@@ -23,6 +23,7 @@ from typing import Any
 
 import jax
 
+from callax.distribution.hooks import jit_step
 from callax.training.epoch_iterator import Gather
 
 
@@ -91,7 +92,7 @@ class StepFunctions:
                 counts[kind] += 1  # runs only while tracing
                 return one(state, data)
 
-            return jax.jit(single, donate_argnums=0)
+            return jit_step(single)  # jax.jit, donating the state
 
         def multi(state, stacked):
             counts[kind] += 1
@@ -113,4 +114,4 @@ class StepFunctions:
                 outs = jax.tree_util.tree_map(lambda a: a[-1], outs)
             return outs, state
 
-        return jax.jit(multi, donate_argnums=0)
+        return jit_step(multi)

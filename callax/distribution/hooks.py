@@ -1,0 +1,122 @@
+"""Where the rest of callax meets the current distribution (three small hooks).
+
+- ``variable_sharding``: a new variable's ``NamedSharding`` (``Variable`` places
+  its value with it and keeps it on every ``assign``);
+- ``distribute_batch``: ``fit``/``evaluate``/``predict`` put each batch on the
+  devices split along the batch axis;
+- ``jit_step``: the compiled steps keep every state array's sharding, so the
+  state written back after a step is laid out as the variables were (XLA would
+  otherwise be free to, say, shard a replicated optimizer slot like its gradient).
+
+With no distribution set each hook does what a single device needs, and costs one
+global read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import numpy as np
+
+from callax.distribution.distributions import distribution
+
+
+def variable_sharding(variable: Any) -> Any:
+    """The ``NamedSharding`` for ``variable`` under the current distribution, or
+    ``None`` when there is none."""
+    dist = distribution()
+    if dist is None:
+        return None
+    return dist.get_variable_layout(variable).backend_layout
+
+
+def place(value: jax.Array, sharding: Any, path: str) -> jax.Array:
+    """``value`` laid out as ``sharding`` (a no-op when it already is)."""
+    current = getattr(value, "sharding", None)
+    if current is not None and current.is_equivalent_to(sharding, value.ndim):
+        return value
+    try:
+        return jax.device_put(value, sharding)
+    except ValueError as e:
+        raise ValueError(
+            f"Variable {path!r} of shape {tuple(value.shape)} cannot be laid out as "
+            f"{sharding.spec} on mesh {dict(sharding.mesh.shape)}: each sharded dimension "
+            f"must divide by its mesh axis size. Received: {e}"
+        ) from e
+
+
+def distribute_batch(batch: Any, steps: int = 1) -> Any:
+    """``batch`` (a pytree of arrays) on the devices, split along the batch axis.
+
+    ``steps > 1``: the arrays hold ``steps`` stacked batches (one
+    ``steps_per_execution`` dispatch), so the batch dimension is the second.
+    """
+    dist = distribution()
+    shards = dist.num_batch_shards
+    multi_process = jax.process_count() > 1
+
+    def put(a):
+        a = a if isinstance(a, jax.Array) else np.asarray(a)
+        lead = 1 if steps > 1 else 0
+        shape = a.shape[lead:]
+        if shape and shape[0] % shards:
+            raise ValueError(
+                f"{type(dist).__name__}: the batch size must be divisible by the number "
+                f"of devices on the {dist.batch_dim_name!r} mesh axis ({shards}), so each "
+                f"gets an equal slice; pick a batch_size (and a sample count) that divide "
+                f"by {shards}. Received a batch of {shape[0]} samples."
+            )
+        layout = dist.get_data_layout(shape)
+        sharding = layout.backend_layout
+        if lead:
+            spec = jax.sharding.PartitionSpec(None, *sharding.spec)
+            sharding = jax.sharding.NamedSharding(sharding.mesh, spec)
+        if multi_process and not isinstance(a, jax.Array):
+            # Each process holds its own slice of the global batch.
+            return jax.make_array_from_process_local_data(sharding, a)
+        return jax.device_put(a, sharding)
+
+    return jax.tree_util.tree_map(put, batch)
+
+
+def jit_step(fn: Callable) -> Callable:
+    """``jax.jit(fn, donate_argnums=0)`` for ``fn(state, data) -> (out, state)``;
+    with a distribution set, the returned state is constrained to the input
+    state's shardings (one compile per layout of the state)."""
+    dist = distribution()
+    if dist is None:
+        return jax.jit(fn, donate_argnums=0)
+    mesh = dist.device_mesh.backend_mesh
+    compiled: dict[Any, Callable] = {}
+
+    def on_mesh(a):
+        # A value made outside the distribution (e.g. a constant created before
+        # it was set) is replicated on the mesh, so jit sees one device set.
+        s = getattr(a, "sharding", None)
+        if isinstance(s, jax.sharding.NamedSharding) and s.mesh == mesh:
+            return a
+        return jax.device_put(a, jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec()))
+
+    def step(state, data):
+        state = jax.tree_util.tree_map(on_mesh, state)
+        leaves, treedef = jax.tree_util.tree_flatten(state)
+        shardings = tuple(a.sharding for a in leaves)
+        key = (treedef, shardings)
+        jitted = compiled.get(key)
+        if jitted is None:
+
+            def constrained(state, data):
+                out, new_state = fn(state, data)
+                new_leaves, new_def = jax.tree_util.tree_flatten(new_state)
+                if len(new_leaves) == len(shardings):
+                    # The step returns the groups it was given, in the same order.
+                    new_leaves = [jax.lax.with_sharding_constraint(v, s)
+                                  for v, s in zip(new_leaves, shardings)]  # fmt: skip
+                return out, jax.tree_util.tree_unflatten(new_def, new_leaves)
+
+            jitted = compiled[key] = jax.jit(constrained, donate_argnums=0)
+        return jitted(state, data)
+
+    return step
