@@ -30,7 +30,8 @@ from callax.ops.dispatch import op
 __all__ = [
     "rgb_to_grayscale", "rgb_to_hsv", "hsv_to_rgb", "resize", "affine_transform",
     "map_coordinates", "extract_patches", "pad_images", "crop_images", "gaussian_blur",
-    "elastic_transform",
+    "elastic_transform", "extract_patches_3d", "scale_and_translate", "perspective_transform",
+    "sobel_edges",
 ]  # fmt: skip
 
 _RESIZE_METHODS = ("bilinear", "nearest", "bicubic", "lanczos3", "lanczos5", "area")
@@ -660,3 +661,132 @@ def elastic_transform(
 
     out = jax.vmap(warp)(compute, field)
     return back(_restore_dtype(out, images.dtype))
+
+
+@op
+def extract_patches_3d(
+    volumes: Any,
+    size: int | Sequence[int],
+    strides: int | Sequence[int] | None = None,
+    dilation_rate: int | Sequence[int] = 1,
+    padding: str = "valid",
+    data_format: str | None = None,
+) -> jax.Array:
+    """``extract_patches`` for volumes: ``size`` is an int or ``(depth, height, width)``.
+
+    Example:
+        >>> from callax import ops
+        >>> ops.image.extract_patches_3d(ops.ones((2, 6, 6, 6, 1)), 3).shape
+        (2, 2, 2, 2, 27)
+    """
+    size = (size,) * 3 if isinstance(size, int) else tuple(size)
+    return extract_patches(volumes, size, strides, dilation_rate, padding, data_format)
+
+
+@op
+def scale_and_translate(
+    images: Any,
+    output_shape: Sequence[int],
+    scale: Any,
+    translation: Any,
+    spatial_dims: Sequence[int],
+    method: str,
+    antialias: bool = True,
+) -> jax.Array:
+    """Resamples ``images`` to ``output_shape``, an input location ``x`` along
+    ``spatial_dims[i]`` landing at ``x * scale[i] + translation[i]``
+    (``jax.image.scale_and_translate``; ``method`` ``"linear"``, ``"cubic"``,
+    ``"lanczos3"``, ``"lanczos5"`` or their ``bi``/``tri`` names).
+
+    Example:
+        >>> from callax import ops
+        >>> x = ops.ones((4, 4, 1))
+        >>> ops.image.scale_and_translate(x, (8, 8, 1), [2.0, 2.0], [0.0, 0.0], (0, 1),
+        ...                               "bilinear").shape
+        (8, 8, 1)
+    """
+    names = {"bilinear": "linear", "trilinear": "linear", "bicubic": "cubic", "tricubic": "cubic"}
+    if names.get(method, method) not in ("linear", "cubic", "lanczos3", "lanczos5"):
+        raise ValueError(
+            "ops.image.scale_and_translate: method must be linear, bilinear, trilinear, cubic, "
+            f"bicubic, tricubic, lanczos3 or lanczos5; received method={method!r}."
+        )
+    return jax.image.scale_and_translate(
+        _float(jnp.asarray(images)), tuple(output_shape), tuple(spatial_dims),
+        jnp.asarray(scale, jnp.float32), jnp.asarray(translation, jnp.float32),
+        names.get(method, method), antialias,
+    )  # fmt: skip
+
+
+def _homography(start: jax.Array, end: jax.Array) -> jax.Array:
+    """The 8 projective coefficients mapping each ``end`` corner (output) onto
+    its ``start`` corner (input): 8 linear equations per image."""
+    ex, ey, sx, sy = end[..., 0], end[..., 1], start[..., 0], start[..., 1]
+    zero, one = jnp.zeros_like(ex), jnp.ones_like(ex)
+    rows_x = jnp.stack([ex, ey, one, zero, zero, zero, -sx * ex, -sx * ey], -1)
+    rows_y = jnp.stack([zero, zero, zero, ex, ey, one, -sy * ex, -sy * ey], -1)
+    a = jnp.concatenate([rows_x, rows_y], axis=-2)
+    b = jnp.concatenate([sx, sy], axis=-1)[..., None]
+    return jnp.linalg.solve(a, b)[..., 0]
+
+
+@op
+def perspective_transform(
+    images: Any,
+    start_points: Any,
+    end_points: Any,
+    interpolation: str = "bilinear",
+    fill_value: float = 0,
+    data_format: str | None = None,
+) -> jax.Array:
+    """Warps images so that the 4 ``start_points`` (``(x, y)`` corners, shape
+    ``(4, 2)`` or ``(batch, 4, 2)``) move to ``end_points``; outside is ``fill_value``.
+
+    Example:
+        >>> import numpy as np
+        >>> from callax import ops
+        >>> corners = np.array([[0, 0], [3, 0], [0, 3], [3, 3]], "float32")
+        >>> x = np.arange(16.0).reshape(4, 4, 1)
+        >>> bool((ops.image.perspective_transform(x, corners, corners) == x).all())
+        True
+    """
+    start = jnp.asarray(start_points, jnp.float32)
+    end = jnp.asarray(end_points, jnp.float32)
+    for name, points in (("start_points", start), ("end_points", end)):
+        if points.ndim not in (2, 3) or points.shape[-2:] != (4, 2):
+            raise ValueError(
+                f"ops.image.perspective_transform: {name} must have shape (4, 2) or "
+                f"(batch, 4, 2); received {name} with shape {tuple(points.shape)}."
+            )
+    if start.shape != end.shape:
+        raise ValueError(
+            "ops.image.perspective_transform: start_points and end_points must have the same "
+            f"shape; received {tuple(start.shape)} and {tuple(end.shape)}."
+        )
+    return affine_transform(images, _homography(start, end), interpolation, "constant",
+                            fill_value, data_format)  # fmt: skip
+
+
+@op
+def sobel_edges(images: Any, data_format: str | None = None) -> jax.Array:
+    """Sobel gradients of each channel (zero padding), stacked on a new last
+    axis as ``[d/dy, d/dx]``.
+
+    Example:
+        >>> from callax import ops
+        >>> ops.image.sobel_edges(ops.ones((2, 5, 5, 3))).shape
+        (2, 5, 5, 3, 2)
+    """
+    images = _images(images, "sobel_edges")
+    x, back = _to_nhwc(images, _data_format(data_format, "sobel_edges"))
+    x = _float(x)
+    smooth, diff = jnp.array([1.0, 2.0, 1.0], x.dtype), jnp.array([-1.0, 0.0, 1.0], x.dtype)
+    channels = x.shape[-1]
+
+    def conv(kernel):
+        kernel = jnp.tile(kernel[:, :, None, None], (1, 1, 1, channels))
+        return back(jax.lax.conv_general_dilated(
+            x, kernel, (1, 1), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC"),
+            feature_group_count=channels, precision=jax.lax.Precision.HIGHEST))  # fmt: skip
+
+    return jnp.stack([conv(jnp.outer(diff, smooth)), conv(jnp.outer(smooth, diff))], axis=-1)

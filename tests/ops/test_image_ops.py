@@ -267,3 +267,37 @@ def test_elastic_transform_identity_seeding_and_smoothness():
     assert 0 < np.abs(moved - ramp).max() < 2.0
     with pytest.raises(ValueError, match="fill_mode must be one of"):
         ops.image.elastic_transform(x, fill_mode="edge")
+
+
+def test_sobel_scale_translate_patches_3d_match_keras():
+    keras = _keras()
+    _close(ops.image.sobel_edges(IMGS), keras.ops.image.sobel_edges(IMGS))
+    # numpy: d/dx of a horizontal ramp is 8 (1 * 2 + 2 * 2 + 1 * 2) away from the border
+    ramp = np.broadcast_to(np.arange(8.0, dtype="float32")[None, None, :, None], (1, 6, 8, 1))
+    edges = np.asarray(ops.image.sobel_edges(ramp))
+    np.testing.assert_allclose(edges[0, 1:-1, 1:-1, 0, 1], 8.0)
+    np.testing.assert_allclose(edges[0, 1:-1, 1:-1, 0, 0], 0.0)
+    args = ((2, 12, 16, 3), [2.0, 2.0], [0.5, -1.0], (1, 2))
+    for method in ("bilinear", "bicubic", "lanczos3"):
+        _close(ops.image.scale_and_translate(IMGS, *args, method),
+               keras.ops.image.scale_and_translate(IMGS, *args, method))  # fmt: skip
+    vol = RNG.random((2, 4, 6, 6, 2)).astype("float32")
+    _close(ops.image.extract_patches_3d(vol, 2, strides=(1, 2, 2)),
+           keras.ops.image.extract_patches_3d(vol, 2, strides=(1, 2, 2)))  # fmt: skip
+
+
+def test_perspective_transform_matches_keras_and_shifts():
+    keras = _keras()
+    start = np.array([[0, 0], [7, 0], [0, 5], [7, 5]], "float32")
+    end = np.array([[1, 0.5], [6, 0], [0, 5], [7, 4]], "float32")
+    starts, ends = np.stack([start, start]), np.stack([end, end[::-1]])
+    for interpolation in ("bilinear", "nearest"):
+        ours = ops.image.perspective_transform(IMGS, starts, ends, interpolation, 0.5)
+        _close(ours, keras.ops.image.perspective_transform(IMGS, starts, ends, interpolation, 0.5))
+        _close(ops.image.perspective_transform(IMGS[0], start, end, interpolation, 0.5), ours[0])
+    # moving every corner one column right shifts the image one column right
+    shifted = ops.image.perspective_transform(IMGS, start, start + [1.0, 0.0])
+    _close(np.asarray(shifted)[:, :, 1:], IMGS[:, :, :-1])
+    np.testing.assert_array_equal(np.asarray(shifted)[:, :, 0], 0.0)
+    with pytest.raises(ValueError, match=r"start_points must have shape \(4, 2\).*\(3, 2\)"):
+        ops.image.perspective_transform(IMGS, start[:3], end[:3])
