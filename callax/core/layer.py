@@ -906,6 +906,34 @@ class Layer:
     def from_config(cls, config: dict) -> Layer:
         return cls(**config)
 
+    @property
+    def input(self) -> Any:
+        """The symbolic input of the layer's one call in a Functional graph (as in
+        Keras: an error if it was called on symbolic tensors never, or more than once)."""
+        tensors = self._only_node("input").input_tensors
+        return tensors[0] if len(tensors) == 1 else list(tensors)
+
+    @property
+    def output(self) -> Any:
+        """The symbolic output of the layer's one call in a Functional graph
+        (``[layer.output for layer in model.layers]`` builds feature extractors)."""
+        return self._only_node("output").outputs
+
+    def _only_node(self, what: str) -> Any:
+        nodes = self.__dict__.get("_inbound_nodes") or []
+        if not nodes:
+            raise AttributeError(
+                f"{type(self).__name__} '{self.name}' has never been called on symbolic "
+                f"inputs (callax.Input), so it has no defined {what}."
+            )
+        if len(nodes) > 1:
+            raise AttributeError(
+                f"{type(self).__name__} '{self.name}' has been called {len(nodes)} times "
+                f"on symbolic inputs, so `{what}` is ambiguous; read it from the node you "
+                "mean (the tensors returned by each call)."
+            )
+        return nodes[0]
+
     def compute_mask(self, inputs: Any, previous_mask: Any = None) -> Any:
         """The mask of the outputs: by default the input's mask, passed on when the
         layer ``supports_masking`` (see callax/core/masking.py)."""

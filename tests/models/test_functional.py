@@ -323,3 +323,23 @@ def test_identity_and_passthrough_outputs():
     np.testing.assert_array_equal(yb, xb)
     ident = callax.Model(a, a)
     np.testing.assert_array_equal(ident(xa), xa)
+
+
+def test_layer_input_and_output_build_a_feature_extractor():
+    """keras.io functional guide: `[layer.output for layer in model.layers]`."""
+    base = callax.Sequential(
+        [callax.Input((6, 6, 1)), callax.layers.Conv2D(2, 3), callax.layers.Conv2D(3, 3)]
+    )
+    features = callax.Model(inputs=base.input, outputs=[layer.output for layer in base.layers])
+    x = np.random.default_rng(0).normal(size=(2, 6, 6, 1)).astype("float32")
+    first, second = features(x)
+    np.testing.assert_allclose(first, base.layers[0](x), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(second, base(x), rtol=1e-5, atol=1e-6)
+    assert base.layers[1].input is base.layers[0].output
+    with pytest.raises(AttributeError, match="never been called on symbolic"):
+        _ = callax.layers.Dense(2).output
+    shared = callax.layers.Dense(2)
+    a, b = callax.Input((3,)), callax.Input((3,))
+    shared(a), shared(b)
+    with pytest.raises(AttributeError, match="called 2 times"):
+        _ = shared.output
