@@ -12,10 +12,14 @@ from callax.callbacks.model_checkpoint import ModelCheckpoint
 from callax.callbacks.monitor_callback import MonitorCallback
 from callax.callbacks.progbar_logger import ProgbarLogger
 from callax.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
+from callax.callbacks.remote_monitor import RemoteMonitor
+from callax.callbacks.swap_ema_weights import SwapEMAWeights
+from callax.callbacks.tensorboard import TensorBoard
 from callax.callbacks.terminate_on_nan import TerminateOnNaN
 
 __all__ = [
     "Callback", "CallbackList", "CSVLogger", "EarlyStopping", "History", "LambdaCallback",
     "LearningRateScheduler", "MonitorCallback", "ProgbarLogger", "ReduceLROnPlateau",
-    "TerminateOnNaN", "BackupAndRestore", "ModelCheckpoint",
+    "TerminateOnNaN", "BackupAndRestore", "ModelCheckpoint", "RemoteMonitor", "SwapEMAWeights",
+    "TensorBoard",
 ]  # fmt: skip
