@@ -962,6 +962,8 @@ def _from_numpy(a: np.ndarray, dtype: Any) -> jax.Array:
     to 32 bits unless x64 is on)."""
     if dtype is not None and a.dtype.kind == "f":
         return jnp.asarray(a, dtype=dtype)
+    if a.dtype.kind in "USO":  # strings stay on the host for the text preprocessing layers
+        return a
     return jnp.asarray(a)
 
 

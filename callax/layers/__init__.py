@@ -53,6 +53,13 @@ from callax.layers.image_preprocessing import (
     Resizing,
     Solarization,
 )  # fmt: skip
+from callax.layers.image_preprocessing_extra import (
+    Equalization,
+    RandomColorDegeneration,
+    RandomGaussianBlur,
+    RandomPosterization,
+    RandomSharpness,
+)  # fmt: skip
 from callax.layers.input_layer import Input, InputLayer
 from callax.layers.merging import (
     Add,
@@ -120,6 +127,8 @@ from callax.layers.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, SimpleRNN
 from callax.layers.stacked_cells import StackedRNNCells
 from callax.layers.conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
 from callax.layers.preprocessing_categorical import CategoryEncoding, Discretization, Hashing
+from callax.layers.index_lookup import IntegerLookup, StringLookup
+from callax.layers.preprocessing_text import TextVectorization
 from callax.layers.regularization import Dropout
 from callax.layers.reshaping import Flatten, Reshape
 from callax.layers.reshaping_extra import (
@@ -150,7 +159,8 @@ __all__ += [
     "AlphaDropout", "GaussianDropout", "GaussianNoise", "SpatialDropout1D", "SpatialDropout2D",
     "SpatialDropout3D", "Normalization", "Rescaling",
 ]  # fmt: skip
-__all__ += ["StackedRNNCells", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D"]
+__all__ += ["StackedRNNCells", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D", "CategoryEncoding",
+            "Discretization", "Hashing", "IntegerLookup", "StringLookup", "TextVectorization"]
 __all__ += [
     "AdaptiveAveragePooling1D", "AdaptiveAveragePooling2D", "AdaptiveAveragePooling3D",
     "AdaptiveMaxPooling1D", "AdaptiveMaxPooling2D", "AdaptiveMaxPooling3D",
@@ -158,7 +168,8 @@ __all__ += [
 __all__ += [  # image preprocessing
     "AutoContrast", "CenterCrop", "RandomBrightness", "RandomContrast", "RandomCrop",
     "RandomGrayscale", "RandomInvert", "Resizing", "Solarization", "RandomErasing",
-    "RandomSaturation", "RandomHue", "RandomColorJitter",
+    "RandomSaturation", "RandomHue", "RandomColorJitter", "Equalization",
+    "RandomColorDegeneration", "RandomGaussianBlur", "RandomPosterization", "RandomSharpness",
 ]  # fmt: skip
 __all__ += [  # spatial and shape layers
     "Conv1D", "Conv2D", "Conv3D", "Convolution1D", "Convolution2D", "Convolution3D",

@@ -91,6 +91,8 @@ CASES = [
     ("AdaptiveMaxPooling1D", {"output_size": 3}, (2, 8, 3), "float32"),
     ("AdaptiveMaxPooling2D", {"output_size": (4, 3)}, (2, 7, 5, 3), "float32"),
     ("AdaptiveMaxPooling3D", {"output_size": (2, 3, 2)}, (1, 5, 4, 3, 2), "float32"),
+    ("CategoryEncoding", {"num_tokens": 10, "output_mode": "count"}, (2, 4), "int32"),
+    ("Discretization", {"bin_boundaries": [-0.5, 0.0, 0.5]}, (2, 5), "float32"),
 ]  # fmt: skip
 
 
