@@ -26,6 +26,7 @@ from callax.layers.conv import (
     SeparableConvolution1D,
     SeparableConvolution2D,
 )  # fmt: skip
+from callax.layers.conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
 from callax.layers.conv_transpose import (
     Conv1DTranspose,
     Conv2DTranspose,
@@ -60,6 +61,7 @@ from callax.layers.image_preprocessing_extra import (
     RandomPosterization,
     RandomSharpness,
 )  # fmt: skip
+from callax.layers.index_lookup import IntegerLookup, StringLookup
 from callax.layers.input_layer import Input, InputLayer
 from callax.layers.merging import (
     Add,
@@ -123,12 +125,9 @@ from callax.layers.pooling import (
     MaxPooling3D,
 )  # fmt: skip
 from callax.layers.preprocessing_basic import Normalization, Rescaling
-from callax.layers.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell
-from callax.layers.stacked_cells import StackedRNNCells
-from callax.layers.conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
 from callax.layers.preprocessing_categorical import CategoryEncoding, Discretization, Hashing
-from callax.layers.index_lookup import IntegerLookup, StringLookup
 from callax.layers.preprocessing_text import TextVectorization
+from callax.layers.recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell
 from callax.layers.regularization import Dropout
 from callax.layers.reshaping import Flatten, Reshape
 from callax.layers.reshaping_extra import (
@@ -144,6 +143,7 @@ from callax.layers.reshaping_extra import (
     ZeroPadding2D,
     ZeroPadding3D,
 )  # fmt: skip
+from callax.layers.stacked_cells import StackedRNNCells
 from callax.layers.wrappers import Bidirectional, TimeDistributed
 
 __all__ = [
