@@ -29,7 +29,20 @@ def variable_sharding(variable: Any) -> Any:
     dist = distribution()
     if dist is None:
         return None
-    return dist.get_variable_layout(variable).backend_layout
+    return canonical(dist.get_variable_layout(variable).backend_layout)
+
+
+def canonical(sharding: Any) -> Any:
+    """``sharding`` without trailing ``None``s in its spec, as XLA returns it, so
+    a state array keeps one sharding key before and after a step (one compile)."""
+    if not isinstance(sharding, jax.sharding.NamedSharding):
+        return sharding
+    spec = tuple(sharding.spec)
+    while spec and spec[-1] is None:
+        spec = spec[:-1]
+    if spec == tuple(sharding.spec):
+        return sharding
+    return jax.sharding.NamedSharding(sharding.mesh, jax.sharding.PartitionSpec(*spec))
 
 
 def place(value: jax.Array, sharding: Any, path: str) -> jax.Array:
@@ -102,7 +115,7 @@ def jit_step(fn: Callable) -> Callable:
     def step(state, data):
         state = jax.tree_util.tree_map(on_mesh, state)
         leaves, treedef = jax.tree_util.tree_flatten(state)
-        shardings = tuple(a.sharding for a in leaves)
+        shardings = tuple(canonical(a.sharding) for a in leaves)
         key = (treedef, shardings)
         jitted = compiled.get(key)
         if jitted is None:
