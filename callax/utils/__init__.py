@@ -31,6 +31,7 @@ from callax.utils.model_utils import (  # noqa: E402
     pack_x_y_sample_weight,
     unpack_x_y_sample_weight,
 )
+from callax.utils.model_visualization import model_to_dot  # noqa: E402
 from callax.utils.numerical_utils import normalize, pad_sequences, to_categorical
 from callax.utils.progbar import Progbar
 from callax.utils.py_dataset import PyDataset
@@ -50,5 +51,5 @@ __all__ = [
     "disable_interactive_logging", "enable_interactive_logging",
     "is_interactive_logging_enabled", "get_source_inputs", "is_keras_tensor",
     "pack_x_y_sample_weight", "unpack_x_y_sample_weight", "text_dataset_from_directory",
-    "timeseries_dataset_from_array",
+    "timeseries_dataset_from_array", "model_to_dot",
 ]  # fmt: skip

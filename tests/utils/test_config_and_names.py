@@ -182,3 +182,15 @@ def test_config_object():
         ours.zzz  # noqa: B018
     clone = pickle.loads(pickle.dumps(ours))
     assert clone.as_dict() == ours.as_dict()
+
+
+def test_model_to_dot():
+    pytest.importorskip("pydot")
+    inp = callax.Input((3,), name="x")
+    model = callax.Model(inp, callax.layers.Dense(2, name="proj")(inp))
+    dot = callax.utils.model_to_dot(model, show_shapes=True, rankdir="LR")
+    labels = " ".join(str(n.get("label")) for n in dot.get_nodes())
+    assert "proj" in labels and "Dense" in labels
+    assert len(dot.get_edges()) >= 1
+    with pytest.raises(ValueError, match="rankdir"):
+        callax.utils.model_to_dot(model, rankdir="XY")
