@@ -274,3 +274,77 @@ def test_channels_first_matches_keras():
     erase = layers.RandomErasing((1.0, 1.0), scale=(1.0, 1.0), fill_value=(1, 2, 3),
                                  data_format="channels_first")(chw)  # fmt: skip
     _close(erase, np.broadcast_to(np.array([1.0, 2.0, 3.0], "float32")[:, None, None], chw.shape))
+
+
+# ------------------------------------------------- photometric extras (second file)
+def test_photometric_extras_at_fixed_factors_match_numpy_and_keras():
+    keras = _keras()
+    gray = (IMGS @ np.array([0.2989, 0.5870, 0.1140], "float32"))[..., None]
+    bits = 3
+    posterized = np.left_shift(np.right_shift(IMGS.astype("uint8"), 8 - bits), 8 - bits)
+    a, b = 1 / 13, 5 / 13
+    pad = np.pad(IMGS, ((0, 0), (1, 1), (1, 1), (0, 0)))
+    smooth = sum(
+        (b if (i, j) == (1, 1) else a) * pad[:, i : i + 6, j : j + 8]
+        for i in range(3)
+        for j in range(3)
+    )
+    cases = [
+        ("RandomColorDegeneration", {"factor": (0.7, 0.7)},
+         np.clip(IMGS + 0.7 * (gray - IMGS), 0, 255)),
+        ("RandomColorDegeneration", {"factor": (-0.5, -0.5)},
+         np.clip(IMGS - 0.5 * (gray - IMGS), 0, 255)),
+        ("RandomPosterization", {"factor": (bits, bits)}, posterized),
+        ("RandomSharpness", {"factor": (0.8, 0.8)},
+         np.clip(IMGS + (1 - 1.6) * (smooth - IMGS), 0, 255)),
+        ("RandomGaussianBlur", {"factor": (1.0, 1.0), "sigma": (0.5, 0.5)}, None),
+        ("Equalization", {}, None),
+    ]  # fmt: skip
+    for name, kwargs, expected in cases:
+        ours = getattr(layers, name)(**kwargs)
+        theirs = getattr(keras.layers, name)(**kwargs)
+        out = ours(IMGS)
+        if expected is not None:
+            _close(out, expected, atol=1e-3)
+        _close(out, theirs(IMGS), atol=1e-3)
+        _close(ours(IMGS[0]), theirs(IMGS[:1])[0], atol=1e-3)
+        np.testing.assert_array_equal(ours(IMGS, training=False), IMGS)
+        conf = ours.get_config()
+        for key, value in theirs.get_config().items():
+            if key != "name":
+                assert conf[key] == value or list(conf[key]) == list(value), (name, key)
+        assert type(ours).from_config(conf).get_config() == conf
+
+
+def test_equalization_spreads_the_histogram():
+    # numpy: rank of each value in the cumulative histogram, scaled to [0, 255]
+    x = np.array([10.0, 20.0, 20.0, 30.0, 30.0, 30.0, 200.0, 255.0], "float32")
+    hist = np.bincount(x.astype(int), minlength=256)
+    cdf = np.cumsum(hist)
+    cdf_min = cdf[np.nonzero(cdf)[0][0]]
+    ref = np.clip(np.round((cdf - cdf_min) * 255 / (cdf[-1] - cdf_min)), 0, 255)[x.astype(int)]
+    out = layers.Equalization()(x.reshape(1, 2, 4, 1))
+    _close(np.asarray(out).ravel(), ref)
+    scaled = layers.Equalization(value_range=(0, 1))(x.reshape(1, 2, 4, 1) / 255)
+    _close(np.asarray(scaled).ravel(), ref / 255, atol=1e-5)
+    flat = np.full((1, 3, 3, 1), 40.0, "float32")
+    np.testing.assert_array_equal(layers.Equalization()(flat), flat)  # one bin: unchanged
+    chw = np.transpose(IMGS, (0, 3, 1, 2))
+    _close(layers.Equalization(data_format="channels_first")(chw),
+           np.transpose(np.asarray(layers.Equalization()(IMGS)), (0, 3, 1, 2)))  # fmt: skip
+
+
+def test_photometric_extras_draw_per_image():
+    x = np.broadcast_to(IMGS[:1], (64, 6, 8, 3))
+    for layer in [layers.RandomColorDegeneration(0.5, seed=1), layers.RandomSharpness(0.9, seed=1),
+                  layers.RandomPosterization((1, 8), seed=1),
+                  layers.RandomGaussianBlur(factor=0.5, seed=1)]:  # fmt: skip
+        out = np.asarray(layer(x))
+        distinct = len({o.tobytes() for o in out})
+        # the blur's sigma is one per batch (as Keras): images are blurred or not
+        expected = 2 if isinstance(layer, layers.RandomGaussianBlur) else 4
+        assert distinct >= expected, type(layer).__name__
+    with pytest.raises(ValueError, match="kernel_size must be an odd number"):
+        layers.RandomGaussianBlur(kernel_size=4)
+    with pytest.raises(ValueError, match=r"factor must be .*\[1, 8\]; received factor=9"):
+        layers.RandomPosterization(9)
