@@ -74,7 +74,7 @@ def test_tensor_layout():
     layout = D.TensorLayout([None, "model"])
     assert layout.axes == (None, "model") and layout.device_mesh is None
     with pytest.raises(ValueError, match="has no device mesh.*device_mesh=None"):
-        layout.backend_layout
+        _ = layout.backend_layout
     layout.device_mesh = mesh
     sharding = layout.backend_layout
     assert isinstance(sharding, jax.sharding.NamedSharding)
