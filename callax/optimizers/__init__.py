@@ -27,6 +27,7 @@ from callax.optimizers.loss_scale_optimizer import LossScaleOptimizer
 from callax.optimizers.muon import Muon
 from callax.optimizers.nadam import Nadam
 from callax.optimizers.rmsprop import RMSprop
+from callax.optimizers.schedule_free_adamw import ScheduleFreeAdamW
 from callax.optimizers.sgd import SGD
 
 # Keras resolves names case-insensitively: "adam", "Adam", "rmsprop", "RMSprop".
@@ -48,6 +49,7 @@ _CLASSES = {
         Adafactor,
         Lamb,
         Muon,
+        ScheduleFreeAdamW,
     )
 }
 
@@ -97,5 +99,5 @@ def get(identifier: Any) -> Optimizer | None:
 
 __all__ = [
     "Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam",
-    "Lion", "LossScaleOptimizer", "Ftrl", "Adafactor", "Lamb", "Muon", "schedules", "serialize", "deserialize", "get",
+    "Lion", "LossScaleOptimizer", "Ftrl", "Adafactor", "Lamb", "Muon", "ScheduleFreeAdamW", "schedules", "serialize", "deserialize", "get",
 ]  # fmt: skip

@@ -1,4 +1,4 @@
-"""Ftrl, Adafactor, Lamb and Muon: closed-form numpy steps, the Keras 3 oracle over
+"""Ftrl, Adafactor, Lamb, Muon and ScheduleFreeAdamW: closed-form numpy steps, the Keras 3 oracle over
 several steps (weights and state), configs, names, and fit; plus
 ``callax.mixed_precision.LossScaleOptimizer``."""
 
@@ -124,6 +124,9 @@ CASES = [
     ("Muon", {"learning_rate": 0.05, "nesterov": False, "rms_rate": None, "adam_lr_ratio": 0.5,
               "weight_decay": 0.1, "adam_weight_decay": None}),
     ("Muon", {"learning_rate": 0.05, "exclude_layers": ["ker"], "momentum": 0.8}),
+    ("ScheduleFreeAdamW", {}),
+    ("ScheduleFreeAdamW", {"learning_rate": 0.05, "beta_1": 0.8, "warmup_steps": 3,
+                           "weight_decay": 0.05}),
 ]  # fmt: skip
 
 
@@ -169,7 +172,7 @@ def test_schedule_matches_keras(cls_name):
 
 
 def test_state_names_match_keras():
-    for cls_name in ("Ftrl", "Lamb", "Adafactor", "Muon"):
+    for cls_name in ("Ftrl", "Lamb", "Adafactor", "Muon", "ScheduleFreeAdamW"):
         _, _, opt_c = run_callax(lambda lib, c=cls_name: getattr(lib.optimizers, c)(), 1)
         _, _, opt_k = run_keras(lambda lib, c=cls_name: getattr(lib.optimizers, c)(), 1)
         assert [v.path.split("/", 1)[-1] for v in opt_c.variables] == [
@@ -179,7 +182,19 @@ def test_state_names_match_keras():
 
 # ---------------------------------------------------------------- API and config
 @pytest.mark.parametrize(
-    "name", ["ftrl", "Ftrl", "adafactor", "Adafactor", "lamb", "Lamb", "muon", "Muon"]
+    "name",
+    [
+        "ftrl",
+        "Ftrl",
+        "adafactor",
+        "Adafactor",
+        "lamb",
+        "Lamb",
+        "muon",
+        "Muon",
+        "ScheduleFreeAdamW",
+        "schedulefreeadamw",
+    ],
 )
 def test_resolved_by_name(name):
     opt = optimizers.get(name)
@@ -191,7 +206,8 @@ def test_resolved_by_name(name):
     [optimizers.Ftrl(0.2, l1_regularization_strength=0.1, beta=0.5),
      optimizers.Adafactor(0.3, clip_threshold=2.0, relative_step=False),
      optimizers.Lamb(0.01, beta_1=0.5, weight_decay=0.01),
-     optimizers.Muon(0.01, exclude_layers=["embed"], nesterov=False)],
+     optimizers.Muon(0.01, exclude_layers=["embed"], nesterov=False),
+     optimizers.ScheduleFreeAdamW(0.01, warmup_steps=10)],
     ids=lambda o: type(o).__name__,
 )  # fmt: skip
 def test_config_round_trip(opt):
@@ -252,7 +268,7 @@ class Regressor(callax.Model):
 
 @pytest.mark.parametrize(
     "opt", ["ftrl", "adafactor", "lamb", optimizers.Lamb(0.01), optimizers.Adafactor(0.1),
-            optimizers.Ftrl(0.5), optimizers.Muon(0.02),
+            optimizers.Ftrl(0.5), optimizers.Muon(0.02), optimizers.ScheduleFreeAdamW(0.05),
             optimizers.LossScaleOptimizer(optimizers.Lamb(0.01))],
     ids=lambda o: o if isinstance(o, str) else type(o).__name__,
 )  # fmt: skip
