@@ -93,6 +93,13 @@ CASES = [
     ("AdaptiveMaxPooling3D", {"output_size": (2, 3, 2)}, (1, 5, 4, 3, 2), "float32"),
     ("CategoryEncoding", {"num_tokens": 10, "output_mode": "count"}, (2, 4), "int32"),
     ("Discretization", {"bin_boundaries": [-0.5, 0.0, 0.5]}, (2, 5), "float32"),
+    ("RandomColorDegeneration", {"factor": (0.6, 0.6), "value_range": (-3, 3)}, (2, 6, 8, 3),
+     "float32"),
+    ("RandomPosterization", {"factor": (3, 3), "value_range": (-3, 3)}, (2, 6, 8, 3), "float32"),
+    ("RandomSharpness", {"factor": (0.8, 0.8), "value_range": (-3, 3)}, (2, 6, 8, 3), "float32"),
+    ("RandomGaussianBlur", {"factor": (1.0, 1.0), "sigma": (0.5, 0.5), "value_range": (-3, 3)},
+     (2, 6, 8, 3), "float32"),
+    ("Equalization", {"value_range": (-3, 3)}, (2, 6, 8, 3), "float32"),
 ]  # fmt: skip
 
 
