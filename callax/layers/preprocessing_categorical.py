@@ -289,8 +289,12 @@ def _batches(data: Any, steps: int | None = None):
         yield data
         return
     if hasattr(data, "__getitem__") and hasattr(data, "num_batches"):  # PyDataset
-        count = data.num_batches
-        items = (data[i] for i in range(count if count is not None else 2**62))
+        count = data.num_batches if data.num_batches is not None else steps
+        if count is None:
+            raise ValueError(
+                "adapt() on a PyDataset without a length needs steps=; received steps=None."
+            )
+        items = (data[i] for i in range(count))
     else:
         items = iter(data)
     for i, batch in enumerate(items):

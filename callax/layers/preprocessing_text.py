@@ -74,7 +74,7 @@ class TextVectorization(HostPreprocessingLayer):
         >>> vectorize = callax.layers.TextVectorization(output_sequence_length=4)
         >>> vectorize.adapt(["The cat sat.", "The dog sat down!"])
         >>> vectorize.get_vocabulary()
-        ['', '[UNK]', 'the', 'sat', 'dog', 'down', 'cat']
+        ['', '[UNK]', 'the', 'sat', 'down', 'dog', 'cat']
         >>> vectorize(np.array(["the cat ran"])).tolist()
         [[2, 6, 1, 0]]
     """
@@ -278,8 +278,8 @@ class TextVectorization(HostPreprocessingLayer):
         return {
             **super().get_config(),
             "max_tokens": self.max_tokens,
-            "standardize": self.standardize if not callable(self.standardize) else None,
-            "split": self.split if not callable(self.split) else None,
+            "standardize": _serialize_callable(self.standardize),
+            "split": _serialize_callable(self.split),
             "ngrams": self.ngrams,
             "output_mode": self.output_mode,
             "output_sequence_length": self.output_sequence_length,
@@ -292,3 +292,25 @@ class TextVectorization(HostPreprocessingLayer):
             "encoding": self.encoding,
             "vocabulary_size": self.vocabulary_size(),
         }
+
+    @classmethod
+    def from_config(cls, config: dict) -> TextVectorization:
+        config = dict(config)
+        for key in ("standardize", "split"):
+            if isinstance(config.get(key), dict):
+                from callax.saving.serialization_lib import deserialize_keras_object
+
+                config[key] = deserialize_keras_object(config[key])
+        if isinstance(config.get("ngrams"), list):
+            config["ngrams"] = tuple(config["ngrams"])
+        return cls(**config)
+
+
+def _serialize_callable(value: Any) -> Any:
+    """A callable standardize/split as a registered-function reference (Keras's
+    format: register it with ``keras.saving.register_keras_serializable``)."""
+    if not callable(value):
+        return value
+    from callax.saving.serialization_lib import serialize_keras_object
+
+    return serialize_keras_object(value)
