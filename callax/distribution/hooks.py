@@ -48,7 +48,11 @@ def canonical(sharding: Any) -> Any:
 def place(value: jax.Array, sharding: Any, path: str) -> jax.Array:
     """``value`` laid out as ``sharding`` (a no-op when it already is)."""
     current = getattr(value, "sharding", None)
-    if current is not None and current.is_equivalent_to(sharding, value.ndim):
+    # Only a NamedSharding counts as placed: on a one-device mesh a SingleDeviceSharding
+    # is "equivalent", but the variable should still report its layout's spec.
+    if isinstance(current, jax.sharding.NamedSharding) and current.is_equivalent_to(
+        sharding, value.ndim
+    ):
         return value
     try:
         return jax.device_put(value, sharding)
