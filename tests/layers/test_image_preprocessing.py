@@ -348,3 +348,28 @@ def test_photometric_extras_draw_per_image():
         layers.RandomGaussianBlur(kernel_size=4)
     with pytest.raises(ValueError, match=r"factor must be .*\[1, 8\]; received factor=9"):
         layers.RandomPosterization(9)
+
+
+def test_pipeline_applies_in_turn_configs_and_saving(tmp_path):
+    keras = _keras()
+    pipe = layers.Pipeline([layers.Resizing(3, 4), layers.RandomBrightness((0.1, 0.1)),
+                            layers.RandomInvert((1.0, 1.0))])  # fmt: skip
+    expected = 255 - np.clip(np.asarray(layers.Resizing(3, 4)(IMGS)) + 25.5, 0, 255)
+    _close(pipe(IMGS), expected, atol=1e-3)
+    _close(pipe(IMGS, training=False), layers.Resizing(3, 4)(IMGS))  # training reaches each
+    conf = pipe.get_config()
+    assert [c["class_name"] for c in conf["layers"]] == ["Resizing", "RandomBrightness",
+                                                          "RandomInvert"]  # fmt: skip
+    clone = layers.Pipeline.from_config(conf)
+    _close(clone(IMGS), expected, atol=1e-3)
+    # Keras reads callax's config and computes the same
+    theirs = keras.layers.Pipeline.from_config(conf)
+    _close(theirs(IMGS), expected, atol=1e-3)
+    # inside a model saved to .keras
+    model = callax.Sequential([callax.Input((6, 8, 3)), layers.Pipeline([layers.Resizing(3, 4)]),
+                               layers.Flatten(), layers.Dense(2)])  # fmt: skip
+    model.save(tmp_path / "m.keras")
+    back = callax.saving.load_model(tmp_path / "m.keras")
+    _close(back.predict(IMGS, verbose=0), model.predict(IMGS, verbose=0))
+    with pytest.raises(ValueError, match="layers must be a list of layers"):
+        layers.Pipeline("resize")
