@@ -415,6 +415,9 @@ class Optimizer:
         step = raw_step // accum if accum else raw_step  # what Keras's update_step sees
         lr = self._current_learning_rate(values, index, raw_step)
 
+        if not params:  # a model without trainable weights (only add_loss): a step, no update
+            values[index[id(self._iterations)]] = raw_step + 1
+            return params, values
         active = [i for i, g in enumerate(grads) if g is not None]
         if not active:
             raise ValueError(

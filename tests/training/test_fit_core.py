@@ -166,3 +166,19 @@ def test_state_written_back_and_donated_arrays_not_leaked(digits):
     # metrics hold the epoch's values after fit, as in Keras
     assert 0 < float(model.metrics[0].result())
     jax.block_until_ready(model.predict(xtr[:5], verbose=0))
+
+
+def test_fit_a_model_without_trainable_weights_runs_its_added_losses():
+    """keras.io subclassing guide: a model made only of an add_loss layer fits."""
+
+    class ActivityRegularization(keras.layers.Layer):
+        def call(self, inputs):
+            self.add_loss(1e-2 * keras.ops.mean(inputs))
+            return inputs
+
+    inputs = keras.Input(shape=(3,))
+    model = keras.Model(inputs, ActivityRegularization()(inputs))
+    model.compile(optimizer="adam", loss="mse")
+    x, y = np.full((4, 3), 2.0, "float32"), np.zeros((4, 3), "float32")
+    history = model.fit(x, y, epochs=2, verbose=0)
+    np.testing.assert_allclose(history.history["loss"], [4.0 + 0.02] * 2, rtol=1e-5)
