@@ -4,7 +4,8 @@ Keras returns ``tf.data.Dataset`` objects from ``image_dataset_from_directory``,
 ``text_dataset_from_directory`` and ``timeseries_dataset_from_array``. callax has
 no TensorFlow: these return a :class:`BatchDataset`, a ``PyDataset`` that yields
 the same batches (NumPy arrays), goes straight into ``fit``/``evaluate``/
-``predict``, iterates with ``for x, y in ds``, and has the few ``tf.data``
+``predict``, iterates with ``for x, y in ds`` (arrays have ``.numpy()`` as
+tensors do), and has the few ``tf.data``
 methods Keras examples chain on such datasets (``map``, ``take``, ``prefetch``,
 ``cache``, ``shuffle``, ``repeat`` as no-ops or simple equivalents).
 
@@ -30,6 +31,25 @@ from typing import Any
 import numpy as np
 
 from callax.utils.py_dataset import PyDataset
+
+
+class BatchArray(np.ndarray):
+    """A NumPy array with ``.numpy()``, so code written for ``tf.data`` batches
+    (``images[0].numpy()``) runs unchanged; it is an ordinary ndarray otherwise."""
+
+    def numpy(self) -> np.ndarray:
+        return np.asarray(self).view(np.ndarray)
+
+
+def as_batch_arrays(batch: Any) -> Any:
+    """``batch`` with every NumPy array viewed as a :class:`BatchArray`."""
+    if isinstance(batch, np.ndarray):
+        return batch.view(BatchArray)
+    if isinstance(batch, (tuple, list)):
+        return type(batch)(as_batch_arrays(b) for b in batch)
+    if isinstance(batch, dict):
+        return {k: as_batch_arrays(v) for k, v in batch.items()}
+    return batch
 
 
 class BatchDataset(PyDataset):
@@ -76,8 +96,9 @@ class BatchDataset(PyDataset):
         if not 0 <= index < n:
             raise IndexError(f"{type(self).__name__}: batch index {index} out of range [0, {n}).")
         if self.batch_size is None:  # unbatched: one sample, without the batch axis
-            return _first(self._load(self._order[index : index + 1]))
-        return self._load(self._order[index * self.batch_size : (index + 1) * self.batch_size])
+            return as_batch_arrays(_first(self._load(self._order[index : index + 1])))
+        size = self.batch_size
+        return as_batch_arrays(self._load(self._order[index * size : (index + 1) * size]))
 
     def on_epoch_end(self) -> None:
         if self.shuffle:
