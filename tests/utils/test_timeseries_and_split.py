@@ -51,7 +51,7 @@ def test_no_targets_unbatched_shuffled_and_short_targets():
     assert type(window) is np.ndarray and window.tolist() == [3, 4, 5, 6]
     batched = timeseries_dataset_from_array(data, data, 4, batch_size=8)
     for x, y in batched.take(1):
-        assert x.numpy().shape == (8, 4) and type(y[0].numpy()) is np.ndarray
+        assert x.numpy().shape == (8, 4) and type(y[:2].numpy()) is np.ndarray
     shuffled = timeseries_dataset_from_array(data, data * 2, 4, batch_size=5, shuffle=True,
                                              seed=3)  # fmt: skip
     pairs = [(tuple(x), int(y)) for xb, yb in shuffled for x, y in zip(xb, yb)]
