@@ -24,6 +24,7 @@ from callax.optimizers.ftrl import Ftrl
 from callax.optimizers.lamb import Lamb
 from callax.optimizers.lion import Lion
 from callax.optimizers.loss_scale_optimizer import LossScaleOptimizer
+from callax.optimizers.multi_optimizer import MultiOptimizer, OptimizerMap
 from callax.optimizers.muon import Muon
 from callax.optimizers.nadam import Nadam
 from callax.optimizers.rmsprop import RMSprop
@@ -50,6 +51,7 @@ _CLASSES = {
         Lamb,
         Muon,
         ScheduleFreeAdamW,
+        MultiOptimizer,
     )
 }
 
@@ -99,5 +101,6 @@ def get(identifier: Any) -> Optimizer | None:
 
 __all__ = [
     "Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam",
-    "Lion", "LossScaleOptimizer", "Ftrl", "Adafactor", "Lamb", "Muon", "ScheduleFreeAdamW", "schedules", "serialize", "deserialize", "get",
+    "Lion", "LossScaleOptimizer", "Ftrl", "Adafactor", "Lamb", "Muon", "ScheduleFreeAdamW", "MultiOptimizer",
+    "OptimizerMap", "schedules", "serialize", "deserialize", "get",
 ]  # fmt: skip

@@ -283,3 +283,76 @@ def test_fit_by_name_and_object(opt):
         model.optimizer.learning_rate = 0.5 if opt == "ftrl" else 0.05
     hist = model.fit(x, y, epochs=5, batch_size=16, verbose=0)
     assert hist.history["loss"][-1] < hist.history["loss"][0]
+
+
+# -------------------------------------------------------------- MultiOptimizer
+def _multi(lib):
+    mapping = lib.optimizers.OptimizerMap(
+        lib.optimizers.SGD(0.05, momentum=0.9), {".*kernel": lib.optimizers.Adam(0.05)}
+    )
+    return lib.optimizers.MultiOptimizer(mapping)
+
+
+def test_multi_optimizer_matches_keras():
+    keras = pytest.importorskip("keras")
+    w_c, s_c, opt_c = run_callax(_multi)
+    w_k, s_k, opt_k = run_keras(_multi)
+    for a, b in zip(w_c, w_k):
+        np.testing.assert_allclose(a, b, atol=ATOL, rtol=RTOL)
+    assert [v.path.split("/", 1)[-1] for v in opt_c.variables] == [
+        v.path.split("/", 1)[-1] for v in opt_k.variables
+    ]
+    for v, a, b in zip(opt_c.variables, s_c, s_k):
+        np.testing.assert_allclose(a, b, atol=ATOL, rtol=RTOL, err_msg=v.path)
+    assert [type(o).__name__ for o in opt_c.optimizers] == ["Adam", "SGD"]
+    # Keras's config builds ours, and ours Keras's
+    cfg_k = keras.optimizers.serialize(opt_k)
+    back = optimizers.deserialize(cfg_k)
+    assert [type(o).__name__ for o in back.optimizers] == ["Adam", "SGD"]
+    assert keras.optimizers.deserialize(optimizers.serialize(opt_c)).optimizers[0].beta_1 == 0.9
+
+
+def test_multi_optimizer_routes_each_variable():
+    weights, _, opt = run_callax(_multi, steps=1)
+    init = initial_values()
+    adam_step = weights[0] - init["kernel"]  # Adam's first step is about lr per entry
+    np.testing.assert_allclose(np.abs(adam_step), 0.05, rtol=1e-3)
+    g = gradient("bias", init["bias"], 0)
+    np.testing.assert_allclose(weights[1], init["bias"] - 0.05 * g, rtol=1e-5)
+    assert int(opt.iterations.numpy()) == 1
+    with pytest.raises(AttributeError, match="no single learning rate"):
+        opt.learning_rate  # noqa: B018
+
+
+def test_multi_optimizer_rejects_wrappers():
+    with pytest.raises(ValueError, match="cannot be a LossScaleOptimizer"):
+        optimizers.OptimizerMap(
+            optimizers.SGD(), {"x": optimizers.LossScaleOptimizer(optimizers.SGD())}
+        )
+    with pytest.raises(TypeError, match="default_optimizer must be an Optimizer instance"):
+        optimizers.OptimizerMap("sgd")
+
+
+def test_multi_optimizer_fit_save_and_load(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(64, 4)).astype("float32")
+    y = x @ np.array([[1.0], [-2.0], [0.5], [0.0]], "float32")
+    inp = callax.Input((4,))
+    hidden = callax.layers.Dense(8, activation="relu", name="hidden")(inp)
+    model = callax.Model(inp, callax.layers.Dense(1, name="head")(hidden))
+    mapping = optimizers.OptimizerMap(optimizers.Adam(0.02), {"head/.*": optimizers.SGD(0.01)})
+    model.compile(optimizer=optimizers.MultiOptimizer(mapping), loss="mse")
+    before = [v.numpy().copy() for v in model.optimizer.optimizers[1].variables]
+    hist = model.fit(x, y, epochs=5, batch_size=16, verbose=0)
+    assert hist.history["loss"][-1] < hist.history["loss"][0]
+    assert int(model.optimizer.iterations.numpy()) == 20
+    assert int(model.optimizer.optimizers[0].iterations.numpy()) == 20
+    assert not all(
+        np.array_equal(a, b.numpy())
+        for a, b in zip(before, model.optimizer.optimizers[1].variables)
+    )
+    model.save(tmp_path / "m.keras")
+    loaded = callax.saving.load_model(tmp_path / "m.keras")
+    assert isinstance(loaded.optimizer, optimizers.MultiOptimizer)
+    for a, b in zip(model.optimizer.variables, loaded.optimizer.variables):
+        np.testing.assert_allclose(a.numpy(), b.numpy())
