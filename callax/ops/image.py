@@ -388,19 +388,18 @@ def affine_transform(
 
 
 # --------------------------------------------------------- crop, pad, patches
-def _resolve(a: int | None, b: int | None, target: int | None, size: int, names: tuple) -> tuple:
-    """Two of (a, b, target) given: the third, from ``a + b + target == size``
-    (cropping) or ``a + b + size == target`` (padding; ``size`` negated)."""
+def _two_of(a: int | None, b: int | None, target: int | None, names: tuple, who: str) -> list:
+    """Checks that exactly two of (a, b, target) are given, none negative."""
     given = [a, b, target]
     if given.count(None) != 1:
         raise ValueError(
-            f"ops.image: give exactly two of {', '.join(names)}; received "
+            f"ops.image.{who}: give exactly two of {', '.join(names)}; received "
             + ", ".join(f"{k}={v}" for k, v in zip(names, given))
             + "."
         )
     for name, value in zip(names, given):
         if value is not None and value < 0:
-            raise ValueError(f"ops.image: {name} must be >= 0; received {name}={value}.")
+            raise ValueError(f"ops.image.{who}: {name} must be >= 0; received {name}={value}.")
     return given
 
 
@@ -426,10 +425,20 @@ def pad_images(
     images = _images(images, "pad_images")
     x, back = _to_nhwc(images, _data_format(data_format, "pad_images"))
     _, h, w, _ = x.shape
-    top, bottom, th = _resolve(top_padding, bottom_padding, target_height, h,
-                               ("top_padding", "bottom_padding", "target_height"))  # fmt: skip
-    left, right, tw = _resolve(left_padding, right_padding, target_width, w,
-                               ("left_padding", "right_padding", "target_width"))  # fmt: skip
+    top, bottom, th = _two_of(
+        top_padding,
+        bottom_padding,
+        target_height,
+        ("top_padding", "bottom_padding", "target_height"),
+        "pad_images",
+    )
+    left, right, tw = _two_of(
+        left_padding,
+        right_padding,
+        target_width,
+        ("left_padding", "right_padding", "target_width"),
+        "pad_images",
+    )
     top = th - bottom - h if top is None else top
     bottom = th - top - h if bottom is None else bottom
     left = tw - right - w if left is None else left
@@ -466,21 +475,30 @@ def crop_images(
     images = _images(images, "crop_images")
     x, back = _to_nhwc(images, _data_format(data_format, "crop_images"))
     _, h, w, _ = x.shape
-    top, bottom, th = _resolve(top_cropping, bottom_cropping, target_height, h,
-                               ("top_cropping", "bottom_cropping", "target_height"))  # fmt: skip
-    left, right, tw = _resolve(left_cropping, right_cropping, target_width, w,
-                               ("left_cropping", "right_cropping", "target_width"))  # fmt: skip
+    top, bottom, th = _two_of(
+        top_cropping,
+        bottom_cropping,
+        target_height,
+        ("top_cropping", "bottom_cropping", "target_height"),
+        "crop_images",
+    )
+    left, right, tw = _two_of(
+        left_cropping,
+        right_cropping,
+        target_width,
+        ("left_cropping", "right_cropping", "target_width"),
+        "crop_images",
+    )
     top = h - th - bottom if top is None else top
     th = h - top - bottom if th is None else th
     left = w - tw - right if left is None else left
     tw = w - left - right if tw is None else tw
-    for name, value in (("top_cropping", top), ("target_height", th),
-                        ("left_cropping", left), ("target_width", tw)):  # fmt: skip
-        if value < 0 or (name.startswith("top") and top + th > h) or (
-                name.startswith("left") and left + tw > w):  # fmt: skip
+    for name, value, start, length, size in (("top_cropping", top, top, th, h),
+                                             ("left_cropping", left, left, tw, w)):  # fmt: skip
+        if start < 0 or length < 0 or start + length > size:
             raise ValueError(
                 f"ops.image.crop_images: the crop does not fit in images of size {h}x{w}; "
-                f"received {name}={value}."
+                f"received {name}={value} with a crop of {length}."
             )
     return back(x[:, top : top + th, left : left + tw])
 
