@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from callax.optimizers import schedules
+from callax.optimizers import legacy, schedules
 from callax.optimizers.adadelta import Adadelta
 from callax.optimizers.adafactor import Adafactor
 from callax.optimizers.adagrad import Adagrad
@@ -102,5 +102,5 @@ def get(identifier: Any) -> Optimizer | None:
 __all__ = [
     "Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "Nadam",
     "Lion", "LossScaleOptimizer", "Ftrl", "Adafactor", "Lamb", "Muon", "ScheduleFreeAdamW", "MultiOptimizer",
-    "OptimizerMap", "schedules", "serialize", "deserialize", "get",
+    "OptimizerMap", "legacy", "schedules", "serialize", "deserialize", "get",
 ]  # fmt: skip

@@ -356,3 +356,12 @@ def test_multi_optimizer_fit_save_and_load(tmp_path):
     assert isinstance(loaded.optimizer, optimizers.MultiOptimizer)
     for a, b in zip(model.optimizer.variables, loaded.optimizer.variables):
         np.testing.assert_allclose(a.numpy(), b.numpy())
+
+
+@pytest.mark.parametrize("name", ["SGD", "Adam", "Adagrad", "RMSprop", "Ftrl", "Optimizer"])
+def test_legacy_optimizers_raise_like_keras(name):
+    with pytest.raises(ImportError, match=rf"keras.optimizers.legacy.{name}` .*not supported"):
+        getattr(optimizers.legacy, name)(learning_rate=0.1)
+    keras = pytest.importorskip("keras")
+    with pytest.raises(ImportError):
+        getattr(keras.optimizers.legacy, name)(learning_rate=0.1)
