@@ -64,6 +64,15 @@ def place(value: jax.Array, sharding: Any, path: str) -> jax.Array:
         ) from e
 
 
+def set_variable_layout(variable: Any, layout: Any) -> None:
+    """Lays ``variable`` out as ``layout`` (a ``TensorLayout`` or a jax sharding)
+    from now on, e.g. an optimizer slot like the variable it belongs to."""
+    sharding = canonical(getattr(layout, "backend_layout", layout))
+    variable._layout = sharding
+    if variable._value is not None and not isinstance(variable._value, jax.core.Tracer):
+        variable._value = place(variable._value, sharding, variable.path)
+
+
 def distribute_batch(batch: Any, steps: int = 1) -> Any:
     """``batch`` (a pytree of arrays) on the devices, split along the batch axis.
 

@@ -51,6 +51,7 @@ from callax.core import config
 from callax.core.layer import to_snake_case, unique_name
 from callax.core.stateless_scope import StatelessScope, in_stateless_scope
 from callax.core.variable import Variable, unwrap
+from callax.distribution.hooks import set_variable_layout
 from callax.optimizers.schedules import LearningRateSchedule
 from callax.optimizers.schedules import serialize as _serialize_schedule
 
@@ -262,6 +263,8 @@ class Optimizer:
             trainable=False, name=name, aggregation=aggregation, autocast=False,
         )  # fmt: skip
         variable.path = f"{self.name}/{variable.name}"
+        if layout is not None:  # callax.distribution: e.g. a slot laid out like its variable
+            set_variable_layout(variable, layout)
         self._track(variable)
         return variable
 
@@ -274,7 +277,7 @@ class Optimizer:
         base = base.replace("/", "_").replace(":", "_")
         return self.add_variable(
             reference_variable.shape, initializer, dtype=reference_variable.dtype,
-            name=f"{base}_{name or 'var'}",
+            layout=getattr(reference_variable, "_layout", None), name=f"{base}_{name or 'var'}",
         )  # fmt: skip
 
     def add_optimizer_variables(

@@ -378,18 +378,23 @@ def test_initialize_arguments(monkeypatch):
 
 
 def test_fit_keeps_layouts_that_xla_would_change():
-    # Only the first kernel is sharded; its Adam slots (paths adam/dense_kernel_*) match
-    # no key, so they are replicated, while their gradient is sharded: left to itself,
-    # XLA would return them sharded. The step keeps every state array's layout.
+    # Only the first kernel is sharded (an exact path). Its Adam slots follow it, as
+    # in Keras. BatchNormalization's statistics are replicated but computed from
+    # features sharded over "model": left to itself, XLA would return them sharded.
+    # The step keeps every state array's layout (and so compiles once).
     layout_map = D.LayoutMap(D.DeviceMesh((2, 2), ["batch", "model"]))
     layout_map["^dense/kernel$"] = (None, "model")
     with D.ModelParallel(layout_map=layout_map).scope():
         model = _make_model()
         model.compile(optimizer="adam", loss="mse")
         model.optimizer.build(model.trainable_variables)
+        kernel = model.layers[0].kernel
+        assert tuple(kernel.value.sharding.spec) == (None, "model")
+        slots = [v for v in model.optimizer.variables if v.path.startswith("adam/dense_kernel")]
+        assert len(slots) == 2
+        assert all(tuple(v.value.sharding.spec) == (None, "model") for v in slots)
         state = model.variables + model.optimizer.variables
         before = {id(v): v.value.sharding for v in state}
-        assert tuple(model.layers[0].kernel.value.sharding.spec) == (None, "model")
         x, y = _data()
         model.fit(x, y, batch_size=16, epochs=1, verbose=0)
         for v in state:
