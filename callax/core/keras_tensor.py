@@ -42,7 +42,8 @@ class KerasTensor:
 
     def __init__(self, shape, dtype=None, sparse=False, name=None, history=None):
         self.shape = tuple(None if d is None else int(d) for d in shape)
-        self.dtype = jnp.dtype(dtype or config.floatx()).name
+        # "string": host-side text (TextVectorization, StringLookup), no JAX dtype
+        self.dtype = "string" if dtype == "string" else jnp.dtype(dtype or config.floatx()).name
         self.sparse = bool(sparse)
         self.name = name
         self.history = history

@@ -120,7 +120,9 @@ class InputLayer(Layer):
                 batch_shape = input_tensor.shape
             dtype = dtype or input_tensor.dtype
         self.batch_shape = _batch_shape(f"InputLayer '{self.name}'", shape, batch_size, batch_shape)
-        self._input_dtype = jnp.dtype(dtype or config.floatx()).name
+        self._input_dtype = (  # "string": host-side text inputs for the text layers
+            "string" if dtype == "string" else jnp.dtype(dtype or config.floatx()).name
+        )
         self.sparse = bool(sparse)
         self.optional = bool(optional)
         self.built = True

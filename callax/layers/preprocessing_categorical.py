@@ -44,6 +44,11 @@ def to_str_array(x: Any) -> np.ndarray:
     return out.reshape(a.shape)
 
 
+class _OutputSpec:
+    def __init__(self, shape: tuple, dtype: str):
+        self.shape, self.dtype = shape, dtype
+
+
 class HostPreprocessingLayer(Layer):
     """A layer whose ``call`` on strings runs on the host (``host_call``)."""
 
@@ -56,6 +61,16 @@ class HostPreprocessingLayer(Layer):
             self.built = True
             return out
         return super().__call__(*args, **kwargs)
+
+    def host_output_spec(self, inputs: Any) -> Any:
+        """Shape and dtype of the output for a symbolic string input
+        (``callax.Input(shape=(1,), dtype="string")``): Functional models are built
+        without tracing strings through JAX."""
+        shape = self.compute_output_shape(tuple(inputs.shape))
+        return _OutputSpec(tuple(shape), self._host_output_dtype())
+
+    def _host_output_dtype(self) -> str:
+        return "int32" if getattr(self, "output_mode", "int") == "int" else "float32"
 
     def host_call(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
         raise TypeError(

@@ -92,7 +92,8 @@ class Functional(Model):
         d["_flat_inputs"] = flat_inputs
         d["_flat_outputs"] = flat_outputs
         d["_out_treedef"] = _tree_flatten(outputs, is_leaf=lambda x: isinstance(x, KerasTensor))[1]
-        d["_input_dtypes"] = [np.dtype(t.dtype) for t in flat_inputs]
+        d["_input_dtypes"] = [np.dtype(object if t.dtype == "string" else t.dtype)
+                              for t in flat_inputs]  # fmt: skip
         d["_input_names"] = [t.name for t in flat_inputs]
         self.built = True
         if not trainable:
@@ -221,7 +222,9 @@ class Functional(Model):
                     )
                 out.append(x)
                 continue
-            if not isinstance(x, _JAX_ARRAY):
+            if dtype.kind == "O":  # string inputs stay numpy arrays, on the host
+                x = np.asarray(x, dtype=object)
+            elif not isinstance(x, _JAX_ARRAY):
                 x = jnp.asarray(x)
             if x.dtype != dtype:
                 x = x.astype(dtype)

@@ -244,8 +244,12 @@ def symbolic_call(layer: Any, args: tuple, kwargs: dict, training: Any = None) -
             previous = masking.mask_structure(args[0])
             if previous is not None:
                 call_kwargs["mask"] = previous
-        with abstract_variables(), StatelessScope(), _ctx.isolated_context():
-            specs = eval_symbolic(lambda *a, **k: layer(*a, **k), args, call_kwargs)
+        host_spec = getattr(layer, "host_output_spec", None)  # string inputs: no JAX trace
+        if host_spec is not None and any(getattr(a, "dtype", None) == "string" for a in args):
+            specs = host_spec(args[0])
+        else:
+            with abstract_variables(), StatelessScope(), _ctx.isolated_context():
+                specs = eval_symbolic(lambda *a, **k: layer(*a, **k), args, call_kwargs)
         if not built_before:
             d["_build_shapes"] = _symbolic_shapes(args, kwargs)
         _materialize(layer)

@@ -389,3 +389,20 @@ def test_text_vectorization_errors():
         L.TextVectorization(output_mode="count")(["a"])
     with pytest.raises(TypeError, match=r"vectorize the data first.*Received \w+ of dtype int"):
         L.TextVectorization(vocabulary=["a"])(np.array([1, 2]))
+
+
+def test_text_vectorization_functional_string_input():
+    # keras.io's end-to-end pattern: Input(shape=(1,), dtype="string") -> vectorizer
+    vectorize = L.TextVectorization(output_sequence_length=4, vocabulary=["the", "cat", "dog"])
+    inputs = callax.Input(shape=(1,), dtype="string")
+    assert inputs.dtype == "string"
+    indices = vectorize(inputs)
+    assert (indices.shape, indices.dtype) == ((None, 4), "int32")
+    hashed = L.Hashing(5)(inputs)
+    assert hashed.shape == (None, 1)
+    outputs = L.Dense(1)(L.GlobalAveragePooling1D()(L.Embedding(8, 3)(indices)))
+    model = callax.Model(inputs, outputs)
+    texts = np.array([["the cat"], ["a dog"]])
+    expected = model.layers[-1](model.layers[-2](model.layers[-3](vectorize(texts))))
+    np.testing.assert_allclose(model(texts), expected, rtol=1e-6)
+    assert vectorize(texts).tolist() == [[2, 3, 0, 0], [1, 4, 0, 0]]
