@@ -290,3 +290,26 @@ def test_fit_with_one_hot_mean_iou():
     ref = metrics.OneHotMeanIoU(3)
     ref.update_state(y, model.predict(x, verbose=0))
     np.testing.assert_allclose(logs["one_hot_mean_io_u"], ref.result(), rtol=1e-5)
+
+
+class Segmenter(callax.Model):
+    def __init__(self):
+        super().__init__()
+        self.conv = callax.layers.Conv2D(3, 1, activation="softmax")
+
+    def call(self, x):
+        return self.conv(x)
+
+
+def test_fit_segmentation_mean_iou_dense_predictions():
+    """keras.io segmentation style: (B, H, W, 1) integer masks, (B, H, W, C) softmax."""
+    x = rng.normal(size=(8, 6, 6, 2)).astype("float32")
+    y = rng.integers(0, 3, (8, 6, 6, 1))
+    model = Segmenter()
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                  metrics=[metrics.MeanIoU(num_classes=3, sparse_y_pred=False)])  # fmt: skip
+    model.fit(x, y, epochs=1, batch_size=4, verbose=0)
+    logs = model.evaluate(x, y, verbose=0, return_dict=True)
+    pred = np.asarray(model.predict(x, verbose=0)).argmax(-1).reshape(-1)
+    want = _mean_iou(_cm(y.reshape(-1), pred, 3), range(3))
+    np.testing.assert_allclose(logs["mean_io_u"], want, rtol=1e-5)
