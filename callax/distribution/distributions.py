@@ -149,7 +149,7 @@ class ModelParallel(Distribution):
         >>> mesh = distribution.DeviceMesh((1, len(distribution.list_devices())),
         ...                                ["batch", "model"])
         >>> layout_map = distribution.LayoutMap(mesh)
-        >>> layout_map["dense.*kernel"] = (None, "model")
+        >>> layout_map[".*dense.*kernel"] = (None, "model")
         >>> dist = distribution.ModelParallel(layout_map=layout_map, batch_dim_name="batch")
         >>> dist.batch_dim_name
         'batch'

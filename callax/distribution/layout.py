@@ -10,7 +10,7 @@ Example:
     >>> n = len(distribution.list_devices())
     >>> mesh = distribution.DeviceMesh((1, n), ["batch", "model"])
     >>> layout_map = distribution.LayoutMap(mesh)
-    >>> layout_map["dense.*kernel"] = (None, "model")
+    >>> layout_map[".*dense.*kernel"] = (None, "model")
     >>> layout_map["dense/kernel"].axes
     (None, 'model')
     >>> layout_map["dense/bias"] is None
@@ -182,8 +182,10 @@ class LayoutMap(collections.abc.MutableMapping):
     """Variable paths (regular expressions) to ``TensorLayout``s, as in Keras.
 
     Looking up a path returns the layout of the key equal to it, else of the one
-    key that ``re.search``-matches it, else ``None``; a path matching several keys
-    is an error. Values may be ``TensorLayout``s or tuples of axis names.
+    key that matches the whole path (``re.fullmatch``, as Keras 3 does), else
+    ``None``; a path matching several keys is an error. Values may be
+    ``TensorLayout``s or tuples of axis names (``".*dense.*kernel"`` matches
+    ``model/dense_1/kernel``; optimizer slots take their variable's layout).
 
     Args:
         device_mesh: the ``DeviceMesh`` every layout in the map uses.
@@ -203,7 +205,7 @@ class LayoutMap(collections.abc.MutableMapping):
     def __getitem__(self, key: str) -> TensorLayout | None:
         if key in self._layouts:
             return self._layouts[key]
-        matches = [k for k in self._layouts if re.search(k, key)]
+        matches = [k for k in self._layouts if re.fullmatch(k, key)]
         if len(matches) > 1:
             raise ValueError(
                 f"LayoutMap: path {key!r} matches several keys; make the regular "

@@ -94,14 +94,15 @@ def test_tensor_layout():
 def test_layout_map_regex_lookup():
     mesh = D.DeviceMesh((2, 2), ["batch", "model"])
     lm = D.LayoutMap(mesh)
-    lm["dense.*kernel"] = (None, "model")
+    lm[".*dense.*kernel"] = (None, "model")
     lm["dense.*bias"] = D.TensorLayout(["model"])
     lm["conv/kernel"] = ("batch", None)
     assert lm.device_mesh is mesh and len(lm) == 3
-    assert list(lm) == ["dense.*kernel", "dense.*bias", "conv/kernel"]
-    # re.search: matches anywhere in the path, including optimizer slots.
+    assert list(lm) == [".*dense.*kernel", "dense.*bias", "conv/kernel"]
+    # re.fullmatch, as Keras 3: the key must match the whole path.
     assert lm["model/dense_1/kernel"].axes == (None, "model")
-    assert lm["adam/dense_kernel_momentum"].axes == (None, "model")
+    assert lm["adam/dense_kernel_momentum"] is None
+    assert lm["model/dense/bias"] is None
     assert lm["dense/bias"].axes == ("model",)
     assert lm["dense/bias"].device_mesh is mesh
     assert lm["embedding/embeddings"] is None
@@ -109,10 +110,10 @@ def test_layout_map_regex_lookup():
     lm["dense/kernel"] = ("model", None)
     assert lm["dense/kernel"].axes == ("model", None)
     # Two regex keys matching one path is ambiguous.
-    lm[".*kernel"] = (None, None)
+    lm["dense_.*"] = (None, None)
     with pytest.raises(ValueError, match="'dense_1/kernel' matches several keys"):
         lm["dense_1/kernel"]
-    del lm[".*kernel"]
+    del lm["dense_.*"]
     assert lm["dense_1/kernel"].axes == (None, "model")
 
 
@@ -304,7 +305,7 @@ def test_data_parallel_run_eagerly_sees_sharded_batches():
 def test_model_parallel_shards_kernels_and_matches_single_device(reference):
     mesh = D.DeviceMesh((2, 2), ["batch", "model"])
     layout_map = D.LayoutMap(mesh)
-    layout_map["dense.*kernel"] = (None, "model")
+    layout_map[".*dense.*kernel"] = (None, "model")
     with D.ModelParallel(layout_map=layout_map, batch_dim_name="batch").scope():
         model = _make_model()
         first, second = model.layers[0], model.layers[3]
@@ -318,7 +319,7 @@ def test_model_parallel_shards_kernels_and_matches_single_device(reference):
         _assert_same_training(model, reference, history)
         for v in model.weights:  # set_weights and fit kept every layout
             assert v.value.sharding.is_equivalent_to(layouts[v.path], v.ndim), v.path
-        # Optimizer slots of the kernels follow the kernels' paths in the map.
+        # Optimizer slots of the kernels are laid out like the kernels (as in Keras).
         slots = [v for v in model.optimizer.variables if "kernel" in v.path]
         assert slots and all(v.value.sharding.spec == spec for v in slots)
 
@@ -339,7 +340,7 @@ def test_batch_size_must_divide_by_batch_devices():
 def test_bad_variable_layout_names_the_variable():
     mesh = D.DeviceMesh((4,), ["model"])
     layout_map = D.LayoutMap(mesh)
-    layout_map["dense.*kernel"] = (None, "model")
+    layout_map[".*dense.*kernel"] = (None, "model")
     with D.ModelParallel(layout_map=layout_map).scope():
         with pytest.raises(ValueError, match="'dense/kernel' of shape \\(8, 6\\) cannot be laid"):
             keras.layers.Dense(6).build((None, 8))
@@ -400,3 +401,32 @@ def test_fit_keeps_layouts_that_xla_would_change():
         for v in state:
             assert v.value.sharding.is_equivalent_to(before[id(v)], v.ndim), v.path
         assert model._trainer.steps.trace_counts["train"] == 1
+
+
+# -------------------------------------------------------------- Keras oracle
+def test_same_answers_as_keras_distribution():
+    kd = pytest.importorskip("keras").distribution
+    assert D.list_devices() == kd.list_devices() and D.get_device_count() == kd.get_device_count()
+    dp, kdp = D.DataParallel(), kd.DataParallel()
+    assert dp.device_mesh.shape == tuple(kdp.device_mesh.shape)
+    assert dp.device_mesh.axis_names == list(kdp.device_mesh.axis_names)
+    assert dp.batch_dim_name == kdp.batch_dim_name
+    assert dp.get_data_layout((16, 8)).axes == tuple(kdp.get_data_layout((16, 8)).axes)
+    maps = []
+    for lib in (D, kd):
+        lm = lib.LayoutMap(lib.DeviceMesh((2, 2), ["batch", "model"]))
+        lm[".*dense.*kernel"] = (None, "model")
+        lm["dense/bias"] = ("model",)
+        lm["embedding"] = ("model", None)
+        lm[".*conv.*"] = ("batch", None)
+        maps.append(lm)
+    paths = ["dense/kernel", "model/dense_3/kernel", "dense/bias", "dense_1/bias",
+             "embedding/embeddings", "conv2d/kernel", "other/w"]  # fmt: skip
+    for path in paths:
+        ours, theirs = maps[0][path], maps[1][path]
+        assert (ours is None) == (theirs is None), path
+        if ours is not None:
+            assert ours.axes == tuple(theirs.axes), path
+    for lm in maps:  # a path matching two keys is ambiguous for both
+        with pytest.raises(ValueError):
+            lm["dense_conv/kernel"]
