@@ -93,7 +93,19 @@ def map_structure(func: Callable, *structures: Any) -> Any:
         raise ValueError("map_structure needs at least one structure; received none.")
     for other in structures[1:]:
         assert_same_structure(structures[0], other)
-    return _tu.tree_map(func, *structures, is_leaf=_none_leaf)
+    return _keep_order(structures[0], _tu.tree_map(func, *structures, is_leaf=_none_leaf))
+
+
+def _keep_order(template: Any, result: Any) -> Any:
+    """``result`` with every dict's keys in ``template``'s order (JAX sorts them)."""
+    if isinstance(template, dict) and isinstance(result, dict):
+        return type(result)((k, _keep_order(template[k], result[k])) for k in template)
+    if isinstance(template, (list, tuple)) and isinstance(result, (list, tuple)):
+        items = [_keep_order(t, r) for t, r in zip(template, result)]
+        if hasattr(result, "_fields"):
+            return type(result)(*items)
+        return type(result)(items)
+    return result
 
 
 def map_structure_up_to(shallow_structure: Any, func: Callable, *structures: Any) -> Any:
@@ -101,7 +113,7 @@ def map_structure_up_to(shallow_structure: Any, func: Callable, *structures: Any
     parts of ``structures`` are passed to ``func`` whole."""
     shallow = _tu.tree_structure(shallow_structure, is_leaf=_none_leaf)
     parts = [shallow.flatten_up_to(s) for s in structures]
-    return shallow.unflatten([func(*args) for args in zip(*parts)])
+    return _keep_order(shallow_structure, shallow.unflatten([func(*a) for a in zip(*parts)]))
 
 
 def pack_sequence_as(structure: Any, flat_sequence: Any) -> Any:
@@ -113,7 +125,7 @@ def pack_sequence_as(structure: Any, flat_sequence: Any) -> Any:
             f"pack_sequence_as: the structure has {treedef.num_leaves} leaves; received a "
             f"flat sequence of {len(flat)}."
         )
-    return treedef.unflatten(flat)
+    return _keep_order(structure, treedef.unflatten(flat))
 
 
 def assert_same_structure(a: Any, b: Any, check_types: bool = False) -> None:
@@ -144,8 +156,9 @@ def lists_to_tuples(structure: Any) -> Any:
     """The same structure with every list turned into a tuple."""
     if isinstance(structure, list):
         return tuple(lists_to_tuples(v) for v in structure)
-    if isinstance(structure, tuple) and not hasattr(structure, "_fields"):
-        return tuple(lists_to_tuples(v) for v in structure)
+    if isinstance(structure, tuple):
+        items = [lists_to_tuples(v) for v in structure]
+        return type(structure)(*items) if hasattr(structure, "_fields") else tuple(items)
     if isinstance(structure, dict):
         return type(structure)((k, lists_to_tuples(v)) for k, v in structure.items())
     return structure

@@ -24,7 +24,9 @@ def test_matches_keras_tree(structure):
     assert tree.is_nested(structure) == keras.tree.is_nested(structure)
     assert tree.flatten_with_path(structure) == keras.tree.flatten_with_path(structure)
     double = lambda v: None if v is None else v * 2  # noqa: E731
-    assert tree.map_structure(double, structure) == keras.tree.map_structure(double, structure)
+    mapped = tree.map_structure(double, structure)
+    assert mapped == keras.tree.map_structure(double, structure)
+    assert repr(mapped) == repr(keras.tree.map_structure(double, structure))  # dict key order
     flat = list(range(len(tree.flatten(structure))))
     assert tree.pack_sequence_as(structure, flat) == keras.tree.pack_sequence_as(structure, flat)
     assert tree.lists_to_tuples(structure) == keras.tree.lists_to_tuples(structure)
