@@ -410,6 +410,14 @@ class StringLookup(IndexLookup):
             )
         return self.invert_indices(np.asarray(inputs))
 
+    @property
+    def input_dtype(self) -> str:
+        """``"string"`` (``"int32"`` indices with ``invert=True``)."""
+        return "int32" if self.invert else "string"
+
+    def _host_output_dtype(self) -> str:
+        return "string" if self.invert else super()._host_output_dtype()
+
     def get_config(self):
         config = super().get_config()
         config.pop("oov_method")

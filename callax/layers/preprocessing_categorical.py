@@ -366,6 +366,10 @@ class Hashing(HostPreprocessingLayer):
         self.sparse = False
         self.built = True
 
+    @property
+    def input_dtype(self) -> str:
+        return "string"
+
     def _hash(self, token: str) -> int:
         if self.salt is not None:
             return siphash64(token, (self.salt[0], self.salt[1]))

@@ -146,6 +146,11 @@ class TextVectorization(HostPreprocessingLayer):
         )  # fmt: skip
         self.built = True
 
+    @property
+    def input_dtype(self) -> str:
+        """``"string"``: what a Sequential model's implicit input holds."""
+        return "string"
+
     # ------------------------------------------------------- vocabulary
     @property
     def max_tokens(self) -> int | None:

@@ -180,7 +180,8 @@ class Sequential(Model):
                     f"{first.batch_shape}; it cannot be built for input shape {shape}."
                 )
         else:
-            dtype = first.dtype_policy.compute_dtype
+            # text layers declare input_dtype="string" (their inputs stay on the host)
+            dtype = getattr(first, "input_dtype", None) or first.dtype_policy.compute_dtype
             first = InputLayer(batch_shape=shape, dtype=dtype)
             self._layers.insert(0, first)
             self._layers_changed()

@@ -406,3 +406,13 @@ def test_text_vectorization_functional_string_input():
     expected = model.layers[-1](model.layers[-2](model.layers[-3](vectorize(texts))))
     np.testing.assert_allclose(model(texts), expected, rtol=1e-6)
     assert vectorize(texts).tolist() == [[2, 3, 0, 0], [1, 4, 0, 0]]
+
+
+def test_sequential_starting_with_text_layers():
+    vectorize = L.TextVectorization(output_sequence_length=3, vocabulary=["a", "b"])
+    model = callax.Sequential([vectorize, L.Embedding(5, 2), L.GlobalAveragePooling1D()])
+    out = model(np.array(["a b", "b q"]))
+    assert out.shape == (2, 2)
+    assert model.inputs[0].dtype == "string"
+    lookup = callax.Sequential([L.StringLookup(vocabulary=["x", "y"]), L.Embedding(3, 2)])
+    assert lookup(np.array([["y", "z"]])).shape == (1, 2, 2)
