@@ -192,3 +192,6 @@ __all__ += [  # activation, merging and misc layers
     "maximum", "minimum", "subtract", "ActivityRegularization", "AdditiveAttention",
     "InputSpec", "RMSNormalization", "SpectralNormalization", "Wrapper",
 ]  # fmt: skip
+from callax.layers.serialization import deserialize, serialize  # noqa: E402
+
+__all__ += ["deserialize", "serialize"]
