@@ -55,6 +55,7 @@ from callax.core.seed_generator import SeedGenerator
 from callax.core.stateless_scope import StatelessScope, get_stateless_scope
 from callax.core.stateless_scope import _local as _scope_local
 from callax.core.variable import Variable, abstract_variables
+from callax.distribution import hooks as _distribution_hooks
 
 _ARRAY_TYPES = (np.ndarray, np.generic)
 _JAX_ARRAY = jax.Array
@@ -717,6 +718,8 @@ class Layer:
                     outputs = kernel.run(args, kwargs) if kernel else self.call(*args, **kwargs)
             else:
                 outputs = kernel.run(args, kwargs) if kernel else self.call(*args, **kwargs)
+            if _distribution_hooks.distribution() is not None:  # ModelParallel "<path>/output"
+                outputs = _distribution_hooks.layout_outputs(outputs)
             if not d["built"]:
                 d["built"] = built_here = True
                 if d["_build_shapes"] is None:

@@ -1,9 +1,11 @@
-"""Where the rest of callax meets the current distribution (three small hooks).
+"""Where the rest of callax meets the current distribution (small hooks).
 
 - ``variable_sharding``: a new variable's ``NamedSharding`` (``Variable`` places
   its value with it and keeps it on every ``assign``);
 - ``distribute_batch``: ``fit``/``evaluate``/``predict`` put each batch on the
   devices split along the batch axis;
+- ``layout_outputs``: ``Layer.__call__`` lays out a layer's outputs as the
+  distribution's tensor layout for ``"<layer path>/output"`` says, as in Keras;
 - ``jit_step``: the compiled steps keep every state array's sharding, so the
   state written back after a step is laid out as the variables were (XLA would
   otherwise be free to, say, shard a replicated optimizer slot like its gradient).
@@ -20,7 +22,7 @@ from typing import Any
 import jax
 import numpy as np
 
-from callax.distribution.distributions import distribution
+from callax.distribution.distributions import distribute_tensor, distribution
 
 
 def variable_sharding(variable: Any) -> Any:
@@ -71,6 +73,24 @@ def set_variable_layout(variable: Any, layout: Any) -> None:
     variable._layout = sharding
     if variable._value is not None and not isinstance(variable._value, jax.core.Tracer):
         variable._value = place(variable._value, sharding, variable.path)
+
+
+def layout_outputs(outputs: Any) -> Any:
+    """A layer's outputs laid out as the distribution's tensor layout for
+    ``"<layer path>/output"`` says (``ModelParallel``: a ``LayoutMap`` key such as
+    ``".*dense.*output"``), else unchanged."""
+    from callax.core.call_context import current_path
+
+    layout = distribution().get_tensor_layout(f"{current_path()}/output")
+    if layout is None:
+        return outputs
+
+    def put(t):
+        if not isinstance(t, (jax.Array, np.ndarray)) or np.ndim(t) != len(layout.axes):
+            return t  # e.g. a state tuple of another rank: only matching tensors move
+        return distribute_tensor(t, layout)
+
+    return jax.tree_util.tree_map(put, outputs)
 
 
 def distribute_batch(batch: Any, steps: int = 1) -> Any:

@@ -430,3 +430,27 @@ def test_same_answers_as_keras_distribution():
     for lm in maps:  # a path matching two keys is ambiguous for both
         with pytest.raises(ValueError):
             lm["dense_conv/kernel"]
+
+
+def test_model_parallel_lays_out_layer_outputs(reference):
+    # As in Keras, "<layer path>/output" keys of the LayoutMap lay out layer outputs.
+    layout_map = D.LayoutMap(D.DeviceMesh((2, 2), ["batch", "model"]))
+    layout_map[".*dense.*kernel"] = (None, "model")
+    layout_map[".*dense.*output"] = ("batch", "model")
+    seen = []
+
+    class Probe(keras.layers.Layer):
+        def call(self, inputs):
+            if not isinstance(inputs, jax.core.Tracer):
+                seen.append(inputs.sharding)
+            return inputs
+
+    with D.ModelParallel(layout_map=layout_map).scope():
+        model = _make_model()
+        out = model(_data()[0][:8])
+        assert out.sharding.spec == jax.sharding.PartitionSpec("batch", "model")
+        probed = keras.Sequential([keras.Input((8,)), keras.layers.Dense(6), Probe()])
+        probed(np.ones((4, 8), "float32"))
+        assert seen[-1].spec == jax.sharding.PartitionSpec("batch", "model")
+        history = _fit(model, reference[0])  # the constraints change no number
+        _assert_same_training(model, reference, history)
