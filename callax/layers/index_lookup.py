@@ -440,6 +440,7 @@ class IntegerLookup(IndexLookup):
     """
 
     _string_tokens = False
+    supports_jit = True  # integer arrays run as jax.numpy
 
     def __init__(self, max_tokens: int | None = None, num_oov_indices: int = 1,
                  mask_token: int | None = None, oov_token: int = -1, vocabulary: Any = None,

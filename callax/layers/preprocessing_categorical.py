@@ -50,7 +50,12 @@ class _OutputSpec:
 
 
 class HostPreprocessingLayer(Layer):
-    """A layer whose ``call`` on strings runs on the host (``host_call``)."""
+    """A layer whose ``call`` on strings runs on the host (``host_call``).
+
+    ``supports_jit = False`` (as Keras): a model holding one runs its fit/predict
+    steps eagerly, so they can take strings."""
+
+    supports_jit = False
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if args and is_string_input(args[0]):

@@ -41,9 +41,14 @@ def _signature(batch: Any) -> Any:
 def _to_device(batch: Any, steps: int = 1) -> Any:
     if distribution() is not None:  # split along the mesh's batch axis
         return distribute_batch(batch, steps)
-    return jax.tree_util.tree_map(
-        lambda a: a if isinstance(a, jax.Array) else jax.device_put(np.asarray(a)), batch
-    )
+    return jax.tree_util.tree_map(_leaf_to_device, batch)
+
+
+def _leaf_to_device(a: Any) -> Any:
+    if isinstance(a, jax.Array):
+        return a
+    a = np.asarray(a)
+    return a if a.dtype.kind in "USO" else jax.device_put(a)  # strings stay on the host
 
 
 def _stack(batches: list) -> Any:

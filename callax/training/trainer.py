@@ -213,7 +213,9 @@ class Trainer:
 
     @property
     def jit_compile(self) -> bool:
-        return self._jit_compile and not self._run_eagerly
+        # String inputs (host text layers such as TextVectorization) keep the steps
+        # eager, as Keras does for layers with supports_jit=False.
+        return self._jit_compile and not self._run_eagerly and not self.__dict__.get("_text_inputs")
 
     @jit_compile.setter
     def jit_compile(self, value: bool) -> None:
@@ -490,19 +492,29 @@ class Trainer:
         # variables may have changed since the last loop (layers frozen, built)
         self._training_state.refresh()
         args = self._model_args(x)
-        specs = jax.tree_util.tree_map(
-            lambda a: jax.ShapeDtypeStruct(
-                np.shape(a),
-                jax.dtypes.canonicalize_dtype(np.asarray(a).dtype)
-                if not hasattr(a, "dtype")
-                else jax.dtypes.canonicalize_dtype(a.dtype),
-            ),
-            args,
+        strings = any(_is_text(a) for a in jax.tree_util.tree_leaves(args))
+        self.__dict__["_text_inputs"] = strings
+        specs = (
+            None
+            if strings
+            else jax.tree_util.tree_map(
+                lambda a: jax.ShapeDtypeStruct(
+                    np.shape(a),
+                    jax.dtypes.canonicalize_dtype(np.asarray(a).dtype)
+                    if not hasattr(a, "dtype")
+                    else jax.dtypes.canonicalize_dtype(a.dtype),
+                ),
+                args,
+            )
         )
         was_built = self.built
         try:
-            with abstract_variables(), StatelessScope(), _ctx.isolated_context():
-                out = jax.eval_shape(lambda *a: self(*a, training=False), *specs)
+            if strings:  # host text layers: strings cannot be traced, build on the batch
+                out = self(*args, training=False)
+                out = jax.tree_util.tree_map(lambda o: jax.ShapeDtypeStruct(o.shape, o.dtype), out)
+            else:
+                with abstract_variables(), StatelessScope(), _ctx.isolated_context():
+                    out = jax.eval_shape(lambda *a: self(*a, training=False), *specs)
         except Exception as error:
             if isinstance(error, (ValueError, TypeError)):
                 raise
@@ -597,3 +609,9 @@ class Trainer:
 
 
 __all__ = ["Trainer", "pythonify_logs"]
+
+
+def _is_text(a: Any) -> bool:
+    """Whether an input leaf holds strings (read from its dtype: no device copy)."""
+    dtype = getattr(a, "dtype", None)
+    return (np.asarray(a).dtype if dtype is None else np.dtype(dtype)).kind in "USO"

@@ -416,3 +416,25 @@ def test_sequential_starting_with_text_layers():
     assert model.inputs[0].dtype == "string"
     lookup = callax.Sequential([L.StringLookup(vocabulary=["x", "y"]), L.Embedding(3, 2)])
     assert lookup(np.array([["y", "z"]])).shape == (1, 2, 2)
+
+
+def test_fit_predict_evaluate_on_strings_run_eagerly():
+    texts = np.array(["good movie", "bad movie", "good good fun", "bad boring"] * 2)
+    y = np.array([[1.0], [0.0], [1.0], [0.0]] * 2, np.float32)
+    vectorize = L.TextVectorization(output_sequence_length=4)
+    vectorize.adapt(texts)
+    inputs = callax.Input(shape=(1,), dtype="string")
+    outputs = L.Dense(1)(L.GlobalAveragePooling1D()(L.Embedding(10, 3)(vectorize(inputs))))
+    model = callax.Model(inputs, outputs)
+    model.compile("sgd", "mse")
+    before = model.evaluate(texts[:, None], y, verbose=0)
+    model.fit(texts[:, None], y, epochs=3, batch_size=4, verbose=0)
+    assert not model.jit_compile  # string inputs keep the steps eager (Keras: supports_jit)
+    after = model.evaluate(texts[:, None], y, verbose=0)
+    assert after < before
+    np.testing.assert_allclose(model.predict(texts[:, None], verbose=0), model(texts[:, None]),
+                               rtol=1e-5)  # fmt: skip
+    numeric = callax.Sequential([L.Dense(1)])
+    numeric.compile("sgd", "mse")
+    numeric.fit(np.ones((4, 2), np.float32), y[:4], verbose=0)
+    assert numeric.jit_compile
