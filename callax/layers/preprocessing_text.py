@@ -6,10 +6,12 @@ The usual Keras workflow works unchanged:
 
 - in the data pipeline: ``x = vectorizer(texts)`` gives an integer (or float)
   ``jax.Array`` that ``fit`` takes like any other data;
-- as the first layer of a model called eagerly on a numpy array of strings
-  (``model(np.array(["some text"]))``): the strings reach ``call`` untouched and
-  this layer turns them into numbers. ``fit``/``predict`` compile their steps, so
-  there, as with Keras on the JAX backend, vectorize the data first.
+- as the first layer of a model (``Input(shape=(1,), dtype="string")``, or the first
+  layer of a Sequential): ``model(np.array([["some text"]]))`` passes the strings to
+  ``call`` untouched and this layer turns them into numbers. ``fit``/``predict``/
+  ``evaluate`` on string arrays run their steps eagerly (Keras, likewise, does not
+  compile a model holding a layer with ``supports_jit=False``): correct, but slower
+  than vectorizing in the pipeline and training on the numbers.
 
 The vocabulary lives in the layer (``get_vocabulary``/``set_vocabulary``, ``adapt``)
 and in its config: callax's ``.keras`` archives hold no assets, so a saved model
