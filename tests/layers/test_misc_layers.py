@@ -353,3 +353,41 @@ def test_additive_attention_dropout_gradients_and_errors():
     with pytest.raises(ValueError, match=r"AdditiveAttention 'additive_attention_2'.*"
                                          r"\[query, value\].*array of shape \(2, 3, 4\)"):  # fmt: skip
         AdditiveAttention()(Q)
+
+
+# ------------------------------------------------------------- whole model files
+def _model_of_every_layer(lib):
+    L = lib.layers
+    a, b = lib.Input((6, 5)), lib.Input((6, 5))
+    h = L.EinsumDense("abc,cd->abd", (6, 4), bias_axes="d", activation="relu")(a)
+    h = L.RMSNormalization()(L.PReLU(shared_axes=[1])(h))
+    g = L.LeakyReLU()(L.SpectralNormalization(L.Dense(4))(b))
+    d = L.Dot(axes=2, normalize=True)([L.AdditiveAttention()([h, g]), g])
+    d = L.ActivityRegularization(l1=0.01)(L.Softmax(axis=-1)(d))
+    out = L.Dense(2)(L.Flatten()(L.ELU()(L.ReLU(max_value=3.0)(d))))
+    return lib.Model([a, b], out)
+
+
+@pytest.mark.slow
+def test_keras_files_with_these_layers_load_both_ways(tmp_path):
+    keras = pytest.importorskip("keras")
+    x = [RS.randn(4, 6, 5).astype("float32") for _ in range(2)]
+    y = RS.randn(4, 2).astype("float32")
+    km = _model_of_every_layer(keras)
+    km.compile(optimizer="adam", loss="mse")
+    km.fit(x, y, epochs=1, verbose=0)
+    km.save(tmp_path / "k.keras")
+    cm = callax.saving.load_model(tmp_path / "k.keras")
+    np.testing.assert_allclose(np.asarray(cm.predict(x, verbose=0)), km.predict(x, verbose=0),
+                               rtol=1e-5, atol=1e-5)  # fmt: skip
+    cm = _model_of_every_layer(callax)
+    cm.compile(optimizer="adam", loss="mse")
+    sn = next(layer for layer in cm.layers if isinstance(layer, SpectralNormalization))
+    u0 = np.asarray(sn.vector_u.value)
+    hist = cm.fit(x, y, epochs=2, verbose=0)
+    assert np.isfinite(hist.history["loss"]).all()
+    assert not np.allclose(np.asarray(sn.vector_u.value), u0)  # power iteration ran in fit
+    cm.save(tmp_path / "c.keras")
+    back = keras.saving.load_model(tmp_path / "c.keras")
+    np.testing.assert_allclose(back.predict(x, verbose=0), np.asarray(cm.predict(x, verbose=0)),
+                               rtol=1e-5, atol=1e-5)  # fmt: skip
