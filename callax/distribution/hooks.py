@@ -129,40 +129,50 @@ def distribute_batch(batch: Any, steps: int = 1) -> Any:
 
 def jit_step(fn: Callable) -> Callable:
     """``jax.jit(fn, donate_argnums=0)`` for ``fn(state, data) -> (out, state)``;
-    with a distribution set, the returned state is constrained to the input
-    state's shardings (one compile per layout of the state)."""
+    with a distribution set, the returned state is constrained to the layouts the
+    state had on the first call (the variables' layouts; a value not on the mesh,
+    e.g. a variable created before the distribution was set, counts as replicated).
+    Later calls cost one pytree-structure lookup on top of the jitted call."""
     dist = distribution()
     if dist is None:
         return jax.jit(fn, donate_argnums=0)
     mesh = dist.device_mesh.backend_mesh
+    replicated = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec())
     compiled: dict[Any, Callable] = {}
 
-    def on_mesh(a):
-        # A value made outside the distribution (e.g. a constant created before
-        # it was set) is replicated on the mesh, so jit sees one device set.
+    def layout_of(a):
         s = getattr(a, "sharding", None)
         if isinstance(s, jax.sharding.NamedSharding) and s.mesh == mesh:
-            return a
-        return jax.device_put(a, jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec()))
+            return canonical(s)
+        return replicated
+
+    def on_mesh(a, sharding):
+        # Committed to other devices (say, one GPU): move it, so jit sees one device set.
+        if getattr(a, "committed", False) and a.sharding.device_set != sharding.device_set:
+            return jax.device_put(a, sharding)
+        return a
+
+    def make(state):
+        shardings = tuple(layout_of(a) for a in jax.tree_util.tree_leaves(state))
+
+        def constrained(state, data):
+            out, new_state = fn(state, data)
+            new_leaves, new_def = jax.tree_util.tree_flatten(new_state)
+            if len(new_leaves) == len(shardings):
+                # The step returns the groups it was given, in the same order.
+                new_leaves = [jax.lax.with_sharding_constraint(v, s)
+                              for v, s in zip(new_leaves, shardings)]  # fmt: skip
+            return out, jax.tree_util.tree_unflatten(new_def, new_leaves)
+
+        return shardings, jax.jit(constrained, donate_argnums=0)
 
     def step(state, data):
-        state = jax.tree_util.tree_map(on_mesh, state)
-        leaves, treedef = jax.tree_util.tree_flatten(state)
-        shardings = tuple(canonical(a.sharding) for a in leaves)
-        key = (treedef, shardings)
-        jitted = compiled.get(key)
-        if jitted is None:
-
-            def constrained(state, data):
-                out, new_state = fn(state, data)
-                new_leaves, new_def = jax.tree_util.tree_flatten(new_state)
-                if len(new_leaves) == len(shardings):
-                    # The step returns the groups it was given, in the same order.
-                    new_leaves = [jax.lax.with_sharding_constraint(v, s)
-                                  for v, s in zip(new_leaves, shardings)]  # fmt: skip
-                return out, jax.tree_util.tree_unflatten(new_def, new_leaves)
-
-            jitted = compiled[key] = jax.jit(constrained, donate_argnums=0)
-        return jitted(state, data)
+        treedef = jax.tree_util.tree_structure(state)
+        entry = compiled.get(treedef)
+        if entry is None:
+            entry = compiled[treedef] = make(state)
+            leaves = [on_mesh(a, s) for a, s in zip(jax.tree_util.tree_leaves(state), entry[0])]
+            state = jax.tree_util.tree_unflatten(treedef, leaves)
+        return entry[1](state, data)
 
     return step
