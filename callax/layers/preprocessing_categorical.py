@@ -288,14 +288,28 @@ class Discretization(Layer):
         return ((shape[0],) + shape[2:] if len(shape) >= 2 else ()) + (depth,)
 
     def get_config(self):
+        # Keras's keys exactly: its Discretization takes no `trainable` argument.
         return {
-            **super().get_config(),
             "bin_boundaries": self.bin_boundaries,
             "num_bins": self.num_bins,
             "epsilon": self.epsilon,
             "output_mode": self.output_mode,
             "sparse": self.sparse,
+            "name": self.name,
+            "dtype": self.dtype_policy.name,
         }
+
+    @classmethod
+    def from_config(cls, config: dict) -> Discretization:
+        config = dict(config)
+        boundaries = None
+        if config.get("bin_boundaries") is not None and config.get("num_bins") is not None:
+            # An adapted layer has both; the constructor takes one.
+            boundaries = config.pop("bin_boundaries")
+        layer = cls(**config)
+        if boundaries is not None:
+            layer.bin_boundaries = [float(b) for b in boundaries]
+        return layer
 
 
 def _batches(data: Any, steps: int | None = None):

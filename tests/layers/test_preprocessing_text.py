@@ -438,3 +438,26 @@ def test_fit_predict_evaluate_on_strings_run_eagerly():
     numeric.compile("sgd", "mse")
     numeric.fit(np.ones((4, 2), np.float32), y[:4], verbose=0)
     assert numeric.jit_compile
+
+
+def test_discretization_category_encoding_keras_archives(tmp_path):
+    keras = pytest.importorskip("keras")
+    x = np.random.default_rng(1).normal(size=(3, 4)).astype("float32")
+
+    def build(lib):
+        return lib.Sequential([
+            lib.Input((4,)),
+            lib.layers.Discretization(bin_boundaries=[-0.5, 0.5]),
+            lib.layers.CategoryEncoding(3, output_mode="count"),
+        ])  # fmt: skip
+
+    build(callax).save(tmp_path / "c.keras")
+    np.testing.assert_array_equal(keras.saving.load_model(tmp_path / "c.keras")(x),
+                                  build(callax)(x))  # fmt: skip
+    build(keras).save(tmp_path / "k.keras")
+    np.testing.assert_array_equal(callax.saving.load_model(tmp_path / "k.keras")(x),
+                                  build(keras)(x))  # fmt: skip
+    adapted = L.Discretization(num_bins=3)
+    adapted.adapt(np.arange(9.0))
+    clone = L.Discretization.from_config(adapted.get_config())
+    assert clone.bin_boundaries == adapted.bin_boundaries

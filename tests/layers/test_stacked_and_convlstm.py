@@ -294,3 +294,28 @@ def test_conv_lstm_errors():
     layer = L.ConvLSTM1D(2, 3)
     with pytest.raises(ValueError, match=r"initial_state must be \[h, c\] of shapes"):
         layer(_x(2, 3, 6, 2), initial_state=[_x(2, 4, 2), _x(2, 3, 2)])
+
+
+@pytest.mark.slow
+def test_keras_archives_both_ways(tmp_path):
+    keras = pytest.importorskip("keras")
+    x = _x(2, 3, 5, 5, 2)
+
+    def build(lib):
+        layers = lib.layers
+        return lib.Sequential([
+            lib.Input((3, 5, 5, 2)),
+            layers.ConvLSTM2D(2, 3, padding="same", return_sequences=True),
+            layers.TimeDistributed(layers.Flatten()),
+            layers.RNN([layers.LSTMCell(3), layers.GRUCell(2)]),
+            layers.Dense(1),
+        ])  # fmt: skip
+
+    ours = build(callax)
+    ours.save(tmp_path / "c.keras")
+    theirs = keras.saving.load_model(tmp_path / "c.keras")
+    np.testing.assert_allclose(theirs(x), ours(x), atol=1e-5)
+    theirs = build(keras)
+    theirs.save(tmp_path / "k.keras")
+    ours = callax.saving.load_model(tmp_path / "k.keras")
+    np.testing.assert_allclose(ours(x), theirs(x), atol=1e-5)
