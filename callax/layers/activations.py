@@ -24,7 +24,6 @@ class _Elementwise(Layer):
     def __init__(self, **kwargs: Any):
         super().__init__(**kwargs)
         self.supports_masking = True
-        self.built = True
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
@@ -69,6 +68,7 @@ class ReLU(_Elementwise):
         self.max_value = max_value
         self.negative_slope = negative_slope
         self.threshold = threshold
+        self.built = True  # set last: changing a built layer's settings re-traces
 
     def call(self, inputs):
         return activations.relu(
@@ -109,6 +109,7 @@ class LeakyReLU(_Elementwise):
         super().__init__(**kwargs)
         _check_non_negative(self, "negative_slope", negative_slope)
         self.negative_slope = negative_slope
+        self.built = True  # set last: changing a built layer's settings re-traces
 
     def call(self, inputs):
         return activations.leaky_relu(inputs, negative_slope=self.negative_slope)
@@ -129,6 +130,7 @@ class ELU(_Elementwise):
     def __init__(self, alpha: float = 1.0, **kwargs: Any):
         super().__init__(**kwargs)
         self.alpha = alpha
+        self.built = True  # set last: changing a built layer's settings re-traces
 
     def call(self, inputs):
         return activations.elu(inputs, alpha=self.alpha)
