@@ -102,8 +102,9 @@ def distribute_batch(batch: Any, steps: int = 1) -> Any:
     dist = distribution()
     shards = dist.num_batch_shards
     multi_process = jax.process_count() > 1
+    cache = dist.__dict__.setdefault("_callax_data_shardings", {})
 
-    def put(a):
+    def put(a):  # the array and its sharding, checked
         a = a if isinstance(a, jax.Array) else np.asarray(a)
         lead = 1 if steps > 1 else 0
         shape = a.shape[lead:]
@@ -114,17 +115,25 @@ def distribute_batch(batch: Any, steps: int = 1) -> Any:
                 f"gets an equal slice; pick a batch_size (and a sample count) that divide "
                 f"by {shards}. Received a batch of {shape[0]} samples."
             )
-        layout = dist.get_data_layout(shape)
-        sharding = layout.backend_layout
-        if lead:
-            spec = jax.sharding.PartitionSpec(None, *sharding.spec)
-            sharding = jax.sharding.NamedSharding(sharding.mesh, spec)
-        if multi_process and not isinstance(a, jax.Array):
-            # Each process holds its own slice of the global batch.
-            return jax.make_array_from_process_local_data(sharding, a)
-        return jax.device_put(a, sharding)
+        key = (shape, lead)
+        sharding = cache.get(key)
+        if sharding is None:  # one NamedSharding per batch shape, reused every step
+            sharding = dist.get_data_layout(shape).backend_layout
+            if lead:
+                spec = jax.sharding.PartitionSpec(None, *sharding.spec)
+                sharding = jax.sharding.NamedSharding(sharding.mesh, spec)
+            cache[key] = sharding
+        return a, sharding
 
-    return jax.tree_util.tree_map(put, batch)
+    leaves, treedef = jax.tree_util.tree_flatten(batch)
+    placed = [put(a) for a in leaves]
+    if multi_process:  # each process holds its own slice of the global batch
+        arrays = [a if isinstance(a, jax.Array) and len(a.sharding.device_set) > 1
+                  else jax.make_array_from_process_local_data(s, np.asarray(a))
+                  for a, s in placed]  # fmt: skip
+    else:  # one device_put for all leaves: it costs per call, not per array
+        arrays = jax.device_put([a for a, _ in placed], [s for _, s in placed])
+    return jax.tree_util.tree_unflatten(treedef, arrays)
 
 
 def jit_step(fn: Callable) -> Callable:
