@@ -183,3 +183,14 @@ def test_prelu_input_spec_refuses_a_changed_shape():
 def test_softmax_bad_mask():
     with pytest.raises(ValueError, match=r"Softmax 'softmax'.*mask of shape \(3, 4, 2\)"):
         Softmax()(X, mask=np.ones((3, 4, 2), bool))
+
+
+def test_constructing_never_looks_like_a_settings_change():
+    from callax.core.layer import structure_version
+
+    before = structure_version[0]
+    ReLU(max_value=1.0)
+    LeakyReLU(0.1)
+    ELU(0.5)
+    Softmax(axis=1)
+    assert structure_version[0] == before  # compiled calls elsewhere stay valid
