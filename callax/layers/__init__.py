@@ -56,6 +56,7 @@ from callax.layers.image_preprocessing import (
 )  # fmt: skip
 from callax.layers.image_preprocessing_extra import (
     Equalization,
+    MixUp,
     Pipeline,
     RandomColorDegeneration,
     RandomGaussianBlur,
@@ -171,7 +172,7 @@ __all__ += [  # image preprocessing
     "RandomGrayscale", "RandomInvert", "Resizing", "Solarization", "RandomErasing",
     "RandomSaturation", "RandomHue", "RandomColorJitter", "Equalization",
     "RandomColorDegeneration", "RandomGaussianBlur", "RandomPosterization", "RandomSharpness",
-    "Pipeline",
+    "Pipeline", "MixUp",
 ]  # fmt: skip
 __all__ += [  # spatial and shape layers
     "Conv1D", "Conv2D", "Conv3D", "Convolution1D", "Convolution2D", "Convolution3D",

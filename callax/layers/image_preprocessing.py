@@ -107,9 +107,22 @@ class _ImageLayer(Layer):
         return images.astype(self.compute_dtype)
 
     def call(self, inputs, training=True):
+        if isinstance(inputs, dict):
+            return self._call_dict(inputs, training)
         images, unbatched = self._batched(inputs)
         out = self._apply(images, training)
         return out[0] if unbatched else out
+
+    def _call_dict(self, data: dict, training) -> dict:
+        """Keras's dict form: ``{"images": ..., "labels": ...}``; these layers
+        transform the images and pass labels through unchanged."""
+        unknown = sorted(set(data) - {"images", "labels"})
+        if "images" not in data or unknown:
+            raise ValueError(
+                f"{self._who} takes a dict with 'images' (and optionally 'labels'); "
+                f"received keys {sorted(data)}."
+            )
+        return {**data, "images": self.call(data["images"], training=training)}
 
     def get_config(self) -> dict:
         return {**super().get_config(), "data_format": self.data_format}

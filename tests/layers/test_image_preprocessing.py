@@ -373,3 +373,41 @@ def test_pipeline_applies_in_turn_configs_and_saving(tmp_path):
     _close(back.predict(IMGS, verbose=0), model.predict(IMGS, verbose=0))
     with pytest.raises(ValueError, match="layers must be a list of layers"):
         layers.Pipeline("resize")
+
+
+def test_mixup_blends_images_and_labels_consistently():
+    keras = _keras()
+    n = 32
+    # image i is the constant i, label i is one-hot i: the mixed image's value must
+    # equal the mixed label's expectation, and each mixes exactly two images
+    x = np.broadcast_to(np.arange(n, dtype="float32")[:, None, None, None], (n, 2, 2, 3))
+    y = np.eye(n, dtype="float32")
+    out = layers.MixUp(alpha=0.4, seed=1)({"images": x, "labels": y})
+    images, labels = np.asarray(out["images"]), np.asarray(out["labels"])
+    _close(images[:, 0, 0, 0], labels @ np.arange(n), atol=1e-3)
+    _close(labels.sum(-1), np.ones(n), atol=1e-5)
+    assert ((labels > 1e-6).sum(-1) <= 2).all() and not np.allclose(labels, y)
+    assert np.all(images == images[:, :1, :1, :1])
+    # weights ~ Beta(0.4, 0.4): mostly near 0 or 1
+    w = labels.max(-1)
+    assert w.min() >= 0.5 - 1e-6
+    # images only; inference; batch of one (nothing to mix with, as Keras)
+    assert layers.MixUp(seed=0)(IMGS).shape == IMGS.shape
+    np.testing.assert_array_equal(layers.MixUp()(IMGS, training=False), IMGS)
+    _close(layers.MixUp()(IMGS[:1]), IMGS[:1], atol=1e-3)
+    _close(layers.MixUp()(IMGS[:1]), keras.layers.MixUp()(IMGS[:1]), atol=1e-3)
+    conf = layers.MixUp(alpha=0.3, seed=2).get_config()
+    assert conf["alpha"] == 0.3 and conf["seed"] == 2
+    assert layers.MixUp.from_config(conf).get_config() == conf
+
+
+def test_dict_inputs_transform_images_and_keep_labels():
+    labels = np.arange(8.0).reshape(4, 2)
+    out = layers.RandomBrightness((0.1, 0.1), value_range=(0, 1))({"images": UNIT,
+                                                                    "labels": labels})  # fmt: skip
+    _close(out["images"], np.clip(UNIT + 0.1, 0, 1))
+    np.testing.assert_array_equal(out["labels"], labels)
+    out = layers.Resizing(3, 4)({"images": IMGS[0]})
+    assert out["images"].shape == (3, 4, 3)
+    with pytest.raises(ValueError, match=r"takes a dict with 'images'.*\['bounding_boxes'"):
+        layers.RandomContrast(0.2)({"bounding_boxes": IMGS, "images": IMGS})

@@ -100,6 +100,7 @@ CASES = [
     ("RandomGaussianBlur", {"factor": (1.0, 1.0), "sigma": (0.5, 0.5), "value_range": (-3, 3)},
      (2, 6, 8, 3), "float32"),
     ("Equalization", {"value_range": (-3, 3)}, (2, 6, 8, 3), "float32"),
+    ("MixUp", {"alpha": 0.2, "seed": 1}, (1, 6, 8, 3), "float32"),  # one image: nothing to mix
 ]  # fmt: skip
 
 
