@@ -129,6 +129,7 @@ class Variable:
             self._dtype = jnp.dtype(dtype or config.floatx())
             self._initializer = initializer
             self._value = None
+            self._layout = _distribution_hooks.variable_sharding(self)
             if not getattr(_abstract, "on", False):
                 self._materialize()
         else:
@@ -154,17 +155,18 @@ class Variable:
             self._shape = tuple(value.shape)
             self._dtype = value.dtype
             self._value = value
-        self._layout = _distribution_hooks.variable_sharding(self)
-        if self._layout is not None and self._value is not None:
-            if not isinstance(self._value, jax.core.Tracer):
-                self._value = _distribution_hooks.place(self._value, self._layout, self.path)
+            self._layout = _distribution_hooks.variable_sharding(self)
+            if self._layout is not None and not isinstance(value, jax.core.Tracer):
+                self._value = _distribution_hooks.place(value, self._layout, self.path)
 
     # ------------------------------------------------------------------ value
     def _materialize(self) -> jax.Array:
-        value = jnp.asarray(self._initializer(self._shape, self._dtype), dtype=self._dtype)
-        if self._layout is not None:
+        value = self._initializer(self._shape, self._dtype)
+        if self._layout is not None:  # host value: each device receives only its shard
+            if not isinstance(value, jax.Array):
+                value = np.asarray(value, dtype=self._dtype)
             value = _distribution_hooks.place(value, self._layout, self.path)
-        self._value = value
+        self._value = jnp.asarray(value, dtype=self._dtype)
         self._initializer = None
         return self._value
 

@@ -454,3 +454,23 @@ def test_model_parallel_lays_out_layer_outputs(reference):
         assert seen[-1].spec == jax.sharding.PartitionSpec("batch", "model")
         history = _fit(model, reference[0])  # the constraints change no number
         _assert_same_training(model, reference, history)
+
+
+def test_sharded_initial_values_equal_unsharded_ones():
+    def dense():
+        layer = keras.layers.Dense(
+            8, kernel_initializer=keras.initializers.GlorotUniform(seed=1), dtype="bfloat16"
+        )
+        layer.build((None, 6))
+        return layer
+
+    plain = dense()
+    layout_map = D.LayoutMap(D.DeviceMesh((1, 4), ["batch", "model"]))
+    layout_map[".*kernel"] = (None, "model")
+    with D.ModelParallel(layout_map=layout_map).scope():
+        sharded = dense()
+    assert sharded.kernel.value.sharding.spec == jax.sharding.PartitionSpec(None, "model")
+    assert sharded.kernel.value.addressable_shards[0].data.shape == (6, 2)
+    assert sharded.kernel.dtype == plain.kernel.dtype == np.dtype("bfloat16")
+    np.testing.assert_array_equal(sharded.kernel.numpy(), plain.kernel.numpy())
+    assert _replicated(sharded.bias.value)
