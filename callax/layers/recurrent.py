@@ -576,7 +576,10 @@ class RNN(Layer):
         units = getattr(self.cell, "output_size", None) or self.state_size[0]
         out = (batch, time, units) if self.return_sequences else (batch, units)
         if self.return_state:
-            return [out] + [(batch, s) for s in self.state_size]
+            states = [(batch, s) for s in self.state_size]
+            if hasattr(self.cell, "nest_states"):  # stacked cells: one entry per cell
+                states = self.cell.nest_states(states)
+            return [out] + states
         return out
 
     def get_config(self):

@@ -67,6 +67,7 @@ def test_stacked_cells_state_layout_and_paths():
     assert [s.shape for s in gru_states] == [(2, 3)]
     assert [s.shape for s in rnn_states] == [(2, 2)]
     assert rnn.cell.state_size == [[4, 4], 3, 2]
+    assert rnn.compute_output_shape((2, 3, 5)) == [(2, 2), [(2, 4), (2, 4)], [(2, 3)], [(2, 2)]]
     assert rnn.cell.output_size == 2
     assert [w.path for w in rnn.weights][:2] == [
         "rnn/stacked_rnn_cells/lstm_cell/kernel",
