@@ -21,6 +21,7 @@ Example:
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
@@ -227,8 +228,10 @@ def image_dataset_from_directory(
             ])  # fmt: skip
             return images if _labels is None else (images, _labels[indices])
 
+        # Decoding runs in threads (Pillow releases the GIL), ahead of the training step.
         ds = du.BatchDataset(load, len(part_paths), batch_size=batch_size,
-                             shuffle=shuffle and part != "validation", seed=seed)  # fmt: skip
+                             shuffle=shuffle and part != "validation", seed=seed,
+                             workers=min(4, os.cpu_count() or 1))  # fmt: skip
         ds.class_names = names
         ds.file_paths = part_paths
         datasets.append(ds)
