@@ -137,6 +137,7 @@ class _Entry:
 
 
 # Kernels by (settings fingerprint, variable shapes, signature).
+_OP_BY_OP = object()  # marks a signature whose kernel failed to build: runs op by op
 _shared: dict[tuple, _Entry] = {}
 
 
@@ -158,7 +159,8 @@ class LayerKernel:
         entry = self.entries.get(key)
         if entry is None:
             entry = self._lookup(key, kwargs)
-        _stats["hits"] += 1
+        elif entry is _OP_BY_OP:
+            return self.layer.call(*args, **kwargs)
         variables = self.variables
         values = [v._value if v._value is not None else v.value for v in variables]
         arrays = [kwargs[k] for k in entry.array_keys]
@@ -166,8 +168,20 @@ class LayerKernel:
         owner[0] = self.layer  # a retrace (e.g. new weak types) traces this layer
         try:
             outputs, updates = entry.fn(values, args, arrays)
+        except Exception:
+            # The kernel could not be built for this signature (bad input shapes,
+            # or a call that needs concrete values): from now on this signature
+            # runs op by op, and this call re-runs so that its error (if any) comes
+            # from the layer's own code, without JAX's tracing frames and notes.
+            # Nothing was written yet: the kernel's state updates come back as outputs.
+            self.entries[key] = _OP_BY_OP
+            for shared_key, shared in list(_shared.items()):
+                if shared is entry:
+                    del _shared[shared_key]
+            return self.layer.call(*args, **kwargs)
         finally:
             owner[0] = None
+        _stats["hits"] += 1
         for position, value in zip(entry.assigned, updates):
             variables[position]._value = value
         return outputs
