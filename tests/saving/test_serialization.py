@@ -118,6 +118,9 @@ def test_optimizers_and_schedules_round_trip():
     for cls in classes:
         if cls is callax.optimizers.LossScaleOptimizer:  # a wrapper: takes an optimizer
             _round_trip(cls(callax.optimizers.SGD(learning_rate=0.01), initial_scale=64.0))
+        elif cls is callax.optimizers.MultiOptimizer:  # takes an optimizer map
+            default = callax.optimizers.SGD(learning_rate=0.01)
+            _round_trip(cls(callax.optimizers.OptimizerMap(default, {".*bias": default})))
         else:
             _round_trip(cls(learning_rate=0.01))
     sched = callax.optimizers.schedules.ExponentialDecay(0.1, 10, 0.5)
