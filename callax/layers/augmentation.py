@@ -59,7 +59,9 @@ class _RandomImageLayer(Layer):
         self.supports_masking = False
         self.built = True
 
-    def call(self, inputs, training=False):
+    def call(self, inputs, training=True):
+        # As in Keras 3: a plain call augments; fit passes training=True and
+        # predict/evaluate training=False (identity).
         if not training:
             return inputs
         unbatched = inputs.ndim == 3

@@ -17,10 +17,14 @@ IMG = np.random.default_rng(0).random((3, 5, 5, 2)).astype("float32")
     ids=lambda layer: type(layer).__name__,
 )  # fmt: skip
 def test_identity_unless_training_and_configs(layer):
-    np.testing.assert_array_equal(layer(IMG), IMG)
+    np.testing.assert_array_equal(layer(IMG, training=False), IMG)
     out = layer(IMG, training=True)
     assert out.shape == IMG.shape and out.dtype == IMG.dtype
     assert not np.allclose(out, IMG)
+    # Keras 3: a plain call augments (training defaults to True); predict does not.
+    assert not np.allclose(layer(IMG), IMG)
+    model = callax.Sequential([callax.Input(IMG.shape[1:]), layer])
+    np.testing.assert_array_equal(model.predict(IMG, verbose=0), IMG)
     clone = type(layer).from_config(layer.get_config())
     assert clone.get_config() == layer.get_config()
 
