@@ -69,10 +69,9 @@ def test_stacked_cells_state_layout_and_paths():
     assert rnn.cell.state_size == [[4, 4], 3, 2]
     assert rnn.compute_output_shape((2, 3, 5)) == [(2, 2), [(2, 4), (2, 4)], [(2, 3)], [(2, 2)]]
     assert rnn.cell.output_size == 2
-    assert [w.path for w in rnn.weights][:2] == [
-        "rnn/stacked_rnn_cells/lstm_cell/kernel",
-        "rnn/stacked_rnn_cells/lstm_cell/recurrent_kernel",
-    ]
+    prefix = f"{rnn.name}/{rnn.cell.name}/{cells[0].name}"  # rnn/stacked_rnn_cells/lstm_cell
+    assert [w.path for w in rnn.weights][:2] == [f"{prefix}/kernel", f"{prefix}/recurrent_kernel"]
+    assert rnn.cell.name.startswith("stacked_rnn_cells")
 
 
 def test_stacked_cells_initial_state_nested_and_direct_call():
