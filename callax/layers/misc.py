@@ -325,12 +325,11 @@ class SpectralNormalization(Wrapper):
 
     Example:
         >>> import callax
-        >>> sn = callax.layers.SpectralNormalization(callax.layers.Dense(3))
+        >>> sn = callax.layers.SpectralNormalization(callax.layers.Dense(3, name="d"), name="sn")
         >>> sn(callax.ops.ones((2, 4)), training=True).shape
         (2, 3)
         >>> [w.path for w in sn.weights]
-        ['spectral_normalization/dense/kernel', 'spectral_normalization/vector_u', \
-'spectral_normalization/dense/bias']
+        ['sn/d/kernel', 'sn/vector_u', 'sn/d/bias']
     """
 
     def __init__(self, layer: Layer, power_iterations: int = 1, **kwargs: Any):
