@@ -45,24 +45,15 @@ def threshold(x, threshold, default_value):  # noqa: A002
 
 @op
 def sparsemax(x, axis=-1):
-    """Sparsemax along ``axis``, with the threshold exactly as Keras 3 computes it.
+    """Sparsemax along ``axis``: the Euclidean projection onto the probability
+    simplex (Martins & Astudillo, 2016), the same function as
+    ``callax.activations.sparsemax``. Keras 3.15's JAX version computes a different
+    threshold whenever more than one entry is in the support, so its rows do not
+    sum to 1 (``[0.5, 0.3, 0.1, -1]`` gives ``[0.1, 0, 0, 0]``); callax keeps the
+    definition: ``[0.533, 0.333, 0.133, 0]``."""
+    from callax.activations import sparsemax as _sparsemax
 
-    Sorting ``z`` descending, the support is ``{k : 1 + k z_k > cumsum(z)_k}`` and the
-    output ``max(x - tau, 0)``. Keras takes ``tau = (sum of cumsum(z)_k over the
-    support - 1) / |support|``; the textbook projection onto the simplex uses
-    ``cumsum(z)`` at the last support index instead. The two agree when one entry
-    is in the support; callax follows Keras so ported models give the same numbers.
-    """
-    x = jnp.asarray(x)
-    z = -jnp.sort(-x, axis=axis)  # descending
-    cumsum = jnp.cumsum(z, axis=axis)
-    shape = [1] * x.ndim
-    shape[axis] = x.shape[axis]
-    k = jnp.arange(1, x.shape[axis] + 1, dtype=x.dtype).reshape(shape)
-    support = 1 + k * z > cumsum
-    k_max = jnp.sum(support, axis=axis, keepdims=True)
-    tau = (jnp.sum(jnp.where(support, cumsum, 0), axis=axis, keepdims=True) - 1) / k_max
-    return jnp.maximum(x - tau, 0)
+    return _sparsemax(x, axis=axis)
 
 
 @op

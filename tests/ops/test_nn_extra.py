@@ -60,13 +60,14 @@ def _np_unfold(x, k, s, p, d):
 
 
 def _np_sparsemax(z):
-    """Keras 3's sparsemax: tau sums cumsum(z) over the support (see the op's docs)."""
+    """Sparsemax by its definition: tau from cumsum(z) at the last support index."""
     out = np.zeros_like(z)
     for idx in np.ndindex(z.shape[:-1]):
         v = np.sort(z[idx])[::-1]
         k = np.arange(1, len(v) + 1)
         support = 1 + k * v > np.cumsum(v)
-        tau = (np.cumsum(v)[support].sum() - 1) / support.sum()
+        kz = support.sum()
+        tau = (np.cumsum(v)[kz - 1] - 1) / kz
         out[idx] = np.maximum(z[idx] - tau, 0)
     return out
 
@@ -183,6 +184,8 @@ def test_matches_numpy(case):
 def test_matches_keras(case):
     keras = pytest.importorskip("keras")
     name, args, kwargs, _ = case
+    if name == "sparsemax":
+        pytest.skip("Keras 3.15's JAX sparsemax rows do not sum to 1; checked against numpy")
     _close(getattr(ops, name)(*args, **kwargs), getattr(keras.ops, name)(*args, **kwargs), 2e-4)
 
 
