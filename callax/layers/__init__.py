@@ -161,8 +161,18 @@ __all__ += [
     "AlphaDropout", "GaussianDropout", "GaussianNoise", "SpatialDropout1D", "SpatialDropout2D",
     "SpatialDropout3D", "Normalization", "Rescaling",
 ]  # fmt: skip
-__all__ += ["StackedRNNCells", "ConvLSTM1D", "ConvLSTM2D", "ConvLSTM3D", "CategoryEncoding",
-            "Discretization", "Hashing", "IntegerLookup", "StringLookup", "TextVectorization"]
+__all__ += [
+    "StackedRNNCells",
+    "ConvLSTM1D",
+    "ConvLSTM2D",
+    "ConvLSTM3D",
+    "CategoryEncoding",
+    "Discretization",
+    "Hashing",
+    "IntegerLookup",
+    "StringLookup",
+    "TextVectorization",
+]
 __all__ += [
     "AdaptiveAveragePooling1D", "AdaptiveAveragePooling2D", "AdaptiveAveragePooling3D",
     "AdaptiveMaxPooling1D", "AdaptiveMaxPooling2D", "AdaptiveMaxPooling3D",
