@@ -183,7 +183,7 @@ def test_uncompiled_fit_raises_clear_error():
 
 
 @pytest.mark.parametrize("spe", [1, 4])
-def test_resident_epoch_sends_index_tables_not_per_step_indices(spe):
+def test_resident_epoch_sends_index_tables_not_per_step_indices(spe, monkeypatch):
     """Device-resident arrays: each step's batch is a row of an index table
     uploaded once per chunk of steps, and an epoch still visits every sample
     exactly once (across chunk boundaries, with a ragged last batch)."""
@@ -192,6 +192,7 @@ def test_resident_epoch_sends_index_tables_not_per_step_indices(spe):
     from callax.training import epoch_iterator as ei
     from callax.training.data_adapters import get_data_adapter
 
+    monkeypatch.setattr(ei, "_TABLE_ROWS", 16)  # small tables: several per epoch
     n = 2 * ei._TABLE_ROWS * spe + 7  # more steps than one table holds
     x = np.arange(n, dtype="float32")[:, None]
     adapter = get_data_adapter(x, x, None, 1, True, None, caller="fit", allow_nan=False)
