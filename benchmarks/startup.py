@@ -87,9 +87,13 @@ REPORT = (
 
 
 def run(code: str, env: dict[str, str]) -> dict[str, float]:
+    # Bytecode is allowed: pip precompiles Keras's and JAX's .pyc files at install,
+    # and callax's are written by the first (warm-up) run, as any install has them.
+    # Without this an editable checkout recompiles callax's sources on every import.
+    base = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     out = subprocess.run(
         [sys.executable, "-c", code + REPORT], capture_output=True, text=True, check=True,
-        env={**os.environ, "KERAS_BACKEND": "jax", **env}, cwd=ROOT,
+        env={**base, "KERAS_BACKEND": "jax", **env}, cwd=ROOT,
     )  # fmt: skip
     return json.loads(out.stdout.strip().splitlines()[-1])
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
-import optax
 
 from callax.ops.dispatch import op
 
@@ -38,6 +37,8 @@ def ctc_loss(target, output, target_length, output_length, mask_index=0):
     logit_pad = (time[None, :] >= jnp.asarray(output_length)[:, None]).astype(output.dtype)
     labels = jnp.arange(target.shape[1])
     label_pad = (labels[None, :] >= jnp.asarray(target_length)[:, None]).astype(output.dtype)
+    import optax  # imported on first use: keeps `import callax` lean
+
     return optax.ctc_loss(output, logit_pad, target, label_pad, blank_id=mask_index)
 
 
