@@ -25,7 +25,6 @@ import numpy as np
 from callax.core.variable import Variable
 
 
-
 def _split(raw: jax.Array) -> tuple[jax.Array, jax.Array]:
     """``(new_state, key)``: the two halves of a threefry split of a raw key."""
     new, key = jax.random.split(jax.random.wrap_key_data(raw, impl="threefry2x32"))
