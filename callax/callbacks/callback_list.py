@@ -125,11 +125,29 @@ class CallbackList(Callback):
     def _call(self, hook: str, *args: Any, logs: Any = None) -> None:
         # As Keras: batch hooks get `logs=` by keyword, the others positionally.
         if "batch" in hook:
-            for cb in self.callbacks:
+            for cb in self._overriding(hook):
                 getattr(cb, hook)(*args, logs=logs)
         else:
             for cb in self.callbacks:
                 getattr(cb, hook)(*args, logs)
+
+    def _overriding(self, hook: str) -> list:
+        """The callbacks that define ``hook`` themselves (the base class's hooks do
+        nothing): batch hooks run every step, so fit skips the no-op ones."""
+        cache = self.__dict__.setdefault("_hook_cache", {})
+        key = (hook, len(self.callbacks))
+        found = cache.get(key)
+        if found is None:
+            from callax.callbacks.callback import Callback
+
+            # The base train-batch hooks forward to the Keras 2 names.
+            names = (hook, *_LEGACY.get(hook, ()))
+            found = cache[key] = [
+                cb for cb in self.callbacks
+                if any(n in cb.__dict__ or getattr(type(cb), n, None) is not getattr(Callback, n)
+                       for n in names)
+            ]  # fmt: skip
+        return found
 
     # epoch/loop hooks: logs as floats
     def on_train_begin(self, logs=None):
@@ -164,11 +182,13 @@ class CallbackList(Callback):
         self.on_train_batch_end(batch, logs)
 
     def on_train_batch_begin(self, batch, logs=None):
-        self._call("on_train_batch_begin", batch, logs=flatten_logs(logs))
+        if self._overriding("on_train_batch_begin"):
+            self._call("on_train_batch_begin", batch, logs=flatten_logs(logs))
 
     def on_train_batch_end(self, batch, logs=None):
-        convert = pythonify_logs if self._float_train else flatten_logs
-        self._call("on_train_batch_end", batch, logs=convert(logs))
+        if self._overriding("on_train_batch_end"):
+            convert = pythonify_logs if self._float_train else flatten_logs
+            self._call("on_train_batch_end", batch, logs=convert(logs))
 
     def on_test_batch_begin(self, batch, logs=None):
         self._call("on_test_batch_begin", batch, logs=flatten_logs(logs))
@@ -185,6 +205,9 @@ class CallbackList(Callback):
 
     def __iter__(self):
         return iter(self.callbacks)
+
+
+_LEGACY = {"on_train_batch_begin": ("on_batch_begin",), "on_train_batch_end": ("on_batch_end",)}
 
 
 def _flatten(callbacks: Any) -> list:

@@ -142,3 +142,28 @@ def test_progbar_in_a_terminal_redraws_in_place(monkeypatch):
     out = stream.getvalue()
     assert out.count("\r") == 4 and out.endswith("\n")
     assert "4/4 \x1b[1m━━━━━━━━━━━━━━━━━━━━\x1b[0m" in out and "loss: 1.0000" in out
+
+
+def test_batch_hooks_reach_keras2_style_and_instance_overrides_only():
+    """fit skips batch hooks nobody defines, but still calls on_batch_end-only
+    (Keras 2 style) callbacks and hooks assigned on an instance."""
+    import numpy as np
+
+    import callax as keras
+
+    class Old(keras.callbacks.Callback):
+        n = 0
+
+        def on_batch_end(self, batch, logs=None):
+            self.n += 1
+
+    class Plain(keras.callbacks.Callback):
+        pass
+
+    old, plain, seen = Old(), Plain(), []
+    plain.on_train_batch_begin = lambda batch, logs=None: seen.append(batch)
+    model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    model.compile("sgd", "mse")
+    model.fit(np.ones((64, 3)), np.ones((64, 1)), batch_size=8, epochs=2, verbose=0,
+              callbacks=[old, plain])  # fmt: skip
+    assert old.n == 16 and seen == list(range(8)) * 2
