@@ -36,7 +36,7 @@ from callax.compiled_call import jit
 # the training/saving/inspection machinery load when a program first needs them.
 _LAZY_MODULES = {
     "callbacks", "losses", "metrics", "optimizers", "saving", "utils", "inspect", "datasets",
-    "distribution", "preprocessing", "tree",
+    "distribution", "preprocessing", "tree", "applications",
 }  # fmt: skip
 _LAZY_NAMES = {
     "trace": ("callax.inspect", "trace"),

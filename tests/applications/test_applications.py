@@ -1,0 +1,167 @@
+"""callax.applications against Keras 3 (oracle): names, weight order, outputs, weight files."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+import callax
+from callax import applications
+
+keras = pytest.importorskip("keras")
+
+# (callax builder, keras builder name, kwargs); small inputs keep these fast.
+CASES = [
+    ("MobileNetV2", dict(input_shape=(32, 32, 3), alpha=0.35)),
+    ("MobileNetV2", dict(input_shape=(32, 32, 3), alpha=1.3)),
+]
+
+
+def _auto(name):
+    # Auto-generated names depend on per-session counters; compare only given names.
+    return name.startswith(("input_layer", "global_", "keras_tensor"))
+
+
+def _pair(builder, kwargs, include_top, pooling=None):
+    k = getattr(keras.applications, builder)(
+        weights=None, include_top=include_top, classes=10, pooling=pooling, **kwargs
+    )
+    c = getattr(applications, builder)(
+        weights=None, include_top=include_top, classes=10, pooling=pooling, **kwargs
+    )
+    return k, c
+
+
+def _check_pair(k, c, shape):
+    assert [lay.name for lay in c.layers if not _auto(lay.name)] == [
+        lay.name for lay in k.layers if not _auto(lay.name)
+    ]
+    assert len(c.layers) == len(k.layers)
+    assert [tuple(w.shape) for w in c.weights] == [tuple(w.shape) for w in k.weights]
+    assert c.name == k.name
+    assert c.output_shape == k.output_shape
+    c.set_weights(k.get_weights())
+    x = np.random.default_rng(0).uniform(-1, 1, (2, *shape)).astype("float32")
+    np.testing.assert_allclose(
+        np.asarray(c(x, training=False)),
+        np.asarray(k(x, training=False)),
+        rtol=1e-4,
+        atol=1e-4,
+    )
+
+
+@pytest.mark.parametrize("builder,kwargs", CASES)
+@pytest.mark.parametrize("include_top,pooling", [(True, None), (False, "avg")])
+def test_matches_keras(builder, kwargs, include_top, pooling):
+    k, c = _pair(builder, kwargs, include_top, pooling)
+    # BatchNorm statistics are zeros/ones at init: perturb them so inference uses them.
+    rng = np.random.default_rng(1)
+    k.set_weights([w + rng.uniform(0.0, 0.1, w.shape).astype(w.dtype) for w in k.get_weights()])
+    _check_pair(k, c, kwargs["input_shape"])
+
+
+@pytest.mark.parametrize("builder,kwargs", CASES[:1])
+def test_loads_keras_weights_files(builder, kwargs, tmp_path):
+    k, c = _pair(builder, kwargs, include_top=True)
+    rng = np.random.default_rng(2)
+    k.set_weights([rng.normal(size=w.shape).astype(w.dtype) * 0.1 for w in k.get_weights()])
+    expected = k.get_weights()
+    # Keras 3 format (.weights.h5), through Model.load_weights and through weights=<path>.
+    path = str(tmp_path / "m.weights.h5")
+    k.save_weights(path)
+    c.load_weights(path)
+    for a, b in zip(c.get_weights(), expected):
+        np.testing.assert_array_equal(a, b)
+    c2 = getattr(applications, builder)(weights=path, include_top=True, classes=10, **kwargs)
+    for a, b in zip(c2.get_weights(), expected):
+        np.testing.assert_array_equal(a, b)
+    # Legacy Keras 2 .h5 (the format of Keras's ImageNet files).
+    legacy = str(tmp_path / "legacy.h5")
+    _write_legacy_h5(k, legacy)
+    c3 = getattr(applications, builder)(weights=legacy, include_top=True, classes=10, **kwargs)
+    for a, b in zip(c3.get_weights(), expected):
+        np.testing.assert_array_equal(a, b)
+
+
+def _write_legacy_h5(model, path):
+    # The Keras 2 layout, written by hand: one group per layer, arrays in weight order.
+    import h5py
+
+    with h5py.File(path, "w") as f:
+        f.attrs["layer_names"] = [lay.name.encode() for lay in model.layers]
+        for lay in model.layers:
+            g = f.create_group(lay.name)
+            names = [
+                f"{lay.name}/{w.path.split('/')[-1]}_{i}".encode()
+                for i, w in enumerate(lay.weights)
+            ]
+            g.attrs["weight_names"] = names
+            for n, w in zip(names, lay.weights):
+                g.create_dataset(n.decode(), data=np.asarray(w))
+
+
+def test_imagenet_download_error_names_url(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    from callax.utils import file_utils
+
+    def offline(url, target, *args, **kwargs):
+        raise OSError("no network")
+
+    monkeypatch.setattr(file_utils, "_download", offline)
+    with pytest.raises(OSError, match="mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_96"):
+        applications.MobileNetV2(input_shape=(96, 96, 3), alpha=0.35, include_top=False)
+    with pytest.raises(
+        OSError, match="https://storage.googleapis.com/tensorflow/keras-applications"
+    ):
+        applications.MobileNetV2(input_shape=(96, 96, 3), alpha=0.35, include_top=False)
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="weights.*received weights='nope'"):
+        applications.MobileNetV2(weights="nope")
+    with pytest.raises(ValueError, match="classes must be 1000"):
+        applications.MobileNetV2(weights="imagenet", classes=10)
+    with pytest.raises(ValueError, match="at least 32x32"):
+        applications.MobileNetV2(weights=None, input_shape=(16, 16, 3))
+
+
+def test_decode_predictions_with_local_index(tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    os.makedirs(tmp_path / "models")
+    index = {str(i): [f"n{i:08d}", f"class_{i}"] for i in range(1000)}
+    (tmp_path / "models" / "imagenet_class_index.json").write_text(json.dumps(index))
+    from callax.applications import imagenet_utils
+
+    # The fake index does not match Keras's hash, so get_file would re-download: skip it.
+    monkeypatch.setattr(imagenet_utils, "CLASS_INDEX_HASH", None)
+    preds = np.zeros((2, 1000), "float32")
+    preds[0, 7], preds[0, 3] = 0.9, 0.1
+    preds[1, 999] = 1.0
+    out = applications.mobilenet_v2.decode_predictions(preds, top=2)
+    assert out[0] == [
+        ("n00000007", "class_7", pytest.approx(0.9)),
+        ("n00000003", "class_3", pytest.approx(0.1)),
+    ]
+    assert out[1][0][:2] == ("n00000999", "class_999")
+    with pytest.raises(ValueError, match=r"shape \(samples, 1000\).*\(2, 10\)"):
+        imagenet_utils.decode_predictions(np.zeros((2, 10)))
+
+
+@pytest.mark.parametrize("mode", ["caffe", "tf", "torch"])
+def test_preprocess_input_matches_keras(mode):
+    x = np.random.default_rng(0).uniform(0, 255, (2, 4, 4, 3)).astype("float32")
+    expected = keras.applications.imagenet_utils.preprocess_input(x.copy(), mode=mode)
+    got = applications.imagenet_utils.preprocess_input(x.copy(), mode=mode)
+    np.testing.assert_allclose(got, expected, rtol=1e-6)
+    got_jax = applications.imagenet_utils.preprocess_input(
+        callax.ops.convert_to_tensor(x), mode=mode
+    )
+    np.testing.assert_allclose(np.asarray(got_jax), expected, rtol=1e-5, atol=1e-6)
+    # Formula check independent of Keras.
+    if mode == "caffe":
+        np.testing.assert_allclose(got[..., 0], x[..., 2] - 103.939, rtol=1e-6)
+    if mode == "torch":
+        np.testing.assert_allclose(got[..., 1], (x[..., 1] / 255 - 0.456) / 0.224, rtol=1e-5)
+    with pytest.raises(ValueError, match="received mode='bad'"):
+        applications.imagenet_utils.preprocess_input(x, mode="bad")
