@@ -79,7 +79,8 @@ def signature(args: tuple, kwargs: dict) -> tuple | None:
 # Attributes that name or bookkeep a layer without affecting what its call computes.
 _IGNORED = frozenset(
     {"name", "_init_args", "_callax_init", "_own_variables", "_trainable_flags",
-     "_last_losses", "_kernel", "_compiled", "_build_shapes", "_build_dtypes"}
+     "_last_losses", "_kernel", "_compiled", "_build_shapes", "_build_dtypes",
+     "_inbound_nodes", "_kernels_by_trainable"}
 )  # fmt: skip
 _INERT = ("Initializer", "Regularizer", "Constraint")  # used by build/fit, never by call
 

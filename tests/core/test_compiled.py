@@ -201,3 +201,21 @@ def test_changing_a_builtin_layer_setting_retraces_its_kernel():
     y = np.asarray(drop(x, training=True))
     assert abs((y != 0).mean() - 0.1) < 0.03
     np.testing.assert_allclose(y[y != 0], 10.0, rtol=1e-5)
+
+
+def test_layers_of_a_functional_model_share_kernels():
+    """Graph bookkeeping (inbound nodes) is not a setting: identical layers in a
+    Functional model share one kernel."""
+    x = jnp.asarray(np.random.default_rng(3).normal(size=(2, 4)), jnp.float32)
+    inputs = callax.Input((4,))
+    h = inputs
+    for _ in range(4):
+        h = layers.Dense(4, activation="relu")(h)
+    model = callax.Model(inputs, h)
+    kernels.reset_kernel_stats()
+    out = model(x)
+    assert kernels.kernel_stats()["compiles"] <= 1, kernels.kernel_stats()
+    ref = np.asarray(x)
+    for layer in model.layers[1:]:
+        ref = np.maximum(ref @ layer.kernel.numpy() + layer.bias.numpy(), 0)
+    np.testing.assert_allclose(out, ref, rtol=1e-5, atol=1e-6)
