@@ -5,7 +5,12 @@ model builder plus ``preprocess_input``/``decode_predictions``; the builders
 are also exported here.
 """
 
-from callax.applications import imagenet_utils, mobilenet_v2
+from callax.applications import imagenet_utils, mobilenet_v2, resnet, resnet50, vgg16
 from callax.applications.mobilenet_v2 import MobileNetV2
+from callax.applications.resnet import ResNet50, ResNet101, ResNet152
+from callax.applications.vgg16 import VGG16
 
-__all__ = ["MobileNetV2", "imagenet_utils", "mobilenet_v2"]
+__all__ = [
+    "MobileNetV2", "ResNet50", "ResNet101", "ResNet152", "VGG16",
+    "imagenet_utils", "mobilenet_v2", "resnet", "resnet50", "vgg16",
+]  # fmt: skip

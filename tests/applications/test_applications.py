@@ -15,6 +15,8 @@ keras = pytest.importorskip("keras")
 CASES = [
     ("MobileNetV2", dict(input_shape=(32, 32, 3), alpha=0.35)),
     ("MobileNetV2", dict(input_shape=(32, 32, 3), alpha=1.3)),
+    ("ResNet50", dict(input_shape=(64, 64, 3))),
+    ("VGG16", dict(input_shape=(32, 32, 3))),
 ]
 
 
@@ -61,7 +63,7 @@ def test_matches_keras(builder, kwargs, include_top, pooling):
     _check_pair(k, c, kwargs["input_shape"])
 
 
-@pytest.mark.parametrize("builder,kwargs", CASES[:1])
+@pytest.mark.parametrize("builder,kwargs", [CASES[0], CASES[2], CASES[3]])
 def test_loads_keras_weights_files(builder, kwargs, tmp_path):
     k, c = _pair(builder, kwargs, include_top=True)
     rng = np.random.default_rng(2)

@@ -1,0 +1,106 @@
+"""VGG16 (``keras.applications.vgg16``), Keras's layer names and weights.
+
+Reference: Simonyan & Zisserman, "Very Deep Convolutional Networks for
+Large-Scale Image Recognition" (ICLR 2015). Caffe-style preprocessing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from callax.applications import imagenet_utils
+from callax.applications._common import (
+    build_model,
+    check_arguments,
+    fetch_weights,
+    load_application_weights,
+    make_input,
+    pooled_head,
+)
+from callax.applications.imagenet_utils import decode_predictions as _decode_predictions
+
+WEIGHTS_PATH = (
+    "https://storage.googleapis.com/tensorflow/keras-applications/"
+    "vgg16/vgg16_weights_tf_dim_ordering_tf_kernels.h5"
+)
+WEIGHTS_PATH_NO_TOP = (
+    "https://storage.googleapis.com/tensorflow/keras-applications/"
+    "vgg16/vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"
+)
+_HASHES = ("64373286793e3c8b2b4e3219cbf3544b", "6d6bbae143d832006294945121d1f1fc")
+# (filters, convolutions) of the five blocks.
+_BLOCKS = ((64, 2), (128, 2), (256, 3), (512, 3), (512, 3))
+
+
+def VGG16(  # noqa: N802 — Keras's public name
+    include_top: bool = True,
+    weights: str | None = "imagenet",
+    input_tensor: Any = None,
+    input_shape: tuple | None = None,
+    pooling: str | None = None,
+    classes: int = 1000,
+    classifier_activation: Any = "softmax",
+    name: str = "vgg16",
+) -> Any:
+    """Builds the VGG16 Functional model (inputs: see ``vgg16.preprocess_input``).
+
+    Args:
+        include_top: with the ``flatten``/``fc1``/``fc2``/``predictions`` classifier.
+        weights: ``"imagenet"``, ``None`` (random) or a weights file path.
+        input_tensor: a Keras tensor to build on.
+        input_shape: ``(rows, cols, 3)``, at least 32x32 (default 224x224, or any
+            size without the top).
+        pooling: without the top, ``None``, ``"avg"`` or ``"max"`` global pooling.
+        classes: classifier size (1000 with ImageNet weights and the top).
+        classifier_activation: the top layer's activation.
+        name: the model name.
+
+    >>> model = VGG16(weights=None, include_top=False, input_shape=(32, 32, 3))
+    >>> model.output_shape
+    (None, 1, 1, 512)
+    """
+    from callax import layers
+
+    check_arguments(weights, include_top, classes, classifier_activation, "VGG16")
+    img_input, source = make_input(
+        input_tensor, input_shape, 224, 32, include_top, weights, "VGG16"
+    )
+    x = img_input
+    for b, (filters, convs) in enumerate(_BLOCKS, start=1):
+        for c in range(1, convs + 1):
+            x = layers.Conv2D(
+                filters, (3, 3), activation="relu", padding="same", name=f"block{b}_conv{c}"
+            )(x)
+        x = layers.MaxPooling2D((2, 2), strides=(2, 2), name=f"block{b}_pool")(x)
+    if include_top:
+        x = layers.Flatten(name="flatten")(x)
+        x = layers.Dense(4096, activation="relu", name="fc1")(x)
+        x = layers.Dense(4096, activation="relu", name="fc2")(x)
+        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
+    else:
+        x = pooled_head(x, pooling)
+    model = build_model(img_input, source, x, name)
+
+    if weights == "imagenet":
+        origin = WEIGHTS_PATH if include_top else WEIGHTS_PATH_NO_TOP
+        fname = origin.rsplit("/", 1)[-1]
+        path = fetch_weights("VGG16", fname, origin, _HASHES[0 if include_top else 1])
+        load_application_weights(model, path)
+    elif weights is not None:
+        load_application_weights(model, weights)
+    return model
+
+
+def preprocess_input(x: Any, data_format: str | None = None) -> Any:
+    """Caffe-style preprocessing: RGB to BGR, minus the ImageNet channel means.
+
+    >>> import numpy as np
+    >>> preprocess_input(np.array([[[[123.68, 116.779, 103.939]]]])).round(3).tolist()
+    [[[[0.0, 0.0, 0.0]]]]
+    """
+    return imagenet_utils.preprocess_input(x, data_format=data_format, mode="caffe")
+
+
+def decode_predictions(preds: Any, top: int = 5) -> list:
+    """ImageNet ``(class_id, name, score)`` lists (see ``imagenet_utils.decode_predictions``)."""
+    return _decode_predictions(preds, top=top)
