@@ -498,7 +498,10 @@ def _not_called(model, root: CallRecord) -> list[tuple[str, str]]:
     def visit(layer) -> None:
         for child in layer._direct_children():
             if id(child) in called:
-                visit(child)
+                # A built-in layer's sublayers (an RNN's cell, run inside its scan)
+                # are its own business; only user code can forget to call a layer.
+                if not (type(child).__module__ or "").startswith("callax."):
+                    visit(child)
             elif type(child).__name__ != "InputLayer":  # placeholders, never called
                 attr = attribute_name(layer, child)
                 label = attr if attr and not attr.startswith("_") else child.name

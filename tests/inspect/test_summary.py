@@ -167,3 +167,18 @@ def test_sequential_and_functional_models():
         ["shared (Dense) [call 2/2]", "(None, 4)", "shared", "b[0][0]"],
         ["cat (Concatenate)", "(None, 8)", "0", "shared[0][0], shared[1][0]"],
     ]
+
+
+def test_builtin_layers_internals_are_not_reported_as_never_called():
+    """An LSTM's cell runs inside the LSTM's scan: no '(not called)' row for it,
+    while a user layer that is never called is still reported."""
+    import io
+
+    import callax
+
+    model = callax.Sequential(
+        [callax.Input((5,)), callax.layers.Embedding(20, 4), callax.layers.LSTM(3)]
+    )
+    out = io.StringIO()
+    model.summary(print_fn=lambda line, **kw: out.write(line + "\n"))
+    assert "not called" not in out.getvalue() and "lstm" in out.getvalue()
