@@ -14,9 +14,10 @@ keras = pytest.importorskip("keras")
 # (callax builder, keras builder name, kwargs); small inputs keep these fast.
 CASES = [
     ("MobileNetV2", dict(input_shape=(32, 32, 3), alpha=0.35)),
-    ("MobileNetV2", dict(input_shape=(32, 32, 3), alpha=1.3)),
-    ("ResNet50", dict(input_shape=(64, 64, 3))),
-    ("VGG16", dict(input_shape=(32, 32, 3))),
+    pytest.param("MobileNetV2", dict(input_shape=(32, 32, 3), alpha=1.3), marks=pytest.mark.slow),
+    # Keras builds these slowly (large random initializations): > 5 s each.
+    pytest.param("ResNet50", dict(input_shape=(64, 64, 3)), marks=pytest.mark.slow),
+    pytest.param("VGG16", dict(input_shape=(32, 32, 3)), marks=pytest.mark.slow),
 ]
 
 
@@ -167,3 +168,58 @@ def test_preprocess_input_matches_keras(mode):
         np.testing.assert_allclose(got[..., 1], (x[..., 1] / 255 - 0.456) / 0.224, rtol=1e-5)
     with pytest.raises(ValueError, match="received mode='bad'"):
         applications.imagenet_utils.preprocess_input(x, mode="bad")
+
+
+# Keras 3.15's numbers for include_top=False at 32x32: (layers, weights, parameters).
+KERAS_SIZES = {
+    "ResNet50": (175, 318, 23587712),
+    "ResNet101": (345, 624, 42658176),
+    "ResNet152": (515, 930, 58370944),
+    "VGG16": (19, 26, 14714688),
+    "MobileNetV2": (154, 260, 2257984),
+}
+
+
+@pytest.mark.parametrize("builder", sorted(KERAS_SIZES))
+def test_sizes_match_keras(builder):
+    model = getattr(applications, builder)(weights=None, include_top=False, input_shape=(32, 32, 3))
+    assert (len(model.layers), len(model.weights), model.count_params()) == KERAS_SIZES[builder]
+
+
+def test_input_tensor_pooling_and_submodules():
+    inputs = callax.Input((32, 32, 3))
+    model = applications.resnet50.ResNet50(
+        weights=None, include_top=False, input_tensor=inputs, pooling="max", name="backbone"
+    )
+    assert model.inputs[0] is inputs
+    assert model.name == "backbone" and model.layers[-1].name == "max_pool"
+    assert model.output_shape == (None, 2048)
+    model = applications.vgg16.VGG16(weights=None, include_top=False, input_shape=(32, 48, 3))
+    assert model.output_shape == (None, 1, 1, 512)
+    # Used as a layer of a bigger model, like a Keras transfer-learning script.
+    base = applications.MobileNetV2(
+        input_shape=(32, 32, 3), alpha=0.35, weights=None, include_top=False, pooling="avg"
+    )
+    base.trainable = False
+    outer_in = callax.Input((32, 32, 3))
+    outer = callax.Model(outer_in, callax.layers.Dense(2)(base(outer_in, training=False)))
+    assert outer(np.zeros((1, 32, 32, 3), "float32")).shape == (1, 2)
+
+
+@pytest.mark.parametrize(
+    "builder,url",
+    [
+        ("ResNet50", "resnet/resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5"),
+        ("VGG16", "vgg16/vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"),
+    ],
+)
+def test_download_error_names_url(builder, url, tmp_path, monkeypatch):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    from callax.utils import file_utils
+
+    def offline(url, target, *args, **kwargs):
+        raise OSError("no network")
+
+    monkeypatch.setattr(file_utils, "_download", offline)
+    with pytest.raises(OSError, match=f"{builder}: could not download .*{url}"):
+        getattr(applications, builder)(include_top=False, input_shape=(32, 32, 3))
