@@ -85,6 +85,12 @@ def test_loads_keras_weights_files(builder, kwargs, tmp_path):
     c3 = getattr(applications, builder)(weights=legacy, include_top=True, classes=10, **kwargs)
     for a, b in zip(c3.get_weights(), expected):
         np.testing.assert_array_equal(a, b)
+    # A legacy whole-model .h5 written by Keras itself (weights under "model_weights").
+    full = str(tmp_path / "full.h5")
+    k.save(full)
+    c4 = getattr(applications, builder)(weights=full, include_top=True, classes=10, **kwargs)
+    for a, b in zip(c4.get_weights(), expected):
+        np.testing.assert_array_equal(a, b)
 
 
 def _write_legacy_h5(model, path):
@@ -223,3 +229,29 @@ def test_download_error_names_url(builder, url, tmp_path, monkeypatch):
     monkeypatch.setattr(file_utils, "_download", offline)
     with pytest.raises(OSError, match=f"{builder}: could not download .*{url}"):
         getattr(applications, builder)(include_top=False, input_shape=(32, 32, 3))
+
+
+def test_mobilenet_v2_imagenet_checks(tmp_path, monkeypatch):
+    with pytest.raises(ValueError, match="alpha must be one of .*received alpha=0.6"):
+        applications.MobileNetV2(alpha=0.6)
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    from callax.utils import file_utils
+
+    def offline(url, target, *args, **kwargs):
+        raise OSError("no network")
+
+    monkeypatch.setattr(file_utils, "_download", offline)
+    # Unsupported sizes fall back to the 224 weights, with a warning (as Keras).
+    with pytest.warns(UserWarning, match="input shape \\(224, 224\\)"):
+        with pytest.raises(OSError, match="kernels_1.0_224_no_top.h5"):
+            applications.MobileNetV2(input_shape=(40, 40, 3), include_top=False)
+
+
+def test_legacy_file_mismatch_is_clear(tmp_path):
+    vgg = applications.VGG16(weights=None, include_top=False, input_shape=(32, 32, 3))
+    path = str(tmp_path / "vgg.h5")
+    _write_legacy_h5(vgg, path)
+    with pytest.raises(ValueError, match="has 104 layers with weights, the file has 13"):
+        applications.MobileNetV2(
+            input_shape=(32, 32, 3), alpha=0.35, weights=path, include_top=False
+        )
