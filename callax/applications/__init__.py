@@ -1,16 +1,17 @@
 """Pretrained image models (``keras.applications``), with Keras's layer names and weights.
 
-Each submodule (``mobilenet_v2``, ``resnet50``, ``resnet``, ``vgg16``) holds its
+Each submodule (``mobilenet_v2``, ``resnet50``, ``resnet``, ``vgg16``, ``vgg19``) holds its
 model builder plus ``preprocess_input``/``decode_predictions``; the builders
 are also exported here.
 """
 
-from callax.applications import imagenet_utils, mobilenet_v2, resnet, resnet50, vgg16
+from callax.applications import imagenet_utils, mobilenet_v2, resnet, resnet50, vgg16, vgg19
 from callax.applications.mobilenet_v2 import MobileNetV2
 from callax.applications.resnet import ResNet50, ResNet101, ResNet152
 from callax.applications.vgg16 import VGG16
+from callax.applications.vgg19 import VGG19
 
 __all__ = [
-    "MobileNetV2", "ResNet50", "ResNet101", "ResNet152", "VGG16",
-    "imagenet_utils", "mobilenet_v2", "resnet", "resnet50", "vgg16",
+    "MobileNetV2", "ResNet50", "ResNet101", "ResNet152", "VGG16", "VGG19",
+    "imagenet_utils", "mobilenet_v2", "resnet", "resnet50", "vgg16", "vgg19",
 ]  # fmt: skip

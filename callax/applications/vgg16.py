@@ -59,14 +59,33 @@ def VGG16(  # noqa: N802 — Keras's public name
     >>> model.output_shape
     (None, 1, 1, 512)
     """
+    return build_vgg(
+        "VGG16", _BLOCKS, (WEIGHTS_PATH, WEIGHTS_PATH_NO_TOP), _HASHES, include_top, weights,
+        input_tensor, input_shape, pooling, classes, classifier_activation, name,
+    )  # fmt: skip
+
+
+def build_vgg(
+    title: str,
+    blocks: tuple,
+    origins: tuple[str, str],
+    hashes: tuple[str, str],
+    include_top: bool,
+    weights: Any,
+    input_tensor: Any,
+    input_shape: Any,
+    pooling: str | None,
+    classes: int,
+    classifier_activation: Any,
+    name: str,
+) -> Any:
+    """The VGG family: 3x3 conv blocks with max pooling, then three dense layers."""
     from callax import layers
 
-    check_arguments(weights, include_top, classes, classifier_activation, "VGG16")
-    img_input, source = make_input(
-        input_tensor, input_shape, 224, 32, include_top, weights, "VGG16"
-    )
+    check_arguments(weights, include_top, classes, classifier_activation, title)
+    img_input, source = make_input(input_tensor, input_shape, 224, 32, include_top, weights, title)
     x = img_input
-    for b, (filters, convs) in enumerate(_BLOCKS, start=1):
+    for b, (filters, convs) in enumerate(blocks, start=1):
         for c in range(1, convs + 1):
             x = layers.Conv2D(
                 filters, (3, 3), activation="relu", padding="same", name=f"block{b}_conv{c}"
@@ -82,9 +101,9 @@ def VGG16(  # noqa: N802 — Keras's public name
     model = build_model(img_input, source, x, name)
 
     if weights == "imagenet":
-        origin = WEIGHTS_PATH if include_top else WEIGHTS_PATH_NO_TOP
+        origin = origins[0 if include_top else 1]
         fname = origin.rsplit("/", 1)[-1]
-        path = fetch_weights("VGG16", fname, origin, _HASHES[0 if include_top else 1])
+        path = fetch_weights(title, fname, origin, hashes[0 if include_top else 1])
         load_application_weights(model, path)
     elif weights is not None:
         load_application_weights(model, weights)

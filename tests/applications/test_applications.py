@@ -18,6 +18,7 @@ CASES = [
     # Keras builds these slowly (large random initializations): > 5 s each.
     pytest.param("ResNet50", dict(input_shape=(64, 64, 3)), marks=pytest.mark.slow),
     pytest.param("VGG16", dict(input_shape=(32, 32, 3)), marks=pytest.mark.slow),
+    pytest.param("VGG19", dict(input_shape=(32, 32, 3)), marks=pytest.mark.slow),
 ]
 
 
@@ -182,6 +183,7 @@ KERAS_SIZES = {
     "ResNet101": (345, 624, 42658176),
     "ResNet152": (515, 930, 58370944),
     "VGG16": (19, 26, 14714688),
+    "VGG19": (22, 32, 20024384),
     "MobileNetV2": (154, 260, 2257984),
 }
 
