@@ -18,13 +18,14 @@ CASES = [
     # Keras builds these slowly (large random initializations): > 5 s each.
     pytest.param("ResNet50", dict(input_shape=(64, 64, 3)), marks=pytest.mark.slow),
     pytest.param("VGG16", dict(input_shape=(32, 32, 3)), marks=pytest.mark.slow),
+    pytest.param("ResNet50V2", dict(input_shape=(32, 32, 3)), marks=pytest.mark.slow),
     pytest.param("VGG19", dict(input_shape=(32, 32, 3)), marks=pytest.mark.slow),
 ]
 
 
 def _auto(name):
     # Auto-generated names depend on per-session counters; compare only given names.
-    return name.startswith(("input_layer", "global_", "keras_tensor"))
+    return name.startswith(("input_layer", "global_", "keras_tensor", "max_pooling2d"))
 
 
 def _pair(builder, kwargs, include_top, pooling=None):
@@ -182,6 +183,9 @@ KERAS_SIZES = {
     "ResNet50": (175, 318, 23587712),
     "ResNet101": (345, 624, 42658176),
     "ResNet152": (515, 930, 58370944),
+    "ResNet50V2": (190, 270, 23564800),
+    "ResNet101V2": (377, 542, 42626560),
+    "ResNet152V2": (564, 814, 58331648),
     "VGG16": (19, 26, 14714688),
     "VGG19": (22, 32, 20024384),
     "MobileNetV2": (154, 260, 2257984),
