@@ -1,12 +1,13 @@
 """Pretrained image models (``keras.applications``), with Keras's layer names and weights.
 
-Each submodule (``mobilenet_v2``, ``resnet50``, ``resnet``, ``resnet_v2``,
-``vgg16``, ``vgg19``) holds its model builder plus ``preprocess_input`` and
+Each submodule (``mobilenet``, ``mobilenet_v2``, ``resnet50``, ``resnet``,
+``resnet_v2``, ``vgg16``, ``vgg19``) holds its model builder plus ``preprocess_input`` and
 ``decode_predictions``; the builders are also exported here.
 """
 
 from callax.applications import (
     imagenet_utils,
+    mobilenet,
     mobilenet_v2,
     resnet,
     resnet50,
@@ -14,6 +15,7 @@ from callax.applications import (
     vgg16,
     vgg19,
 )
+from callax.applications.mobilenet import MobileNet
 from callax.applications.mobilenet_v2 import MobileNetV2
 from callax.applications.resnet import ResNet50, ResNet101, ResNet152
 from callax.applications.resnet_v2 import ResNet50V2, ResNet101V2, ResNet152V2
@@ -21,7 +23,7 @@ from callax.applications.vgg16 import VGG16
 from callax.applications.vgg19 import VGG19
 
 __all__ = [
-    "MobileNetV2", "ResNet50", "ResNet101", "ResNet152", "ResNet50V2", "ResNet101V2",
-    "ResNet152V2", "VGG16", "VGG19",
-    "imagenet_utils", "mobilenet_v2", "resnet", "resnet50", "resnet_v2", "vgg16", "vgg19",
+    "MobileNet", "MobileNetV2", "ResNet50", "ResNet101", "ResNet152", "ResNet50V2",
+    "ResNet101V2", "ResNet152V2", "VGG16", "VGG19", "imagenet_utils", "mobilenet",
+    "mobilenet_v2", "resnet", "resnet50", "resnet_v2", "vgg16", "vgg19",
 ]  # fmt: skip

@@ -18,6 +18,11 @@ CASES = [
     # Keras builds these slowly (large random initializations): > 5 s each.
     pytest.param("ResNet50", dict(input_shape=(64, 64, 3)), marks=pytest.mark.slow),
     pytest.param("VGG16", dict(input_shape=(32, 32, 3)), marks=pytest.mark.slow),
+    pytest.param(
+        "MobileNet",
+        dict(input_shape=(32, 32, 3), alpha=0.5, depth_multiplier=2),
+        marks=pytest.mark.slow,
+    ),
     pytest.param("ResNet50V2", dict(input_shape=(32, 32, 3)), marks=pytest.mark.slow),
     pytest.param("VGG19", dict(input_shape=(32, 32, 3)), marks=pytest.mark.slow),
 ]
@@ -189,6 +194,7 @@ KERAS_SIZES = {
     "VGG16": (19, 26, 14714688),
     "VGG19": (22, 32, 20024384),
     "MobileNetV2": (154, 260, 2257984),
+    "MobileNet": (86, 135, 3228864),
 }
 
 
