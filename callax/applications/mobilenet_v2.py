@@ -61,24 +61,29 @@ def MobileNetV2(  # noqa: N802 — Keras's public name
     (None, 4)
     """
     check_arguments(weights, include_top, classes, classifier_activation, "MobileNetV2")
-    rows = _input_rows(input_shape, input_tensor)
+    shape = input_shape
+    if shape is None and input_tensor is not None and hasattr(input_tensor, "shape"):
+        shape = tuple(input_tensor.shape)[1:]
+    default_size = 224
+    if shape is not None and shape[0] == shape[1] and shape[0] in _ROWS:
+        default_size = shape[0]
+    img_input, source = make_input(
+        input_tensor, input_shape, default_size, 32, include_top, weights, "MobileNetV2"
+    )
+    rows, cols = img_input.shape[1], img_input.shape[2]
     if weights == "imagenet":
         if alpha not in _ALPHAS:
             raise ValueError(
                 f"MobileNetV2: with weights='imagenet', alpha must be one of {_ALPHAS}; "
                 f"received alpha={alpha}."
             )
-        if rows not in _ROWS:
+        if rows != cols or rows not in _ROWS:
             warnings.warn(
                 f"MobileNetV2: input_shape is undefined or non-square, or rows is not in "
                 f"{_ROWS}; loading the weights for input shape (224, 224).",
                 stacklevel=2,
             )
             rows = 224
-    default_size = rows if input_shape is not None and rows is not None else 224
-    img_input, source = make_input(
-        input_tensor, input_shape, default_size, 32, include_top, weights, "MobileNetV2"
-    )
     x = _body(img_input, alpha)
     if include_top:
         from callax import layers
@@ -97,16 +102,6 @@ def MobileNetV2(  # noqa: N802 — Keras's public name
     elif weights is not None:
         load_application_weights(model, weights)
     return model
-
-
-def _input_rows(input_shape: Any, input_tensor: Any) -> int | None:
-    shape = input_shape
-    if shape is None and input_tensor is not None:
-        shape = tuple(input_tensor.shape)[1:]
-    if shape is None:
-        return 224
-    rows, cols = shape[0], shape[1]
-    return rows if rows == cols else None
 
 
 def _make_divisible(v: float, divisor: int, min_value: int | None = None) -> int:

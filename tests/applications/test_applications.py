@@ -267,3 +267,19 @@ def test_legacy_file_mismatch_is_clear(tmp_path):
         applications.MobileNetV2(
             input_shape=(32, 32, 3), alpha=0.35, weights=path, include_top=False
         )
+
+
+@pytest.mark.parametrize(
+    "builder,alpha,kwargs,expected",
+    [  # Keras 3.15's model names and output shapes.
+        ("MobileNetV2", 0.35, dict(include_top=False), ("mobilenetv2_0.35_None", 1280)),
+        ("MobileNetV2", 0.35, dict(include_top=False, input_shape=(40, 48, 3)),
+         ("mobilenetv2_0.35_40", 1280)),
+        ("MobileNet", 0.25, dict(include_top=False), ("mobilenet_0.25_None", 256)),
+        ("MobileNet", 0.25, dict(include_top=True, classes=5, input_shape=(40, 40, 3)),
+         ("mobilenet_0.25_40", 5)),
+    ],
+)  # fmt: skip
+def test_mobilenet_default_names(builder, alpha, kwargs, expected):
+    model = getattr(applications, builder)(weights=None, alpha=alpha, **kwargs)
+    assert (model.name, model.output_shape[-1]) == expected
