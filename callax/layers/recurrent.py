@@ -28,6 +28,20 @@ def _as_list(states: Any) -> list:
     return list(states) if isinstance(states, (list, tuple)) else [states]
 
 
+def _state_shape(batch: Any, size: Any) -> tuple:
+    """A state's shape: ``(batch, size)``, or ``(batch, *size)`` for a cell whose
+    ``state_size`` entry is itself a shape (Keras allows both)."""
+    return (batch, *size) if isinstance(size, (list, tuple)) else (batch, size)
+
+
+def _is_nested_shape(shape: Any) -> bool:
+    return isinstance(shape, (list, tuple)) and bool(shape) and isinstance(shape[0], (list, tuple))
+
+
+def _shapes_str(shapes: Any) -> str:
+    return ", ".join(str(tuple(s)) for s in shapes)
+
+
 def _project(x: jax.Array, kernel: jax.Array, mask: jax.Array | None, gates: int) -> jax.Array:
     """``x @ kernel`` with an optional dropout mask: one mask ``(batch, in)``
     shared by every gate, or one per gate ``(gates, batch, in)`` (Keras's
@@ -430,6 +444,8 @@ class RNN(Layer):
 
     # ---------------------------------------------------------------- build
     def build(self, sequences_shape, initial_state_shape=None):
+        if _is_nested_shape(sequences_shape):
+            return self._build_nested(sequences_shape)
         if len(sequences_shape) != 3:
             raise ValueError(
                 f"{type(self).__name__} '{self.name}' expects inputs of shape (batch, time, "
@@ -473,7 +489,7 @@ class RNN(Layer):
     def get_initial_state(self, batch_size: int) -> list[jax.Array]:
         if hasattr(self.cell, "get_initial_state"):
             return jax.tree_util.tree_leaves(self.cell.get_initial_state(batch_size=batch_size))
-        return [jnp.zeros((batch_size, s), self.compute_dtype) for s in self.state_size]
+        return [jnp.zeros(_state_shape(batch_size, s), self.compute_dtype) for s in self.state_size]
 
     # ----------------------------------------------------------------- call
     def _initial_state(self, sequences, initial_state):
@@ -490,7 +506,7 @@ class RNN(Layer):
             return self.get_initial_state(batch)
         leaves = jax.tree_util.tree_leaves(initial_state)  # nested per cell when stacked
         states = [jnp.asarray(getattr(s, "value", s)) for s in leaves]
-        expected = [(batch, s) for s in self.state_size]
+        expected = [_state_shape(batch, s) for s in self.state_size]
         got = [tuple(s.shape) for s in states]
         if got != expected:
             raise ValueError(
@@ -515,6 +531,8 @@ class RNN(Layer):
         return step
 
     def call(self, sequences, initial_state=None, mask=None, training=False):
+        if isinstance(sequences, (list, tuple)):
+            return self._call_nested(sequences, initial_state, mask, training)
         if sequences.ndim != 3:
             raise ValueError(
                 f"{type(self).__name__} '{self.name}' expects inputs of shape (batch, time, "
@@ -564,6 +582,58 @@ class RNN(Layer):
                 final = self.cell.nest_states(final)
             return (output, *final)
         return output
+
+    # ------------------------------------------------- nested inputs (Keras's
+    # "RNNs with list/dict inputs"): the cell gets one step of each input.
+    def _build_nested(self, shapes):
+        if self.stateful:
+            raise ValueError(
+                f"{type(self).__name__} '{self.name}': stateful=True is not supported with "
+                f"nested inputs; received input shapes {_shapes_str(shapes)}."
+            )
+        if not self.cell.built:
+            step_shapes = [(shape[0], *shape[2:]) for shape in shapes]
+            if type(self.cell).build is Layer.build:
+                raise ValueError(
+                    f"{type(self).__name__} '{self.name}': a cell taking nested inputs must "
+                    f"define `build(input_shapes)`; received {type(self.cell).__name__}."
+                )
+            self.cell.build(step_shapes)
+            self.cell.built = True
+
+    def _call_nested(self, sequences, initial_state, mask, training):
+        leaves, treedef = jax.tree_util.tree_flatten(sequences)
+        if any(jnp.ndim(x) < 3 for x in leaves) or len({tuple(x.shape[:2]) for x in leaves}) > 1:
+            raise ValueError(
+                f"{type(self).__name__} '{self.name}': nested inputs must all be "
+                f"(batch, time, ...) with the same batch and time; received shapes "
+                f"{[tuple(x.shape) for x in leaves]}."
+            )
+        if mask is not None:
+            raise ValueError(
+                f"{type(self).__name__} '{self.name}': masks are not supported with nested "
+                "inputs; received a mask."
+            )
+        states = self._initial_state(leaves[0], initial_state)
+        xs = treedef.unflatten([jnp.swapaxes(x, 0, 1) for x in leaves])
+        kwargs = {"training": training} if training is not None else {}
+        cell = self.cell
+
+        def body(carry, x_t):
+            out, new = cell(x_t, list(carry), **kwargs)
+            return _as_list(new), out
+
+        final, outputs = jax.lax.scan(
+            body, states, xs, reverse=self.go_backwards, unroll=self.unroll or 1
+        )
+        tree_map = jax.tree_util.tree_map
+        if self.go_backwards:
+            outputs = tree_map(lambda o: o[::-1], outputs)
+        if self.return_sequences:
+            output = tree_map(lambda o: jnp.swapaxes(o, 0, 1), outputs)
+        else:
+            output = tree_map(lambda o: o[-1], outputs)
+        return (output, *final) if self.return_state else output
 
     def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
         """The input mask when returning sequences, else ``None``."""
