@@ -38,10 +38,6 @@ def _is_nested_shape(shape: Any) -> bool:
     return isinstance(shape, (list, tuple)) and bool(shape) and isinstance(shape[0], (list, tuple))
 
 
-def _shapes_str(shapes: Any) -> str:
-    return ", ".join(str(tuple(s)) for s in shapes)
-
-
 def _project(x: jax.Array, kernel: jax.Array, mask: jax.Array | None, gates: int) -> jax.Array:
     """``x @ kernel`` with an optional dropout mask: one mask ``(batch, in)``
     shared by every gate, or one per gate ``(gates, batch, in)`` (Keras's
@@ -583,57 +579,16 @@ class RNN(Layer):
             return (output, *final)
         return output
 
-    # ------------------------------------------------- nested inputs (Keras's
-    # "RNNs with list/dict inputs"): the cell gets one step of each input.
+    # Nested inputs (Keras's "RNNs with list/dict inputs"): see rnn_nested.py.
     def _build_nested(self, shapes):
-        if self.stateful:
-            raise ValueError(
-                f"{type(self).__name__} '{self.name}': stateful=True is not supported with "
-                f"nested inputs; received input shapes {_shapes_str(shapes)}."
-            )
-        if not self.cell.built:
-            step_shapes = [(shape[0], *shape[2:]) for shape in shapes]
-            if type(self.cell).build is Layer.build:
-                raise ValueError(
-                    f"{type(self).__name__} '{self.name}': a cell taking nested inputs must "
-                    f"define `build(input_shapes)`; received {type(self.cell).__name__}."
-                )
-            self.cell.build(step_shapes)
-            self.cell.built = True
+        from callax.layers.rnn_nested import build_nested
+
+        build_nested(self, shapes)
 
     def _call_nested(self, sequences, initial_state, mask, training):
-        leaves, treedef = jax.tree_util.tree_flatten(sequences)
-        if any(jnp.ndim(x) < 3 for x in leaves) or len({tuple(x.shape[:2]) for x in leaves}) > 1:
-            raise ValueError(
-                f"{type(self).__name__} '{self.name}': nested inputs must all be "
-                f"(batch, time, ...) with the same batch and time; received shapes "
-                f"{[tuple(x.shape) for x in leaves]}."
-            )
-        if mask is not None:
-            raise ValueError(
-                f"{type(self).__name__} '{self.name}': masks are not supported with nested "
-                "inputs; received a mask."
-            )
-        states = self._initial_state(leaves[0], initial_state)
-        xs = treedef.unflatten([jnp.swapaxes(x, 0, 1) for x in leaves])
-        kwargs = {"training": training} if training is not None else {}
-        cell = self.cell
+        from callax.layers.rnn_nested import call_nested
 
-        def body(carry, x_t):
-            out, new = cell(x_t, list(carry), **kwargs)
-            return _as_list(new), out
-
-        final, outputs = jax.lax.scan(
-            body, states, xs, reverse=self.go_backwards, unroll=self.unroll or 1
-        )
-        tree_map = jax.tree_util.tree_map
-        if self.go_backwards:
-            outputs = tree_map(lambda o: o[::-1], outputs)
-        if self.return_sequences:
-            output = tree_map(lambda o: jnp.swapaxes(o, 0, 1), outputs)
-        else:
-            output = tree_map(lambda o: o[-1], outputs)
-        return (output, *final) if self.return_state else output
+        return call_nested(self, sequences, initial_state, mask, training)
 
     def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
         """The input mask when returning sequences, else ``None``."""
