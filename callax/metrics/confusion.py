@@ -106,10 +106,11 @@ class _ConfusionMetric(Metric):
     _names = {"tp": "true_positives", "fp": "false_positives",
               "tn": "true_negatives", "fn": "false_negatives"}  # fmt: skip
 
-    def _make_state(self, num_thresholds: int) -> None:
+    def _make_state(self, num_thresholds: int, num_labels: int | None = None) -> None:
+        shape = (num_thresholds,) if num_labels is None else (num_thresholds, num_labels)
         for key in self._counts:
             setattr(self, self._names[key], self.add_variable(
-                (num_thresholds,), "zeros", name=self._names[key]))  # fmt: skip
+                shape, "zeros", name=self._names[key]))  # fmt: skip
 
     def _accumulate(self, y_true, y_pred, sample_weight, **kwargs) -> None:
         counts = confusion_counts(y_true, y_pred, self.thresholds, sample_weight,
@@ -220,7 +221,13 @@ class AUC(_ConfusionMetric):
             Davis-Goadrich interpolation for PR), ``"minoring"`` or ``"majoring"``
             (lower/upper Riemann sums).
         thresholds: explicit thresholds in [0, 1] instead of ``num_thresholds``.
-        multi_label: only ``False`` (every entry is one binary decision).
+        multi_label: ``True``: each column of ``(batch, labels)`` predictions is its
+            own binary problem; the result is the mean of the per-label AUCs (or
+            their ``label_weights``-weighted mean). ``False``: every entry is one
+            binary decision.
+        num_labels: with ``multi_label``, the number of labels (else taken from the
+            first batch).
+        label_weights: with ``multi_label``, one weight per label for the mean.
         from_logits: apply a sigmoid to predictions first.
     """
 
@@ -243,14 +250,9 @@ class AUC(_ConfusionMetric):
                 f"AUC {self.name!r}: summation_method must be 'interpolation', 'minoring' or "
                 f"'majoring'; received {summation_method!r}."
             )
-        if multi_label:
-            raise ValueError(
-                f"AUC {self.name!r}: multi_label=True is not supported by callax; use one AUC "
-                f"per label (class_id-style slicing of y_pred); received multi_label={multi_label!r}."
-            )
         self.curve = curve
         self.summation_method = summation_method
-        self.multi_label = False
+        self.multi_label = bool(multi_label)
         self.num_labels = num_labels
         self.label_weights = label_weights
         self.from_logits = from_logits
@@ -270,13 +272,51 @@ class AUC(_ConfusionMetric):
         self.num_thresholds = num_thresholds
         # the end thresholds sit just outside [0, 1] so predictions of exactly 0 or 1 count
         self.thresholds = [0.0 - eps] + inner + [1.0 + eps]
-        self._make_state(num_thresholds)
+        if not self.multi_label:
+            self._make_state(num_thresholds)
+        elif num_labels is not None:
+            self._make_state(num_thresholds, int(num_labels))
+        else:
+            self.built = False  # the number of labels comes from the first batch
+
+    def build(self, y_true_shape: Any = None, y_pred_shape: Any = None) -> None:
+        if self.multi_label and not self.built:
+            if not y_pred_shape or y_pred_shape[-1] is None:
+                raise ValueError(
+                    f"AUC {self.name!r}: multi_label=True needs predictions of shape "
+                    f"(batch, labels) with a known number of labels; received {y_pred_shape}."
+                )
+            self.num_labels = int(y_pred_shape[-1])
+            self._make_state(self.num_thresholds, self.num_labels)
+        self.built = True
 
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
         y_pred = jnp.asarray(y_pred, self.dtype)
         if self.from_logits:
             y_pred = jax.nn.sigmoid(y_pred)
-        self._accumulate(y_true, y_pred, sample_weight)
+        if not self.multi_label:
+            self._accumulate(y_true, y_pred, sample_weight)
+            return
+        if not self.built:
+            self.build(None, tuple(y_pred.shape))
+        labels = y_pred.shape[-1]
+        y_true = jnp.broadcast_to(jnp.asarray(y_true), y_pred.shape).reshape(-1, labels)
+        y_pred = y_pred.reshape(-1, labels)
+        if sample_weight is None:
+            weights = jnp.ones_like(y_pred)
+        else:
+            weights = jnp.asarray(sample_weight, self.dtype)
+            if weights.ndim == 1 and y_pred.ndim == 2 and weights.shape[0] == y_pred.shape[0]:
+                weights = weights[:, None]
+            weights = jnp.broadcast_to(weights, y_pred.shape).reshape(-1, labels)
+
+        def per_label(t, p, w):  # one label's column: counts of shape (thresholds,)
+            return confusion_counts(t, p, self.thresholds, w, dtype=self.dtype)
+
+        counts = jax.vmap(per_label, in_axes=1, out_axes=1)(y_true, y_pred, weights)
+        for key in self._counts:
+            var = getattr(self, self._names[key])
+            var.assign(var.value + counts[key])
 
     def _interpolate_pr_auc(self) -> jax.Array:
         # Between two thresholds, tp and p = tp + fp vary linearly; integrating
@@ -295,7 +335,16 @@ class AUC(_ConfusionMetric):
         ratio = jnp.where(both, _divide_no_nan(p[:-1], jnp.maximum(p[1:], 0)), 1.0)
         area = _divide_no_nan(slope * (dtp + intercept * jnp.log(ratio)),
                               jnp.maximum(tp[1:] + fn[1:], 0))  # fmt: skip
-        return jnp.sum(area)
+        return self._over_labels(jnp.sum(area, axis=0))
+
+    def _over_labels(self, by_label: jax.Array) -> jax.Array:
+        """The multi-label result: the (weighted) mean of the per-label AUCs."""
+        if not self.multi_label:
+            return by_label
+        if self.label_weights is None:
+            return jnp.mean(by_label)
+        w = jnp.asarray(self.label_weights, by_label.dtype)
+        return _divide_no_nan(jnp.sum(by_label * w), jnp.sum(w))
 
     def result(self) -> jax.Array:
         if self.curve == "PR" and self.summation_method == "interpolation":
@@ -313,7 +362,7 @@ class AUC(_ConfusionMetric):
             heights = jnp.minimum(y[:-1], y[1:])
         else:
             heights = jnp.maximum(y[:-1], y[1:])
-        return jnp.sum((x[:-1] - x[1:]) * heights)
+        return self._over_labels(jnp.sum((x[:-1] - x[1:]) * heights, axis=0))
 
     def get_config(self) -> dict:
         config = {**super().get_config(), "num_thresholds": self.num_thresholds,
