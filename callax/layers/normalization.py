@@ -110,8 +110,11 @@ class BatchNormalization(_AffineNormBase):
         beta_initializer, gamma_initializer, moving_mean_initializer,
         moving_variance_initializer, beta_regularizer, gamma_regularizer,
         beta_constraint, gamma_constraint: as in Keras.
-        renorm, renorm_clipping, renorm_momentum, synchronized: accepted for Keras
-            configs; only their defaults are supported.
+        synchronized: accepted and always in effect: under ``callax.distribution``
+            the step is one SPMD program, so the batch statistics are those of the
+            global batch (Keras's JAX backend refuses ``True``).
+        renorm, renorm_clipping, renorm_momentum: accepted for Keras configs; only
+            ``renorm=False`` is supported.
 
     Weights (Keras order): ``gamma``, ``beta`` (trainable), ``moving_mean``,
     ``moving_variance`` (non-trainable), each of shape ``(features,)``.
@@ -154,11 +157,10 @@ class BatchNormalization(_AffineNormBase):
                 f"BatchNormalization '{self.name}': axis must be a single int; "
                 f"received axis={axis!r}."
             )
-        if renorm or synchronized:
+        if renorm:
             raise ValueError(
-                f"BatchNormalization '{self.name}': renorm=True and synchronized=True are "
-                f"not supported by callax; received renorm={renorm!r}, "
-                f"synchronized={synchronized!r}."
+                f"BatchNormalization '{self.name}': renorm=True is not supported by callax; "
+                f"received renorm={renorm!r}."
             )
         self.axis = int(axis)
         self.momentum = float(momentum)

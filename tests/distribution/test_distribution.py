@@ -474,3 +474,20 @@ def test_sharded_initial_values_equal_unsharded_ones():
     assert sharded.kernel.dtype == plain.kernel.dtype == np.dtype("bfloat16")
     np.testing.assert_array_equal(sharded.kernel.numpy(), plain.kernel.numpy())
     assert _replicated(sharded.bias.value)
+
+
+def test_synchronized_batchnorm_uses_global_batch_statistics():
+    """BatchNormalization(synchronized=True) (which Keras's JAX backend refuses) is
+    what a sharded step computes anyway: statistics of the whole global batch."""
+    D.set_distribution(D.DataParallel())
+    rng = np.random.default_rng(0)
+    # Each device's quarter has a different mean: per-device statistics would differ.
+    x = (rng.normal(size=(16, 3)) + np.repeat(np.arange(4), 4)[:, None] * 5).astype("float32")
+    model = keras.Sequential(
+        [keras.Input((3,)), keras.layers.BatchNormalization(synchronized=True)]
+    )
+    model.compile("sgd", "mse")
+    model.fit(x, np.zeros_like(x), batch_size=16, epochs=1, verbose=0, shuffle=False)
+    bn = model.layers[0]
+    np.testing.assert_allclose(bn.moving_mean.numpy(), 0.01 * x.mean(0), rtol=1e-4, atol=1e-6)
+    assert bn.get_config()["synchronized"] is True
