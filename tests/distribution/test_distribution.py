@@ -490,4 +490,7 @@ def test_synchronized_batchnorm_uses_global_batch_statistics():
     model.fit(x, np.zeros_like(x), batch_size=16, epochs=1, verbose=0, shuffle=False)
     bn = model.layers[0]
     np.testing.assert_allclose(bn.moving_mean.numpy(), 0.01 * x.mean(0), rtol=1e-4, atol=1e-6)
+    # The global variance includes the spread between the quarters (~39); the mean
+    # of per-device variances would be ~1.
+    np.testing.assert_allclose(bn.moving_variance.numpy(), 0.99 + 0.01 * x.var(0), rtol=1e-4)
     assert bn.get_config()["synchronized"] is True
