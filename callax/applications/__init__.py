@@ -1,11 +1,12 @@
 """Pretrained image models (``keras.applications``), with Keras's layer names and weights.
 
-Each submodule (``mobilenet``, ``mobilenet_v2``, ``resnet50``, ``resnet``,
+Each submodule (``efficientnet``, ``mobilenet``, ``mobilenet_v2``, ``resnet50``, ``resnet``,
 ``resnet_v2``, ``vgg16``, ``vgg19``) holds its model builder plus ``preprocess_input`` and
 ``decode_predictions``; the builders are also exported here.
 """
 
 from callax.applications import (
+    efficientnet,
     imagenet_utils,
     mobilenet,
     mobilenet_v2,
@@ -14,6 +15,16 @@ from callax.applications import (
     resnet_v2,
     vgg16,
     vgg19,
+)
+from callax.applications.efficientnet import (
+    EfficientNetB0,
+    EfficientNetB1,
+    EfficientNetB2,
+    EfficientNetB3,
+    EfficientNetB4,
+    EfficientNetB5,
+    EfficientNetB6,
+    EfficientNetB7,
 )
 from callax.applications.mobilenet import MobileNet
 from callax.applications.mobilenet_v2 import MobileNetV2
@@ -25,5 +36,7 @@ from callax.applications.vgg19 import VGG19
 __all__ = [
     "MobileNet", "MobileNetV2", "ResNet50", "ResNet101", "ResNet152", "ResNet50V2",
     "ResNet101V2", "ResNet152V2", "VGG16", "VGG19", "imagenet_utils", "mobilenet",
-    "mobilenet_v2", "resnet", "resnet50", "resnet_v2", "vgg16", "vgg19",
+    "mobilenet_v2", "resnet", "resnet50", "resnet_v2", "vgg16", "vgg19", "efficientnet",
+    "EfficientNetB0", "EfficientNetB1", "EfficientNetB2", "EfficientNetB3", "EfficientNetB4",
+    "EfficientNetB5", "EfficientNetB6", "EfficientNetB7",
 ]  # fmt: skip

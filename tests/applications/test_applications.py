@@ -24,13 +24,16 @@ CASES = [
         marks=pytest.mark.slow,
     ),
     pytest.param("ResNet50V2", dict(input_shape=(32, 32, 3)), marks=pytest.mark.slow),
+    pytest.param("EfficientNetB0", dict(input_shape=(32, 32, 3)), marks=pytest.mark.slow),
     pytest.param("VGG19", dict(input_shape=(32, 32, 3)), marks=pytest.mark.slow),
 ]
 
 
 def _auto(name):
     # Auto-generated names depend on per-session counters; compare only given names.
-    return name.startswith(("input_layer", "global_", "keras_tensor", "max_pooling2d"))
+    return name.startswith(
+        ("input_layer", "global_", "keras_tensor", "max_pooling2d", "rescaling", "normalization")
+    )
 
 
 def _pair(builder, kwargs, include_top, pooling=None):
@@ -52,6 +55,10 @@ def _check_pair(k, c, shape):
     assert c.name == k.name
     assert c.output_shape == k.output_shape
     c.set_weights(k.get_weights())
+    for layer in k.layers:
+        # Keras's Normalization reads its mean/variance only at finalize_state.
+        if type(layer).__name__ == "Normalization":
+            layer.finalize_state()
     x = np.random.default_rng(0).uniform(-1, 1, (2, *shape)).astype("float32")
     np.testing.assert_allclose(
         np.asarray(c(x, training=False)),
@@ -192,6 +199,7 @@ KERAS_SIZES = {
     "ResNet101V2": (377, 542, 42626560),
     "ResNet152V2": (564, 814, 58331648),
     "VGG16": (19, 26, 14714688),
+    "EfficientNetB0": (237, 312, 4049571),
     "VGG19": (22, 32, 20024384),
     "MobileNetV2": (154, 260, 2257984),
     "MobileNet": (86, 135, 3228864),
@@ -283,3 +291,17 @@ def test_legacy_file_mismatch_is_clear(tmp_path):
 def test_mobilenet_default_names(builder, alpha, kwargs, expected):
     model = getattr(applications, builder)(weights=None, alpha=alpha, **kwargs)
     assert (model.name, model.output_shape[-1]) == expected
+
+
+def test_efficientnet_imagenet_file_name(tmp_path, monkeypatch):
+    # Keras names EfficientNet weight files after the model.
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    from callax.utils import file_utils
+
+    def offline(url, target, *args, **kwargs):
+        raise OSError("no network")
+
+    monkeypatch.setattr(file_utils, "_download", offline)
+    with pytest.raises(OSError, match="keras-applications/efficientnetb0_notop.h5"):
+        applications.EfficientNetB0(include_top=False, input_shape=(32, 32, 3))
+    assert applications.efficientnet.preprocess_input(3.0) == 3.0
