@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import numpy as np
-
 from callax.applications.imagenet_utils import obtain_input_shape, validate_activation
 
 
@@ -77,52 +75,16 @@ def load_application_weights(model: Any, path: str) -> None:
     the ``layer_names`` attribute, each holding its arrays in the order given
     by ``weight_names``; they are matched to the model's layers in order.
     """
-    import h5py
+    from callax.saving.legacy_h5 import is_legacy_h5, load_legacy_h5
 
     path = os.fspath(path)
     if path.endswith(".weights.h5") or path.endswith(".keras"):
         model.load_weights(path)
         return
-    with h5py.File(path, "r") as f:
-        group = f["model_weights"] if "model_weights" in f else f
-        if "layer_names" not in group.attrs:
-            legacy = False
-        else:
-            legacy = True
-            load_legacy_h5_group(model, group, path)
-    if not legacy:
+    if is_legacy_h5(path):
+        load_legacy_h5(model, path)
+    else:
         model.load_weights(path)
-
-
-def _decode(names: Any) -> list[str]:
-    return [n.decode("utf8") if isinstance(n, bytes) else str(n) for n in names]
-
-
-def load_legacy_h5_group(model: Any, group: Any, path: str) -> None:
-    """Assigns a legacy h5 group's per-layer arrays to the model's layers, in order."""
-    saved = []
-    for layer_name in _decode(group.attrs["layer_names"]):
-        g = group[layer_name]
-        weight_names = _decode(g.attrs.get("weight_names", []))
-        if weight_names:
-            saved.append((layer_name, [np.asarray(g[w]) for w in weight_names]))
-    layers = [layer for layer in model.layers if layer.weights]
-    if len(layers) != len(saved):
-        raise ValueError(
-            f"Cannot load legacy weights file {path!r} into model '{model.name}': the model "
-            f"has {len(layers)} layers with weights, the file has {len(saved)}."
-        )
-    for layer, (layer_name, arrays) in zip(layers, saved):
-        expected = [tuple(w.shape) for w in layer.weights]
-        received = [a.shape for a in arrays]
-        if expected != received:
-            raise ValueError(
-                f"Cannot load legacy weights file {path!r}: layer '{layer.name}' of model "
-                f"'{model.name}' expects weights of shapes {expected}; file layer "
-                f"'{layer_name}' has shapes {received}."
-            )
-    for layer, (_, arrays) in zip(layers, saved):
-        layer.set_weights(arrays)
 
 
 def fetch_weights(model_name: str, fname: str, origin: str, file_hash: str | None) -> str:

@@ -168,7 +168,8 @@ def save_weights(model: Any, filepath: Any, overwrite: bool = True, **kwargs: An
 
 
 def load_weights(model: Any, filepath: Any, skip_mismatch: bool = False, **kwargs: Any) -> None:
-    """Loads weights from ``*.weights.h5`` or ``*.keras`` into ``model``.
+    """Loads weights from ``*.weights.h5`` or ``*.keras`` into ``model`` (or from a
+    legacy Keras 2 ``.h5`` file, whose layers are matched in order).
 
     All or nothing: every variable is matched by layer path and shape first;
     any problem raises a ``ValueError`` listing them all, with nothing loaded.
@@ -194,6 +195,12 @@ def load_weights(model: Any, filepath: Any, skip_mismatch: bool = False, **kwarg
             finally:
                 reader.close()
         return
+    if not path.endswith(".weights.h5") and path.endswith((".h5", ".hdf5")):
+        from callax.saving.legacy_h5 import is_legacy_h5, load_legacy_h5
+
+        if is_legacy_h5(path):  # a Keras 2 file: layers matched in order
+            load_legacy_h5(model, path)
+            return
     reader = _wf.WeightsReader(path, path)
     try:
         _wf.load_weights_from(model, reader, skip_mismatch=skip_mismatch)
