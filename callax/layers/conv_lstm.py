@@ -24,6 +24,7 @@ from callax.core import config as _config
 from callax.core.layer import Layer
 from callax.core.seed_generator import SeedGenerator
 from callax.core.variable import Variable
+from callax.layers.recurrent import scan_steps
 
 
 def _ser(module: Any, obj: Any) -> Any:
@@ -429,34 +430,11 @@ class ConvLSTM(Layer):
         cell = self.cell
         states = self._initial_state(sequences, initial_state)
         dp, rdp = cell._draw_masks(sequences[:, 0], states[0], training)
-        xs = jnp.swapaxes(sequences, 0, 1)  # time-major for the scan
-        if mask is not None:
-            mask = jnp.asarray(mask).astype(bool)
-            if tuple(mask.shape) != tuple(sequences.shape[:2]):
-                raise ValueError(
-                    f"{type(self).__name__} '{self.name}': mask must have shape (batch, time) "
-                    f"= {tuple(sequences.shape[:2])}; received mask with shape "
-                    f"{tuple(mask.shape)}."
-                )
-            ms = jnp.swapaxes(mask, 0, 1).reshape(mask.shape[::-1] + (1,) * (self.rank + 1))
-        zero_out = self.zero_output_for_mask
 
-        def body(carry, inp):
-            if mask is None:
-                out, new = cell._step(inp, carry, dp, rdp)
-                return new, out
-            x_t, m_t = inp
-            out, new = cell._step(x_t, carry, dp, rdp)
-            # A masked step keeps the states; its output repeats h (or is zero).
-            out = jnp.where(m_t, out, jnp.zeros_like(out) if zero_out else carry[0])
-            return [jnp.where(m_t, n, s) for n, s in zip(new, carry)], out
+        def step(x, s):
+            return cell._step(x, s, dp, rdp)
 
-        final, outputs = jax.lax.scan(
-            body, states, xs if mask is None else (xs, ms), reverse=self.go_backwards,
-            unroll=self.unroll or 1,
-        )  # fmt: skip
-        if self.go_backwards:
-            outputs = outputs[::-1]  # processing order, as Keras
+        final, outputs = scan_steps(self, step, states, sequences, mask)
         if self.stateful:
             for var, value in zip(self.states, final):
                 var.assign(value)

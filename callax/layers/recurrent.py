@@ -28,6 +28,47 @@ def _as_list(states: Any) -> list:
     return list(states) if isinstance(states, (list, tuple)) else [states]
 
 
+def scan_steps(layer: Any, step: Any, states: list, sequences: Any, mask: Any,
+               out_index: int = 0) -> tuple[list, Any]:  # fmt: skip
+    """The time loop every recurrent layer shares (RNN, ConvLSTM): ``step(x_t,
+    states) -> (out, new_states)`` scanned over axis 1 of ``sequences``.
+
+    A masked step keeps the states; its output repeats state ``out_index`` (Keras's
+    convention) or is zero with ``layer.zero_output_for_mask``. Returns the final
+    states and the outputs, time-major, in processing order (as Keras, also with
+    ``go_backwards``).
+    """
+    xs = jnp.swapaxes(sequences, 0, 1)  # time-major for the scan
+    if mask is not None:
+        mask = jnp.asarray(mask)
+        if tuple(mask.shape) != tuple(sequences.shape[:2]):
+            raise ValueError(
+                f"{type(layer).__name__} '{layer.name}': mask must have shape (batch, time) "
+                f"= {tuple(sequences.shape[:2])}; received mask with shape {tuple(mask.shape)}."
+            )
+        xs = (xs, jnp.swapaxes(mask.astype(bool), 0, 1))
+    zero_out = layer.zero_output_for_mask
+
+    def keep(m, a, b):  # m: (batch,), broadcast over a's trailing axes
+        return jnp.where(m.reshape(m.shape + (1,) * (a.ndim - 1)), a, b)
+
+    def body(carry, inp):
+        if mask is None:
+            out, new = step(inp, carry)
+            return list(new), out
+        x_t, m_t = inp
+        out, new = step(x_t, carry)
+        out = keep(m_t, out, jnp.zeros_like(out) if zero_out else carry[out_index])
+        return [keep(m_t, n, c) for n, c in zip(new, carry)], out
+
+    final, outputs = jax.lax.scan(
+        body, states, xs, reverse=layer.go_backwards, unroll=layer.unroll or 1
+    )
+    if layer.go_backwards:
+        outputs = outputs[::-1]
+    return final, outputs
+
+
 def _state_shape(batch: Any, size: Any) -> tuple:
     """A state's shape: ``(batch, size)``, or ``(batch, *size)`` for a cell whose
     ``state_size`` entry is itself a shape (Keras allows both)."""
@@ -536,38 +577,8 @@ class RNN(Layer):
             )
         states = self._initial_state(sequences, initial_state)
         step = self._step_fn(sequences, states, training)
-        xs = jnp.swapaxes(sequences, 0, 1)  # time-major for the scan
-        if mask is not None:
-            mask = jnp.asarray(mask)
-            if tuple(mask.shape) != tuple(sequences.shape[:2]):
-                raise ValueError(
-                    f"{type(self).__name__} '{self.name}': mask must have shape (batch, time) "
-                    f"= {tuple(sequences.shape[:2])}; received mask with shape "
-                    f"{tuple(mask.shape)}."
-                )
-            ms = jnp.swapaxes(mask.astype(bool), 0, 1)[..., None]
-        zero_out = self.zero_output_for_mask
         out_index = getattr(self.cell, "output_state_index", 0)
-
-        def body(carry, inp):
-            if mask is None:
-                out, new = step(inp, carry)
-                return list(new), out
-            x_t, m_t = inp
-            out, new = step(x_t, carry)
-            # A masked step keeps the states; its output repeats the previous
-            # first state (Keras's convention) or is zero.
-            prev = jnp.zeros_like(out) if zero_out else carry[out_index]
-            out = jnp.where(m_t, out, prev)
-            new = [jnp.where(m_t, n, s) for n, s in zip(new, carry)]
-            return new, out
-
-        scan_xs = xs if mask is None else (xs, ms)
-        final, outputs = jax.lax.scan(
-            body, states, scan_xs, reverse=self.go_backwards, unroll=self.unroll or 1
-        )
-        if self.go_backwards:
-            outputs = outputs[::-1]  # processing order, as Keras
+        final, outputs = scan_steps(self, step, states, sequences, mask, out_index)
         last = outputs[-1]
         if self.stateful:
             for var, value in zip(self.states, final):
