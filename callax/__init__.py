@@ -72,7 +72,7 @@ def version() -> str:
     return __version__
 
 
-__version__ = "0.1.0"
+from callax.package_version import __version__
 
 __all__ = [
     "activations", "backend", "constraints", "initializers", "layers", "mixed_precision",
