@@ -7,6 +7,14 @@ executables are reused across processes, so a rerun's first call is several
 times faster. It is on unless the user configured JAX's cache already or set
 ``CALLAX_COMPILATION_CACHE=0``; ``CALLAX_CACHE_DIR`` moves it (default
 ``~/.cache/callax/xla``).
+
+It is capped: JAX evicts the least recently used entries once the folder holds
+more than ``CALLAX_CACHE_MAX_BYTES`` (default 1 GiB; ``-1`` for no cap). On by
+default rather than opt-in because a first call that is several times faster on
+every rerun is the speed users notice most, and a capped folder under
+``~/.cache`` costs nothing they must manage. The setting is JAX's, so it also
+applies to other JAX code in the same process (it caches, it never changes
+results).
 """
 
 from __future__ import annotations
@@ -31,4 +39,20 @@ def enable_compilation_cache() -> str | None:
     jax.config.update("jax_compilation_cache_dir", path)
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
     jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+    if "jax_compilation_cache_max_size" in jax.config.values:  # JAX's LRU eviction
+        jax.config.update("jax_compilation_cache_max_size", _max_bytes())
     return path
+
+
+DEFAULT_CACHE_MAX_BYTES = 1 << 30
+
+
+def _max_bytes() -> int:
+    raw = os.environ.get("CALLAX_CACHE_MAX_BYTES", "")
+    try:
+        return int(raw) if raw.strip() else DEFAULT_CACHE_MAX_BYTES
+    except ValueError:
+        raise ValueError(
+            "CALLAX_CACHE_MAX_BYTES must be an integer number of bytes (-1: no cap); "
+            f"received {raw!r}."
+        ) from None
