@@ -78,5 +78,7 @@ __all__ = [
     "activations", "backend", "constraints", "initializers", "layers", "mixed_precision",
     "models", "ops", "random", "regularizers", "config", "DTypePolicy", "KerasTensor", "Layer",
     "SeedGenerator", "StatelessScope", "Variable", "Model", "Functional", "Sequential", "Input",
-    "InputLayer", "jit", "version", *sorted(_LAZY_MODULES), *sorted(_LAZY_NAMES),
+    "InputLayer", "jit", "version",
+    # not "inspect": `from callax import *` must not shadow the standard library's inspect
+    *sorted(_LAZY_MODULES - {"inspect"}), *sorted(_LAZY_NAMES),
 ]  # fmt: skip
