@@ -13,6 +13,7 @@ import warnings
 from typing import Any
 
 from callax.callbacks.monitor_callback import MonitorCallback
+from callax.utils import io_utils
 
 
 class EarlyStopping(MonitorCallback):
@@ -84,10 +85,10 @@ class EarlyStopping(MonitorCallback):
 
     def on_train_end(self, logs=None):
         if self.stopped_epoch > 0 and self.verbose > 0:
-            print(f"Epoch {self.stopped_epoch + 1}: early stopping")
+            io_utils.print_msg(f"Epoch {self.stopped_epoch + 1}: early stopping")
         if self.restore_best_weights and self.best_weights is not None:
             if self.verbose > 0:
-                print(
+                io_utils.print_msg(
                     f"Restoring model weights from the end of the best epoch: {self.best_epoch + 1}."
                 )
             self.model.set_weights(self.best_weights)

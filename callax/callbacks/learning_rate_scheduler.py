@@ -16,6 +16,7 @@ import numpy as np
 
 from callax.callbacks.callback import Callback
 from callax.callbacks.reduce_lr_on_plateau import current_learning_rate
+from callax.utils import io_utils
 
 
 class LearningRateScheduler(Callback):
@@ -54,7 +55,9 @@ class LearningRateScheduler(Callback):
             )
         optimizer.learning_rate = new
         if self.verbose > 0:
-            print(f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to {new}.")
+            io_utils.print_msg(
+                f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to {new}."
+            )
 
     def on_epoch_end(self, epoch, logs=None):
         if logs is not None:

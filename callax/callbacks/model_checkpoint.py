@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from callax.callbacks.monitor_callback import MonitorCallback
+from callax.utils import io_utils
 
 
 class ModelCheckpoint(MonitorCallback):
@@ -111,16 +112,18 @@ class ModelCheckpoint(MonitorCallback):
             current = float(np.asarray(current))
             if not self._is_improvement(current, self.best):
                 if self.verbose:
-                    print(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from {self.best}")
+                    io_utils.print_msg(
+                        f"\nEpoch {epoch + 1}: {self.monitor} did not improve from {self.best}"
+                    )
                 return
             if self.verbose:
-                print(
+                io_utils.print_msg(
                     f"\nEpoch {epoch + 1}: {self.monitor} improved from {self.best} to "
                     f"{current}, saving model to {path}"
                 )
             self.best = current
         elif self.verbose:
-            print(f"\nEpoch {epoch + 1}: saving model to {path}")
+            io_utils.print_msg(f"\nEpoch {epoch + 1}: saving model to {path}")
         model = self.model  # syncs the training state into the variables
         if self.save_weights_only:
             model.save_weights(path, overwrite=True)

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from callax.callbacks.monitor_callback import MonitorCallback
+from callax.utils import io_utils
 
 
 def current_learning_rate(optimizer: Any) -> float:
@@ -101,7 +102,7 @@ class ReduceLROnPlateau(MonitorCallback):
                     new = max(old * self.factor, self.min_lr)
                     optimizer.learning_rate = new
                     if self.verbose > 0:
-                        print(
+                        io_utils.print_msg(
                             f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to {new}."
                         )
                     self.cooldown_counter = self.cooldown

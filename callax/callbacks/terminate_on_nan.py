@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from callax.callbacks.callback import Callback
+from callax.utils import io_utils
 
 
 class TerminateOnNaN(Callback):
@@ -38,5 +39,5 @@ class TerminateOnNaN(Callback):
                     f"NaN or Inf loss encountered at batch {batch}. Loss value: {loss}. "
                     "Terminating training immediately."
                 )
-            print(f"Batch {batch}: Invalid loss, terminating training")
+            io_utils.print_msg(f"Batch {batch}: Invalid loss, terminating training")
             self.model.stop_training = True
