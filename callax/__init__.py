@@ -46,6 +46,7 @@ _LAZY_NAMES = {
     "Metric": ("callax.metrics", "Metric"),
     "Optimizer": ("callax.optimizers", "Optimizer"),
     "Regularizer": ("callax.regularizers", "Regularizer"),
+    "install_as_keras": ("callax.keras_compat", "install_as_keras"),
 }
 
 
