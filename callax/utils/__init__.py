@@ -15,6 +15,7 @@ from callax.saving.serialization_lib import (  # noqa: E402
     deserialize_keras_object,
     serialize_keras_object,
 )
+from callax.utils import legacy  # noqa: E402, F401  (keras.utils.legacy: Keras 2 configs)
 from callax.utils.config import Config  # noqa: E402
 from callax.utils.dataset_utils import split_dataset  # noqa: E402
 from callax.utils.file_utils import get_file  # noqa: E402
