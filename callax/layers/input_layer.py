@@ -120,9 +120,15 @@ class InputLayer(Layer):
                 batch_shape = input_tensor.shape
             dtype = dtype or input_tensor.dtype
         self.batch_shape = _batch_shape(f"InputLayer '{self.name}'", shape, batch_size, batch_shape)
-        self._input_dtype = (  # "string": host-side text inputs for the text layers
-            "string" if dtype == "string" else jnp.dtype(dtype or config.floatx()).name
-        )
+        try:
+            self._input_dtype = (  # "string": host-side text inputs for the text layers
+                "string" if dtype == "string" else jnp.dtype(dtype or config.floatx()).name
+            )
+        except TypeError:
+            raise TypeError(
+                f"InputLayer '{self.name}': `dtype` must be a numeric dtype name (e.g. "
+                f"'float32', 'int32') or 'string'; received dtype={dtype!r}."
+            ) from None
         self.sparse = bool(sparse)
         self.optional = bool(optional)
         self.built = True

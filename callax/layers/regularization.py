@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
 
 from callax import random
@@ -33,7 +34,7 @@ class Dropout(Layer):
 
     def __init__(self, rate: float, noise_shape: Any = None, seed: int | None = None, **kwargs):
         super().__init__(**kwargs)
-        if not 0 <= rate <= 1:
+        if not isinstance(rate, numbers.Real) or not 0 <= rate <= 1:
             raise ValueError(f"Dropout '{self.name}': rate must be in [0, 1]; received {rate!r}.")
         self.rate = rate
         self.noise_shape = noise_shape
