@@ -37,6 +37,9 @@ from callax.compiled_call import jit
 _LAZY_MODULES = {
     "callbacks", "losses", "metrics", "optimizers", "saving", "utils", "inspect", "datasets",
     "distribution", "preprocessing", "tree", "applications",
+    "export",
+    "wrappers",
+    "dtype_policies",
 }  # fmt: skip
 _LAZY_NAMES = {
     "trace": ("callax.inspect", "trace"),

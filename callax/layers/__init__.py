@@ -145,6 +145,7 @@ from callax.layers.reshaping_extra import (
     ZeroPadding2D,
     ZeroPadding3D,
 )  # fmt: skip
+from callax.layers.reversible_embedding import ReversibleEmbedding
 from callax.layers.stacked_cells import StackedRNNCells
 from callax.layers.wrappers import Bidirectional, TimeDistributed
 
@@ -206,3 +207,4 @@ __all__ += [  # activation, merging and misc layers
 from callax.layers.serialization import deserialize, serialize  # noqa: E402
 
 __all__ += ["deserialize", "serialize"]
+__all__ += ["ReversibleEmbedding"]

@@ -201,7 +201,14 @@ class MultiHeadAttention(Layer):
                 f"MultiHeadAttention '{self.name}' expects query of rank >= 3 (batch, ..., "
                 f"features); received query shape {tuple(query_shape)}."
             )
+        if len(value_shape) != rank or len(key_shape) != rank:
+            raise ValueError(
+                f"MultiHeadAttention '{self.name}': query, key and value must have the same "
+                f"rank; received query shape {tuple(query_shape)}, key shape "
+                f"{tuple(key_shape)} and value shape {tuple(value_shape)}."
+            )
         self._attn_axes = self._resolve_axes(rank)
+        self._query_shape = tuple(query_shape)
         heads = (self.num_heads, self.key_dim)
         # Created in Keras's order (query, key, [gate], value, output) for weight loading.
         self.query_dense = self._projection(heads, 1, "query")
@@ -320,7 +327,13 @@ class MultiHeadAttention(Layer):
             return output, scores
         return output
 
-    def _compute_attention(self, query, key, value, attention_mask=None, training=None):
+    def _compute_attention(self, query, key, value, attention_mask=None, training=None,
+                           return_attention_scores=False, use_causal_mask=False):  # fmt: skip
+        # Keras's signature: libraries (KerasHub) override `call` and call this with
+        # projected (B, T, heads, dim) tensors and a (B, T, S) mask.
+        if use_causal_mask and attention_mask is None:
+            t, s = query.shape[1], key.shape[1]
+            attention_mask = jnp.tril(jnp.ones((t, s), bool))[None]
         dot, combine = self._equations(query.ndim - 1)
         query = query * jnp.asarray(self._inverse_sqrt_key_dim, query.dtype)
         scores = jnp.einsum(dot, key, query)
@@ -334,6 +347,31 @@ class MultiHeadAttention(Layer):
         if self.dropout_layer is not None:
             dropped = self.dropout_layer(probs, training=training)
         return jnp.einsum(combine, dropped, value), probs
+
+    # Keras's private names, which layers built on Keras's MultiHeadAttention use
+    # (KerasHub's CachedMultiHeadAttention projects with `_query_dense` etc.).
+    _query_dense = property(lambda self: self.query_dense)
+    _key_dense = property(lambda self: self.key_dense)
+    _value_dense = property(lambda self: self.value_dense)
+    _output_dense = property(lambda self: self.output_dense)
+    _num_heads = property(lambda self: self.num_heads)
+    _key_dim = property(lambda self: self.key_dim)
+    _value_dim = property(lambda self: self.value_dim)
+    _dropout = property(lambda self: self.dropout)
+    _use_bias = property(lambda self: self.use_bias)
+    _attention_axes = property(lambda self: self._attn_axes)
+    _dot_product_equation = property(lambda self: self._equations(len(self._query_shape))[0])
+    _combine_equation = property(lambda self: self._equations(len(self._query_shape))[1])
+
+    def _masked_softmax(self, attention_scores, attention_mask=None):
+        """Softmax of ``(B, heads, T, S)`` scores over the attended key axes,
+        ``attention_mask`` (``(B, T, S)``) broadcast over the heads."""
+        n_attn = len(self._attn_axes)
+        if attention_mask is not None:
+            attention_mask = jnp.asarray(attention_mask).astype(bool)
+            while attention_mask.ndim < attention_scores.ndim:
+                attention_mask = jnp.expand_dims(attention_mask, -2 * n_attn - 1)
+        return _masked_softmax(attention_scores, attention_mask, n_attn)
 
     def compute_output_shape(self, query_shape, value_shape, key_shape=None):
         if self._output_shape:

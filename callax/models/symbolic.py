@@ -215,6 +215,35 @@ def _name_error(error: Exception, what: str, args: tuple, kwargs: dict) -> Excep
     return new
 
 
+def _declared_specs(layer: Any, args: tuple) -> Any:
+    """Output specs from ``compute_output_shape`` written outside callax (the
+    first positional tensor's shape in, Keras's convention), or ``None``."""
+    owner = next((c for c in type(layer).__mro__ if "compute_output_shape" in c.__dict__), None)
+    if owner is None or (owner.__module__ or "").startswith("callax."):
+        return None  # callax's default works by tracing: nothing else to ask
+    if not args or not isinstance(args[0], KerasTensor):
+        return None
+    shape = layer.compute_output_shape(tuple(args[0].shape))
+    dtype = layer.compute_dtype
+
+    def is_shape(s: Any) -> bool:
+        return isinstance(s, (tuple, list)) and all(d is None or isinstance(d, int) for d in s)
+
+    def to_spec(s: Any) -> Any:
+        if is_shape(s):
+            return _Spec(tuple(s), jnp.dtype(dtype))
+        if isinstance(s, dict):
+            return {k: to_spec(v) for k, v in s.items()}
+        if isinstance(s, (tuple, list)):
+            return type(s)(to_spec(v) for v in s)
+        raise TypeError(
+            f"{type(layer).__name__} '{layer.name}': compute_output_shape must return a "
+            f"shape tuple or a nested structure of them; received {s!r}."
+        )
+
+    return to_spec(shape)
+
+
 def _materialize(layer: Any) -> None:
     # Weights created under abstract_variables() are computed on first real read.
     for v in layer.variables:
@@ -248,8 +277,16 @@ def symbolic_call(layer: Any, args: tuple, kwargs: dict, training: Any = None) -
         if host_spec is not None and any(getattr(a, "dtype", None) == "string" for a in args):
             specs = host_spec(args[0])
         else:
-            with abstract_variables(), StatelessScope(), _ctx.isolated_context():
-                specs = eval_symbolic(lambda *a, **k: layer(*a, **k), args, call_kwargs)
+            try:
+                with abstract_variables(), StatelessScope(), _ctx.isolated_context():
+                    specs = eval_symbolic(lambda *a, **k: layer(*a, **k), args, call_kwargs)
+            except Exception:
+                # A call that only works for some sizes of an unknown dimension (slicing a
+                # fixed-size position table to the sequence length) fails on the stand-ins;
+                # as in Keras, a layer's own compute_output_shape then gives the specs.
+                specs = _declared_specs(layer, args)
+                if specs is None:
+                    raise
         if not built_before:
             d["_build_shapes"] = _symbolic_shapes(args, kwargs)
         _materialize(layer)
