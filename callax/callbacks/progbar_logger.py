@@ -38,7 +38,13 @@ class ProgbarLogger(Callback):
     def set_params(self, params: dict) -> None:
         super().set_params(params)
         verbose = params.get("verbose", 1)
-        self.verbose = 1 if verbose == "auto" else int(verbose)
+        try:
+            self.verbose = 1 if verbose == "auto" else int(verbose)
+        except (TypeError, ValueError):
+            raise ValueError(
+                f"verbose must be 'auto', 0 (silent), 1 (progress bar) or 2 (one line per "
+                f"epoch); received verbose={verbose!r}."
+            ) from None
         self.epochs = params.get("epochs", 1)
         self.target = params.get("steps")
 
