@@ -108,6 +108,22 @@ class Model(Trainer, Layer):
 
         saving_api.load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)
 
+    def export(
+        self,
+        filepath: Any,
+        format: str = "tf_saved_model",
+        verbose: bool | None = None,
+        input_signature: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        """Exports the inference call (``training=False``) for serving, atomically:
+        ``format="jax"`` (a ``jax.export`` StableHLO file that runs with JAX alone),
+        ``"onnx"`` (jax2onnx) or ``"tf_saved_model"`` (jax2tf); the batch axis is
+        dynamic. See :func:`callax.export.export_model`."""
+        from callax.export.model_export import export_model
+
+        export_model(self, filepath, format, verbose, input_signature, **kwargs)
+
     def get_build_config(self) -> dict | None:
         """The input structure this model was built with (to rebuild it on load)."""
         from callax.saving.building import get_build_config
