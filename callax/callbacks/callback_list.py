@@ -197,11 +197,12 @@ class CallbackList(Callback):
         convert = pythonify_logs if self._float_test else flatten_logs
         self._call("on_test_batch_end", batch, logs=convert(logs))
 
+    # Every hook gets a dict, never None (as Keras: user hooks do `logs.keys()`).
     def on_predict_batch_begin(self, batch, logs=None):
-        self._call("on_predict_batch_begin", batch, logs=logs)
+        self._call("on_predict_batch_begin", batch, logs={} if logs is None else logs)
 
     def on_predict_batch_end(self, batch, logs=None):
-        self._call("on_predict_batch_end", batch, logs=logs)
+        self._call("on_predict_batch_end", batch, logs={} if logs is None else logs)
 
     def __iter__(self):
         return iter(self.callbacks)

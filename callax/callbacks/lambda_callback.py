@@ -53,4 +53,18 @@ class LambdaCallback(Callback):
             )
         for hook, fn in given.items():
             if fn is not None:
-                setattr(self, hook, fn)
+                setattr(self, hook, _positional(fn))
+
+
+def _positional(fn: Callable) -> Callable:
+    """The user's function called with ``logs`` positionally, as Keras documents
+    (``lambda batch, logs: ...``), whichever way the loop passes it: the batch
+    hooks get ``logs=`` by keyword, which a lambda's ``l`` would not accept."""
+
+    def hook(*args, **kwargs):
+        if "logs" in kwargs:
+            args = (*args, kwargs.pop("logs"))
+        return fn(*args, **kwargs)
+
+    hook.__wrapped__ = fn
+    return hook

@@ -69,13 +69,41 @@ _ctx_local = _ctx._local
 # Attributes the walk over `__dict__` never descends into.
 _UNTRACKED = frozenset(
     {"_own_variables", "_trainable_flags", "_last_losses", "_inbound_nodes", "_build_shapes",
-     "_compiled", "_kernel", "_init_args", "_build_dtypes"}
+     "_compiled", "_kernel", "_init_args", "_build_dtypes", "_structure"}
 )  # fmt: skip
 
-# Bumped whenever a layer tree changes in a way a compiled call may have baked in
-# (a sublayer or variable reassigned, `trainable` flipped): compiled-call caches
-# (core/kernels.py, callax.jit) include it in their keys.
+# Structure stamps, for the compiled-call caches (core/kernels.py, callax.jit).
+# Every layer carries `_structure`, a number drawn from one global counter when the
+# layer is created and again whenever its own structure changes in a way a compiled
+# call may have baked in: a sublayer, variable or seed generator (or a container
+# of them) assigned, a weight added, `trainable` flipped, a built-in layer's
+# setting changed after building. A cache compares the stamps of ITS tree
+# (`structure_stamps`), so creating or changing an unrelated layer never
+# re-traces it; `structure_version[0]` (the counter) tells it cheaply whether
+# anything changed anywhere since it last looked, so the walk runs only then.
 structure_version = [0]
+
+
+def _restamp(layer: Any) -> None:
+    structure_version[0] += 1
+    layer.__dict__["_structure"] = structure_version[0]
+
+
+def structure_stamps(layer: Any) -> tuple:
+    """The stamps of ``layer`` and its sublayers, in walk order: changes when
+    (and only when) this tree's structure changed."""
+    return tuple(sub.__dict__.get("_structure", 0) for sub in layer._flatten_layers())
+
+
+def _holds_state(value: Any, depth: int = 0) -> bool:
+    """Whether a list/tuple/dict assigned as an attribute holds layers or state."""
+    items = value.values() if isinstance(value, dict) else value
+    for item in items:
+        if isinstance(item, (Layer, Variable, SeedGenerator)):
+            return True
+        if depth < 2 and isinstance(item, (list, tuple, dict)) and _holds_state(item, depth + 1):
+            return True
+    return False
 
 # --------------------------------------------------------------------- names
 _name_counts: dict[str, int] = {}
@@ -193,9 +221,20 @@ def _mark_built_after(build):
     leaves the layer built, with its build shape recorded, as Keras does; the call
     protocol then never builds it a second time."""
 
+    # Keras also accepts a `build(self)` that takes no shape (weights of fixed
+    # shapes): every caller passes the shape, so drop it here, once per class.
+    params = list(inspect.signature(build).parameters.values())[1:]
+    takes_shape = any(
+        p.kind is not inspect.Parameter.VAR_KEYWORD and p.kind is not inspect.Parameter.KEYWORD_ONLY
+        for p in params
+    )
+
     @functools.wraps(build)
     def build_wrapper(self, *args, **kwargs):
-        build(self, *args, **kwargs)
+        if takes_shape or (not args and not kwargs):
+            build(self, *args, **kwargs)
+        else:
+            build(self)
         d = self.__dict__
         d["built"] = True
         if d.get("_build_shapes") is None and args:
@@ -258,6 +297,7 @@ class Layer:
             )
         d = self.__dict__
         d["_callax_init"] = True
+        _restamp(self)  # a new layer: a new stamp (caches see it appear in their tree)
         d["name"] = name or unique_name(to_snake_case(type(self).__name__))
         d["dtype_policy"] = _policy.get(dtype)
         d["_trainable"] = bool(trainable)
@@ -281,13 +321,16 @@ class Layer:
     # ----------------------------------------------------- attribute tracking
     def __setattr__(self, name: str, value: Any) -> None:
         if isinstance(value, (Layer, Variable, SeedGenerator)):
-            if "_callax_init" not in self.__dict__:
-                raise RuntimeError(pitfalls.assigned_before_init(type(self), name, value))
-            structure_version[0] += 1  # compiled calls of this tree must re-trace
+            # Tracking walks `__dict__` in assignment order, so a sublayer (or
+            # variable) assigned before `super().__init__()` is tracked like any
+            # other, as in Keras; nothing to check here.
+            _restamp(self)  # compiled calls of this tree must re-trace
         elif type(self)._kernel_call and self.__dict__.get("built"):
             # A built-in layer's settings (Dropout.rate...) are baked into its
             # compiled kernels: changing one after building re-traces them.
-            structure_version[0] += 1
+            _restamp(self)
+        elif isinstance(value, (list, tuple, dict)) and _holds_state(value):
+            _restamp(self)  # `self.blocks = [...]`: the tree changed
         object.__setattr__(self, name, value)
 
     def _tracked_values(self):
@@ -411,8 +454,8 @@ class Layer:
     def trainable(self, value: bool) -> None:
         """Freezes (or unfreezes) this layer and every sublayer."""
         value = bool(value)
-        structure_version[0] += 1  # e.g. BatchNormalization changes behaviour
         for layer in self._flatten_layers():
+            _restamp(layer)  # e.g. BatchNormalization changes behaviour
             layer.__dict__["_trainable"] = value
             for v in layer._own_variables:
                 if layer._trainable_flags.get(id(v), True):
@@ -461,6 +504,12 @@ class Layer:
     @property
     def path(self) -> str:
         return self.name
+
+    @property
+    def quantization_mode(self) -> str | None:
+        """Always ``None``: callax does not quantize (Keras's attribute, which
+        KerasHub reads on every layer when writing a config)."""
+        return None
 
     # ------------------------------------------------------------- weights
     def add_weight(
@@ -532,6 +581,7 @@ class Layer:
             )  # fmt: skip
         self._own_variables.append(variable)
         self._trainable_flags[id(variable)] = bool(trainable)
+        _restamp(self)  # compiled calls must see the new weight
         return variable
 
     def add_variable(self, shape, initializer, dtype=None, trainable=True, **kwargs) -> Variable:
@@ -648,6 +698,8 @@ class Layer:
             args = args[:pos] + args[pos + 1 :]
             if training is None:
                 training = explicit
+        if training is not None and training is not True and training is not False:
+            training = _checked_training(self, training)  # rare: only non-bool values
 
         # 2. convert array-likes; spot symbolic inputs (Functional construction)
         args, symbolic = self._convert_args(args)
@@ -952,6 +1004,27 @@ class Layer:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _checked_training(layer: Layer, training: Any) -> Any:
+    """``training`` given as something other than True/False/None: numpy bools and
+    0-d boolean arrays are accepted (a traced one stays traced); anything else
+    (the string ``"False"`` is truthy!) is a ``TypeError``."""
+    if isinstance(training, np.bool_):
+        return bool(training)
+    dtype = getattr(training, "dtype", None)
+    if dtype is not None and getattr(training, "ndim", None) == 0 and np.dtype(dtype) == bool:
+        if isinstance(training, jax.core.Tracer):
+            return training
+        return bool(training)
+    if dtype is not None:
+        shown = f"array of shape {tuple(training.shape)} and dtype {dtype}"
+    else:
+        shown = f"{type(training).__name__} {training!r}"
+    raise TypeError(
+        f"{type(layer).__name__} '{layer.name}': `training` must be True, False or None "
+        f"(or a 0-d boolean array); received {shown}."
+    )
 
 
 def any_symbolic_value(values: Any) -> bool:

@@ -26,19 +26,6 @@ def call_override(cls: type) -> str:
     )
 
 
-def assigned_before_init(cls: type, name: str, value: Any) -> str:
-    kind = type(value).__name__
-    return (
-        f"{cls.__qualname__}: `self.{name} = {kind}(...)` ran before "
-        f"`super().__init__()`. The base class sets up the tracking that makes "
-        f"`self.{name}` part of the model (its weights, saving, summary), so it must run "
-        "first:\n\n"
-        "    def __init__(self):\n"
-        "        super().__init__()          # first\n"
-        f"        self.{name} = {kind}(...)\n"
-    )
-
-
 def not_initialized(cls: type) -> str:
     return (
         f"{cls.__qualname__} was called, but its __init__ never called "

@@ -198,7 +198,18 @@ class Optimizer:
                 "LearningRateSchedule, or a callable returning the learning rate; received "
                 f"learning_rate={learning_rate!r}."
             )
-        return self.add_variable((), float(learning_rate), name="learning_rate")
+        return self.add_variable((), self._checked_rate(learning_rate), name="learning_rate")
+
+    def _checked_rate(self, learning_rate: Any) -> float:
+        """A constant learning rate as a float; a negative one would climb the loss
+        and NaN poisons every weight, so both are refused where they are given."""
+        value = float(learning_rate)
+        if not value >= 0.0:  # also catches NaN
+            raise ValueError(
+                f"{type(self).__name__} {self.name!r}: `learning_rate` must be a non-negative "
+                f"number (or a schedule); received learning_rate={learning_rate!r}."
+            )
+        return value
 
     # ------------------------------------------------------------ properties
     @property
@@ -243,7 +254,7 @@ class Optimizer:
                 "learning rate cannot be set to a number; create the optimizer with a float "
                 f"`learning_rate` to make it settable. Received learning_rate={learning_rate!r}."
             )
-        old.assign(float(unwrap(learning_rate)))
+        old.assign(self._checked_rate(unwrap(learning_rate)))
 
     # -------------------------------------------------------------- state
     def add_variable(

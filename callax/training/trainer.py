@@ -527,6 +527,7 @@ class Trainer:
             v.value  # noqa: B018 — materialize weights created abstractly
         if not was_built:
             self._training_state.refresh()
+        self._check_call_outputs(out, caller)
         if not self.compiled or y is None:
             return
         y_pred = jax.tree_util.tree_map(lambda s: np.zeros(s.shape, s.dtype), out)
@@ -555,6 +556,34 @@ class Trainer:
             self._training_state.refresh()
         if compiled.compile_loss is not None:
             self._check_targets(y if y_full is None else y_full, y_pred, caller)
+
+    def _check_call_outputs(self, out: Any, caller: str) -> None:
+        """Outputs the default steps cannot use, named before any step fails on
+        them with an unrelated message (``'NoneType' object has no attribute
+        'shape'``, ``zero-dimensional arrays cannot be concatenated``). A model
+        with its own step may return what it likes."""
+        step = {"fit": "train_step", "evaluate": "test_step", "predict": "predict_step"}.get(
+            caller.split(" ")[0]
+        )
+        if step is None or getattr(type(self), step) is not getattr(Trainer, step):
+            return
+        name = f"{type(self).__name__}.call()"
+        leaves = jax.tree_util.tree_leaves(out)
+        if not leaves:
+            got = "None — missing `return`?" if out is None else f"{out!r}, which holds no arrays."
+            raise TypeError(
+                f"{caller}: {name} (model '{self.name}') returned {got} {caller} needs the "
+                "model's outputs: end `call` with `return outputs`."
+            )
+        if caller == "predict":
+            for leaf in leaves:
+                if not np.shape(leaf):
+                    raise ValueError(
+                        f"predict: {name} (model '{self.name}') returned a scalar "
+                        f"({np.dtype(leaf.dtype).name} of shape ()), e.g. a Python float; predict "
+                        "joins the outputs of every batch along their first axis, so `call` "
+                        "must return arrays with a batch dimension, shape (batch, ...)."
+                    )
 
     def _check_targets(self, y: Any, y_pred: Any, caller: str) -> None:
         """Clear errors for labels that cannot fit the loss, before any step."""

@@ -137,8 +137,14 @@ def test_assign_before_super_init():
             self.d = layers.Dense(2)
             super().__init__()
 
-    with pytest.raises(RuntimeError, match="before `super\\(\\).__init__\\(\\)`"):
-        Early()
+        def call(self, x):
+            return self.d(x)
+
+    # Accepted, as in Keras: the sublayer is tracked like any other.
+    model = Early()
+    model(np.ones((1, 3), "float32"))
+    assert model.layers == [model.d]
+    assert [w.path for w in model.weights] == ["early/dense/kernel", "early/dense/bias"]
 
 
 def test_missing_super_init_on_call():
