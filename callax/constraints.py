@@ -94,6 +94,26 @@ def serialize(c: Any) -> Any:
             "config": c.get_config(), "registered_name": None}  # fmt: skip
 
 
+def deserialize(config: dict, custom_objects: dict | None = None) -> Any:
+    """The constraint a ``serialize`` config describes (a built-in, or a user class
+    found in ``custom_objects``, an active ``custom_object_scope`` or the registry)."""
+    from callax.saving.object_registration import get_registered_object
+
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ValueError(
+            f"constraint deserialize expects a config dict with a 'class_name' key; "
+            f"received {config!r}."
+        )
+    name = config.get("registered_name") or config["class_name"]
+    cls = get_registered_object(name, custom_objects) or _CLASSES.get(config["class_name"])
+    if cls is None:
+        raise ValueError(
+            f"Unknown constraint class {config['class_name']!r}. Built-in ones: {sorted(_CLASSES)}; "
+            "register your own with @keras.saving.register_keras_serializable()."
+        )
+    return cls.from_config(config.get("config", {}))
+
+
 def get(identifier: Any) -> Any:
     if identifier is None:
         return None

@@ -275,6 +275,7 @@ class Identity(Initializer):
 
 
 IdentityInitializer = Identity
+OrthogonalInitializer = Orthogonal
 
 _ALIASES = {
     "zeros": Zeros, "ones": Ones, "constant": Constant,
