@@ -5,6 +5,15 @@ variables, and writes state updates (seed generators, BatchNorm statistics) back
 to them, but runs one cached ``jax.jit`` function per input structure, shapes,
 dtypes and static arguments (``training`` and any other non-array argument).
 
+The cache follows THIS layer's structure only: assigning a sublayer or a
+variable, building a new weight or flipping ``trainable`` anywhere in its tree
+re-traces; creating or changing unrelated layers does not. It keeps at most
+``MAX_ENTRIES`` compiled functions, one per argument structure and static
+arguments (the oldest goes first); each caches its own shapes and dtypes.
+
+Calls are thread-safe: each reads the variables as one consistent set (never
+half of a concurrent ``fit`` sync) and writes its state updates back as one set.
+
 Python side effects in ``call`` (``print``, counters, appending to lists) run
 when a new signature is traced, not on every call; use the model itself
 (faithful eager) while debugging. A ``call`` that cannot be traced (Python logic
@@ -30,8 +39,11 @@ from typing import Any
 import jax
 import numpy as np
 
-from callax.core.layer import _ArrayImpl, structure_version
+from callax.core.layer import _ArrayImpl, structure_stamps, structure_version
+from callax.core.pure_call import snapshot, write_back
 from callax.core.stateless_scope import StatelessScope
+
+MAX_ENTRIES = 64  # signatures kept per compiled layer (each holds one XLA executable)
 
 _TRACE_ERRORS = (
     jax.errors.ConcretizationTypeError,
@@ -50,6 +62,8 @@ class CompiledCall:
     def __init__(self, layer: Any):
         self.layer = layer
         self._entries: dict[Any, Any] = {}
+        self._epoch = -1  # structure_version[0] when the stamps were last checked
+        self._stamps: tuple | None = None
         self._fallback: str | None = None
         self._stats = {"traces": 0, "calls": 0, "eager_fallbacks": 0}
 
@@ -75,16 +89,22 @@ class CompiledCall:
             else:
                 static.append((i, leaf))
         static = tuple(static)
-        key = (treedef, tuple(dynamic), static, structure_version[0])
+        if self._epoch != structure_version[0]:
+            self._check_structure()
+        key = (treedef, tuple(dynamic), static)
+        entries = self._entries
         try:
-            entry = self._entries.get(key)
+            entry = entries.get(key)
         except TypeError:  # an unhashable non-array argument: cannot be static
             return layer(*args, **kwargs)
         if entry is None:
-            entry = self._entries[key] = self._compile(treedef, len(leaves), static)
+            if len(entries) >= MAX_ENTRIES:  # the oldest signature goes first
+                entries.pop(next(iter(entries)), None)
+            entry = entries[key] = self._compile(treedef, len(leaves), static)
         fn, variables, assigned = entry
-        # Raw stored values (no scope is active here; autocast applies inside the trace).
-        values = [v._value if v._value is not None else v.value for v in variables]
+        # Raw stored values (no scope is active here; autocast applies inside the
+        # trace), as one set: never half of a write-back made on another thread.
+        values = snapshot(variables)
         try:
             outputs, updates = fn(values, [leaves[i] for i in dynamic])
         except _TRACE_ERRORS as error:
@@ -96,13 +116,22 @@ class CompiledCall:
                 "callax.ops.cond / ops.where to make it traceable.",
                 stacklevel=2,
             )
-            del self._entries[key]
+            entries.pop(key, None)
             self._stats["eager_fallbacks"] += 1
             return layer(*args, **kwargs)
-        for variable, value in zip(assigned, updates):
-            variable._value = value
+        if updates:
+            write_back(assigned, updates)
         self._stats["calls"] += 1
         return outputs
+
+    def _check_structure(self) -> None:
+        """Drops every trace if this layer's tree changed since they were made
+        (runs only when some layer somewhere changed: one walk of the tree)."""
+        self._epoch = structure_version[0]
+        stamps = structure_stamps(self.layer)
+        if stamps != self._stamps:
+            self._stamps = stamps
+            self._entries = {}
 
     def _compile(self, treedef, n_leaves: int, static: tuple):
         layer = self.layer

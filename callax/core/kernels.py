@@ -20,19 +20,36 @@ separately dispatched ops. The rules:
   policy, sublayers' settings), same variable shapes and same signature. Twenty
   identical ``Dense`` blocks compile once, not twenty times;
 - variables the layer assigns (seed state, BatchNorm statistics) come back as
-  outputs and are written to the variables, exactly as op by op.
+  outputs and are written to the variables, exactly as op by op;
+- a layer's kernels stay valid until ITS structure changes (its own or a
+  sublayer's stamp, see ``structure_stamps`` in ``core/layer.py``): creating or
+  changing an unrelated layer costs one short check, never a compile;
+- the tables are bounded: a layer keeps at most ``MAX_SIGNATURES`` kernels (the
+  oldest goes first) and dies with the layer; the shared table keeps at most
+  ``MAX_SHARED`` kernels, least recently looked up going first, and holds dead
+  layers' attributes only by weak reference.
 
 ``kernel_stats()`` reports compiles, shared kernels and hits (tests pin the rules).
 """
 
 from __future__ import annotations
 
+import threading
+import weakref
+from collections import OrderedDict
 from typing import Any
 
 import jax
 
-from callax.core.layer import _ArrayImpl, structure_version
+from callax.core.layer import _ArrayImpl, structure_stamps, structure_version
+from callax.core.pure_call import write_back
 from callax.core.stateless_scope import StatelessScope
+
+# Table bounds (see the module docstring). A model needs one shared kernel per
+# distinct (layer settings, signature); 256 covers large models called with a few
+# shapes, and a miss only costs a compile (or a share) again.
+MAX_SIGNATURES = 32
+MAX_SHARED = 256
 
 _SCALARS = (bool, int, float, str, type(None))
 
@@ -43,6 +60,11 @@ def kernel_stats() -> dict[str, int]:
     """Counts since start (or ``reset_kernel_stats``): kernels compiled, kernels
     reused from an interchangeable layer, and calls served by a kernel."""
     return dict(_stats)
+
+
+def shared_table_size() -> int:
+    """How many kernels the shared table holds now (at most ``MAX_SHARED``)."""
+    return len(_shared)
 
 
 def reset_kernel_stats() -> None:
@@ -80,9 +102,37 @@ def signature(args: tuple, kwargs: dict) -> tuple | None:
 _IGNORED = frozenset(
     {"name", "_init_args", "_callax_init", "_own_variables", "_trainable_flags",
      "_last_losses", "_kernel", "_compiled", "_build_shapes", "_build_dtypes",
-     "_inbound_nodes", "_kernels_by_trainable"}
+     "_inbound_nodes", "_kernels_by_trainable", "_structure"}
 )  # fmt: skip
 _INERT = ("Initializer", "Regularizer", "Constraint")  # used by build/fit, never by call
+
+
+class _Identity:
+    """A fingerprint part standing for one object by identity. It holds the object
+    weakly when it can, so a shared-table key does not keep a dead layer's
+    attributes alive, and a new object that reuses a dead one's ``id`` never
+    matches the old key (``("id", id(obj))`` could, and share a wrong kernel)."""
+
+    __slots__ = ("ref", "obj", "key")
+
+    def __init__(self, obj: Any):
+        self.key = id(obj)
+        try:
+            self.ref, self.obj = weakref.ref(obj), None
+        except TypeError:  # lists, dicts...: held (the table's bound limits them)
+            self.ref, self.obj = None, obj
+
+    def target(self) -> Any:
+        return self.obj if self.ref is None else self.ref()
+
+    def __hash__(self) -> int:
+        return self.key
+
+    def __eq__(self, other: Any) -> bool:
+        if not isinstance(other, _Identity):
+            return False
+        mine = self.target()
+        return mine is not None and mine is other.target()
 
 
 def fingerprint(value: Any, depth: int = 0) -> Any:
@@ -106,7 +156,7 @@ def fingerprint(value: Any, depth: int = 0) -> Any:
         return "seed"
     if isinstance(value, Layer):
         if depth > 8:
-            return id(value)
+            return ("id", _Identity(value))
         items = tuple(
             (k, fingerprint(v, depth + 1)) for k, v in value.__dict__.items() if k not in _IGNORED
         )
@@ -121,42 +171,66 @@ def fingerprint(value: Any, depth: int = 0) -> Any:
     try:
         hash(value)
     except TypeError:
-        return ("id", id(value))
-    return ("obj", kind, value) if kind.__eq__ is not object.__eq__ else ("id", id(value))
+        return ("id", _Identity(value))
+    return ("obj", kind, value) if kind.__eq__ is not object.__eq__ else ("id", _Identity(value))
 
 
 class _Entry:
     """One compiled kernel, shareable by interchangeable layers."""
 
-    __slots__ = ("fn", "assigned", "array_keys", "owner", "__weakref__")
+    __slots__ = ("fn", "assigned", "array_keys", "__weakref__")
 
     def __init__(self):
         self.fn = None
         self.assigned: list[int] | None = None  # positions in layer.variables
         self.array_keys: list[str] = []
-        self.owner: list[Any] = [None]  # the layer whose call a (re)trace runs
 
 
-# Kernels by (settings fingerprint, variable shapes, signature).
+# Kernels by (settings fingerprint, variable shapes, signature), least recently
+# looked up first; bounded by MAX_SHARED. The lock guards its updates (lookups
+# happen only on a layer's first call with a signature, never on the hot path).
 _OP_BY_OP = object()  # marks a signature whose kernel failed to build: runs op by op
-_shared: dict[tuple, _Entry] = {}
+_shared: OrderedDict[tuple, _Entry] = OrderedDict()
+_shared_lock = threading.Lock()
+# The layer whose call a kernel (re)trace runs: interchangeable layers share one
+# compiled function, so it is told per call, and per thread.
+_tracing = threading.local()
+
+
+def _forget_shared(entry: _Entry) -> None:
+    with _shared_lock:
+        for shared_key, shared in list(_shared.items()):
+            if shared is entry:
+                del _shared[shared_key]
 
 
 class LayerKernel:
     """The compiled kernels one layer uses, one per signature."""
 
-    __slots__ = ("layer", "entries", "variables")
+    __slots__ = ("layer", "entries", "variables", "epoch", "stamps")
 
     def __init__(self, layer: Any):
         self.layer = layer
         self.entries: dict[tuple, _Entry] = {}
         self.variables: list[Any] = []
+        self.epoch = -1  # structure_version[0] when the stamps were last checked
+        self.stamps: tuple | None = None
+
+    def _check_structure(self) -> None:
+        """Drops every kernel if this layer's tree changed since they were made
+        (runs only when some layer somewhere changed: one short walk)."""
+        self.epoch = structure_version[0]
+        stamps = structure_stamps(self.layer)
+        if stamps != self.stamps:
+            self.stamps = stamps
+            self.entries = {}
 
     def run(self, args: tuple, kwargs: dict) -> Any:
         key = signature(args, kwargs)
         if key is None:
             return self.layer.call(*args, **kwargs)
-        key = (key, structure_version[0])
+        if self.epoch != structure_version[0]:
+            self._check_structure()
         entry = self.entries.get(key)
         if entry is None:
             entry = self._lookup(key, kwargs)
@@ -165,8 +239,9 @@ class LayerKernel:
         variables = self.variables
         values = [v._value if v._value is not None else v.value for v in variables]
         arrays = [kwargs[k] for k in entry.array_keys]
-        owner = entry.owner
-        owner[0] = self.layer  # a retrace (e.g. new weak types) traces this layer
+        tracing = _tracing.__dict__
+        previous = tracing.get("layer")
+        tracing["layer"] = self.layer  # a retrace (e.g. new weak types) traces this layer
         try:
             outputs, updates = entry.fn(values, args, arrays)
         except Exception:
@@ -176,15 +251,13 @@ class LayerKernel:
             # from the layer's own code, without JAX's tracing frames and notes.
             # Nothing was written yet: the kernel's state updates come back as outputs.
             self.entries[key] = _OP_BY_OP
-            for shared_key, shared in list(_shared.items()):
-                if shared is entry:
-                    del _shared[shared_key]
+            _forget_shared(entry)
             return self.layer.call(*args, **kwargs)
         finally:
-            owner[0] = None
+            tracing["layer"] = previous
         _stats["hits"] += 1
-        for position, value in zip(entry.assigned, updates):
-            variables[position]._value = value
+        if updates:
+            write_back([variables[i] for i in entry.assigned], updates)
         return outputs
 
     def _lookup(self, key: tuple, kwargs: dict) -> _Entry:
@@ -193,29 +266,37 @@ class LayerKernel:
         shared_key = (
             fingerprint(layer),
             tuple((tuple(v.shape), str(v.dtype)) for v in variables),
-            key[0],  # the signature; settings changes show in the fingerprint
+            key,  # the signature; settings changes show in the fingerprint
         )
-        try:
-            entry = _shared.get(shared_key)
-        except TypeError:  # something unhashable slipped in: no sharing
-            entry, shared_key = None, None
+        with _shared_lock:
+            try:
+                entry = _shared.get(shared_key)
+                if entry is not None:
+                    _shared.move_to_end(shared_key)
+            except TypeError:  # something unhashable slipped in: no sharing
+                entry, shared_key = None, None
         if entry is not None:
             _stats["shared"] += 1
         else:
             entry = self._compile(kwargs)
             if shared_key is not None:
-                _shared[shared_key] = entry
-        self.entries[key] = entry
+                with _shared_lock:
+                    _shared[shared_key] = entry
+                    while len(_shared) > MAX_SHARED:
+                        _shared.popitem(last=False)
+        entries = self.entries
+        if len(entries) >= MAX_SIGNATURES:  # the oldest signature goes first
+            del entries[next(iter(entries))]
+        entries[key] = entry
         return entry
 
     def _compile(self, kwargs: dict) -> _Entry:
         entry = _Entry()
         entry.array_keys = [k for k, v in kwargs.items() if type(v) is _ArrayImpl]
         static = {k: v for k, v in kwargs.items() if type(v) is not _ArrayImpl}
-        owner = entry.owner
 
         def pure(values, args, arrays):
-            layer = owner[0]
+            layer = _tracing.layer
             variables = layer.variables
             with StatelessScope(zip(variables, values)) as scope:
                 outputs = layer.call(*args, **static, **dict(zip(entry.array_keys, arrays)))

@@ -105,6 +105,7 @@ def _holds_state(value: Any, depth: int = 0) -> bool:
             return True
     return False
 
+
 # --------------------------------------------------------------------- names
 _name_counts: dict[str, int] = {}
 

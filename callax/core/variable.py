@@ -206,6 +206,13 @@ class Variable:
                 "layer.stateless_call(...) or callax.jit(model), which thread state "
                 "through a StatelessScope."
             )
+        self._store(value)
+
+    def _store(self, value: Any) -> None:
+        """``assign``'s last step: stores a checked array, keeping the variable's
+        layout. Compiled calls write their state updates back through it directly
+        (``core/pure_call.write_back``): ``assign`` checked those values' shape and
+        dtype when the call was traced."""
         layout = getattr(self, "_layout", None)
         if layout is not None:  # keep the variable's layout (set_weights, fit's write-back)
             value = _distribution_hooks.place(value, layout, self.path)
