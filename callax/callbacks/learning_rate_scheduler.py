@@ -47,7 +47,13 @@ class LearningRateScheduler(Callback):
         except (TypeError, ValueError):
             n_params = 2
         new = self.schedule(epoch, lr) if n_params >= 2 else self.schedule(epoch)
-        new = float(np.asarray(new)) if not isinstance(new, float) else new
+        try:
+            new = float(np.asarray(new)) if not isinstance(new, float) else new
+        except (TypeError, ValueError):
+            raise ValueError(
+                "LearningRateScheduler: the schedule must return a finite float; "
+                f"received {new!r} ({type(new).__name__}) at epoch {epoch}."
+            ) from None
         if not np.isfinite(new):
             raise ValueError(
                 "LearningRateScheduler: the schedule must return a finite float; "

@@ -143,6 +143,14 @@ class CompileLoss:
             self.weights = flatten_like(
                 self.user_loss_weights, names, kind, "loss_weights", broadcast=False
             )
+            if any(
+                w is not None and (isinstance(w, str) or jnp.ndim(w) != 0) for w in self.weights
+            ):
+                raise ValueError(
+                    f"compile: loss_weights must hold one number per model output "
+                    f"({len(names)}: {names}), as a number, a list or a dict like loss; "
+                    f"received loss_weights={_short(self.user_loss_weights)}."
+                )
         active = [i for i, loss in enumerate(self.losses) if loss is not None]
         self.metrics = []
         self._trackers: dict[int, Any] = {}
