@@ -10,6 +10,7 @@ from callax.callbacks.lambda_callback import LambdaCallback
 from callax.callbacks.learning_rate_scheduler import LearningRateScheduler
 from callax.callbacks.model_checkpoint import ModelCheckpoint
 from callax.callbacks.monitor_callback import MonitorCallback
+from callax.callbacks.orbax_checkpoint import OrbaxCheckpoint
 from callax.callbacks.progbar_logger import ProgbarLogger
 from callax.callbacks.reduce_lr_on_plateau import ReduceLROnPlateau
 from callax.callbacks.remote_monitor import RemoteMonitor
@@ -21,5 +22,5 @@ __all__ = [
     "Callback", "CallbackList", "CSVLogger", "EarlyStopping", "History", "LambdaCallback",
     "LearningRateScheduler", "MonitorCallback", "ProgbarLogger", "ReduceLROnPlateau",
     "TerminateOnNaN", "BackupAndRestore", "ModelCheckpoint", "RemoteMonitor", "SwapEMAWeights",
-    "TensorBoard",
+    "TensorBoard", "OrbaxCheckpoint",
 ]  # fmt: skip
