@@ -28,6 +28,7 @@ class DTypePolicy:
     """
 
     __slots__ = ("name", "compute_dtype", "variable_dtype", "compute_np")
+    quantization_mode = None  # Keras's attribute; callax policies never quantize
 
     def __init__(self, name: str | None = None):
         if name is None:

@@ -304,7 +304,8 @@ def functional_class_for(cls: type) -> type:
         return cls
     combined = _functional_classes.get(cls)
     if combined is None:
-        namespace = {"__module__": cls.__module__, "__qualname__": cls.__qualname__}
+        namespace = {"__module__": cls.__module__, "__qualname__": cls.__qualname__,
+                     "_callax_user_class": cls}  # configs name the user's class  # fmt: skip
         combined = _functional_classes[cls] = type(cls.__name__, (cls, Functional), namespace)
     return combined
 

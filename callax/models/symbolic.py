@@ -217,7 +217,11 @@ def _name_error(error: Exception, what: str, args: tuple, kwargs: dict) -> Excep
 
 def _declared_specs(layer: Any, args: tuple) -> Any:
     """Output specs from ``compute_output_shape`` written outside callax (the
-    first positional tensor's shape in, Keras's convention), or ``None``."""
+    first positional tensor's shape in, Keras's convention), or ``None``. A
+    Functional model (one that keeps Functional's ``call``) gives its specs node
+    by node, each of its layers asked the same way."""
+    if getattr(layer, "_plan", None) is not None and _runs_graph(layer):
+        return _graph_specs(layer, args)
     owner = next((c for c in type(layer).__mro__ if "compute_output_shape" in c.__dict__), None)
     if owner is None or (owner.__module__ or "").startswith("callax."):
         return None  # callax's default works by tracing: nothing else to ask
@@ -242,6 +246,52 @@ def _declared_specs(layer: Any, args: tuple) -> Any:
         )
 
     return to_spec(shape)
+
+
+def _runs_graph(model: Any) -> bool:
+    from callax.models.functional import Functional
+
+    return isinstance(model, Functional) and type(model).call is Functional.call
+
+
+def _layer_specs(layer: Any, args: tuple, kwargs: dict) -> Any:
+    try:
+        with abstract_variables(), StatelessScope(), _ctx.isolated_context():
+            return eval_symbolic(lambda *a, **k: layer(*a, **k), args, kwargs)
+    except Exception:
+        specs = _declared_specs(layer, args)
+        if specs is None:
+            raise
+        return specs
+
+
+def _graph_specs(model: Any, args: tuple) -> Any:
+    """A Functional model's output specs for symbolic inputs, found by walking its
+    graph (as Keras does) rather than tracing it whole on stand-in sizes."""
+    if not args:
+        return None
+    inputs = args[0]
+    if isinstance(inputs, dict):
+        flat = model._inputs_from_dict(inputs)
+    elif isinstance(inputs, (list, tuple)):
+        flat = _flatten(list(inputs))[0]
+    else:
+        flat = [inputs]
+    if len(flat) != len(model._flat_inputs):
+        return None
+    values = {id(t): x for t, x in zip(model._flat_inputs, flat)}
+    for node, layer, is_op, *_ in model._plan:
+        a, k = node.substitute(values)
+        if is_op:
+            specs = eval_symbolic(layer.fn, a, k)
+        else:
+            if node.training is not None:
+                k["training"] = node.training
+            specs = _layer_specs(layer, a, k)
+        model._store_outputs(node, _to_keras_tensors(specs), values)
+    outputs = [values[id(t)] for t in model._flat_outputs]
+    specs = [_Spec(tuple(t.shape), jnp.dtype(t.dtype)) for t in outputs]
+    return model._out_treedef.unflatten(specs)
 
 
 def _materialize(layer: Any) -> None:

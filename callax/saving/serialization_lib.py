@@ -262,6 +262,9 @@ def _user_module(obj: Any) -> str | None:
 
 def _serialize_instance(obj: Any) -> dict:
     cls = type(obj)
+    # A subclassed model built as a graph runs as a generated (cls, Functional) class;
+    # its config names (and its registration is under) the user's class.
+    cls = cls.__dict__.get("_callax_user_class", cls)
     if not hasattr(obj, "get_config"):
         raise TypeError(
             f"Cannot serialize {obj!r} of type {cls.__name__}: callax saves objects as "
