@@ -499,6 +499,11 @@ class Layer:
         return self.dtype_policy.compute_dtype
 
     @property
+    def input_dtype(self) -> str:
+        """The dtype inputs are converted to (the compute dtype; MLflow reads it)."""
+        return self.compute_dtype
+
+    @property
     def variable_dtype(self) -> str:
         return self.dtype_policy.variable_dtype
 

@@ -82,15 +82,19 @@ def test_mlflow_autolog_records_params_and_metrics(tmp_path):
         rng = np.random.RandomState(0)
         x = rng.normal(size=(32, 3)).astype("float32")
         y = x.sum(1, keepdims=True)
-        model = keras.Sequential([keras.layers.Dense(4, activation="relu"), keras.layers.Dense(1)])
+        model = keras.Sequential(
+            [keras.Input((3,)), keras.layers.Dense(4, activation="relu"), keras.layers.Dense(1)]
+        )
         model.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse", metrics=["mae"])
         history = model.fit(x, y, epochs=2, batch_size=16, validation_data=(x, y), verbose=0)
+        signature = mlflow.keras.utils.get_model_signature(model).to_dict()
         run = mlflow.last_active_run()
         client = mlflow.MlflowClient()
         logged = {{key: sorted({{(m.step, m.value) for m in client.get_metric_history(
             run.info.run_id, key)}}) for key in history.history}}
         print(json.dumps(dict(params=run.data.params, logged=logged, history=history.history,
-                              version=mlflow.keras.save.keras.__version__)))
+                              version=mlflow.keras.save.keras.__version__,
+                              signature=signature)))
         """,
         timeout=180,
     )
@@ -103,3 +107,5 @@ def test_mlflow_autolog_records_params_and_metrics(tmp_path):
     for key, values in result["history"].items():
         assert result["logged"][key] == [[i, pytest.approx(v)] for i, v in enumerate(values)]
     assert result["version"] == "3.15.1+callax.0.2.0"
+    inputs = json.loads(result["signature"]["inputs"])
+    assert inputs == [{"type": "tensor", "tensor-spec": {"dtype": "float32", "shape": [-1, 3]}}]
