@@ -8,10 +8,24 @@ validation metrics in ``validation``), per batch ``batch_<metric>`` when
 after each evaluation, and ``<weight path>/histogram`` every
 ``histogram_freq`` epochs. Run ``tensorboard --logdir <log_dir>`` to see them.
 
-Not written (accepted for compatibility, documented differences): the model
-graph (``write_graph``: callax has no TensorFlow graph to export), weight
-images (``write_images``), embeddings and profiling (``profile_batch``; use
-``jax.profiler`` for traces).
+``write_graph=True`` writes what Keras 3 writes on JAX: for a Sequential or
+Functional model, its JSON config under the tag ``keras`` (plugin
+``graph_keras_model``) in ``train``, which TensorBoard's Graphs tab draws as
+the model's conceptual graph (there is no TensorFlow op graph to export; a
+subclassed model has no layer graph, so nothing is written for it, as in Keras).
+
+``profile_batch=N`` or ``(start, stop)`` runs JAX's profiler
+(``jax.profiler.start_trace``/``stop_trace``) from the start of training batch
+``start`` to the end of batch ``stop`` (counted from 1 over the whole ``fit``),
+each batch inside a ``TraceAnnotation`` named ``Profiled batch <b>``. The trace
+lands where Keras puts it, ``log_dir/train/plugins/profile/<session>/``
+(``<host>.xplane.pb``), so TensorBoard's Profile tab (the
+``tensorboard-plugin-profile`` package) lists it under the run ``train``. Only
+one trace can run in a process: if another is active the callback warns and
+skips profiling.
+
+Not written (accepted for compatibility, documented differences): weight
+images (``write_images``) and embeddings.
 
 Example:
     >>> import tempfile, numpy as np, callax
@@ -28,6 +42,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from typing import Any
 
 import numpy as np
@@ -43,12 +58,13 @@ class TensorBoard(Callback):
         log_dir: root folder of the logs (``train``/``validation`` are made inside).
         histogram_freq: every this many epochs, log a histogram of every weight
             (0: never).
-        write_graph: accepted; callax writes no graph (no TensorFlow graph exists).
+        write_graph: write a Sequential/Functional model's config for the Graphs tab.
         write_images: accepted; weight images are not written.
         write_steps_per_second: also log training steps per second.
         update_freq: ``"epoch"``, ``"batch"``, or an int N: log batch results
             every N batches.
-        profile_batch: accepted; profiling is not started (use ``jax.profiler``).
+        profile_batch: profile training batches with JAX's profiler: an int N (that
+            batch), a pair ``(start, stop)`` or a string ``"start,stop"``; 0: never.
         embeddings_freq: accepted; embeddings are not written.
         embeddings_metadata: accepted; ignored.
     """
@@ -82,6 +98,9 @@ class TensorBoard(Callback):
         self.write_steps_per_second = write_steps_per_second
         self.update_freq = 1 if update_freq == "batch" else update_freq
         self.profile_batch = profile_batch
+        self._profile_range = _profile_range(profile_batch)
+        self._profiling = False
+        self._batch_annotation: Any = None
         self.embeddings_freq = embeddings_freq
         self.embeddings_metadata = embeddings_metadata
         self._writers: dict[str, EventFileWriter] = {}
@@ -139,9 +158,62 @@ class TensorBoard(Callback):
     # ------------------------------------------------------------- hooks
     def on_train_begin(self, logs: dict | None = None) -> None:
         self._global_train_batch = 0
+        if self.write_graph:
+            self._write_model_config()
 
     def on_train_end(self, logs: dict | None = None) -> None:
+        if self._profiling:  # fit ended inside the profiled range
+            self._stop_profile()
         self._close_writers()
+
+    def _write_model_config(self) -> None:
+        # Keras writes the conceptual graph of graph models only: a subclassed
+        # model's config has no layer connections for the Graphs tab to draw.
+        from callax.models import Functional, Sequential
+
+        model = self._model
+        if not isinstance(model, (Sequential, Functional)):
+            return
+        try:
+            config = model.to_json()
+        except Exception as e:  # a model that cannot serialize must not stop training
+            warnings.warn(
+                f"TensorBoard: the model's config could not be written for the Graphs tab "
+                f"({type(e).__name__}: {e}); training continues without it.",
+                stacklevel=3,
+            )
+            return
+        writer = self._writer("train")
+        writer.add_blobs("keras", [config.encode("utf-8")], 0, plugin_name="graph_keras_model")
+        writer.flush()
+
+    # ------------------------------------------------------------- profiling
+    def _start_profile(self) -> None:
+        import jax
+
+        try:
+            jax.profiler.start_trace(self._train_dir)
+        except RuntimeError as e:  # another trace is running in this process
+            warnings.warn(
+                f"TensorBoard: could not start JAX's profiler for profile_batch="
+                f"{self.profile_batch!r} ({e}); these batches are not profiled.",
+                stacklevel=3,
+            )
+            self._profile_range = None
+            return
+        self._profiling = True
+
+    def _stop_profile(self) -> None:
+        import jax
+
+        self._end_batch_annotation()
+        self._profiling = False
+        jax.profiler.stop_trace()  # writes plugins/profile/<session>/<host>.xplane.pb
+
+    def _end_batch_annotation(self) -> None:
+        if self._batch_annotation is not None:
+            self._batch_annotation.__exit__(None, None, None)
+            self._batch_annotation = None
 
     def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
         if self.write_steps_per_second:
@@ -152,8 +224,22 @@ class TensorBoard(Callback):
         self._global_train_batch += 1
         if self.write_steps_per_second:
             self._batch_start_time = time.time()
+        if self._profile_range is not None:
+            if not self._profiling and self._global_train_batch == self._profile_range[0]:
+                self._start_profile()
+            if self._profiling:
+                import jax
+
+                self._batch_annotation = jax.profiler.TraceAnnotation(
+                    f"Profiled batch {self._global_train_batch}"
+                )
+                self._batch_annotation.__enter__()
 
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        if self._profiling:
+            self._end_batch_annotation()
+            if self._global_train_batch >= self._profile_range[1]:
+                self._stop_profile()
         if self.update_freq == "epoch" or self._global_train_batch % self.update_freq:
             return
         writer, step = self._writer("train"), self._global_train_batch
@@ -207,6 +293,35 @@ class TensorBoard(Callback):
             for weight in layer.weights:
                 name = weight.path.replace(":", "_")
                 writer.add_histogram(f"{name}/histogram", np.asarray(weight.value), epoch)
+
+
+def _profile_range(profile_batch: Any) -> tuple[int, int] | None:
+    """``(start, stop)`` training batches to profile (1-based, inclusive), or None."""
+    value = profile_batch
+    if isinstance(value, str):  # Keras accepts "start,stop" (and "N")
+        try:
+            value = [int(part) for part in value.split(",")]
+        except ValueError:
+            value = profile_batch
+        if isinstance(value, list) and len(value) == 1:
+            value = value[0]
+    if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+        start = stop = int(value)
+    elif (
+        isinstance(value, (tuple, list))
+        and len(value) == 2
+        and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in value)
+    ):
+        start, stop = (int(v) for v in value)
+    else:
+        start, stop = -1, -1
+    if start < 0 or stop < start or (start == 0 and stop != 0):
+        raise ValueError(
+            "TensorBoard: profile_batch must be a non-negative int N (profile batch N; 0: "
+            "never), or a pair (start, stop) of positive ints with start <= stop; received "
+            f"profile_batch={profile_batch!r}."
+        )
+    return None if stop == 0 else (start, stop)
 
 
 def _as_float(value: Any) -> float:

@@ -4,10 +4,11 @@ An event file (``events.out.tfevents.*``) is a sequence of TFRecords, each
 ``uint64 length | uint32 masked_crc32c(length) | data | uint32 masked_crc32c(data)``
 (little-endian), whose data is a serialized ``tensorflow.Event`` protobuf. The
 first event carries ``file_version = "brain.Event:2"``; the others carry a
-``Summary`` with scalar (``simple_value``) or histogram (``HistogramProto``)
-values. The few messages needed are encoded here by hand (varints and tagged
-fields), so TensorBoard reads the files while callax depends on neither
-TensorFlow nor protobuf.
+``Summary`` with scalar (``simple_value``), histogram (``HistogramProto``) or
+plugin string-tensor values (the model's JSON config for the graph plugin).
+The few messages needed are encoded here by hand (varints and tagged fields),
+so TensorBoard reads the files while callax depends on neither TensorFlow nor
+protobuf.
 
 Example:
     >>> import tempfile
@@ -143,6 +144,25 @@ def histogram_value(tag: str, values: np.ndarray, bins: int = 30) -> bytes:
     return _bytes_field(1, tag.encode("utf-8")) + _bytes_field(5, histo)
 
 
+def blob_sequence_value(tag: str, blobs: list[bytes], plugin_name: str, content: bytes) -> bytes:
+    """A ``Summary.Value`` holding a string tensor of ``blobs`` for a TensorBoard plugin.
+
+    Fields: tag (1), metadata (9: ``SummaryMetadata`` with plugin_data (1:
+    plugin_name 1, content 2) and data_class (4) = ``DATA_CLASS_BLOB_SEQUENCE``),
+    tensor (8: ``TensorProto`` with dtype (1) = ``DT_STRING``, tensor_shape (2,
+    one dim of size len(blobs)) and string_val (8, repeated)). This is how
+    Keras writes a model's JSON config for the graph plugin.
+    """
+    plugin = _bytes_field(1, plugin_name.encode("utf-8")) + _bytes_field(2, content)
+    metadata = _bytes_field(1, plugin) + _key(4, 0) + _varint(3)  # DATA_CLASS_BLOB_SEQUENCE
+    shape = _bytes_field(2, _key(1, 0) + _varint(len(blobs)))  # dim { size: n }
+    tensor = _key(1, 0) + _varint(7) + _bytes_field(2, shape)  # DT_STRING = 7
+    tensor += b"".join(_bytes_field(8, blob) for blob in blobs)
+    return (
+        _bytes_field(1, tag.encode("utf-8")) + _bytes_field(9, metadata) + _bytes_field(8, tensor)
+    )
+
+
 def summary(values: Iterable[bytes]) -> bytes:
     """A ``Summary`` holding the given values (field 1, repeated)."""
     return b"".join(_bytes_field(1, v) for v in values)
@@ -186,6 +206,11 @@ class EventFileWriter:
     def add_histogram(self, tag: str, values: np.ndarray, step: int, bins: int = 30) -> None:
         """Records the distribution of ``values`` under ``tag`` at ``step``."""
         self.add_summary([histogram_value(tag, values, bins)], step)
+
+    def add_blobs(self, tag: str, blobs: list[bytes], step: int, plugin_name: str,
+                  content: bytes = b"1") -> None:  # fmt: skip
+        """Records a string tensor of ``blobs`` for the TensorBoard plugin ``plugin_name``."""
+        self.add_summary([blob_sequence_value(tag, blobs, plugin_name, content)], step)
 
     def flush(self) -> None:
         if self._file.closed:

@@ -95,6 +95,10 @@ def _events(folder):
             tag = v[1][0].decode()
             if 2 in v:
                 scalars.setdefault(tag, []).append((step, struct.unpack("<f", v[2][0])[0]))
+            elif 8 in v:  # a string tensor for a plugin (write_graph's model config)
+                plugin = _fields(_fields(v[9][0])[1][0])[1][0].decode()
+                strings = [b.decode() for b in _fields(v[8][0]).get(8, [])]
+                scalars.setdefault(tag, []).append((step, {"plugin": plugin, "strings": strings}))
             else:
                 h = _fields(v[5][0])
                 d = {k: struct.unpack("<d", h[k][0])[0] for k in (1, 2, 3, 4, 5)}
@@ -167,8 +171,12 @@ def test_tensorboard_reads_the_files(tmp_path):
 
 
 def test_tensorboard_defaults_write_epochs_only(tmp_path):
-    _fit_with_tensorboard(tmp_path)
+    model, _ = _fit_with_tensorboard(tmp_path)
     _, train = _events(tmp_path / "train")
+    # write_graph=True (the default): the model's config for the Graphs tab, at step 0.
+    ((step, graph),) = train.pop("keras")
+    assert step == 0 and graph["plugin"] == "graph_keras_model"
+    assert graph["strings"] == [model.to_json()]
     assert not any(t.startswith("batch_") or t.endswith("/histogram") for t in train)
     with pytest.raises(ValueError, match="update_freq"):
         TensorBoard(tmp_path, update_freq="sometimes")
