@@ -11,6 +11,7 @@ Example:
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 
 from callax.callbacks.callback import Callback
@@ -53,7 +54,37 @@ class LambdaCallback(Callback):
             )
         for hook, fn in given.items():
             if fn is not None:
+                _check_hook(hook, fn)
                 setattr(self, hook, _positional(fn))
+
+
+def _check_hook(hook: str, fn: Callable) -> None:
+    """A non-callable, or a function that cannot take the hook's positional
+    arguments, fails here rather than in the middle of ``fit``."""
+    names = (
+        ("batch", "logs")
+        if "batch" in hook
+        else ("epoch", "logs")
+        if "epoch" in hook
+        else (("logs",))
+    )
+    if not callable(fn):
+        raise TypeError(
+            f"LambdaCallback: {hook} must be a callable taking ({', '.join(names)}); received "
+            f"{fn!r} of type {type(fn).__name__}."
+        )
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):  # builtins without a signature: trust them
+        return
+    try:
+        signature.bind(*names)
+    except TypeError:
+        raise TypeError(
+            f"LambdaCallback: {hook} is called with {len(names)} positional argument(s) "
+            f"({', '.join(names)}), as in Keras; received {getattr(fn, '__name__', fn)!r} with "
+            f"signature {signature}."
+        ) from None
 
 
 def _positional(fn: Callable) -> Callable:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import jax.numpy as jnp
+import numpy as np
 
 from callax import activations, constraints, initializers, regularizers
 from callax.core.layer import Layer
@@ -100,6 +101,10 @@ class Dense(Layer):
         )
 
     def call(self, inputs):
+        if type(inputs) is np.ndarray:
+            # The protocol leaves only string/object arrays on the host (for the
+            # text layers); anything else arrives as a JAX array.
+            inputs = _numeric_host_input(self, inputs)
         kernel = self.kernel.value
         if inputs.ndim == 0 or inputs.shape[-1] != kernel.shape[0]:
             raise ValueError(
@@ -129,6 +134,23 @@ class Dense(Layer):
             "kernel_constraint": _ser(constraints, self.kernel_constraint),
             "bias_constraint": _ser(constraints, self.bias_constraint),
         }
+
+
+def _numeric_host_input(layer: Layer, inputs: np.ndarray) -> Any:
+    """An object array of numbers is converted (as Keras does); strings and
+    other objects cannot be multiplied: a ``TypeError`` naming the layer."""
+    what = "strings" if inputs.dtype.kind in "US" else "Python objects"
+    if inputs.dtype.kind == "O":
+        try:
+            return jnp.asarray(inputs.astype(layer.compute_dtype))
+        except (TypeError, ValueError):
+            pass
+    raise TypeError(
+        f"{type(layer).__name__} '{layer.name}' multiplies its inputs by a weight matrix, so "
+        "inputs must be numeric (float, int or bool); turn text into numbers first (e.g. "
+        "with a StringLookup or TextVectorization layer). Received inputs of dtype "
+        f"{inputs.dtype} ({what}) and shape {inputs.shape}."
+    )
 
 
 class Identity(Layer):

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
 from callax import constraints, initializers, regularizers
-from callax.core.layer import Layer
+from callax.core.layer import Layer, _ArrayImpl
+
+
+@jax.jit
+def _id_stats(ids: Any) -> Any:
+    """Smallest id, largest id, and whether any float id has a fraction: one
+    small host transfer per eager call."""
+    floating = jnp.issubdtype(ids.dtype, jnp.floating)
+    fractional = jnp.any(ids != jnp.floor(ids)) if floating else jnp.asarray(False)
+    return jnp.min(ids), jnp.max(ids), fractional
 
 
 def _ser(module, obj):
@@ -29,8 +39,12 @@ class Embedding(Layer):
             layer) and ``input_dim`` should count index 0.
         weights: optional initial ``[embeddings]`` array list.
 
-    Shapes: ``(..., )`` integer indices -> ``(..., output_dim)``. Out-of-range
-    indices are clamped (JAX gathers never fail on device).
+    Shapes: ``(..., )`` integer indices -> ``(..., output_dim)``. Called eagerly
+    (concrete ids), an id outside ``[0, input_dim)`` or a non-integer float id
+    (``1.5``; ``2.0`` is fine) raises a ``ValueError`` naming it; this reads the
+    ids' range back to the host once per call. Under ``jit``/``fit``/tracing ids
+    cannot be checked, so such an id gives a row of NaN (as Keras), never a
+    valid-looking row of another id.
 
     Example:
         >>> import callax
@@ -108,6 +122,46 @@ class Embedding(Layer):
         )
         self.built = True
 
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        # Concrete ids are checked here, before the protocol (the call itself may
+        # run traced inside a compiled per-layer kernel, where nothing can raise).
+        # `reverse=True` (ReversibleEmbedding) takes hidden states, not ids.
+        if args and len(args) == 1 and not kwargs.get("reverse"):
+            ids = args[0]
+            if type(ids) is _ArrayImpl or isinstance(ids, (np.ndarray, list, np.generic, int)):
+                self._check_ids(ids)
+        return super().__call__(*args, **kwargs)
+
+    def _check_ids(self, ids: Any) -> None:
+        kind = np.dtype(getattr(ids, "dtype", None) or np.asarray(ids).dtype).kind
+        if kind not in "iuf":
+            return  # call's own TypeError names the dtype
+        if type(ids) is _ArrayImpl:
+            if ids.size == 0:
+                return
+            low, high, fractional = jax.device_get(_id_stats(ids))
+        else:
+            host = np.asarray(ids)
+            if host.size == 0:
+                return
+            low, high = host.min(), host.max()
+            fractional = kind == "f" and bool(np.any(host != np.floor(host)))
+        if fractional:
+            bad = np.asarray(ids).ravel()
+            bad = float(bad[bad != np.floor(bad)][0])
+            raise ValueError(
+                f"Embedding '{self.name}' expects integer ids (floats are accepted only when "
+                f"they hold whole numbers, like 2.0); received a non-integer id {bad} in "
+                f"inputs of dtype {np.asarray(ids).dtype}."
+            )
+        if low < 0 or high >= self.input_dim:
+            bad = low if low < 0 else high
+            raise ValueError(
+                f"Embedding '{self.name}': every id must be in [0, input_dim) = "
+                f"[0, {self.input_dim}); received id {int(bad)}. Make input_dim the vocabulary "
+                "size (largest id + 1)."
+            )
+
     def call(self, inputs):
         if not jnp.issubdtype(inputs.dtype, jnp.integer):
             if not jnp.issubdtype(inputs.dtype, jnp.floating):
@@ -115,8 +169,13 @@ class Embedding(Layer):
                     f"Embedding '{self.name}' expects integer indices; received inputs of "
                     f"dtype {inputs.dtype}."
                 )
-            inputs = inputs.astype(jnp.int32)  # Keras accepts float-typed indices too
-        out = jnp.take(self.embeddings.value, inputs, axis=0, mode="clip")
+            # Keras accepts float-typed ids; a fractional one (unchecked when traced)
+            # is sent out of range, to a NaN row, rather than truncated.
+            whole = jnp.floor(inputs)
+            inputs = jnp.where(whole == inputs, whole, self.input_dim).astype(jnp.int32)
+        # Out-of-range ids (negative ones too: no wrapping) give NaN rows.
+        inputs = jnp.where(inputs < 0, self.input_dim, inputs)
+        out = jnp.take(self.embeddings.value, inputs, axis=0, mode="fill", fill_value=jnp.nan)
         return out.astype(self.compute_dtype)
 
     def compute_mask(self, inputs: Any, mask: Any = None) -> Any:

@@ -2,6 +2,7 @@
 (never None), and LambdaCallback functions called positionally."""
 
 import numpy as np
+import pytest
 
 import callax
 
@@ -98,3 +99,11 @@ def test_lambda_callback_functions_are_called_positionally():
     # The batch logs are the loss the history recorded (one batch per epoch).
     np.testing.assert_allclose([calls[2][2], calls[5][2]], history.history["loss"], rtol=1e-5)
     assert calls[-1] == ("predict", 0, (8, 1))
+
+
+def test_lambda_callback_checks_its_functions_when_created():
+    with pytest.raises(TypeError, match=r"on_batch_begin must be a callable.*received 5"):
+        callax.callbacks.LambdaCallback(on_batch_begin=5)
+    with pytest.raises(TypeError, match=r"on_epoch_end is called with 2 positional.*\(e\)"):
+        callax.callbacks.LambdaCallback(on_epoch_end=lambda e: None)
+    callax.callbacks.LambdaCallback(on_epoch_end=lambda *args: None, on_train_end=print)
