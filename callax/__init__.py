@@ -43,6 +43,7 @@ _LAZY_MODULES = {
 }  # fmt: skip
 _LAZY_NAMES = {
     "trace": ("callax.inspect", "trace"),
+    "InputSpec": ("callax.layers", "InputSpec"),
     "explain": ("callax.inspect", "explain"),
     "Initializer": ("callax.initializers", "Initializer"),
     "Loss": ("callax.losses", "Loss"),

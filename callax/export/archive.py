@@ -190,9 +190,9 @@ class ExportArchive:
     def write_out(
         self,
         filepath: Any,
-        format: str | None = None,
         options: Any = None,
         verbose: bool | None = True,
+        format: str | None = None,
         **kwargs: Any,
     ) -> None:
         """Writes the artifact directory (atomically) in ``format`` (default: the
