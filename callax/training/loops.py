@@ -10,12 +10,14 @@ These functions become ``Trainer`` methods (``self`` is the model).
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import jax
 import numpy as np
 
 from callax.core.config_flags import cap_epochs
+from callax.core.stateless_scope import StatelessScope
 from callax.training.data_adapters import (
     DataAdapter,
     check_array_data,
@@ -26,6 +28,7 @@ from callax.training.data_adapters import (
     unpack_x_y_sample_weight,
 )
 from callax.training.epoch_iterator import EpochIterator, _to_device
+from callax.training.state import merge
 
 TRAIN_GROUPS = ("trainable", "non_trainable", "optimizer", "metrics")
 TEST_GROUPS = ("trainable", "non_trainable", "metrics")
@@ -75,21 +78,40 @@ def _flatten_in_order(model, logs: dict) -> Any:
     return values[0] if len(values) == 1 else values
 
 
+def _leased(caller: str):
+    """Runs a loop that updates the model while holding its lease (see
+    training/state.py): a second one on another thread gets a RuntimeError."""
+
+    def wrap(loop):
+        @functools.wraps(loop)
+        def run(self, *args, **kwargs):
+            with self._training_state.lease(caller):
+                return loop(self, *args, **kwargs)
+
+        return run
+
+    return wrap
+
+
 def _run_epoch_items(model, iterator, kind, groups, callbacks, on_begin, on_end):
-    """Runs one epoch of work items; returns the last step's logs (device values)."""
+    """Runs one epoch of work items; returns the last step's logs (device values).
+    The train step donates the held state; the test step donates nothing (its
+    values may be the variables' own) and returns None for what it left alone."""
     ts = model._training_state
+    donate = kind == "train"
     logs = None
     for begin, end, data, n in iterator:
         getattr(callbacks, on_begin)(begin)
-        state = ts.get(groups)
+        state = ts.get(groups, donate=donate)
         logs, new_state = model._step_fn(kind, n)(state, data)
-        ts.set(groups, new_state)
+        ts.set(groups, new_state if donate else merge(state, new_state), donated=donate)
         getattr(callbacks, on_end)(end, logs)
         if kind == "train" and model.stop_training:
             break
     return logs
 
 
+@_leased("fit")
 def fit(
     self,
     x: Any = None,
@@ -117,6 +139,13 @@ def fit(
     a tuple ``x`` fills the positional inputs of a multi-input ``call``), a Python
     generator of ``(x, y[, sample_weight])`` batches, or a ``PyDataset``. Data are
     checked before any step runs; NaN in ``x`` is an error unless ``allow_nan``.
+
+    Threads: ``predict``, ``evaluate``, ``model(x)`` and ``callax.jit(model)`` may
+    run on other threads while ``fit`` runs; they see the weights as of the last
+    sync (the end of an epoch, or a callback reading ``self.model``), never a
+    half-written set, and ``fit`` is unaffected by them. A second ``fit`` (or
+    ``train_on_batch``) on the same model from another thread raises
+    ``RuntimeError`` instead of interleaving updates.
     """
     from callax.callbacks.callback_list import pythonify_logs
 
@@ -182,14 +211,47 @@ def fit(
     return self.history
 
 
+def _reset_metric_values(model) -> list:
+    """The metrics' values after ``reset_state``, computed without touching them."""
+    own = model._training_state.variables("metrics")
+    with StatelessScope() as scope:
+        for metric in model.metrics:
+            metric.reset_state()
+    current = model._training_state.read(("metrics",))[0]
+    return [
+        current[i] if (value := scope.get_current_value(v)) is None else value
+        for i, v in enumerate(own)
+    ]
+
+
 def _test_loop(model, iterator: EpochIterator, callbacks) -> dict:
     from callax.callbacks.callback_list import pythonify_logs
 
-    model.reset_metrics()
-    callbacks.on_test_begin()
-    logs = _run_epoch_items(model, iterator, "test", TEST_GROUPS, callbacks,
-                            "on_test_batch_begin", "on_test_batch_end")  # fmt: skip
-    model._training_state.sync()
+    ts = model._training_state
+    leased = ts.try_lease("evaluate")
+    try:
+        callbacks_begin = callbacks.on_test_begin
+        if leased:
+            model.reset_metrics()
+            callbacks_begin()
+            logs = _run_epoch_items(model, iterator, "test", TEST_GROUPS, callbacks,
+                                    "on_test_batch_begin", "on_test_batch_end")  # fmt: skip
+            ts.sync()
+        else:
+            # A loop on another thread (a fit) holds the model: evaluate detached,
+            # with the weights read as one set and the metrics in a private copy
+            # (starting reset) that the metric objects, the fit's, never see.
+            state = ts.read(("trainable", "non_trainable")) + (_reset_metric_values(model),)
+            callbacks_begin()
+            logs = None
+            for begin, end, data, n in iterator:
+                callbacks.on_test_batch_begin(begin)
+                logs, new_state = model._step_fn("test", n)(state, data)
+                state = merge(state, new_state)
+                callbacks.on_test_batch_end(end, logs)
+    finally:
+        if leased:
+            ts.release()
     iterator.adapter.on_epoch_end()
     if logs is None:
         raise ValueError("evaluate: the data produced no batches; received an empty input.")
@@ -235,7 +297,13 @@ def predict(
     steps: int | None = None,
     callbacks: Any = None,
 ):
-    """The model's outputs for ``x`` as numpy arrays (same structure as ``call``'s)."""
+    """The model's outputs for ``x`` as numpy arrays (same structure as ``call``'s).
+
+    Threads: any number of ``predict`` calls may run at once on one model, also
+    while ``fit`` runs on another thread. Each reads the weights once, as one
+    consistent set (during ``fit``: as of its last sync), and donates nothing, so
+    results equal serial ones and no other call's arrays are freed.
+    """
     adapter = get_data_adapter(x, None, None, batch_size, False, caller="predict",
                                allow_nan=True)  # fmt: skip
     iterator = EpochIterator(adapter, steps, self.steps_per_execution)
@@ -245,16 +313,16 @@ def predict(
     ts = self._training_state
     callbacks.on_predict_begin()
     outputs = []
+    first = state = ts.read(PREDICT_GROUPS)  # one consistent set for the whole call
     for begin, end, data, n in iterator:
         callbacks.on_predict_batch_begin(begin)
-        state = ts.get(PREDICT_GROUPS)
         out, new_state = self._step_fn("predict", n)(state, data)
-        ts.set(PREDICT_GROUPS, new_state)
+        state = merge(state, new_state)
         if n > 1:
             out = jax.tree_util.tree_map(lambda a: a.reshape((-1,) + a.shape[2:]), out)
         outputs.append(out)
         callbacks.on_predict_batch_end(end, {"outputs": out})
-    ts.sync()
+    ts.write_changed(PREDICT_GROUPS, _changes(first, state))  # rare: stateful inference
     adapter.on_epoch_end()
     callbacks.on_predict_end()
     if not outputs:
@@ -275,6 +343,12 @@ def _single_batch(model, x, y, sample_weight, class_weight, caller):
     return _to_device(batch)
 
 
+def _changes(old: tuple, new: tuple) -> tuple:
+    """``new`` with None wherever it holds the very array ``old`` held."""
+    return tuple([None if n is o else n for o, n in zip(a, b)] for a, b in zip(old, new))
+
+
+@_leased("train_on_batch")
 def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
     """One optimisation step on one batch; returns the (running) loss and metrics
     like ``evaluate`` does. Metrics accumulate until ``reset_metrics()``."""
@@ -283,8 +357,10 @@ def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, retur
     self._assert_compiled("train_on_batch")
     batch = _single_batch(self, x, y, sample_weight, class_weight, "train_on_batch")
     ts = self._training_state
-    logs, state = self._step_fn("train", 1)(ts.get(TRAIN_GROUPS), batch)
-    ts.set(TRAIN_GROUPS, state)
+    # Not donated: the values are the variables' own (no copy per call is needed).
+    state = ts.get(TRAIN_GROUPS, donate=False)
+    logs, new_state = self._step_fn("train", 1, donate=False)(state, batch)
+    ts.set(TRAIN_GROUPS, merge(state, new_state), donated=False)
     ts.sync()
     logs = pythonify_logs(logs)
     return logs if return_dict else _flatten_in_order(self, logs)
@@ -297,9 +373,15 @@ def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
     self._assert_compiled("test_on_batch")
     batch = _single_batch(self, x, y, sample_weight, None, "test_on_batch")
     ts = self._training_state
-    logs, state = self._step_fn("test", 1)(ts.get(TEST_GROUPS), batch)
-    ts.set(TEST_GROUPS, state)
-    ts.sync()
+    if ts.try_lease("test_on_batch"):
+        try:
+            state = ts.get(TEST_GROUPS, donate=False)
+            logs, new_state = self._step_fn("test", 1)(state, batch)
+            ts.set(TEST_GROUPS, merge(state, new_state), donated=False)
+        finally:
+            ts.release()  # syncs
+    else:  # a fit on another thread owns the metrics: compute, keep nothing
+        logs, _ = self._step_fn("test", 1)(ts.read(TEST_GROUPS), batch)
     logs = pythonify_logs(logs)
     return logs if return_dict else _flatten_in_order(self, logs)
 
@@ -308,7 +390,7 @@ def predict_on_batch(self, x):
     """The outputs for one batch, as numpy arrays."""
     batch = _single_batch(self, x, None, None, None, "predict_on_batch")
     ts = self._training_state
-    out, state = self._step_fn("predict", 1)(ts.get(PREDICT_GROUPS), batch)
-    ts.set(PREDICT_GROUPS, state)
-    ts.sync()
+    state = ts.read(PREDICT_GROUPS)
+    out, new_state = self._step_fn("predict", 1)(state, batch)
+    ts.write_changed(PREDICT_GROUPS, new_state)
     return jax.tree_util.tree_map(np.asarray, out)

@@ -6,7 +6,12 @@ for ``kind`` in ``train``/``test``/``predict``:
 - it calls the model's (overridable) ``train_step``/``test_step``/``predict_step``,
   pure functions of one state tuple and a batch;
 - compiled with ``jax.jit`` once per input signature (structure, shapes, dtypes
-  of the batch), with the state argument donated so XLA updates it in place;
+  of the batch). ``fit``'s train step donates the state so XLA updates it in
+  place (its values are the training state's own arrays, never a variable's).
+  The other steps (``donate=False``: test, predict, ``train_on_batch``) donate
+  nothing, because the arrays they get are the variables' own, which another
+  thread may be reading; they return ``None`` for every state value they left
+  unchanged, so unchanged weights are neither copied nor written back;
 - with ``steps > 1`` the batch holds ``steps`` stacked batches and one dispatch
   runs them all through ``jax.lax.scan`` (``steps_per_execution``); the logs are
   those of the last step, the predictions come back stacked;
@@ -35,11 +40,17 @@ class StepFunctions:
         self.trace_counts = {"train": 0, "test": 0, "predict": 0}
         self._cache: dict[tuple, Callable] = {}
 
-    def get(self, kind: str, steps: int = 1, jit: bool = True) -> Callable:
-        key = (kind, steps, jit)
+    def get(
+        self, kind: str, steps: int = 1, jit: bool = True, donate: bool | None = None
+    ) -> Callable:
+        """The step ``f(state, data) -> (out, new_state)``; ``donate`` defaults to
+        ``True`` for ``train`` (``fit``) and ``False`` otherwise."""
+        if donate is None:
+            donate = kind == "train"
+        key = (kind, steps, jit, donate)
         fn = self._cache.get(key)
         if fn is None:
-            fn = self._cache[key] = self._make(kind, steps, jit)
+            fn = self._cache[key] = self._make(kind, steps, jit, donate)
         return fn
 
     def _one_step(self, kind: str) -> Callable:
@@ -55,7 +66,7 @@ class StepFunctions:
 
         return predict
 
-    def _make(self, kind: str, steps: int, jit: bool) -> Callable:
+    def _make(self, kind: str, steps: int, jit: bool, donate: bool) -> Callable:
         stepper = self._one_step(kind)
         counts = self.trace_counts
 
@@ -66,13 +77,19 @@ class StepFunctions:
                 data = data.take()
             return stepper(state, data)
 
+        def kept(state, data):
+            """``one`` returning None for each state value it did not change."""
+            out, new = one(state, data)
+            return out, _unchanged_as_none(state, new)
+
         if not jit:
             if steps == 1:
-                return one
+                return one if donate else kept
 
             def eager_multi(state, stacked):
                 out = None
                 outs = []
+                first = state
                 for i in range(steps):
                     if isinstance(stacked, Gather):
                         batch = Gather(stacked.source, stacked.indices()[i])
@@ -82,7 +99,7 @@ class StepFunctions:
                     outs.append(out)
                 if kind == "predict":
                     out = jax.tree_util.tree_map(lambda *xs: jax.numpy.stack(xs), *outs)
-                return out, state
+                return out, (state if donate else _unchanged_as_none(first, state))
 
             return eager_multi
 
@@ -90,28 +107,62 @@ class StepFunctions:
 
             def single(state, data):
                 counts[kind] += 1  # runs only while tracing
-                return one(state, data)
+                return one(state, data) if donate else kept(state, data)
 
-            return jit_step(single)  # jax.jit, donating the state
+            return _jit(single, donate)
 
         def multi(state, stacked):
             counts[kind] += 1
+            changed: list[set] = [set() for _ in state]  # learnt while tracing the body
+
+            def step(carry, data):
+                out, new = one(carry, data)
+                if not donate:
+                    for seen, olds, news in zip(changed, carry, new):
+                        seen.update(i for i, (o, n) in enumerate(zip(olds, news)) if n is not o)
+                return out, new
+
             if isinstance(stacked, Gather):  # scan over index rows, gather per step
                 source, stacked = stacked.source, stacked.indices()
 
                 def body(carry, idx):
-                    out, carry = one(carry, Gather(source, idx))
+                    out, carry = step(carry, Gather(source, idx))
                     return carry, out
 
             else:
 
                 def body(carry, batch):
-                    out, carry = one(carry, batch)
+                    out, carry = step(carry, batch)
                     return carry, out
 
-            state, outs = jax.lax.scan(body, state, stacked)
+            new, outs = jax.lax.scan(body, state, stacked)
             if kind != "predict":
                 outs = jax.tree_util.tree_map(lambda a: a[-1], outs)
-            return outs, state
+            if not donate:
+                new = tuple(
+                    [v if i in seen else None for i, v in enumerate(values)]
+                    for seen, values in zip(changed, new)
+                )
+            return outs, new
 
-        return jit_step(multi)
+        return _jit(multi, donate)
+
+
+def _unchanged_as_none(old: tuple, new: tuple) -> tuple:
+    """``new`` with ``None`` wherever the step returned the value it was given."""
+    return tuple(
+        [None if n is o else n for o, n in zip(olds, news)] for olds, news in zip(old, new)
+    )
+
+
+def _jit(fn: Callable, donate: bool) -> Callable:
+    """``jit_step(fn)`` (state donated), or the same without donation: the state
+    then travels in the non-donated argument."""
+    if donate:
+        return jit_step(fn)
+    compiled = jit_step(lambda nothing, packed: (fn(*packed), nothing))
+
+    def call(state, data):
+        return compiled((), (state, data))[0]
+
+    return call

@@ -164,6 +164,12 @@ class Trainer:
         from callax import metrics as metrics_module
         from callax import optimizers
 
+        if self._training_state.held_elsewhere():
+            raise RuntimeError(
+                f"{self.name}.compile: a training loop is running on another thread; "
+                "compiling now would swap its optimizer, loss and metrics mid-step. "
+                "Compile before starting it, or after it ends."
+            )
         self._training_state.refresh()
         if steps_per_execution is None or int(steps_per_execution) < 1:
             raise ValueError(
@@ -465,8 +471,8 @@ class Trainer:
                 "received an uncompiled model."
             )
 
-    def _step_fn(self, kind: str, n: int):
-        return self._trainer.steps.get(kind, n, jit=self.jit_compile)
+    def _step_fn(self, kind: str, n: int, donate: bool | None = None):
+        return self._trainer.steps.get(kind, n, jit=self.jit_compile, donate=donate)
 
     def _symbolic_build(
         self, batch: Any, caller: str, y_full: Any = None, checks: bool = True
