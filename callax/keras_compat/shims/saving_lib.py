@@ -127,7 +127,7 @@ class H5IOStore:
             )
         ds = self._group[key]
         value = np.asarray(ds[()])
-        if ds.attrs.get("dtype", None) == "bfloat16":  # stored as raw 2-byte values
+        if ds.attrs.get("dtype", None) == "bfloat16":  # stored as opaque 2-byte values
             import ml_dtypes
 
             value = value.view(ml_dtypes.bfloat16)
@@ -141,8 +141,8 @@ class H5IOStore:
         if isinstance(self._group, dict):
             self._create_group()
         array = convert_to_numpy(value)
-        if array.dtype.name == "bfloat16":  # h5py has no bfloat16: keep the bits, tag them
-            ds = self._group.create_dataset(key, data=array.view(np.uint16))
+        if array.dtype.name == "bfloat16":  # h5py stores it opaque: tag it, as Keras does
+            ds = self._group.create_dataset(key, data=array)
             ds.attrs["dtype"] = "bfloat16"
         else:
             self._group[key] = array
