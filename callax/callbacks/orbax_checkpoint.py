@@ -196,6 +196,9 @@ class OrbaxCheckpoint(MonitorCallback):
 
     def on_train_end(self, logs: dict | None = None) -> None:
         self.wait_until_finished()
+        if self._manager is not None:  # its background threads end with the fit
+            self._manager.close()
+            self._manager = None
 
     def wait_until_finished(self) -> None:
         """Blocks until every background save has been written (and renamed)."""
@@ -252,6 +255,9 @@ class OrbaxCheckpoint(MonitorCallback):
         }
         if self._manager is None:
             self._manager = _manager(self.directory, self.max_to_keep, self.save_on_background)
+        if int(step) in self._manager.all_steps():  # a rerun into the same folder: newest wins
+            self._manager.wait_until_finished()
+            self._manager.delete(int(step))
         self._manager.save(
             int(step),
             args=ocp.args.Composite(

@@ -146,3 +146,18 @@ def test_bad_arguments_and_mismatched_models(tmp_path):
         OrbaxCheckpoint.restore(other, tmp_path)
     for a, b in zip(before, other.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+def test_a_rerun_into_the_same_directory_overwrites_its_steps(tmp_path):
+    x, y = _data()
+    first = _model(dropout=False)
+    first.fit(x, y, epochs=2, verbose=0,
+              callbacks=[OrbaxCheckpoint(tmp_path, max_to_keep=None)])  # fmt: skip
+    second = _model(seed=4, dropout=False)
+    second.fit(x, y, epochs=1, verbose=0,
+               callbacks=[OrbaxCheckpoint(tmp_path, max_to_keep=None)])  # fmt: skip
+    assert _steps(tmp_path) == [0, 1]
+    probe = _model(seed=9, dropout=False)
+    OrbaxCheckpoint.restore(probe, tmp_path, step=0, resume=False)
+    for a, b in zip(probe.get_weights(), second.get_weights()):
+        np.testing.assert_array_equal(a, b)
