@@ -7,6 +7,7 @@ every ``keras.*`` name, before the real Keras package is looked at:
   ``__version__``/``version()``, which say Keras 3 (``keras_compatible_version()``).
 - ``keras.X.Y`` is the module ``callax.X.Y`` itself (``keras.layers is callax.layers``).
 - ``keras.src.*`` exists only for the paths in ``src_paths.SRC_PATHS``.
+- Names that would not import get no spec, so ``importlib.util.find_spec`` says None.
 
 The loader imports the callax module and puts it in ``sys.modules`` under the
 Keras name, so callax's modules keep their own ``__name__`` and ``__spec__``.
@@ -17,6 +18,7 @@ from __future__ import annotations
 import importlib
 import importlib.abc
 import importlib.machinery
+import importlib.util
 import sys
 import types
 from typing import Any
@@ -94,14 +96,7 @@ def _callax_module(keras_name: str) -> types.ModuleType:
 
 
 def _src_module(keras_name: str) -> types.ModuleType:
-    entry = src_paths.SRC_PATHS.get(keras_name)
-    if entry is None:
-        raise ModuleNotFoundError(
-            f"No module named {keras_name!r}: callax installed as keras provides only the "
-            "keras.src paths that tools built on Keras import (the table in "
-            f"callax/keras_compat/src_paths.py: {', '.join(src_paths.SRC_PATHS)}).",
-            name=keras_name,
-        )
+    entry = src_paths.SRC_PATHS[keras_name]  # the finder answers only for listed paths
     if entry.target is not None and not src_paths.children(keras_name):
         return importlib.import_module(entry.target)
     return ForwardingModule(keras_name, entry.target)
@@ -123,6 +118,8 @@ class _Loader(importlib.abc.Loader):
             resolved = _src_module(name)
         else:
             resolved = _callax_module(name)
+        if isinstance(resolved, ForwardingModule):  # find_spec("keras...") needs a spec
+            resolved.__spec__, resolved.__loader__ = module.__spec__, self
         # The import system returns whatever sys.modules holds once this returns.
         sys.modules[name] = resolved
         self.loaded.add(name)
@@ -137,4 +134,26 @@ class KerasFinder(importlib.abc.MetaPathFinder):
     def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
         if fullname != "keras" and not fullname.startswith("keras."):
             return None
+        # Only names that will import get a spec, so `importlib.util.find_spec` probes
+        # (tools checking for optional Keras parts) answer None, as for a missing module.
+        if fullname.startswith(_SRC + ".") and fullname not in src_paths.SRC_PATHS:
+            return None
+        if fullname != "keras" and fullname != _SRC and not _callax_exists(fullname):
+            return None
         return importlib.machinery.ModuleSpec(fullname, self.loader, is_package=True)
+
+
+def _callax_exists(keras_name: str) -> bool:
+    if keras_name.startswith(_SRC + "."):
+        return True  # listed in the table (checked by the caller)
+    target = "callax" + keras_name[len("keras") :]
+    try:
+        if importlib.util.find_spec(target) is not None:
+            return True
+    except (ImportError, ValueError):
+        pass
+    parent, _, leaf = target.rpartition(".")
+    try:
+        return isinstance(getattr(importlib.import_module(parent), leaf, None), types.ModuleType)
+    except ImportError:
+        return False

@@ -2,8 +2,9 @@
 
 ``keras.src`` is Keras's private implementation tree. Some libraries built on Keras
 import from it anyway; this table lists exactly the paths they use, and nothing else
-(it is not a mirror of Keras internals). Any other ``keras.src.X`` raises
-``ModuleNotFoundError`` naming this file.
+(it is not a mirror of Keras internals). Any other ``keras.src.X`` is missing, as
+for any module that does not exist: ``ModuleNotFoundError`` on import, ``None`` from
+``importlib.util.find_spec`` (so tools probing for optional parts work).
 
 Each entry maps a Keras path to the callax module whose names it exposes, or to
 ``None`` for a namespace that only holds the entries below it. Entries of which other
