@@ -30,9 +30,12 @@ def test_atomic_write_keeps_old_file_on_error(tmp_path):
 
 
 def test_stale_temp_files_are_cleaned_by_next_save(tmp_path):
+    # Stale: untouched for longer than a save can take (owners: test_stale_temp_files.py).
     stale = tmp_path / f".f.bin{TMP_MARK}abc"
     stale.write_bytes(b"left by a killed save")
-    with atomic_write(tmp_path / "f.bin") as f:
+    long_ago = time.time() - 2 * 3600
+    os.utime(stale, (long_ago, long_ago))
+    with pytest.warns(UserWarning, match="interrupted save"), atomic_write(tmp_path / "f.bin") as f:
         f.write(b"new")
     assert sorted(os.listdir(tmp_path)) == ["f.bin"]
 
