@@ -2,8 +2,8 @@
 
 ``KERAS_API_VERSION`` is the Keras 3 release whose public API callax follows and is
 tested against (Keras itself is only a test oracle). Tools that import ``keras`` and
-check its version see ``keras_compatible_version()`` once callax is installed as
-``keras``.
+check its version see ``callax.keras_compat.keras_compatible_version()``
+(``"3.15.1+callax.0.2.0"``) once callax is installed as ``keras``.
 
 >>> from callax.package_version import __version__
 >>> __version__.count(".")
