@@ -110,7 +110,7 @@ def test_multi_input_model_endpoint():
     archive.track(model)
     serve = archive.add_endpoint("serve", model.call, [spec, spec])
     a, b = CASES["subclassed"][1](5)
-    np.testing.assert_allclose(serve(a, b), model.predict([a, b], verbose=0), atol=1e-6)
+    np.testing.assert_allclose(serve(a, b), model(a, b), atol=1e-6)
 
 
 @pytest.mark.slow

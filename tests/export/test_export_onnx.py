@@ -70,6 +70,23 @@ def test_onnx_pooling_layouts_run_in_onnxruntime(tmp_path):
         np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-6, err_msg=name)
 
 
+@pytest.mark.slow
+def test_opset_version_and_output_names(tmp_path):
+    onnx = pytest.importorskip("onnx", reason="reads the exported graph")
+    a = callax.Input((2,), name="a")
+    model = callax.Model(a, {"double": a * 2.0, "neg": -a})
+    model.export(tmp_path / "m.onnx", format="onnx", verbose=False, opset_version=18)
+    graph = onnx.load(str(tmp_path / "m.onnx"))
+    assert [o.version for o in graph.opset_import if o.domain in ("", "ai.onnx")] == [18]
+    session = ort.InferenceSession(str(tmp_path / "m.onnx"))
+    x = np.array([[1.0, -2.0]], "float32")
+    outputs = dict(zip([o.name for o in session.get_outputs()], session.run(None, {"a": x})))
+    np.testing.assert_allclose(outputs["double"], 2 * x)
+    np.testing.assert_allclose(outputs["neg"], -x)
+    with pytest.raises(TypeError, match="opset_version must be an int"):
+        model.export(tmp_path / "m2.onnx", format="onnx", verbose=False, opset_version="18")
+
+
 def test_missing_jax2onnx_names_the_extra(tmp_path, monkeypatch):
     real_import = builtins.__import__
 
