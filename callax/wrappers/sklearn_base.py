@@ -152,6 +152,23 @@ class SKLBase(BaseEstimator):
                 params[name] = clone(value, safe=False)
         return type(self)(**params)
 
+    def __getstate__(self) -> dict:
+        """Pickling (``joblib.dump``, ``n_jobs`` > 1): models travel as ``.keras``
+        archives, since a trained model holds compiled functions pickle cannot take."""
+        state = super().__getstate__() if hasattr(super(), "__getstate__") else self.__dict__
+        state = dict(state)
+        for key in ("model", "model_"):
+            if _is_model(state.get(key)):
+                state[key] = _KerasArchive(state[key])
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        state = {k: v.load() if isinstance(v, _KerasArchive) else v for k, v in state.items()}
+        if hasattr(super(), "__setstate__"):
+            super().__setstate__(state)
+        else:  # pragma: no cover - without scikit-learn
+            self.__dict__.update(state)
+
     @property
     def epoch_(self) -> int:
         """The number of epochs the fitted model was trained for (0 before ``fit``)."""
@@ -241,6 +258,33 @@ class SKLBase(BaseEstimator):
     def predict(self, X: Any) -> np.ndarray:
         """The fitted model's predictions, in the targets' layout."""
         return self._decode_outputs(self._raw_predict(X))
+
+
+class _KerasArchive:
+    """A model as the bytes of its ``.keras`` archive (architecture, weights,
+    compile settings and optimizer state)."""
+
+    def __init__(self, model: Any):
+        import os
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "model.keras")
+            model.save(path)
+            with open(path, "rb") as f:
+                self.data = f.read()
+
+    def load(self) -> Any:
+        import os
+        import tempfile
+
+        from callax.saving import load_model
+
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "model.keras")
+            with open(path, "wb") as f:
+                f.write(self.data)
+            return load_model(path)
 
 
 def _describe(fn: Callable) -> str:

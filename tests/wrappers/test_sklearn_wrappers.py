@@ -224,3 +224,16 @@ def test_sklearn_estimator_checks_we_can_afford():
         checks.check_set_params(name, est)
         checks.check_estimators_unfitted(name, est)
         checks.check_dont_overwrite_parameters(name, est)
+
+
+def test_a_fitted_wrapper_pickles_through_keras_archives():
+    import pickle
+
+    X, y = _data()
+    onehot = np.eye(3)[np.unique(y, return_inverse=True)[1]]
+    clf = SKLearnClassifier(build_classifier(X, onehot), fit_kwargs=QUIET).fit(X, y)
+    twin = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(twin.predict_proba(X), clf.predict_proba(X))
+    np.testing.assert_array_equal(twin.classes_, clf.classes_)
+    assert twin.model_.compiled and twin.n_features_in_ == 4
+    twin.fit(X, y)  # the unpickled template still builds and trains
