@@ -9,6 +9,7 @@ Example:
 
 from __future__ import annotations
 
+import types
 from collections.abc import Callable
 from typing import Any
 
@@ -224,12 +225,45 @@ _ALL.update(swish=silu, hard_swish=hard_silu)
 
 
 def serialize(activation: Callable) -> str | Any:
+    """A built-in activation's name; for a user function, Keras 3's
+    ``{"module": "builtins", "class_name": "function", "config": <registered name>,
+    "registered_name": "function"}`` (the registered name is
+    ``"package>name"`` under ``register_keras_serializable``, else the function's
+    name, found at load time in ``custom_objects``); for a callable object, its
+    ``serialize_keras_object`` config.
+
+    Example:
+        >>> import callax
+        >>> @callax.saving.register_keras_serializable(package="docs", name="square")
+        ... def square(x):
+        ...     return x * x
+        >>> callax.activations.serialize(square)["config"]
+        'docs>square'
+    """
     name = getattr(activation, "__name__", None)
     if name in _ALL and _ALL[name] is activation:
         return name
+    if isinstance(activation, types.FunctionType):
+        if name == "<lambda>":
+            raise ValueError(
+                f"Cannot serialize activation {activation!r}: a lambda has no name to load "
+                "it back by. Define it with `def` and decorate it with "
+                "@callax.saving.register_keras_serializable()."
+            )
+        from callax.saving import get_registered_name
+
+        return {
+            "module": "builtins", "class_name": "function",
+            "config": get_registered_name(activation), "registered_name": "function",
+        }  # fmt: skip
+    if callable(activation) and hasattr(activation, "get_config"):
+        from callax.saving import serialize_keras_object
+
+        return serialize_keras_object(activation)
     raise ValueError(
         f"Cannot serialize activation {activation!r}: give it a name registered in "
-        "callax.activations or register it with callax.saving.register_keras_serializable."
+        "callax.activations, or make it a function registered with "
+        "@callax.saving.register_keras_serializable()."
     )
 
 
@@ -240,13 +274,26 @@ def get(identifier: str | Callable | None) -> Callable:
     if isinstance(identifier, str):
         fn = _ALL.get(identifier)
         if fn is None:
-            raise ValueError(f"Unknown activation {identifier!r}. Known names: {sorted(_ALL)}.")
+            from callax.saving import get_registered_object
+
+            # A registered function ("package>name"), or one in custom_objects.
+            fn = get_registered_object(identifier)
+        if fn is None:
+            raise ValueError(
+                f"Unknown activation {identifier!r}. Known names: {sorted(_ALL)}; a function "
+                "of your own must be registered with "
+                "@callax.saving.register_keras_serializable() or given in custom_objects."
+            )
         return fn
     if isinstance(identifier, dict):
         # Keras writes functions as {"class_name": "function", "config": "relu", ...}
         config = identifier.get("config", identifier)
         if isinstance(config, str):
             return get(config)
+        if identifier.get("class_name") not in (None, "function") and "module" in identifier:
+            from callax.saving import deserialize_keras_object
+
+            return deserialize_keras_object(identifier)  # a callable object's config
         return get(config.get("name", identifier.get("class_name")))
     if callable(identifier):
         return identifier
