@@ -66,7 +66,7 @@ def test_keras_tuner_searches_and_the_best_model_predicts(tmp_path):
         assert r["evaluated"] == pytest.approx(r["score"], rel=1e-5), (name, r)
 
 
-def test_mlflow_autolog_records_params_and_metrics(tmp_path):
+def test_mlflow_autolog_records_params_and_metrics_and_models_reload(tmp_path):
     pytest.importorskip("mlflow", reason="mlflow is an optional integration")
     out = run_as_keras(
         f"""
@@ -92,7 +92,13 @@ def test_mlflow_autolog_records_params_and_metrics(tmp_path):
         client = mlflow.MlflowClient()
         logged = {{key: sorted({{(m.step, m.value) for m in client.get_metric_history(
             run.info.run_id, key)}}) for key in history.history}}
+        mlflow.keras.autolog(disable=True)
+        with mlflow.start_run():  # log the model, load it back as a pyfunc: same predictions
+            info = mlflow.keras.log_model(model, name="m", pip_requirements=["callax"])
+        reloaded = mlflow.pyfunc.load_model(info.model_uri).predict(x)
+        roundtrip = float(np.abs(reloaded - model.predict(x, verbose=0)).max())
         print(json.dumps(dict(params=run.data.params, logged=logged, history=history.history,
+                              roundtrip=roundtrip,
                               version=mlflow.keras.save.keras.__version__,
                               signature=signature)))
         """,
@@ -107,5 +113,6 @@ def test_mlflow_autolog_records_params_and_metrics(tmp_path):
     for key, values in result["history"].items():
         assert result["logged"][key] == [[i, pytest.approx(v)] for i, v in enumerate(values)]
     assert result["version"] == "3.15.1+callax.0.2.0"
+    assert result["roundtrip"] == 0.0
     inputs = json.loads(result["signature"]["inputs"])
     assert inputs == [{"type": "tensor", "tensor-spec": {"dtype": "float32", "shape": [-1, 3]}}]
