@@ -103,10 +103,17 @@ def _children(obj: Any) -> list[tuple[str, Any]]:
         return out  # an optimizer's slots are its own variables
     skip = _base_skipset()
     names = [k for k in obj.__dict__ if k not in skip and not k.startswith("__")]
+    from callax.models.functional import Functional
     from callax.models.model import Model
 
     is_model = isinstance(obj, Model)
-    graph = type(obj).__name__ in ("Functional", "Sequential") or hasattr(obj, "_functional_graph")
+    # A subclassed model built as a graph (KerasHub's backbones) is Functional to Keras
+    # too: its graph's layers are filed first, under "layers".
+    graph = (
+        isinstance(obj, Functional)
+        or type(obj).__name__ in ("Functional", "Sequential")
+        or hasattr(obj, "_functional_graph")
+    )
     if is_model and graph:
         out.append(("layers", obj.layers))
     elif is_model:
