@@ -116,3 +116,24 @@ def test_mlflow_autolog_records_params_and_metrics_and_models_reload(tmp_path):
     assert result["roundtrip"] == 0.0
     inputs = json.loads(result["signature"]["inputs"])
     assert inputs == [{"type": "tensor", "tensor-spec": {"dtype": "float32", "shape": [-1, 3]}}]
+
+
+def test_tqdm_keras_callback_counts_epochs_and_batches():
+    pytest.importorskip("tqdm.auto", reason="tqdm is an optional integration")
+    out = run_as_keras(
+        """
+        import io
+        import numpy as np
+        import keras
+        from tqdm.keras import TqdmCallback
+
+        x = np.random.RandomState(0).normal(size=(40, 3)).astype("float32")
+        model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+        model.compile("sgd", "mse")
+        bar = TqdmCallback(verbose=2, file=io.StringIO())
+        history = model.fit(x, x[:, :1], epochs=2, batch_size=8, verbose=0, callbacks=[bar])
+        print(bar.epoch_bar.n, bar.epoch_bar.total, bar.batch_bar.total,
+              bar.epoch_bar.postfix == f"loss={history.history['loss'][-1]:.3g}")
+        """
+    )
+    assert out.stdout.split() == ["2", "2", "5", "True"]
