@@ -47,6 +47,15 @@ def output_names(outputs: Any) -> list[str]:
     return names
 
 
+def _primitive_replay(fn: Any, leaves: list) -> Any:
+    closed = jax.make_jaxpr(fn)(*leaves)
+
+    def replay(*flat_args: Any) -> Any:
+        return tuple(jax.core.eval_jaxpr(closed.jaxpr, closed.consts, *flat_args))
+
+    return replay
+
+
 def export_endpoint(
     endpoint: Endpoint, variables: Sequence[Any], opset_version: int | None = None
 ) -> bytes:
@@ -62,22 +71,31 @@ def export_endpoint(
         return tuple(jax.tree_util.tree_leaves(outputs))
 
     outputs = endpoint.output_specs(variables)
-    options: dict[str, Any] = {}
+    options: dict[str, Any] = {
+        "inputs": leaves,
+        "model_name": endpoint.name,
+        "input_names": endpoint.input_names,
+        "output_names": output_names(outputs),
+    }
     if opset_version is not None:
         if isinstance(opset_version, bool) or not isinstance(opset_version, int):
             raise TypeError(
                 f"export: opset_version must be an int such as 21; received {opset_version!r}."
             )
         options["opset"] = opset_version
-    with symbolic_trace_note(endpoint.name):
-        proto = jax2onnx.to_onnx(
-            flat_fn,
-            inputs=leaves,
-            model_name=endpoint.name,
-            input_names=endpoint.input_names,
-            output_names=output_names(outputs),
-            **options,
-        )
+    from callax.export.onnx_conv import canonical_conv_layouts
+
+    with symbolic_trace_note(endpoint.name), canonical_conv_layouts():
+        try:
+            proto = jax2onnx.to_onnx(flat_fn, **options)
+        except Exception as error:
+            # jax2onnx patches some jax.numpy functions while it traces, and the
+            # patches do not take every argument callax passes (jnp.take's
+            # fill_value, in Embedding). A replay of the traced primitives avoids them.
+            try:
+                proto = jax2onnx.to_onnx(_primitive_replay(flat_fn, leaves), **options)
+            except Exception:
+                raise error from None
     from callax.export.onnx_pooling import fix_pooling
 
     fix_pooling(proto)

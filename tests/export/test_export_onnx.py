@@ -70,6 +70,45 @@ def test_onnx_pooling_layouts_run_in_onnxruntime(tmp_path):
         np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-6, err_msg=name)
 
 
+def _layer_zoo():
+    L = callax.layers
+    text = callax.Input((5,), dtype="int32")
+    seq = L.LSTM(4, return_sequences=True)(L.Embedding(10, 6)(text))
+    attended = L.MultiHeadAttention(2, 3)(seq, seq)
+    text_model = callax.Model(text, L.GlobalAveragePooling1D()(L.LayerNormalization()(attended)))
+    image = callax.Sequential(
+        [
+            callax.Input((5, 5, 2)),
+            L.Conv2DTranspose(3, 3, strides=2),  # kernel (h, w, out, in): a layout moved
+            L.DepthwiseConv2D(3),
+            L.UpSampling2D(),
+            L.Conv2D(2, 3, padding="same", activation="gelu"),
+        ]
+    )
+    signal = callax.Sequential(
+        [callax.Input((9, 3)), L.SeparableConv1D(4, 3), L.Conv1DTranspose(2, 3, strides=2)]
+    )
+    rng = np.random.default_rng(0)
+    return {
+        "text": (text_model, rng.integers(0, 10, size=(3, 5)).astype("int32")),
+        "image": (image, rng.normal(size=(3, 5, 5, 2)).astype("float32")),
+        "signal": (signal, rng.normal(size=(3, 9, 3)).astype("float32")),
+    }
+
+
+@pytest.mark.slow
+def test_more_layers_in_onnxruntime(tmp_path):
+    """Embedding (jax2onnx's jnp.take patch refuses callax's fill_value: the export
+    replays the traced primitives instead), LSTM, attention, transposed convolutions
+    (kernel layouts moved for jax2onnx), depthwise/separable convolutions."""
+    for name, (model, x) in _layer_zoo().items():
+        path = tmp_path / f"{name}.onnx"
+        model.export(path, format="onnx", verbose=False)
+        session = ort.InferenceSession(str(path))
+        (got,) = session.run(None, {session.get_inputs()[0].name: x})
+        np.testing.assert_allclose(got, model.predict(x, verbose=0), rtol=1e-4, atol=1e-5)
+
+
 @pytest.mark.slow
 def test_opset_version_and_output_names(tmp_path):
     onnx = pytest.importorskip("onnx", reason="reads the exported graph")
