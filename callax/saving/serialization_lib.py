@@ -55,6 +55,7 @@ _KERAS_TO_CALLAX = {
     "keras.losses": "callax.losses",
     "keras.metrics": "callax.metrics",
     "keras.callbacks": "callax.callbacks",
+    "keras.dtype_policies": "callax.dtype_policies",
     "keras.src.models.functional": "callax.models",
     "keras.src.models.sequential": "callax.models",
     "keras.src.models.model": "callax.models",
