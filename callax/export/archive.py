@@ -126,10 +126,19 @@ class ExportArchive:
         built layer or its bound ``call``/``__call__``. The endpoint is traced
         once here (symbolically), so a function that cannot export fails now.
         """
+        # Keras's JAX-backend options: `is_static` (endpoints here are always pure, so
+        # it changes nothing) and `jax2tf_kwargs` (used by the tf_saved_model format).
+        kwargs.pop("is_static", None)
+        jax2tf_kwargs = kwargs.pop("jax2tf_kwargs", None)
         if kwargs:
             raise TypeError(
-                f"ExportArchive.add_endpoint: unexpected keyword arguments {sorted(kwargs)} "
-                "(jax2tf_kwargs and is_static are TensorFlow-backend options)."
+                f"ExportArchive.add_endpoint: unexpected keyword arguments {sorted(kwargs)}; "
+                "accepted: is_static, jax2tf_kwargs."
+            )
+        if jax2tf_kwargs is not None and not isinstance(jax2tf_kwargs, dict):
+            raise TypeError(
+                "ExportArchive.add_endpoint: jax2tf_kwargs must be a dict of jax2tf.convert "
+                f"arguments; received {type(jax2tf_kwargs).__name__}."
             )
         if name in self._endpoints:
             raise ValueError(
@@ -144,6 +153,7 @@ class ExportArchive:
         if input_signature is None:
             input_signature = _signature_of_layer_fn(fn, name)
         endpoint = Endpoint(name, fn, input_signature)
+        endpoint.jax2tf_kwargs = dict(jax2tf_kwargs or {})
         endpoint.output_specs(self._variables)  # trace now: errors at registration
         self._endpoints[name] = endpoint
         pure = jax.jit(endpoint.pure(self._variables))

@@ -64,6 +64,7 @@ class Endpoint:
             input_signature, len(params) if params is not None else None
         )
         self.input_names = _sig.flat_input_names(self.signature, params)
+        self.jax2tf_kwargs: dict[str, Any] = {}  # tf_saved_model: extra jax2tf.convert args
 
     def pure(self, variables: Sequence[Any]) -> Callable[..., Any]:
         """``f(values, *args)``: ``fn(*args)`` with ``variables`` reading ``values``."""

@@ -34,7 +34,11 @@ from callax.export.archive import ExportArchive
 from callax.export.endpoint import Endpoint
 from callax.export.formats import resolve_format
 
-_OPTIONS = {"jax": {"platforms"}, "onnx": {"opset_version"}, "tf_saved_model": {"options"}}
+_OPTIONS = {
+    "jax": {"platforms"},
+    "onnx": {"opset_version"},
+    "tf_saved_model": {"options", "is_static", "jax2tf_kwargs"},
+}
 
 
 def export_model(
@@ -55,7 +59,9 @@ def export_model(
         input_signature: specs for the call's positional arguments
             (:mod:`callax.export.signature`); default: inferred from the model.
         **kwargs: ``platforms`` (``"jax"``), ``opset_version`` (``"onnx"``),
-            ``options`` (``"tf_saved_model"``: ``tf.saved_model.SaveOptions``).
+            ``options`` (a ``tf.saved_model.SaveOptions``), ``jax2tf_kwargs`` and
+            ``is_static`` (``"tf_saved_model"``, as in Keras; ``is_static`` changes
+            nothing: the exported call never updates state).
     """
     from callax.core import pitfalls
     from callax.saving.atomic import atomic_write
@@ -79,6 +85,7 @@ def export_model(
         return model(*args, training=False)
 
     endpoint = Endpoint("serve", serve, input_signature, arg_names=params)
+    endpoint.jax2tf_kwargs = dict(kwargs.get("jax2tf_kwargs") or {})
     endpoint.output_specs(archive.variables)  # trace once: errors before any writing
     archive._endpoints["serve"] = endpoint
     filepath = os.fspath(filepath)

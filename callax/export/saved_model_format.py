@@ -71,12 +71,18 @@ def write(archive: Any, directory: str, options: Any = None) -> None:
     state = [tf_vars[id(v)] for v in variables]
     signatures = {}
     for endpoint in archive._endpoints.values():
-        converted = jax2tf.convert(
-            endpoint.pure(variables),
-            polymorphic_shapes=(None, *_sig.polymorphic_shapes(endpoint.signature)),
-            with_gradient=False,
-            native_serialization_platforms=tuple(p for p in DEFAULT_PLATFORMS),
-        )
+        convert_args = {
+            "polymorphic_shapes": _sig.polymorphic_shapes(endpoint.signature),
+            "with_gradient": False,
+            "native_serialization_platforms": DEFAULT_PLATFORMS,
+            **endpoint.jax2tf_kwargs,
+        }
+        convert_args.pop("native_serialization", None)  # the only mode left in jax2tf
+        # The converted function's first argument is the variables' values: static.
+        shapes = convert_args["polymorphic_shapes"]
+        shapes = [shapes] if isinstance(shapes, str) or shapes is None else list(shapes)
+        convert_args["polymorphic_shapes"] = (None, *shapes)
+        converted = jax2tf.convert(endpoint.pure(variables), **convert_args)
         specs = _tensor_specs(tf, endpoint)
 
         fn = tf.function(_reading(converted, state), input_signature=list(specs), autograph=False)

@@ -248,9 +248,8 @@ def symbolic_args(signature: tuple) -> tuple:
 
 def polymorphic_shapes(signature: tuple) -> tuple:
     """``jax2tf`` polymorphic shape strings, one pytree per argument."""
-    leaves, treedef = jax.tree_util.tree_flatten(signature)
+    treedef = jax.tree_util.tree_structure(signature)
     strings = ["(" + ", ".join(dims) + ")" for dims in _symbol_names(signature)]
-    del leaves
     return tuple(jax.tree_util.tree_unflatten(treedef, strings))
 
 

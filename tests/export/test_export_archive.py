@@ -150,7 +150,9 @@ def test_archive_errors():
     with pytest.raises(ValueError, match="already exists"):
         archive.add_endpoint("serve", model.call, [SPEC])
     with pytest.raises(TypeError, match="unexpected keyword arguments"):
-        archive.add_endpoint("other", model.call, [SPEC], is_static=True)
+        archive.add_endpoint("other", model.call, [SPEC], jit_compile=True)
+    with pytest.raises(TypeError, match="jax2tf_kwargs must be a dict"):
+        archive.add_endpoint("other", model.call, [SPEC], jax2tf_kwargs=["x"])
     with pytest.raises(TypeError, match="every item must be a callax Variable"):
         archive.add_variable_collection("extra", [np.zeros(2)])
     with pytest.raises(ValueError, match="taken"):

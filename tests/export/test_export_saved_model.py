@@ -52,3 +52,15 @@ def test_archive_variable_collections_and_two_endpoints(tmp_path):
     np.testing.assert_allclose(reloaded.doubled(x).numpy(), 2 * (x @ kernel + bias), atol=1e-5)
     np.testing.assert_array_equal(reloaded.kernels[0].numpy(), kernel)
     assert sorted(reloaded.signatures) == ["doubled", "serve", "serving_default"]
+
+
+@pytest.mark.slow
+def test_keras_jax_backend_options(tmp_path):
+    """Keras's JAX-backend kwargs: jax2tf_kwargs reach jax2tf.convert (here: a
+    polymorphic shape of our own naming), is_static is accepted."""
+    model = CASES["subclassed"][0]()
+    model.export(tmp_path / "sm", verbose=False, is_static=True,
+                 jax2tf_kwargs={"polymorphic_shapes": ["(n, 16)", "(n, 16)"]})  # fmt: skip
+    reloaded = tf.saved_model.load(str(tmp_path / "sm"))
+    a, b = CASES["subclassed"][1](6)
+    np.testing.assert_allclose(reloaded.serve(a, b).numpy(), model(a, b), atol=1e-5)
