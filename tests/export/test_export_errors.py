@@ -111,3 +111,26 @@ def test_missing_tensorflow_is_an_import_error(tmp_path, monkeypatch):
     with pytest.raises(ImportError, match=r"pip install tensorflow.*format='jax'"):
         model.export(tmp_path / "saved", verbose=False)
     assert not (tmp_path / "saved").exists()
+
+
+class _BatchDependent(callax.Model):
+    """Python logic on the batch size: cannot trace with a symbolic batch."""
+
+    def call(self, x):
+        return x * 2.0 if x.shape[0] > 2 else x
+
+
+def test_symbolic_batch_failure_says_how_to_fix(tmp_path):
+    import jax
+
+    model = _BatchDependent()
+    model(np.ones((4, 3), "float32"))
+    with pytest.raises(Exception) as info:
+        model.export(tmp_path / "m.jax", format="jax", verbose=False, platforms=("cpu",))
+    notes = "\n".join(getattr(info.value, "__notes__", []))
+    assert "traced with symbolic dimensions" in notes and "input_signature=" in notes
+    fixed = callax.layers.InputSpec(shape=(4, 3), dtype="float32")
+    model.export(tmp_path / "m.jax", format="jax", verbose=False, input_signature=[fixed],
+                 platforms=("cpu",))  # fmt: skip
+    exported = jax.export.deserialize((tmp_path / "m.jax").read_bytes())
+    np.testing.assert_allclose(exported.call(np.ones((4, 3), "float32")), 2.0)
