@@ -238,6 +238,11 @@ class SKLBase(BaseEstimator):
             ``self``, fitted.
         """
         require_sklearn(type(self).__name__)
+        if y is None:  # scikit-learn's wording, which its checks look for
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None; "
+                "fit(X, y) trains the model on (X, y)."
+            )
         X, y = self._validate_fit_data(X, y)
         y_model = self._encode_targets(y)
         model = self._build_model(X, y_model)

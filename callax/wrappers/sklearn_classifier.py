@@ -63,9 +63,10 @@ class SKLearnClassifier(ClassifierMixin, SKLBase):
         X, y = validate_data(self, X, y, reset=True)  # 1-D labels, any dtype
         kind = type_of_target(y, input_name="y")
         if kind not in ("binary", "multiclass"):
+            unknown = "Unknown label type: " if kind == "unknown" else ""  # sklearn's wording
             raise ValueError(
-                f"{type(self).__name__}: y must hold binary or multiclass labels (one label "
-                f"per sample); received y of type {kind!r}."
+                f"{type(self).__name__}: {unknown}y must hold binary or multiclass labels "
+                f"(one label per sample); received y of type {kind!r}."
             )
         return X, y
 
@@ -74,15 +75,20 @@ class SKLearnClassifier(ClassifierMixin, SKLBase):
         if len(classes) < 2:
             raise ValueError(
                 f"{type(self).__name__}: y must hold at least two classes to train a "
-                f"classifier; received only {classes.tolist()!r}."
+                f"classifier; received one class only: {classes.tolist()!r}."
             )
         self.classes_ = classes
         self._y_ndim = 1
         return np.eye(len(classes), dtype="float32")[index.reshape(-1)]
 
     def decision_function(self, X: Any) -> np.ndarray:
-        """The model's raw outputs, one row per sample."""
-        return self._raw_predict(X)
+        """Confidence scores: the model's outputs, shape ``(n_samples, n_classes)``;
+        for two classes, scikit-learn's 1-D convention: ``p(classes_[1]) -
+        p(classes_[0])``, positive where ``predict`` says ``classes_[1]``."""
+        scores = self.predict_proba(X)
+        if scores.shape[1] == 2:
+            return scores[:, 1] - scores[:, 0]
+        return scores
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities, shape ``(n_samples, n_classes)``, columns in

@@ -35,9 +35,10 @@ class SKLearnRegressor(RegressorMixin, SKLBase):
     """
 
     def _more_tags(self) -> dict:  # scikit-learn < 1.6
-        return {**super()._more_tags(), "poor_score": True}
+        return {**super()._more_tags(), "poor_score": True, "multioutput": True}
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.regressor_tags.poor_score = True
+        tags.target_tags.multi_output = True  # y of shape (n_samples, n_outputs) trains as is
         return tags

@@ -237,3 +237,17 @@ def test_a_fitted_wrapper_pickles_through_keras_archives():
     np.testing.assert_array_equal(twin.classes_, clf.classes_)
     assert twin.model_.compiled and twin.n_features_in_ == 4
     twin.fit(X, y)  # the unpickled template still builds and trains
+
+
+def test_binary_decision_function_follows_sklearn_and_y_none_is_refused():
+    X, y = _data()
+    y2 = np.where(X[:, 0] > 0, "yes", "no")
+    clf = SKLearnClassifier(build_classifier, fit_kwargs=QUIET).fit(X, y2)
+    proba = clf.predict_proba(X)
+    assert proba.shape == (30, 2)
+    np.testing.assert_allclose(clf.decision_function(X), proba[:, 1] - proba[:, 0])
+    np.testing.assert_array_equal(
+        clf.predict(X), clf.classes_[(clf.decision_function(X) > 0).astype(int)]
+    )
+    with pytest.raises(ValueError, match="requires y to be passed, but the target y is None"):
+        SKLearnRegressor(build_regressor).fit(X, None)
