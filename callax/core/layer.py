@@ -418,8 +418,23 @@ class Layer:
 
     @property
     def layers(self) -> list[Layer]:
-        """Direct sublayers, in the order they were assigned."""
-        return self._direct_children()
+        """Direct sublayers, in the order they were assigned (or the layer's own
+        ``self.layers``, when it set one)."""
+        own = self.__dict__.get("layers")
+        return own if own is not None else self._direct_children()
+
+    @layers.setter
+    def layers(self, value: Any) -> None:
+        # Keras 3's Layer has no `layers` property, so a layer may keep its own list under
+        # that name (KerasTuner's RandAugment does); a Model's stays reserved, as in Keras.
+        from callax.models.model import Model
+
+        if isinstance(self, Model):
+            raise AttributeError(
+                f"{type(self).__name__}.layers is reserved (the model's sublayers) and cannot "
+                "be assigned; store the list under another attribute name."
+            )
+        self.__dict__["layers"] = value
 
     @property
     def variables(self) -> list[Variable]:
