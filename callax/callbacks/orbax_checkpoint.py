@@ -17,7 +17,9 @@ intact and never a half-written one. With ``save_on_background=True`` (the
 default) the writing happens in a background thread while training continues;
 ``fit`` waits for it at the end.
 
-Restore with :meth:`OrbaxCheckpoint.restore` (the newest step, or a given one).
+Restore with :meth:`OrbaxCheckpoint.restore` (the newest step, or a given one)
+into a model you built, or rebuild the model from the config saved with it
+with :meth:`OrbaxCheckpoint.load_model`.
 The next ``fit`` then continues after the saved epoch; with an
 ``OrbaxCheckpoint`` in that ``fit``'s callbacks, the data shuffling continues
 exactly too, so the resumed run ends with the same weights as one that was
@@ -245,6 +247,7 @@ class OrbaxCheckpoint(MonitorCallback):
             "save_freq": self.save_freq,
             "save_weights_only": bool(self.save_weights_only),
             "model_class": type(model).__name__,
+            "model_config": None if self.save_weights_only else _model_json(model),
             "paths": {name: [v.path for v in variables] for name, variables in groups.items()},
             "shapes": {name: [list(a.shape) for a in arrays] for name, arrays in state.items()},
             "dtypes": {name: [a.dtype.name for a in arrays] for name, arrays in state.items()},
@@ -304,33 +307,8 @@ class OrbaxCheckpoint(MonitorCallback):
             ValueError: the checkpoint does not fit ``model``.
         """
         ocp = _orbax()
-        path = os.path.abspath(os.fspath(directory))
-        if not os.path.isdir(path):
-            raise FileNotFoundError(
-                f"OrbaxCheckpoint.restore: no checkpoint directory at {path!r}; received "
-                f"directory={directory!r}."
-            )
-        manager = _manager(path)
+        manager, step, meta = _open(directory, step, "OrbaxCheckpoint.restore")
         try:
-            steps = list(manager.all_steps())
-            if step is None:
-                if not steps:
-                    raise FileNotFoundError(
-                        f"OrbaxCheckpoint.restore: {path!r} holds no finished checkpoint."
-                    )
-                step = max(steps)
-            elif step not in steps:
-                raise FileNotFoundError(
-                    f"OrbaxCheckpoint.restore: no checkpoint for step={step!r} in {path!r}; "
-                    f"steps available: {sorted(steps)}."
-                )
-            meta = manager.restore(step, args=ocp.args.Composite(meta=ocp.args.JsonRestore())).meta
-            if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-                raise ValueError(
-                    f"OrbaxCheckpoint.restore: step {step} in {path!r} was not written by "
-                    f"callax's OrbaxCheckpoint (expected format {FORMAT!r}); received "
-                    f"{(meta or {}).get('format') if isinstance(meta, dict) else meta!r}."
-                )
             groups = _prepare(model, meta)
             target = {  # the saved layout, so groups we skip still read cleanly
                 name: [np.zeros(shape, dtype) for shape, dtype in zip(shapes, meta["dtypes"][name])]
@@ -347,6 +325,89 @@ class OrbaxCheckpoint(MonitorCallback):
         if resume and not meta.get("save_weights_only"):
             _resume_from(model, meta)
         return int(step)
+
+    @staticmethod
+    def load_model(
+        directory: Any,
+        step: int | None = None,
+        custom_objects: dict | None = None,
+        compile: bool = True,
+        resume: bool = True,
+    ) -> Any:
+        """Rebuilds the saved model from the checkpoint's config and restores its state
+        (Keras loads an Orbax directory with ``keras.saving.load_model``).
+
+        Args:
+            directory: the callback's ``directory``.
+            step: the checkpoint to load; ``None``: the newest.
+            custom_objects: classes the config names that are not registered
+                (``{"MyModel": MyModel}``).
+            compile: compile the model as it was (and load the optimizer state).
+            resume: as for :meth:`restore`.
+
+        Raises:
+            FileNotFoundError: no checkpoint (or not ``step``) in ``directory``.
+            ValueError: the checkpoint holds no model config (``save_weights_only``,
+                or a model whose config could not be serialized).
+        """
+        import json
+
+        from callax.saving import serialization_lib
+
+        manager, step, meta = _open(directory, step, "OrbaxCheckpoint.load_model")
+        manager.close()
+        if not meta.get("model_config"):
+            raise ValueError(
+                f"OrbaxCheckpoint.load_model: step {step} in {directory!r} holds no model "
+                "config (saved with save_weights_only=True, or the model has no get_config); "
+                "build the model yourself and call OrbaxCheckpoint.restore(model, directory)."
+            )
+        config = json.loads(meta["model_config"])
+        if not compile:
+            config.pop("compile_config", None)
+        model = serialization_lib.deserialize_keras_object(config, custom_objects=custom_objects)
+        OrbaxCheckpoint.restore(model, directory, step=step, resume=resume)
+        return model
+
+
+def _open(directory: Any, step: int | None, caller: str) -> tuple[Any, int, dict]:
+    """An open manager on ``directory``, the step to read and its JSON record."""
+    ocp = _orbax()
+    path = os.path.abspath(os.fspath(directory))
+    if not os.path.isdir(path):
+        raise FileNotFoundError(
+            f"{caller}: no checkpoint directory at {path!r}; received directory={directory!r}."
+        )
+    manager = _manager(path)
+    try:
+        steps = list(manager.all_steps())
+        if step is None:
+            if not steps:
+                raise FileNotFoundError(f"{caller}: {path!r} holds no finished checkpoint.")
+            step = max(steps)
+        elif step not in steps:
+            raise FileNotFoundError(
+                f"{caller}: no checkpoint for step={step!r} in {path!r}; steps available: "
+                f"{sorted(steps)}."
+            )
+        meta = manager.restore(step, args=ocp.args.Composite(meta=ocp.args.JsonRestore())).meta
+        if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+            got = meta.get("format") if isinstance(meta, dict) else meta
+            raise ValueError(
+                f"{caller}: step {step} in {path!r} was not written by callax's "
+                f"OrbaxCheckpoint (expected format {FORMAT!r}); received {got!r}."
+            )
+    except BaseException:
+        manager.close()
+        raise
+    return manager, int(step), meta
+
+
+def _model_json(model: Any) -> str | None:
+    try:
+        return model.to_json()
+    except Exception:  # no get_config: restore() into a model built by hand still works
+        return None
 
 
 def _prepare(model: Any, meta: dict) -> dict[str, list]:

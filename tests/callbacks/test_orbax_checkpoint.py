@@ -161,3 +161,23 @@ def test_a_rerun_into_the_same_directory_overwrites_its_steps(tmp_path):
     OrbaxCheckpoint.restore(probe, tmp_path, step=0, resume=False)
     for a, b in zip(probe.get_weights(), second.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+def test_load_model_rebuilds_the_model_from_its_saved_config(tmp_path):
+    x, y = _data()
+    model = _model()
+    model.fit(x, y, epochs=2, batch_size=8, verbose=0,
+              callbacks=[OrbaxCheckpoint(tmp_path, save_on_background=False)])  # fmt: skip
+    loaded = OrbaxCheckpoint.load_model(tmp_path, resume=False)
+    assert type(loaded) is type(model) and loaded.compiled
+    assert [type(layer).__name__ for layer in loaded.layers] == ["Dense", "Dropout", "Dense"]
+    for a, b in zip(loaded.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    for a, b in zip(loaded.optimizer.variables, model.optimizer.variables):
+        np.testing.assert_array_equal(np.asarray(a.value), np.asarray(b.value))
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    weights_only = tmp_path / "w"
+    model.fit(x, y, epochs=1, verbose=0, callbacks=[
+        OrbaxCheckpoint(weights_only, save_weights_only=True, save_on_background=False)])  # fmt: skip
+    with pytest.raises(ValueError, match="holds no model config"):
+        OrbaxCheckpoint.load_model(weights_only)
