@@ -15,7 +15,10 @@ from callax.saving.serialization_lib import (  # noqa: E402
     deserialize_keras_object,
     serialize_keras_object,
 )
-from callax.utils import legacy  # noqa: E402, F401  (keras.utils.legacy: Keras 2 configs)
+from callax.utils import (  # noqa: E402
+    bounding_boxes,
+    legacy,  # noqa: F401  (keras.utils.legacy: Keras 2 configs)
+)
 from callax.utils.config import Config  # noqa: E402
 from callax.utils.dataset_utils import split_dataset  # noqa: E402
 from callax.utils.file_utils import get_file  # noqa: E402
@@ -52,5 +55,5 @@ __all__ = [
     "disable_interactive_logging", "enable_interactive_logging",
     "is_interactive_logging_enabled", "get_source_inputs", "is_keras_tensor",
     "pack_x_y_sample_weight", "unpack_x_y_sample_weight", "text_dataset_from_directory",
-    "timeseries_dataset_from_array", "model_to_dot",
+    "timeseries_dataset_from_array", "model_to_dot", "bounding_boxes",
 ]  # fmt: skip
