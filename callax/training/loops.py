@@ -230,10 +230,9 @@ def _test_loop(model, iterator: EpochIterator, callbacks) -> dict:
     ts = model._training_state
     leased = ts.try_lease("evaluate")
     try:
-        callbacks_begin = callbacks.on_test_begin
         if leased:
             model.reset_metrics()
-            callbacks_begin()
+            callbacks.on_test_begin()
             logs = _run_epoch_items(model, iterator, "test", TEST_GROUPS, callbacks,
                                     "on_test_batch_begin", "on_test_batch_end")  # fmt: skip
             ts.sync()
@@ -242,7 +241,7 @@ def _test_loop(model, iterator: EpochIterator, callbacks) -> dict:
             # with the weights read as one set and the metrics in a private copy
             # (starting reset) that the metric objects, the fit's, never see.
             state = ts.read(("trainable", "non_trainable")) + (_reset_metric_values(model),)
-            callbacks_begin()
+            callbacks.on_test_begin()
             logs = None
             for begin, end, data, n in iterator:
                 callbacks.on_test_batch_begin(begin)
@@ -275,7 +274,13 @@ def evaluate(
     **kwargs: Any,
 ):
     """Returns the loss and metrics on the data: a scalar (loss only), a list in
-    ``metrics_names`` order, or a dict with ``return_dict=True``."""
+    ``metrics_names`` order, or a dict with ``return_dict=True``.
+
+    Threads: ``evaluate`` may run while ``fit`` (or another ``evaluate``) runs on
+    another thread. It then reads the weights once, as one consistent set, keeps
+    its metric values private, and returns its own result; the metric objects
+    keep the running loop's values.
+    """
     if kwargs:
         raise TypeError(f"evaluate() got unexpected keyword arguments {sorted(kwargs)}.")
     self._assert_compiled("evaluate")
