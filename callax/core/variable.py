@@ -53,6 +53,39 @@ class autocast_scope:
         _autocast.dtype = self._saved
 
 
+class variable_budget:
+    """Within this block, creating variables of more than ``max_bytes`` in all
+    raises ``ValueError`` before the one over the limit is allocated: loading a
+    file refuses a config that asks for huge layers instead of exhausting memory.
+    ``what`` names the source in the message."""
+
+    def __init__(self, max_bytes: int, what: str):
+        self.max_bytes = int(max_bytes)
+        self.what = what
+        self.used = 0
+
+    def __enter__(self):
+        self._saved = getattr(_budget, "scope", None)
+        _budget.scope = self
+        return self
+
+    def __exit__(self, *exc):
+        _budget.scope = self._saved
+
+    def spend(self, path: str, shape: tuple, dtype: Any) -> None:
+        size = int(np.prod(shape, dtype=object)) * jnp.dtype(dtype).itemsize
+        self.used += size
+        if self.used > self.max_bytes:
+            raise ValueError(
+                f"{self.what} asks for variables of more than {self.max_bytes} bytes in all "
+                f"(variable {path!r} of shape {tuple(shape)} and dtype {jnp.dtype(dtype).name} "
+                f"brings them to {self.used} bytes); refusing to allocate them."
+            )
+
+
+_budget = threading.local()
+
+
 class abstract_variables:
     """Within this block new variables are created without computing their
     initial value; reading one gives a zero array of the right shape, which under
@@ -127,6 +160,9 @@ class Variable:
         if callable(initializer) and not hasattr(initializer, "shape"):
             self._shape = _standardize_shape(shape)
             self._dtype = jnp.dtype(dtype or config.floatx())
+            budget = getattr(_budget, "scope", None)
+            if budget is not None:
+                budget.spend(self.path, self._shape, self._dtype)
             self._initializer = initializer
             self._value = None
             self._layout = _distribution_hooks.variable_sharding(self)

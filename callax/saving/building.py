@@ -47,14 +47,28 @@ def _specs(shapes: Any, dtypes: Any) -> Any:
     if _is_shape(shapes):
         dtype = dtypes if isinstance(dtypes, str) else config.floatx()
         return jax.ShapeDtypeStruct(tuple(1 if d is None else d for d in shapes), jnp.dtype(dtype))
+    _check_structure(shapes)
     dtypes = dtypes if isinstance(dtypes, list) else [None] * len(shapes)
     return [_specs(s, d) for s, d in zip(shapes, dtypes)]
+
+
+def _check_structure(shapes: Any) -> None:
+    if not isinstance(shapes, (list, tuple)):
+        raise ValueError(
+            "build_config: input_shape must be a shape (a list of ints and None), or a "
+            f"list or dict of shapes; received {type(shapes).__name__}: {shapes!r:.80}."
+        )
 
 
 def build_from_config(layer: Any, build_config: dict) -> None:
     """Builds ``layer`` for the recorded input structure (abstractly)."""
     from callax.core.layer import Layer, _call_spec
 
+    if not isinstance(build_config, dict):
+        raise TypeError(
+            f"build_config must be a dict; received {type(build_config).__name__}: "
+            f"{build_config!r:.80}."
+        )
     shapes = build_config.get("input_shape")
     if shapes is None or layer.built:
         return
@@ -76,4 +90,5 @@ def _tuples(shapes: Any) -> Any:
         return {k: _tuples(v) for k, v in shapes.items()}
     if _is_shape(shapes):
         return tuple(shapes)
+    _check_structure(shapes)
     return [_tuples(s) for s in shapes]

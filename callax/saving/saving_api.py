@@ -25,11 +25,18 @@ import json
 import os
 from typing import Any
 
+from callax.core.layer import Layer
+from callax.core.variable import variable_budget
 from callax.saving import keras_archive as _archive
 from callax.saving import object_registration as _reg
 from callax.saving import serialization_lib as _ser
 from callax.saving import weights_file as _wf
-from callax.saving.atomic import atomic_write
+from callax.saving.atomic import atomic_write, remove_stale_temps
+
+# load_model refuses a config whose variables exceed the archive's weights file
+# this many times over, plus the slack (state not saved: seeds, lookup tables).
+MAX_VARIABLES_RATIO = 4
+MAX_VARIABLES_SLACK = 256 * 2**20
 
 
 def _path_str(filepath: Any) -> str:
@@ -131,18 +138,37 @@ def load_model(
             f"Cannot load {path!r}: it is a directory (a TensorFlow SavedModel?); "
             "callax loads .keras files."
         )
+    remove_stale_temps(path)  # left by a save of this file that was killed
     with _archive.ArchiveReader(path) as archive:
         config = archive.read_json(_archive.CONFIG)
         if archive.has(_archive.METADATA):
             archive.read_json(_archive.METADATA)  # must at least be valid JSON
         compile_config = config.pop("compile_config", None)
-        with _reg.CustomObjectScope(custom_objects), _ser.SafeModeScope(safe_mode):
+        # A hostile config could ask for layers of any size: the variables it builds
+        # may not outgrow the weights file by much (see MAX_VARIABLES_RATIO).
+        weights_size = archive.zip.getinfo(_archive.WEIGHTS).file_size
+        budget = variable_budget(
+            MAX_VARIABLES_RATIO * weights_size + MAX_VARIABLES_SLACK,
+            f"its config (with a weights file of {weights_size} bytes)",
+        )
+        with _reg.CustomObjectScope(custom_objects), _ser.SafeModeScope(safe_mode), budget:
             try:
                 model = _ser.deserialize_keras_object(config, safe_mode=safe_mode)
+                if not isinstance(model, Layer):
+                    raise TypeError(
+                        "its config.json does not describe a model (a dict with "
+                        "'class_name' and 'config'); it gives a "
+                        f"{type(model).__name__}"
+                    )
+                if compile and compile_config and hasattr(model, "compile_from_config"):
+                    model.compile_from_config(compile_config)
             except (TypeError, ValueError, KeyError) as e:
                 raise type(e)(f"Could not rebuild the model stored in {path!r}: {e}") from e
-            if compile and compile_config and hasattr(model, "compile_from_config"):
-                model.compile_from_config(compile_config)
+            except Exception as e:  # a malformed config can fail anywhere in rebuilding
+                raise ValueError(
+                    f"Could not rebuild the model stored in {path!r}: its config is "
+                    f"malformed ({type(e).__name__}: {e})."
+                ) from e
         with archive.weights_file() as weights_path:
             reader = _wf.WeightsReader(weights_path, f"{path} ({_archive.WEIGHTS})")
             try:
@@ -187,6 +213,7 @@ def load_weights(model: Any, filepath: Any, skip_mismatch: bool = False, **kwarg
             "built yet, so it has no variables to receive them. Call it on a batch of "
             "data (model(x)) or model.build(input_shape) first."
         )
+    remove_stale_temps(path)  # left by a save of this file that was killed
     if path.endswith(".keras"):
         with _archive.ArchiveReader(path) as archive, archive.weights_file() as weights_path:
             reader = _wf.WeightsReader(weights_path, f"{path} ({_archive.WEIGHTS})")

@@ -377,6 +377,14 @@ def _deserialize(config: Any, custom_objects: dict | None, module_objects: dict 
         return {k: _deserialize(v, custom_objects, None) for k, v in config.items()}
     class_name = config["class_name"]
     inner = config["config"]
+    for key in ("class_name", "module", "registered_name"):
+        value = config.get(key)
+        if not (isinstance(value, str) or (value is None and key != "class_name")):
+            raise TypeError(
+                f"Could not deserialize a config: its {key!r} must be a string"
+                f"{'' if key == 'class_name' else ' or None'}; received "
+                f"{type(value).__name__}: {_short(value, 80)}."
+            )
     special = _special(class_name, inner, config)
     if special is not _NOT_SPECIAL:
         return special
@@ -524,6 +532,11 @@ def layer_build_config(obj: Any) -> dict | None:
 
 def build_from_config(obj: Any, build_config: dict) -> None:
     """Builds a freshly deserialized layer from its ``build_config``."""
+    if not isinstance(build_config, dict):
+        raise TypeError(
+            f"build_config must be a dict; received {type(build_config).__name__}: "
+            f"{_short(build_config, 80)}."
+        )
     own = getattr(obj, "build_from_config", None)
     if callable(own):
         own(build_config)

@@ -175,6 +175,11 @@ class CompileLoss:
             )
         if self.kind == "list" and isinstance(y_true, dict):
             return [y_true.get(name) for name in self.names]
+        if self.kind == "single" and _is_seq(y_true) and len(y_true) != 1:
+            raise ValueError(
+                f"fit/evaluate: the model has one output, so y must be one array; received "
+                f"a {type(y_true).__name__} of {len(y_true)} entries: y={_short(y_true)}."
+            )
         return self._flat(y_true, "y")
 
     def __call__(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> Any:
