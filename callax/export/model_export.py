@@ -75,6 +75,8 @@ def export_model(
         )
     if not model.built:
         raise ValueError(pitfalls.unbuilt(model, "export()"))
+    if fmt == "onnx":
+        _check_onnx_dtypes(model)
     if input_signature is None:
         input_signature = _sig.model_signature(model)
     archive = ExportArchive(fmt)
@@ -97,3 +99,15 @@ def export_model(
             f.write(blob)
     if verbose or verbose is None:
         archive._print_summary(filepath, fmt)
+
+
+def _check_onnx_dtypes(model: Any) -> None:
+    # jax2onnx writes bfloat16 matmuls that ONNX Runtime refuses to load (float16 works).
+    for layer in model._flatten_layers():
+        if layer.dtype_policy.compute_dtype == "bfloat16":
+            raise ValueError(
+                f"export(format='onnx'): layer '{layer.name}' computes in bfloat16 (dtype "
+                f"policy {layer.dtype_policy.name!r}), which the ONNX export does not support; "
+                "export a float32 or float16 model, or use format='jax' or 'tf_saved_model'. "
+                f"Received a model with a {layer.dtype_policy.name!r} layer."
+            )

@@ -134,3 +134,10 @@ def test_symbolic_batch_failure_says_how_to_fix(tmp_path):
                  platforms=("cpu",))  # fmt: skip
     exported = jax.export.deserialize((tmp_path / "m.jax").read_bytes())
     np.testing.assert_allclose(exported.call(np.ones((4, 3), "float32")), 2.0)
+
+
+def test_onnx_refuses_bfloat16_layers(tmp_path):
+    model = callax.Sequential([callax.Input((3,)), callax.layers.Dense(2, dtype="mixed_bfloat16")])
+    with pytest.raises(ValueError, match="layer 'dense' computes in bfloat16"):
+        model.export(tmp_path / "m.onnx", format="onnx", verbose=False)
+    assert not (tmp_path / "m.onnx").exists()
