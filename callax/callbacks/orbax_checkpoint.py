@@ -292,7 +292,7 @@ class OrbaxCheckpoint(MonitorCallback):
         Args:
             model: a built model with the same architecture (compiled, to restore
                 the optimizer state too).
-            directory: the callback's ``directory``.
+            directory: the callback's ``directory`` (or one ``<step>`` folder in it).
             step: the checkpoint to load; ``None``: the newest.
             resume: also restore the epoch counter and RNG states, so the next
                 ``fit`` continues after the saved epoch exactly as the original run
@@ -370,10 +370,36 @@ class OrbaxCheckpoint(MonitorCallback):
         return model
 
 
+def is_orbax_checkpoint(path: Any) -> bool:
+    """Whether ``path`` is a folder of ``OrbaxCheckpoint`` steps (or one step), for
+    loaders that accept such a folder (cheap: no orbax import).
+
+    Example:
+        >>> import tempfile
+        >>> is_orbax_checkpoint(tempfile.mkdtemp())
+        False
+    """
+    if not isinstance(path, (str, os.PathLike)) or not os.path.isdir(path):
+        return False
+
+    def is_step(folder: str) -> bool:
+        return os.path.isdir(os.path.join(folder, "meta")) and os.path.isdir(
+            os.path.join(folder, "state")
+        )
+
+    if is_step(os.fspath(path)):
+        return True
+    return any(name.isdigit() and is_step(os.path.join(path, name)) for name in os.listdir(path))
+
+
 def _open(directory: Any, step: int | None, caller: str) -> tuple[Any, int, dict]:
     """An open manager on ``directory``, the step to read and its JSON record."""
     ocp = _orbax()
     path = os.path.abspath(os.fspath(directory))
+    name = os.path.basename(path)
+    if name.isdigit() and os.path.isdir(os.path.join(path, "meta")):  # one step's folder
+        path = os.path.dirname(path)
+        step = int(name) if step is None else step
     if not os.path.isdir(path):
         raise FileNotFoundError(
             f"{caller}: no checkpoint directory at {path!r}; received directory={directory!r}."

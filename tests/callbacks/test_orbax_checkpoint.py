@@ -47,6 +47,11 @@ def test_saves_each_epoch_and_restores_any_step(tmp_path):
     for a, b in zip(fresh.get_weights(), seen[1]):
         np.testing.assert_array_equal(a, b)
     assert OrbaxCheckpoint.latest_step(tmp_path) == 2
+    assert OrbaxCheckpoint.restore(fresh, tmp_path / "0", resume=False) == 0  # a step folder
+    from callax.callbacks.orbax_checkpoint import is_orbax_checkpoint
+
+    assert is_orbax_checkpoint(tmp_path) and is_orbax_checkpoint(tmp_path / "2")
+    assert not is_orbax_checkpoint(tmp_path.parent)
     OrbaxCheckpoint.restore(fresh, tmp_path)  # the newest, optimizer state included
     for a, b in zip(fresh.get_weights(), seen[2]):
         np.testing.assert_array_equal(a, b)
