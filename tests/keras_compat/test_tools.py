@@ -52,11 +52,18 @@ def test_keras_tuner_searches_and_the_best_model_predicts(tmp_path):
                 score=tuner.oracle.get_best_trials(1)[0].score,
                 evaluated=float(best.evaluate(x, y, verbose=0)),
             )
+        # KerasTuner's augmentation search space: its RandAugment layer sets self.layers.
+        aug = kt.applications.HyperImageAugment(input_shape=(8, 8, 3), augment_layers=2)
+        images = rng.uniform(size=(2, 8, 8, 3)).astype("float32")
+        hp = kt.HyperParameters()
+        hp.Fixed("augment_layers", 1)
+        results["augment_shape"] = list(aug.build(hp)(images, training=True).shape)
         print(json.dumps(results))
         """,
         timeout=240,
     )
     results = json.loads(out.stdout.strip().splitlines()[-1])
+    assert results.pop("augment_shape") == [2, 8, 8, 3]
     assert set(results) == {"RandomSearch", "Hyperband", "BayesianOptimization"}
     for name, r in results.items():
         assert r["trials"] >= 2, (name, r)
