@@ -160,6 +160,7 @@ class OrbaxCheckpoint(MonitorCallback):
         self._manager: Any = None
         self._batches_since_save = 0
         self._total_batches_seen = 0
+        self._last_batch: int | None = None
         self._epoch = 0
 
     # ------------------------------------------------------------- hooks
@@ -175,6 +176,7 @@ class OrbaxCheckpoint(MonitorCallback):
             else 0
         )
         self._batches_since_save = 0
+        self._last_batch = None
         pending = model.__dict__.pop(_PENDING_DATA_RNG, None)
         adapter = model.__dict__.get("_fit_adapter")
         if pending is not None and getattr(adapter, "_rng", None) is not None:
@@ -186,8 +188,12 @@ class OrbaxCheckpoint(MonitorCallback):
     def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
         if self.save_freq == "epoch":
             return
-        self._total_batches_seen += 1
-        self._batches_since_save += 1
+        # With steps_per_execution=N the hook fires once per N batches: count the
+        # batches the index moved by (a smaller index means a new epoch).
+        last, self._last_batch = self._last_batch, batch
+        seen = batch + 1 if last is None or batch <= last else batch - last
+        self._total_batches_seen += seen
+        self._batches_since_save += seen
         if self._batches_since_save >= self.save_freq:
             self._batches_since_save = 0
             self._maybe_save(self._total_batches_seen, logs or {}, f"batch {batch + 1}")

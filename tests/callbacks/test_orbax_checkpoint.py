@@ -186,3 +186,12 @@ def test_load_model_rebuilds_the_model_from_its_saved_config(tmp_path):
         OrbaxCheckpoint(weights_only, save_weights_only=True, save_on_background=False)])  # fmt: skip
     with pytest.raises(ValueError, match="holds no model config"):
         OrbaxCheckpoint.load_model(weights_only)
+
+
+def test_save_freq_counts_batches_with_steps_per_execution(tmp_path):
+    x, y = _data()
+    model = _model(dropout=False)
+    model.compile(optimizer="adam", loss="mse", steps_per_execution=2)
+    cb = OrbaxCheckpoint(tmp_path, save_freq=4, max_to_keep=None, save_on_background=False)
+    model.fit(x, y, epochs=2, batch_size=8, verbose=0, callbacks=[cb])
+    assert _steps(tmp_path) == [4, 8]  # hooks fire every 2 batches; steps count batches
