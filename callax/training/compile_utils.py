@@ -21,6 +21,7 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from callax.core.stateless_scope import StatelessScope
 
@@ -144,7 +145,7 @@ class CompileLoss:
                 self.user_loss_weights, names, kind, "loss_weights", broadcast=False
             )
             if any(
-                w is not None and (isinstance(w, str) or jnp.ndim(w) != 0) for w in self.weights
+                w is not None and (isinstance(w, str) or np.ndim(w) != 0) for w in self.weights
             ):
                 raise ValueError(
                     f"compile: loss_weights must hold one number per model output "
