@@ -38,6 +38,7 @@ import functools
 import inspect
 import re
 import warnings
+import weakref
 from typing import Any
 
 import jax
@@ -104,6 +105,20 @@ def _holds_state(value: Any, depth: int = 0) -> bool:
         if depth < 2 and isinstance(item, (list, tuple, dict)) and _holds_state(item, depth + 1):
             return True
     return False
+
+
+# Layers whose `_last_losses` may be non-empty (id -> weak reference): an
+# outermost call clears those in its tree. Empty unless some layer adds losses,
+# so the protocol pays one truthiness check per call.
+_loss_holders: dict[int, weakref.ref] = {}
+# Layer -> (structure_version, ids of the layers in its tree), for `_clear_losses`.
+_tree_ids: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _hold_losses(layer: Any) -> None:
+    key = id(layer)
+    if key not in _loss_holders:
+        _loss_holders[key] = weakref.ref(layer, lambda _, key=key: _loss_holders.pop(key, None))
 
 
 # --------------------------------------------------------------------- names
@@ -611,26 +626,59 @@ class Layer:
 
     # --------------------------------------------------------------- losses
     def add_loss(self, loss: Any) -> None:
-        """Adds a scalar to ``losses`` for the current call (e.g. an activity penalty)."""
+        """Adds a scalar to ``losses`` for the current call (e.g. an activity penalty).
+
+        The loss belongs to this layer: it shows in this layer's ``losses`` and in
+        those of every layer containing it, once, until the next call of the
+        outermost layer (as in Keras).
+        """
         frame = _ctx.current_frame()
-        if frame is None:
-            self._last_losses.append(loss)
-            return
         root = frame
-        while root.parent is not None:
+        while root is not None and root.parent is not None:
             root = root.parent
+        if root is None or root.call_index == 0:  # outside any call (or in a hand-called build)
+            self._last_losses.append(loss)
+            _hold_losses(self)
+            return
         if root.record is None:
             root.record = {"losses": []}
-        root.record.setdefault("losses", []).append(loss)
+        # Kept with its owner; the outermost call hands them out when it ends.
+        root.record.setdefault("losses", []).append((self, loss))
 
     @property
     def losses(self) -> list[Any]:
-        """Losses added during the last top-level call, plus weight regularization."""
-        out = list(self._last_losses)
+        """This layer's and its sublayers' ``add_loss`` values from the last call
+        (inside a stateless scope: those added in that scope), plus the weight
+        regularization penalties."""
+        override = getattr(self.__dict__.get("_trainer"), "losses_override", None)
+        if override is not None:  # fit's step: the losses of the traced forward pass
+            return list(override)
+        layers = self._flatten_layers()
+        scope = get_stateless_scope()
+        if scope is not None:
+            ids = {id(layer) for layer in layers}
+            owners = scope.loss_owners
+            out = [loss for loss in scope.losses if id(owners.get(id(loss))) in ids]
+        else:
+            out = [loss for layer in layers for loss in layer._last_losses]
         for v in self.weights:  # deduplicated: a shared weight is penalized once
             if v.regularizer is not None and v.trainable:
                 out.append(v.regularizer(v.value))
         return out
+
+    def _clear_losses(self) -> None:
+        """Drops the last call's losses of this layer and its sublayers (Keras
+        resets them at each outermost call). Only layers known to hold some are
+        visited; the tree's layer ids are cached until the structure changes."""
+        cached = _tree_ids.get(self)
+        if cached is None or cached[0] != structure_version[0]:
+            cached = (structure_version[0], {id(layer) for layer in self._flatten_layers()})
+            _tree_ids[self] = cached
+        ids = cached[1]
+        for key in [k for k in _loss_holders if k in ids]:
+            layer = _loss_holders.pop(key)()
+            if layer is not None:
+                layer.__dict__["_last_losses"] = []
 
     # ------------------------------------------------------------ building
     def build(self, input_shape: Any = None) -> None:
@@ -816,7 +864,7 @@ class Layer:
             raise
         finally:
             _ctx_local.frame = parent
-        if parent is None and frame.record is not None:
+        if parent is None and (frame.record is not None or _loss_holders):
             self._finish_top_level(frame)
         return outputs
 
@@ -892,12 +940,20 @@ class Layer:
             self.add_loss(self.activity_regularizer(o) / batch)
 
     def _finish_top_level(self, frame: _ctx.Frame) -> None:
-        losses = frame.record.get("losses", []) if isinstance(frame.record, dict) else []
+        pairs = frame.record.get("losses", ()) if isinstance(frame.record, dict) else ()
         scope = get_stateless_scope()
         if scope is not None:
-            scope.losses.extend(losses)
+            # A stateless call changes nothing in the layers: its losses live in
+            # the scope, and the last eager call's losses stay.
+            for owner, loss in pairs:
+                scope.losses.append(loss)
+                scope.loss_owners[id(loss)] = owner
         else:
-            self.__dict__["_last_losses"] = list(losses)
+            if _loss_holders:
+                self._clear_losses()
+            for owner, loss in pairs:
+                owner.__dict__["_last_losses"].append(loss)
+                _hold_losses(owner)
 
     # ----------------------------------------------------------- stateless
     def stateless_call(

@@ -43,13 +43,14 @@ class StatelessScope:
             the values variables read as inside the scope.
     """
 
-    __slots__ = ("_values", "_assigned", "_previous", "losses")
+    __slots__ = ("_values", "_assigned", "_previous", "losses", "loss_owners")
 
     def __init__(self, state_mapping: Any = None):
         self._values: dict[int, Any] = {}
         self._assigned: dict[int, Any] = {}
         self._previous = None
         self.losses: list[Any] = []  # losses added by calls inside the scope
+        self.loss_owners: dict[int, Any] = {}  # id(loss) -> the layer that added it
         if state_mapping is not None:
             from callax.core.variable import Variable
 
