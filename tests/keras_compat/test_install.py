@@ -91,7 +91,8 @@ def test_refuses_when_keras_is_already_imported_and_uninstall_undoes():
     )
 
 
-def test_cli_runs_a_script_with_callax_as_keras(tmp_path):
+@pytest.mark.parametrize("how", ["script", "module"])
+def test_cli_runs_a_script_with_callax_as_keras(tmp_path, how):
     script = tmp_path / "train.py"
     script.write_text(
         "import sys\nimport keras\nimport callax\n"
@@ -100,7 +101,8 @@ def test_cli_runs_a_script_with_callax_as_keras(tmp_path):
     env = {**os.environ, "PYTHONPATH": ROOT}
     env.pop("KERAS_BACKEND", None)
     proc = subprocess.run(
-        [sys.executable, "-m", "callax.keras_compat", str(script), "--epochs", "2"],
+        [sys.executable, "-m", "callax.keras_compat",
+         *([str(script)] if how == "script" else ["-m", "train"]), "--epochs", "2"],
         capture_output=True, text=True, timeout=60, env=env, cwd=str(tmp_path),
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
