@@ -78,6 +78,13 @@ def install_as_keras() -> types.ModuleType:
     Raises ``RuntimeError`` if the real Keras is already imported: its classes are
     then in use and cannot be swapped. Call it first thing, or start the program
     with ``python -m callax.keras_compat script.py``. ``uninstall()`` undoes it.
+
+    Example (a fresh interpreter, since this one may hold the real Keras):
+
+    >>> import subprocess, sys
+    >>> code = "import callax; callax.install_as_keras(); import keras; print(keras.Model is callax.Model)"
+    >>> subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip()
+    'True'
     """
     global _finder
     if is_installed():
