@@ -133,14 +133,17 @@ class Embedding(Layer):
         return super().__call__(*args, **kwargs)
 
     def _check_ids(self, ids: Any) -> None:
-        kind = np.dtype(getattr(ids, "dtype", None) or np.asarray(ids).dtype).kind
+        """Raises for an id outside ``[0, input_dim)`` or a fractional float id."""
+        dtype = getattr(ids, "dtype", None)  # (a dtype is falsy: no `or` here)
+        kind = np.dtype(dtype if dtype is not None else np.asarray(ids).dtype).kind
         if kind not in "iuf":
             return  # call's own TypeError names the dtype
-        if type(ids) is _ArrayImpl:
+        if type(ids) is _ArrayImpl and any(d.platform != "cpu" for d in ids.devices()):
+            # On an accelerator: reduce there, bring back three numbers.
             if ids.size == 0:
                 return
             low, high, fractional = jax.device_get(_id_stats(ids))
-        else:
+        else:  # host memory (a CPU array reads as numpy without a copy): a few us
             host = np.asarray(ids)
             if host.size == 0:
                 return

@@ -140,3 +140,16 @@ def test_embedding_in_range_ids_unchanged_and_trainable():
     assert np.isfinite(history.history["loss"]).all()
     table = np.asarray(model.layers[0].embeddings.value)
     np.testing.assert_allclose(np.asarray(model(ids)), table[ids], rtol=1e-6)
+
+
+def test_embedding_device_side_id_stats():
+    # The reduction used when ids live on an accelerator (three numbers come back).
+    import jax
+    import jax.numpy as jnp
+
+    from callax.layers.embedding import _id_stats
+
+    low, high, fractional = jax.device_get(_id_stats(jnp.asarray([[3, -2], [7, 12]])))
+    assert (int(low), int(high), bool(fractional)) == (-2, 12, False)
+    low, high, fractional = jax.device_get(_id_stats(jnp.asarray([1.0, 2.5])))
+    assert (float(low), float(high), bool(fractional)) == (1.0, 2.5, True)
