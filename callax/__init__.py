@@ -73,7 +73,11 @@ def __dir__() -> list[str]:
 
 
 def version() -> str:
-    """The callax version (``keras.version()``)."""
+    """The callax version (``keras.version()`` under ``import callax as keras``).
+
+    Installed as ``keras`` by :func:`callax.install_as_keras`, ``keras.version()``
+    and ``keras.__version__`` instead give ``"3.15.1+callax.<this version>"``, so
+    tools that check for Keras 3 accept it (see ``callax.keras_compat``)."""
     return __version__
 
 
