@@ -6,10 +6,14 @@ first model call take most of a second *every run*. With the cache, compiled
 executables are reused across processes, so a rerun's first call is several
 times faster. It is on unless the user configured JAX's cache already or set
 ``CALLAX_COMPILATION_CACHE=0``; ``CALLAX_CACHE_DIR`` moves it (default
-``~/.cache/callax/xla``).
+``~/.cache/callax/jax-cache``).
 
 It is capped: JAX evicts the least recently used entries once the folder holds
-more than ``CALLAX_CACHE_MAX_BYTES`` (default 1 GiB; ``-1`` for no cap). On by
+more than ``CALLAX_CACHE_MAX_BYTES`` (default 1 GiB; ``-1`` for no cap). JAX's
+eviction keeps an access-time file beside each entry and takes a file lock
+(the ``filelock`` package, a dependency) so that processes sharing the folder
+evict safely; a folder filled earlier by an uncapped cache lacks those files,
+which is why the default folder is not the ``xla`` one callax 0.1 used. On by
 default rather than opt-in because a first call that is several times faster on
 every rerun is the speed users notice most, and a capped folder under
 ``~/.cache`` costs nothing they must manage. The setting is JAX's, so it also
@@ -31,7 +35,7 @@ def enable_compilation_cache() -> str | None:
     if jax.config.jax_compilation_cache_dir:  # the user chose already
         return jax.config.jax_compilation_cache_dir
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    path = os.environ.get("CALLAX_CACHE_DIR") or os.path.join(base, "callax", "xla")
+    path = os.environ.get("CALLAX_CACHE_DIR") or os.path.join(base, "callax", "jax-cache")
     try:
         os.makedirs(path, exist_ok=True)
     except OSError:
