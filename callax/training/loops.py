@@ -141,11 +141,13 @@ def fit(
     checked before any step runs; NaN in ``x`` is an error unless ``allow_nan``.
 
     Threads: ``predict``, ``evaluate``, ``model(x)`` and ``callax.jit(model)`` may
-    run on other threads while ``fit`` runs; they see the weights as of the last
-    sync (the end of an epoch, or a callback reading ``self.model``), never a
-    half-written set, and ``fit`` is unaffected by them. A second ``fit`` (or
-    ``train_on_batch``) on the same model from another thread raises
-    ``RuntimeError`` instead of interleaving updates.
+    run on other threads while ``fit`` runs, and ``fit`` is unaffected by them.
+    They see the weights as of ``fit``'s last sync (the end of an epoch, or a
+    callback reading ``self.model``): ``predict``, ``evaluate`` and ``callax.jit``
+    read them once per call as one set, never half-written; an eager
+    ``model(x)`` reads each layer's weights when that layer runs. A second
+    ``fit`` (or ``train_on_batch``, ``compile``) on the same model from another
+    thread raises ``RuntimeError`` instead of interleaving updates.
     """
     from callax.callbacks.callback_list import pythonify_logs
 

