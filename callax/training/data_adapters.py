@@ -6,9 +6,16 @@ Accepted inputs, as in Keras 3:
 - numpy / JAX arrays, and dicts, lists or tuples of them (several inputs or
   outputs): :class:`ArrayDataAdapter` slices them into batches, shuffling the
   sample order each epoch when asked;
-- Python generators, iterators and re-iterable objects yielding ``(x, y)`` or
-  ``(x, y, sample_weight)`` batches: :class:`GeneratorDataAdapter`;
+- pandas ``DataFrame``/``Series`` and torch/TensorFlow tensors, as arrays
+  (converted to numpy first, see :mod:`callax.training.foreign_data`);
+- streams of batches: Python generators, iterators and re-iterable objects,
+  ``tf.data.Dataset``, torch ``DataLoader``, grain datasets, each batch being
+  ``x``, ``(x,)``, ``(x, y)`` or ``(x, y, sample_weight)``: :class:`GeneratorDataAdapter`;
 - :class:`callax.utils.PyDataset`: :class:`PyDatasetAdapter`.
+
+Inputs are checked before any step runs: a missing ``x``, a bad ``batch_size``,
+no samples, ragged nested lists, mismatched lengths, NaN, and (with the model,
+:func:`check_batch_targets`) batches without targets or with string targets.
 
 Example:
     >>> import numpy as np
@@ -26,6 +33,14 @@ from typing import Any
 
 import jax
 import numpy as np
+
+from callax.training.foreign_data import (
+    batch_to_numpy,
+    describe_stream,
+    is_foreign_array,
+    to_numpy,
+    tree_to_numpy,
+)
 
 # --------------------------------------------------------------- structures
 
@@ -115,11 +130,101 @@ def _to_numpy_tree(x: Any) -> Any:
         return {k: _to_numpy_tree(v) for k, v in x.items()}
     if isinstance(x, (list, tuple)) and not (_is_numeric_list(x) and not _has_array(x)):
         return type(x)(_to_numpy_tree(v) for v in x)
-    return np.asarray(x)
+    return np.asarray(to_numpy(x))
 
 
 def _has_array(x: Any) -> bool:
-    return any(_is_array(v) for v in (x if isinstance(x, (list, tuple)) else [x]))
+    return any(
+        _is_array(v) or is_foreign_array(v) for v in (x if isinstance(x, (list, tuple)) else [x])
+    )
+
+
+def _ragged(x: Any, path: str) -> str | None:
+    """Where a nested Python list of numbers is ragged ("x[1] has 3 values but
+    x[0] has 4"), or ``None``; lists holding arrays are several inputs, not rows."""
+    if not isinstance(x, (list, tuple)) or _has_array(x):
+        return None
+    nested = [isinstance(v, (list, tuple)) for v in x]
+    if any(nested) and not all(nested):
+        i, j = nested.index(True), nested.index(False)
+        return f"{path}[{i}] is a list but {path}[{j}] is a single value"
+    if not any(nested):
+        return None
+    for i, v in enumerate(x[1:], 1):
+        if len(v) != len(x[0]):
+            return f"{path}[{i}] has {len(v)} values but {path}[0] has {len(x[0])}"
+    for i, v in enumerate(x):
+        where = _ragged(v, f"{path}[{i}]")
+        if where:
+            return where
+    return None
+
+
+def check_not_ragged(value: Any, name: str, caller: str) -> None:
+    """Raises ``ValueError`` for a ragged nested list (rows of different lengths),
+    which would otherwise be read as several inputs."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            check_not_ragged(v, f"{name}[{k!r}]", caller)
+        return
+    if not isinstance(value, (list, tuple)):
+        return
+    if _has_array(value):  # several inputs: check each
+        for i, v in enumerate(value):
+            check_not_ragged(v, f"{name}[{i}]", caller)
+        return
+    where = _ragged(value, name)
+    if where:
+        raise ValueError(
+            f"{caller}: {name} is a ragged nested list: {where}, so it is not one array. "
+            "Pad the rows to one length (e.g. keras.utils.pad_sequences(rows, "
+            "padding='post')), or pass a numpy array of shape (samples, ...); "
+            f"received {name} with {len(value)} rows."
+        )
+
+
+def check_batch_size(batch_size: Any, caller: str) -> None:
+    """``batch_size`` is ``None`` or a positive integer."""
+    if batch_size is None:
+        return
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or (
+        batch_size < 1
+    ):  # fmt: skip
+        raise ValueError(
+            f"{caller}: batch_size must be a positive integer (or None for 32); "
+            f"received batch_size={batch_size!r}."
+        )
+
+
+def check_class_weight(class_weight: Any, caller: str) -> None:
+    """``class_weight`` is ``None`` or a dict of integer class ids to numbers."""
+    if class_weight is None:
+        return
+    if not isinstance(class_weight, dict):
+        raise ValueError(
+            f"{caller}: class_weight must be a dict mapping class ids to weights, e.g. "
+            f"{{0: 1.0, 1: 5.0}}; received a {type(class_weight).__name__}: {class_weight!r}."
+        )
+    for k, w in class_weight.items():
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 0:
+            raise ValueError(
+                f"{caller}: class_weight keys must be class ids (integers >= 0); received "
+                f"key {k!r} in class_weight={class_weight!r}."
+            )
+        if isinstance(w, bool) or not isinstance(w, (int, float, np.integer, np.floating)):
+            raise ValueError(
+                f"{caller}: class_weight values must be numbers; received {w!r} for class "
+                f"{k} in class_weight={class_weight!r}."
+            )
+
+
+def check_x_given(x: Any, caller: str) -> None:
+    if x is None:
+        raise ValueError(
+            f"{caller}: x is None: pass the inputs as x (numpy arrays or a dict/list of "
+            "them, a pandas DataFrame, a tf.data.Dataset, a torch DataLoader, a "
+            "generator or a PyDataset); received x=None."
+        )
 
 
 # --------------------------------------------------------------- validation
@@ -146,14 +251,21 @@ def check_array_data(
                     f"scalar; received {name}={leaf!r}."
                 )
             counts.append((name, int(np.shape(leaf)[0])))
-    if not counts:
-        raise ValueError(f"{caller}: no input data; received x=None.")
+    if not counts or not counts[0][0].startswith("x"):
+        check_x_given(None, caller)
     sizes = {n for _, n in counts}
     if len(sizes) > 1:
         detail = ", ".join(f"{name} has {n}" for name, n in counts)
         raise ValueError(
             f"{caller}: x, y and sample_weight must all have the same number of samples "
             f"(first dimension); received {detail}."
+        )
+    if counts[0][1] == 0:
+        name = counts[0][0]
+        leaf = next(a for a in jax.tree_util.tree_leaves(x) if a is not None)
+        raise ValueError(
+            f"{caller}: x has 0 samples, so there is nothing to run on; received "
+            f"{name} of shape {tuple(np.shape(leaf))}."
         )
     if not allow_nan:
         check_no_nan(x, caller=caller)
@@ -216,11 +328,14 @@ def train_validation_split(arrays: tuple, validation_split: float) -> tuple[tupl
         raise ValueError(
             f"fit: validation_split must be a float in (0, 1); received {validation_split!r}."
         )
+    check_x_given(arrays[0], "fit")
+    arrays = tree_to_numpy(arrays)  # pandas, torch and tf tensors split like numpy
     leaves = _leaves(arrays)
     if not all(_is_array(leaf) for leaf in leaves):
         raise ValueError(
-            "fit: validation_split is only supported for array inputs (numpy or JAX); "
-            f"received x of type {type(arrays[0]).__name__}. Pass validation_data instead."
+            "fit: validation_split is only supported for array inputs (numpy, JAX, "
+            "pandas, torch or TensorFlow tensors); received x of type "
+            f"{type(arrays[0]).__name__}. Pass validation_data instead."
         )
     n = int(np.shape(leaves[0])[0])
     split = int(n * (1.0 - validation_split))
@@ -244,6 +359,9 @@ class DataAdapter:
 
     num_batches: int | None = None
     batch_size: int | None = None
+    caller: str = "fit"  # for messages: "fit", "fit (validation_data)", "evaluate", ...
+    endless: bool = False  # known to repeat forever: an epoch needs a step count
+    kind: str = "array data"  # what the data is, for messages
 
     def get_epoch_iterator(self) -> Iterator[tuple]:
         raise NotImplementedError  # abstract: every adapter below implements it
@@ -255,10 +373,21 @@ class DataAdapter:
     def on_epoch_end(self) -> None:
         """Called after each epoch."""
 
+    def close(self) -> None:
+        """Called once when the loop is over (releases workers)."""
+
     @property
     def is_iterator(self) -> bool:
-        """True when epochs share one stream (a generator): an epoch cut short by
-        ``steps_per_epoch`` resumes where it stopped."""
+        """True when epochs share one one-shot stream (a generator): an epoch cut
+        short by ``steps_per_epoch`` resumes where it stopped, and once it is
+        exhausted training stops."""
+        return False
+
+    @property
+    def is_stream(self) -> bool:
+        """True for batches that come from a stream (generators, tf.data, torch,
+        grain): with ``steps_per_epoch`` an epoch resumes where the last one
+        stopped, and a re-iterable source starts its next pass when one ends."""
         return False
 
 
@@ -363,64 +492,110 @@ class ArrayDataAdapter(DataAdapter):
 
 
 class GeneratorDataAdapter(DataAdapter):
-    """Batches from a Python generator, iterator, or re-iterable object.
+    """Batches from a stream: a Python generator or iterator, a re-iterable object
+    (a list of batches, ...), a ``tf.data.Dataset``, a torch ``DataLoader`` or a
+    grain dataset. Each batch is ``x``, ``(x,)``, ``(x, y)`` or
+    ``(x, y, sample_weight)`` (a list counts as a tuple), its leaves turned into
+    numpy arrays as they arrive (:func:`~callax.training.foreign_data.batch_to_numpy`).
 
     A generator (or any iterator) is one stream shared by all epochs; a
-    re-iterable (``__iter__`` returning a fresh iterator, e.g. a list of batches)
-    starts over each epoch.
+    re-iterable starts a new pass each epoch. The first batch (read to build the
+    model) is kept and trained on: nothing is read twice and no pass (or torch
+    worker pool) is started just to look at it.
     """
 
-    def __init__(self, source: Any, class_weight: dict | None = None):
+    def __init__(self, source: Any, class_weight: dict | None = None, caller: str = "fit"):
+        stream = describe_stream(source)
         self.source = source
-        self._iterator = source if isinstance(source, Iterator) else None
+        self.kind = stream.kind
+        self.num_batches = stream.num_batches
+        self.endless = stream.endless
+        self.caller = caller
+        self._open = stream.open
+        self._iterator = source if stream.open is None else None
+        self._opened: Iterator | None = None  # the pass first_batch started
         self.class_weight = class_weight
-        self.num_batches = len(source) if hasattr(source, "__len__") else None
         self._peeked: list[tuple] = []
 
     @property
     def is_iterator(self) -> bool:
         return self._iterator is not None
 
-    def _next_raw(self, it: Iterator) -> tuple:
-        batch = next(it)
+    @property
+    def is_stream(self) -> bool:
+        return True
+
+    def _convert(self, raw: Any) -> tuple:
+        batch = batch_to_numpy(raw)
         x, y, sw = unpack_x_y_sample_weight(batch)
+        if x is None:
+            raise ValueError(
+                f"{self.caller}: a batch from the {self.kind} has no inputs; expected batches "
+                "`x`, `(x,)`, `(x, y)` or `(x, y, sample_weight)`; received "
+                f"{_describe(batch)}."
+            )
+        leaf = next((a for a in jax.tree_util.tree_leaves(x) if np.ndim(a)), None)
+        if leaf is not None and np.shape(leaf)[0] == 0:
+            raise ValueError(
+                f"{self.caller}: a batch from the {self.kind} has 0 samples; received x="
+                f"{_describe(x)}."
+            )
         if self.class_weight is not None and y is not None:
             cw = class_weight_to_sample_weight(y, self.class_weight)
             sw = cw if sw is None else np.asarray(sw) * cw
         return pack_x_y_sample_weight(x, y, sw)
 
     def first_batch(self) -> tuple:
-        if self._iterator is not None:
-            if not self._peeked:
-                self._peeked.append(self._next_raw(self._iterator))
-            return self._peeked[0]
-        return self._next_raw(iter(self.source))
+        if not self._peeked:
+            if self._iterator is None and self._opened is None:
+                self._opened = self._open()
+            try:
+                raw = next(self._iterator if self._iterator is not None else self._opened)
+            except StopIteration:
+                raise ValueError(
+                    f"{self.caller}: the {self.kind} produced no batches; received an empty input."
+                ) from None
+            self._peeked.append(self._convert(raw))
+        return self._peeked[0]
 
     def get_epoch_iterator(self) -> Iterator[tuple]:
-        it = self._iterator if self._iterator is not None else iter(self.source)
+        it = self._iterator
+        if it is None:
+            it, self._opened = (self._opened or self._open()), None
         while self._peeked:
             yield self._peeked.pop(0)
-        while True:
-            try:
-                batch = self._next_raw(it)
-            except StopIteration:
-                return
-            yield batch
+        for raw in it:
+            yield self._convert(raw)
 
 
 class PyDatasetAdapter(DataAdapter):
     """Batches from a :class:`callax.utils.PyDataset` (``__getitem__(index)``),
-    fetched ahead by its workers; ``shuffle`` shuffles the batch order."""
+    fetched ahead by its workers; ``shuffle`` shuffles the batch order.
 
-    def __init__(self, dataset: Any, shuffle: bool | str = False, class_weight: dict | None = None):
+    With ``workers > 1`` one worker pool serves the whole loop: started when the
+    first epoch begins, reused by every epoch (validation included, for a
+    validation PyDataset), shut down by :meth:`close` when the loop ends.
+    """
+
+    kind = "PyDataset"
+
+    def __init__(
+        self, dataset: Any, shuffle: bool | str = False, class_weight: dict | None = None,
+        caller: str = "fit",
+    ):  # fmt: skip
+        from callax.utils.py_dataset import WorkerPool, prestart_workers
+
         self.dataset = dataset
         self.shuffle = bool(shuffle)
         self.class_weight = class_weight
+        self.caller = caller
         self.num_batches = dataset.num_batches
         self._rng = np.random.default_rng(int(np.random.randint(0, 2**31 - 1)))
+        self._pool = WorkerPool(dataset)  # its processes start with the first epoch
+        prestart_workers(dataset)
 
     def _fix(self, batch: Any) -> tuple:
-        x, y, sw = unpack_x_y_sample_weight(batch)
+        x, y, sw = unpack_x_y_sample_weight(batch_to_numpy(batch))
         if self.class_weight is not None and y is not None:
             cw = class_weight_to_sample_weight(y, self.class_weight)
             sw = cw if sw is None else np.asarray(sw) * cw
@@ -436,11 +611,14 @@ class PyDatasetAdapter(DataAdapter):
             indices: Any = _count()
         else:
             indices = self._rng.permutation(n) if self.shuffle else range(n)
-        for batch in self.dataset.iterate(indices):
+        for batch in self.dataset.iterate(indices, pool=self._pool):
             yield self._fix(batch)
 
     def on_epoch_end(self) -> None:
         self.dataset.on_epoch_end()
+
+    def close(self) -> None:
+        self._pool.close()
 
 
 def _count():
@@ -463,27 +641,37 @@ def get_data_adapter(
     """The adapter for ``x`` (checked before any step runs)."""
     from callax.utils.py_dataset import PyDataset
 
+    check_x_given(x, caller)
+    check_batch_size(batch_size, caller)
+    check_class_weight(class_weight, caller)
     if isinstance(x, PyDataset) or _is_generator_like(x):
+        kind = "PyDataset" if isinstance(x, PyDataset) else describe_stream(x).kind
         for name, value in (("y", y), ("sample_weight", sample_weight)):
             if value is not None:
                 raise ValueError(
-                    f"{caller}: when x is a generator or PyDataset it yields the targets itself, "
-                    f"so `{name}` must not be given; received {name}={_describe(value)}."
+                    f"{caller}: when x is a {kind} it yields the targets itself, so `{name}` "
+                    f"must not be given: make each batch (x, y) or (x, y, sample_weight); "
+                    f"received {name}={_describe(tree_to_numpy(value))}."
                 )
-        if batch_size is not None and isinstance(x, PyDataset):
+        if batch_size is not None and not isinstance(x, Iterator) and "validation" not in caller:
             warnings.warn(
-                f"{caller}: batch_size={batch_size} is ignored: the PyDataset makes the batches.",
+                f"{caller}: batch_size={batch_size} is ignored: the {kind} makes the batches.",
                 stacklevel=3,
             )
         if isinstance(x, PyDataset):
-            return PyDatasetAdapter(x, shuffle=shuffle, class_weight=class_weight)
-        return GeneratorDataAdapter(x, class_weight=class_weight)
+            return PyDatasetAdapter(x, shuffle=shuffle, class_weight=class_weight, caller=caller)
+        return GeneratorDataAdapter(x, class_weight=class_weight, caller=caller)
+    x, y, sample_weight = (tree_to_numpy(v) for v in (x, y, sample_weight))
     if not _is_array_structure(x):
         raise ValueError(
             f"{caller}: unrecognized data type for x: expected numpy/JAX arrays (or dicts, "
-            "lists, tuples of them), a Python generator, or a callax.utils.PyDataset; "
-            f"received x of type {type(x).__name__}."
+            "lists, tuples of them), a pandas DataFrame, torch/TensorFlow tensors, a "
+            "tf.data.Dataset, a torch DataLoader, a grain dataset, a Python generator or "
+            f"iterable of batches, or a callax.utils.PyDataset; received x of type "
+            f"{type(x).__name__}."
         )
+    for name, value in (("x", x), ("y", y), ("sample_weight", sample_weight)):
+        check_not_ragged(value, name, caller)
     x, y, sample_weight = (_to_numpy_tree(v) for v in (x, y, sample_weight))
     check_array_data(x, y, sample_weight, caller=caller, allow_nan=allow_nan)
     return ArrayDataAdapter(x, y, sample_weight, batch_size, shuffle, class_weight)
@@ -492,4 +680,46 @@ def get_data_adapter(
 def _is_generator_like(x: Any) -> bool:
     if x is None or isinstance(x, (list, tuple, dict, str, bytes)) or _is_array(x):
         return False
+    if is_foreign_array(x):
+        return False
     return isinstance(x, Iterator) or hasattr(x, "__iter__")
+
+
+def check_batch_targets(model: Any, batch: tuple, caller: str) -> None:
+    """Checks a batch's targets against the compiled loss before any step:
+    batches without targets, and string labels, get a clear error.
+
+    A model that trains without ``y`` (``add_loss``, its own ``compute_loss`` or
+    ``train_step``/``test_step``) is left alone.
+    """
+    from callax.training.trainer import Trainer
+
+    if getattr(model, "compiled_loss", None) is None:
+        return
+    step = "test_step" if caller.startswith("evaluate") or "validation" in caller else "train_step"
+    cls = type(model)
+    if (
+        getattr(cls, step) is not getattr(Trainer, step)
+        or cls.compute_loss is not Trainer.compute_loss
+    ):
+        return
+    x, y, _ = unpack_x_y_sample_weight(batch)
+    if y is None:
+        raise ValueError(
+            f"{caller}: the model is compiled with a loss, but the batches hold no targets: "
+            "each batch must be a tuple (x, y) or (x, y, sample_weight) (with arrays, pass "
+            f"y=...); received batches with x only: {_describe(x)}."
+        )
+    for path, leaf in jax.tree_util.tree_flatten_with_path(y)[0]:
+        a = np.asarray(leaf) if not hasattr(leaf, "dtype") else leaf
+        kind = np.dtype(a.dtype).kind
+        if kind in "US" or (kind == "O" and a.size and isinstance(a.flat[0], (str, bytes))):
+            where = "y" + jax.tree_util.keystr(path)
+            sample = sorted({str(v) for v in np.asarray(a).ravel()[:1000]})[:3]
+            raise ValueError(
+                f"{caller}: {where} holds strings (e.g. {sample}), but a loss needs numbers. "
+                "Encode the labels as integer class ids first, e.g. "
+                "lookup = keras.layers.StringLookup(num_oov_indices=0); lookup.adapt(y); "
+                "y = np.asarray(lookup(y)) (or np.unique(y, return_inverse=True)[1]); "
+                f"received {where} of dtype {np.dtype(a.dtype)} and shape {np.shape(a)}."
+            )

@@ -51,6 +51,24 @@ def _leaf_to_device(a: Any) -> Any:
     return a if a.dtype.kind in "USO" else jax.device_put(a)  # strings stay on the host
 
 
+_END = object()
+
+
+def _endless_error(adapter: DataAdapter) -> None:
+    """An endless source without a step count: an epoch would never end (Keras
+    then trains forever in its first epoch); say which argument to give."""
+    caller = adapter.caller
+    if "validation" in caller:
+        data, arg = "validation_data", "validation_steps"
+    else:
+        data, arg = "x", "steps_per_epoch" if caller == "fit" else "steps"
+    raise ValueError(
+        f"{caller}: {data} is an endless {adapter.kind} (it repeats forever), so an epoch "
+        f"would never end: pass {arg}=<batches per epoch>, or make the data finite "
+        f"(e.g. .repeat(count)); received {arg}=None."
+    )
+
+
 def _stack(batches: list) -> Any:
     return jax.tree_util.tree_map(lambda *xs: np.stack([np.asarray(x) for x in xs]), *batches)
 
@@ -123,7 +141,9 @@ class EpochIterator:
     Args:
         adapter: the :class:`DataAdapter`.
         steps_per_epoch: stop each epoch after this many batches (``None``: when
-            the data runs out). A generator continues where it stopped next epoch;
+            the data runs out; required for an endless dataset). A stream
+            (generator, tf.data, DataLoader, grain) continues where it stopped
+            next epoch, a re-iterable one starting its next pass when one ends;
             arrays and PyDatasets start over (and cycle if asked for more
             batches than they hold).
         steps_per_execution: batches per compiled dispatch.
@@ -141,9 +161,11 @@ class EpochIterator:
     ):
         self.adapter = adapter
         self.steps_per_epoch = cap_steps_per_epoch(steps_per_epoch)  # keras.config debug cap
+        if self.steps_per_epoch is None and adapter.endless:
+            _endless_error(adapter)
         self.steps_per_execution = max(1, int(steps_per_execution))
-        self._shared: Iterator | None = None
-        self.ran_out = False  # a generator was exhausted before steps_per_epoch
+        self._shared: Iterator | None = None  # a stream's current pass, kept across epochs
+        self.ran_out = False  # a one-shot stream was exhausted: training stops
         # Arrays small enough live on the device; items then carry row indices.
         resident = resident and distribution() is None  # sharded batches are put per step
         get_source = getattr(adapter, "device_source", None) if resident else None
@@ -169,24 +191,8 @@ class EpochIterator:
     def _batches(self) -> Iterator[Any]:
         """Raw batches for one epoch, at most ``steps_per_epoch`` of them."""
         limit = self.steps_per_epoch
-        if self.adapter.is_iterator:
-            if self._shared is None:
-                self._shared = self.adapter.get_epoch_iterator()
-            source = self._shared
-            count = 0
-            for batch in source:
-                yield batch
-                count += 1
-                if limit is not None and count >= limit:
-                    return
-            if limit is not None:
-                self.ran_out = True
-                warnings.warn(
-                    f"Your input ran out of data after {count} batches this epoch "
-                    f"(steps_per_epoch={limit}); training stops. Make the generator "
-                    "repeat, or lower steps_per_epoch.",
-                    stacklevel=4,
-                )
+        if self.adapter.is_iterator or (limit is not None and self.adapter.is_stream):
+            yield from self._stream_batches(limit)
             return
         count = 0
         while True:
@@ -199,6 +205,37 @@ class EpochIterator:
                     return
             if limit is None or produced == 0:
                 return
+
+    def _stream_batches(self, limit: int | None) -> Iterator[Any]:
+        """One epoch of a stream that continues across epochs (as in Keras): the
+        next epoch resumes where ``steps_per_epoch`` stopped this one. A re-iterable
+        source (tf.data, a DataLoader) that ends starts its next pass; a one-shot
+        iterator that ends stops training (``ran_out``), with a warning."""
+        count = 0
+        fresh = False
+        while limit is None or count < limit:
+            if self._shared is None:
+                self._shared, fresh = self.adapter.get_epoch_iterator(), True
+            batch = next(self._shared, _END)
+            if batch is _END:
+                if self.adapter.is_iterator or fresh:  # one-shot stream over, or empty
+                    break
+                self._shared = None  # the next pass
+                continue
+            fresh = False
+            yield batch
+            count += 1
+        if self.adapter.is_iterator and (count == 0 or (limit is not None and count < limit)):
+            self.ran_out = True
+            expected = f" (steps_per_epoch={limit})" if limit is not None else ""
+            stops = "training stops" if self.adapter.caller == "fit" else "the loop stops early"
+            warnings.warn(
+                f"Your input ran out of data after {count} batches this epoch{expected}; "
+                f"{stops}. A {self.adapter.kind} is one stream shared by all epochs: "
+                "make it repeat and give steps_per_epoch, or lower steps_per_epoch, or pass "
+                "a re-iterable source (a tf.data.Dataset, a DataLoader, a PyDataset).",
+                stacklevel=4,
+            )
 
     def _items(self) -> Iterator[tuple]:
         n = self.steps_per_execution

@@ -21,6 +21,7 @@ from callax.core.stateless_scope import StatelessScope
 from callax.training.data_adapters import (
     DataAdapter,
     check_array_data,
+    check_batch_targets,
     class_weight_to_sample_weight,
     get_data_adapter,
     pack_x_y_sample_weight,
@@ -64,6 +65,7 @@ def _full_targets(adapter: DataAdapter) -> Any:
 def _prepare(model, adapter: DataAdapter, caller: str) -> None:
     """Symbolic build from the first batch and target checks (before any step)."""
     first = adapter.first_batch()
+    check_batch_targets(model, first, caller)
     model._symbolic_build(first, caller, y_full=_full_targets(adapter))
 
 
@@ -207,6 +209,9 @@ def fit(
         ts.sync()
         self._initial_epoch = None
         self.__dict__.pop("_fit_adapter", None)
+        adapter.close()  # PyDataset workers live for the whole fit
+        if val_iterator is not None:
+            val_iterator.adapter.close()
     if getattr(self.optimizer, "use_ema", False):  # the weights become their averages
         self.optimizer.finalize_variable_values(self.trainable_variables)
     callbacks.on_train_end(training_logs)
@@ -292,7 +297,10 @@ def evaluate(
     _prepare(self, adapter, "evaluate")
     callbacks = _callback_list(self, callbacks, history=False, verbose=verbose, epochs=1,
                                steps=iterator.num_steps)  # fmt: skip
-    logs = _test_loop(self, iterator, callbacks)
+    try:
+        logs = _test_loop(self, iterator, callbacks)
+    finally:
+        adapter.close()
     return logs if return_dict else _flatten_in_order(self, logs)
 
 
@@ -331,6 +339,7 @@ def predict(
         callbacks.on_predict_batch_end(end, {"outputs": out})
     ts.write_changed(PREDICT_GROUPS, _changes(first, state))  # rare: stateful inference
     adapter.on_epoch_end()
+    adapter.close()
     callbacks.on_predict_end()
     if not outputs:
         raise ValueError("predict: the data produced no batches; received an empty input.")

@@ -5,7 +5,29 @@ Subclass it, return the number of batches from ``__len__`` and one batch
 ``fit``/``evaluate``/``predict`` as ``x``. With ``workers > 1`` batches are
 fetched ahead by a thread pool (or a process pool with
 ``use_multiprocessing=True``; the dataset must then be picklable), keeping at
-most ``max_queue_size`` batches in flight.
+most ``max_queue_size`` batches in flight. One pool serves a whole ``fit``: it
+starts with the first epoch, every epoch reuses it, and it is shut down when
+``fit`` returns.
+
+Worker processes are not forked from your program (a fork of a process running
+JAX's threads can deadlock): they come from a fork server, a clean process that
+imports callax once per session (where the platform has none, Windows, each
+worker is spawned). Either way a worker imports your script again before it can
+unpickle the dataset, so code at the top level of the script runs once more in
+every worker, ``fit`` included, which cannot work. Put the training under a main
+guard, as with any ``multiprocessing`` program::
+
+    class Batches(keras.utils.PyDataset):
+        ...
+
+    if __name__ == "__main__":
+        model.fit(Batches(workers=4, use_multiprocessing=True), epochs=10)
+
+The first pool of a session waits for the fork server to import callax (about
+two seconds; it starts when ``fit`` begins, alongside the model's build); later
+pools start in milliseconds. Threads (the default) start at once and suit numpy
+work, which mostly runs outside the GIL; use processes for Python-heavy
+preprocessing.
 
 Example:
     >>> import numpy as np
@@ -25,11 +47,20 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures
+import concurrent.futures.process
 import multiprocessing
+import weakref
 from collections.abc import Iterable, Iterator
 from typing import Any
 
 _WORKER_DATASET: Any = None
+
+_GUARD_HINT = (
+    "Each worker process imports your script again, so training code "
+    'at its top level must sit under `if __name__ == "__main__":`. The dataset must '
+    "also be picklable, its class importable (defined in a module or the script, not "
+    "inside a function)."
+)
 
 
 def _init_worker(dataset: Any) -> None:
@@ -39,6 +70,84 @@ def _init_worker(dataset: Any) -> None:
 
 def _worker_get(index: int) -> Any:
     return _WORKER_DATASET[index]
+
+
+def _check_not_bootstrapping() -> None:
+    """Inside a worker process that is still importing the main script (an
+    unguarded ``fit`` at its top level), starting processes cannot work: say why."""
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
+        raise RuntimeError(
+            "In a PyDataset worker process: your script started training while the worker "
+            "imported it. " + _GUARD_HINT
+        )
+
+
+_FORKSERVER_READY = False
+
+
+def process_context() -> multiprocessing.context.BaseContext:
+    """Where worker processes come from: a fork server that has imported callax
+    once (each worker is then a cheap fork of a process with no JAX threads), or
+    plain spawn where there is no fork server (Windows)."""
+    global _FORKSERVER_READY
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    context = multiprocessing.get_context("forkserver")
+    if not _FORKSERVER_READY:
+        # Preload callax (an import only: no JAX backend, no threads), not the
+        # script: that stays in the workers, as with spawn.
+        context.set_forkserver_preload(["callax.utils.py_dataset"])
+        _FORKSERVER_READY = True
+    return context
+
+
+def prestart_workers(dataset: Any) -> None:
+    """Starts the fork server now (it imports callax in the background) so that
+    the first pool, made when the first epoch starts, is quick."""
+    if dataset.use_multiprocessing and dataset.workers > 1:
+        _check_not_bootstrapping()
+        if process_context().get_start_method() == "forkserver":
+            import multiprocessing.forkserver
+
+            multiprocessing.forkserver.ensure_running()
+
+
+def _make_executor(dataset: Any) -> concurrent.futures.Executor:
+    """A new pool for ``dataset``'s workers (processes or threads)."""
+    if dataset.use_multiprocessing:
+        _check_not_bootstrapping()
+        return concurrent.futures.ProcessPoolExecutor(
+            dataset.workers, mp_context=process_context(),
+            initializer=_init_worker, initargs=(dataset,),
+        )  # fmt: skip
+    return concurrent.futures.ThreadPoolExecutor(dataset.workers)
+
+
+class WorkerPool:
+    """The worker pool of one dataset for one loop: created on first use, reused
+    by every :meth:`PyDataset.iterate` given it, shut down by :meth:`close`."""
+
+    def __init__(self, dataset: PyDataset):
+        self.dataset = dataset
+        self._executor: concurrent.futures.Executor | None = None
+
+    def executor(self) -> concurrent.futures.Executor:
+        if self._executor is None:
+            self._executor = _make_executor(self.dataset)
+            # a loop that never reached close() (an error mid-epoch) still frees it
+            weakref.finalize(self, self._executor.shutdown, wait=False, cancel_futures=True)
+        return self._executor
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
 
 
 class PyDataset:
@@ -109,10 +218,12 @@ class PyDataset:
     def on_epoch_end(self) -> None:
         """Called at the end of every epoch (shuffle your index here)."""
 
-    def iterate(self, indices: Iterable[int]) -> Iterator[Any]:
+    def iterate(self, indices: Iterable[int], pool: WorkerPool | None = None) -> Iterator[Any]:
         """Yields ``self[i]`` for ``i`` in ``indices``, in order, fetching up to
-        ``max_queue_size`` batches ahead when ``workers > 1``. An endless index
-        stream stops at the first ``IndexError``/``StopIteration`` from ``__getitem__``."""
+        ``max_queue_size`` batches ahead when ``workers > 1``: in ``pool`` if given
+        (which stays open for the next call), else in a pool opened for this call.
+        An endless index stream stops at the first ``IndexError``/``StopIteration``
+        from ``__getitem__``."""
         if self._workers <= 1:
             for i in indices:
                 try:
@@ -121,15 +232,12 @@ class PyDataset:
                     return
                 yield batch
             return
-        if self._use_multiprocessing:
-            executor: concurrent.futures.Executor = concurrent.futures.ProcessPoolExecutor(
-                self._workers, mp_context=multiprocessing.get_context("spawn"),
-                initializer=_init_worker, initargs=(self,),
-            )  # fmt: skip
-            fetch = _worker_get
-        else:
-            executor = concurrent.futures.ThreadPoolExecutor(self._workers)
-            fetch = self.__getitem__
+        if pool is None:
+            with WorkerPool(self) as own:
+                yield from self.iterate(indices, own)
+            return
+        executor = pool.executor()
+        fetch = _worker_get if self._use_multiprocessing else self.__getitem__
         pending: collections.deque = collections.deque()
         it = iter(indices)
         try:
@@ -143,11 +251,16 @@ class PyDataset:
                     batch = future.result()
                 except (IndexError, StopIteration):
                     return
+                except concurrent.futures.process.BrokenProcessPool as error:
+                    pool.close()
+                    raise RuntimeError(
+                        f"{type(self).__name__}: a worker process died while starting or "
+                        "fetching a batch (its own error is printed above). " + _GUARD_HINT
+                    ) from error
                 for i in it:
                     pending.append(executor.submit(fetch, int(i)))
                     break
                 yield batch
         finally:
-            for future in pending:
+            for future in pending:  # an epoch cut short: drop what it fetched ahead
                 future.cancel()
-            executor.shutdown(wait=True, cancel_futures=True)
