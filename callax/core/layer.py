@@ -37,6 +37,7 @@ from __future__ import annotations
 import functools
 import inspect
 import re
+import threading
 import warnings
 import weakref
 from typing import Any
@@ -66,6 +67,10 @@ except ImportError:  # pragma: no cover - a JAX that moved it
     _ArrayImpl = type(jnp.zeros(()))
 _listeners = _ctx._listeners
 _ctx_local = _ctx._local
+# Held while a layer builds: when several threads make a layer's first call at
+# once, one builds and the others then find it built (weights created once).
+# Re-entrant: a build may build sublayers. Only unbuilt layers ever take it.
+_build_lock = threading.RLock()
 
 # Attributes the walk over `__dict__` never descends into.
 _UNTRACKED = frozenset(
@@ -818,8 +823,10 @@ class Layer:
             # 4. build on first call
             built_here = False
             if not d["built"] and spec.own_build:
-                self._run_build(args, kwargs)
-                d["built"] = built_here = True
+                with _build_lock:
+                    if not d["built"]:
+                        self._run_build(args, kwargs)
+                        d["built"] = built_here = True
             if _listeners:
                 for listener in _listeners:
                     listener.on_call_start(frame, args, kwargs)

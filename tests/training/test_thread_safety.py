@@ -102,6 +102,23 @@ def test_model_call_and_callax_jit_from_many_threads():
         np.testing.assert_array_equal(compiled, serial_fast)
 
 
+def test_first_calls_from_many_threads_build_once():
+    x, _ = _data(16, seed=5)
+    m = Net()
+    outs = []
+    barrier = threading.Barrier(N_THREADS)
+
+    def work(i):
+        barrier.wait(timeout=30)  # every thread makes the first call together
+        outs.append(np.asarray(m(x)))
+
+    _run_threads(work)
+    assert len(m.weights) == 4 and len(m.d1._own_variables) == 2
+    ref = _numpy_forward(m.get_weights(), x)
+    for out in outs:
+        np.testing.assert_allclose(out, ref, rtol=1e-5, atol=1e-5)
+
+
 def test_predict_while_fit_runs_sees_consistent_weights():
     x, y = _data(512, seed=2)
     m = _model(x)
