@@ -354,6 +354,14 @@ def train_validation_split(arrays: tuple, validation_split: float) -> tuple[tupl
 # ---------------------------------------------------------------- adapters
 
 
+def _pack_weighted(x: Any, y: Any, sw: Any, class_weight: dict | None) -> tuple:
+    """One batch's ``(x, y, sample_weight)``, ``class_weight`` folded into the weights."""
+    if class_weight is not None and y is not None:
+        cw = class_weight_to_sample_weight(y, class_weight)
+        sw = cw if sw is None else np.asarray(sw) * cw
+    return pack_x_y_sample_weight(x, y, sw)
+
+
 class DataAdapter:
     """Yields one epoch of ``(x, y, sample_weight)`` batch tuples at a time."""
 
@@ -540,10 +548,7 @@ class GeneratorDataAdapter(DataAdapter):
                 f"{self.caller}: a batch from the {self.kind} has 0 samples; received x="
                 f"{_describe(x)}."
             )
-        if self.class_weight is not None and y is not None:
-            cw = class_weight_to_sample_weight(y, self.class_weight)
-            sw = cw if sw is None else np.asarray(sw) * cw
-        return pack_x_y_sample_weight(x, y, sw)
+        return _pack_weighted(x, y, sw, self.class_weight)
 
     def first_batch(self) -> tuple:
         if not self._peeked:
@@ -596,10 +601,7 @@ class PyDatasetAdapter(DataAdapter):
 
     def _fix(self, batch: Any) -> tuple:
         x, y, sw = unpack_x_y_sample_weight(batch_to_numpy(batch))
-        if self.class_weight is not None and y is not None:
-            cw = class_weight_to_sample_weight(y, self.class_weight)
-            sw = cw if sw is None else np.asarray(sw) * cw
-        return pack_x_y_sample_weight(x, y, sw)
+        return _pack_weighted(x, y, sw, self.class_weight)
 
     def first_batch(self) -> tuple:
         return self._fix(self.dataset[0])

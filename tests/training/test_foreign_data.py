@@ -58,6 +58,24 @@ def test_torch_dataloader_fit_evaluate_predict_match_numpy():
                                reference.predict(X, verbose=0), rtol=1e-5, atol=1e-6)  # fmt: skip
 
 
+def test_class_weight_applies_to_stream_batches_as_to_arrays():
+    torch = _torch()
+    from torch.utils.data import DataLoader, TensorDataset
+
+    labels = (Y > np.median(Y)).astype("float32")  # classes 0/1, shape (n, 1)
+    weights = {0: 1.0, 1: 3.0}
+    loader = DataLoader(TensorDataset(torch.tensor(X), torch.tensor(labels)), batch_size=BATCH)
+    model = fresh()
+    model.fit(loader, class_weight=weights, epochs=2, verbose=0)
+    reference = fresh()
+    reference.fit(X, labels, batch_size=BATCH, class_weight=weights, epochs=2, shuffle=False,
+                  verbose=0)  # fmt: skip
+    assert_same_weights(model, reference)
+    unweighted = fresh()
+    unweighted.fit(loader, epochs=2, verbose=0)
+    assert not np.allclose(unweighted.get_weights()[0], model.get_weights()[0])
+
+
 class _DictSamples:
     """A torch map-style dataset of ({"a", "b"}, y) samples (module level: the
     DataLoader's worker processes use it)."""
