@@ -352,6 +352,8 @@ class Layer:
             _restamp(self)
         elif isinstance(value, (list, tuple, dict)) and _holds_state(value):
             _restamp(self)  # `self.blocks = [...]`: the tree changed
+        elif name == "built":
+            _restamp(self)  # un- or re-built (Sequential.pop/add): what call runs changed
         object.__setattr__(self, name, value)
 
     def _tracked_values(self):

@@ -164,3 +164,18 @@ def test_callax_jit_keeps_a_bounded_number_of_signatures(monkeypatch):
     for kwargs in ({}, {"training": True}, {"training": False}):  # three static keys
         np.testing.assert_allclose(fast(x, **kwargs), ref, rtol=1e-5, atol=1e-6)
     assert fast.cache_info()["entries"] == 2 and fast.cache_info()["traces"] == 3
+
+
+def test_sequential_pop_and_add_retrace():
+    m = callax.Sequential([layers.Dense(4), layers.Dense(2)])
+    x = _x(3, 5, seed=6)
+    m(x)
+    fast = callax.jit(m)
+    assert fast(x).shape == (3, 2)
+    m.pop()
+    first = m.layers[0]
+    np.testing.assert_allclose(
+        fast(x), np.asarray(x) @ first.kernel.numpy() + first.bias.numpy(), rtol=1e-5, atol=1e-6
+    )
+    m.add(layers.Dense(7))
+    assert fast(x).shape == (3, 7)
