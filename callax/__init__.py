@@ -51,6 +51,10 @@ _LAZY_NAMES = {
     "Optimizer": ("callax.optimizers", "Optimizer"),
     "Regularizer": ("callax.regularizers", "Regularizer"),
     "install_as_keras": ("callax.keras_compat", "install_as_keras"),
+    "capture": ("callax.inspect.taps", "capture"),
+    "capturing": ("callax.inspect.taps", "capturing"),
+    "intervene": ("callax.inspect.taps", "intervene"),
+    "intervention": ("callax.inspect.taps", "intervention"),
 }
 
 

@@ -39,6 +39,7 @@ from typing import Any
 import jax
 import numpy as np
 
+from callax.core.call_context import _eager_only
 from callax.core.layer import _ArrayImpl, structure_stamps, structure_version
 from callax.core.pure_call import snapshot, write_back
 from callax.core.stateless_scope import StatelessScope
@@ -74,6 +75,8 @@ class CompiledCall:
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         layer = self.layer
+        if _eager_only:  # a capture/intervention is active: run (and reach) every call
+            return layer(*args, **kwargs)
         if self._fallback is not None or not layer.built:
             # Unbuilt: the first call builds eagerly (weights are created from real
             # shapes, once), then later calls compile.

@@ -108,10 +108,12 @@ def add_listener(listener: Any) -> None:
     """Registers an object with ``on_call_start(frame, args, kwargs)`` and
     ``on_call_end(frame, outputs, error)`` methods."""
     _listeners.append(listener)
+    _sync()
 
 
 def remove_listener(listener: Any) -> None:
     _listeners.remove(listener)
+    _sync()
 
 
 def listeners() -> list[Any]:
@@ -130,3 +132,69 @@ class listening:
 
     def __exit__(self, *exc):
         remove_listener(self.listener)
+
+
+# ---------------------------------------------------------------- taps
+# Taps may change what a call receives and returns: forward hooks
+# (`callax.core.hooks`), `callax.capture` and `callax.intervention`. A tap has
+#   start(frame, args, kwargs) -> None | (args, kwargs)   before `call` runs
+#   end(frame, args, kwargs, outputs) -> outputs           after it returned
+#   priority: int  (hooks 0 run first, interventions 10, captures 20)
+#   kernels: bool  (False: every layer runs `call` op by op while it is active)
+# `Layer.__call__` tests `_observers` (listeners + taps) where it used to test
+# the listeners: no tap and no listener still costs one truthiness check per
+# call. `_kernels_off` (listeners + taps that need every nested call visible)
+# is the per-layer-kernel switch, so a forward hook on one layer leaves every
+# other layer's compiled kernel in use.
+_taps: list[Any] = []
+_observers: list[Any] = []
+_kernels_off: list[Any] = []
+# Taps that need every call as Python (captures, interventions): `callax.jit`
+# calls run eagerly while one is active, so nothing is traced into its cache.
+_eager_only: list[Any] = []
+
+
+def _sync() -> None:
+    _observers[:] = list(_listeners) + _taps
+    _eager_only[:] = [t for t in _taps if not getattr(t, "kernels", False)]
+    _kernels_off[:] = list(_listeners) + _eager_only
+
+
+def add_tap(tap: Any) -> None:
+    """Registers a tap (see the comment above); ordered by ``tap.priority``."""
+    _taps.append(tap)
+    _taps.sort(key=lambda t: getattr(t, "priority", 10))
+    _sync()
+
+
+def remove_tap(tap: Any) -> None:
+    if tap in _taps:
+        _taps.remove(tap)
+    _sync()
+
+
+def call_start(frame: Frame, args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+    """Runs the taps' ``start`` (which may replace the arguments), then tells the
+    listeners with the arguments the call will really get."""
+    for tap in _taps:
+        replaced = tap.start(frame, args, kwargs)
+        if replaced is not None:
+            args, kwargs = replaced
+    for listener in _listeners:
+        listener.on_call_start(frame, args, kwargs)
+    return args, kwargs
+
+
+def call_end(frame: Frame, args: tuple, kwargs: dict, outputs: Any, built_here: bool) -> Any:
+    """Runs the taps' ``end`` (which may replace the outputs), then tells the
+    listeners with the outputs the caller will really get."""
+    for tap in _taps:
+        outputs = tap.end(frame, args, kwargs, outputs)
+    for listener in _listeners:
+        listener.on_call_end(frame, outputs, None, built_here)
+    return outputs
+
+
+def call_error(frame: Frame, error: BaseException) -> None:
+    for listener in _listeners:
+        listener.on_call_end(frame, None, error, False)

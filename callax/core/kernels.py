@@ -104,7 +104,8 @@ def signature(args: tuple, kwargs: dict) -> tuple | None:
 _IGNORED = frozenset(
     {"name", "_init_args", "_callax_init", "_own_variables", "_trainable_flags",
      "_last_losses", "_kernel", "_compiled", "_build_shapes", "_build_dtypes",
-     "_inbound_nodes", "_kernels_by_trainable", "_structure"}
+     "_inbound_nodes", "_kernels_by_trainable", "_structure", "_forward_hooks",
+     "_forward_pre_hooks"}
 )  # fmt: skip
 _INERT = ("Initializer", "Regularizer", "Constraint")  # used by build/fit, never by call
 
@@ -218,21 +219,30 @@ class LayerKernel:
         self.epoch = -1  # structure_version[0] when the stamps were last checked
         self.stamps: tuple | None = None
 
-    def _check_structure(self) -> None:
+    def _check_structure(self) -> bool:
         """Drops every kernel if this layer's tree changed since they were made
-        (runs only when some layer somewhere changed: one short walk)."""
+        (runs only when some layer somewhere changed: one short walk). Returns
+        whether a sublayer holds a forward hook (``core/hooks.py``): the call
+        then runs op by op, so the inner call and its hook really happen, and
+        the epoch stays stale so that the check repeats until the hook goes."""
         self.epoch = structure_version[0]
         stamps = structure_stamps(self.layer)
         if stamps != self.stamps:
             self.stamps = stamps
             self.entries = {}
+        from callax.core.hooks import _hooked
+
+        if _hooked and any(sub in _hooked for sub in self.layer._flatten_layers(False)):
+            self.epoch = -1
+            return True
+        return False
 
     def run(self, args: tuple, kwargs: dict) -> Any:
         key = signature(args, kwargs)
         if key is None:
             return self.layer.call(*args, **kwargs)
-        if self.epoch != structure_version[0]:
-            self._check_structure()
+        if self.epoch != structure_version[0] and self._check_structure():
+            return self.layer.call(*args, **kwargs)  # a sublayer is hooked
         entry = self.entries.get(key)
         if entry is None:
             entry = self._lookup(key, kwargs)

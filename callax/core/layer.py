@@ -66,6 +66,8 @@ try:  # the concrete array class, without starting the backend at import time
 except ImportError:  # pragma: no cover - a JAX that moved it
     _ArrayImpl = type(jnp.zeros(()))
 _listeners = _ctx._listeners
+_observers = _ctx._observers  # listeners + taps (hooks, capture, intervention)
+_kernels_off = _ctx._kernels_off  # listeners + taps that need every call op by op
 _ctx_local = _ctx._local
 # Held while a layer builds: when several threads make a layer's first call at
 # once, one builds and the others then find it built (weights created once).
@@ -75,7 +77,8 @@ _build_lock = threading.RLock()
 # Attributes the walk over `__dict__` never descends into.
 _UNTRACKED = frozenset(
     {"_own_variables", "_trainable_flags", "_last_losses", "_inbound_nodes", "_build_shapes",
-     "_compiled", "_kernel", "_init_args", "_build_dtypes", "_structure"}
+     "_compiled", "_kernel", "_init_args", "_build_dtypes", "_structure",
+     "_forward_hooks", "_forward_pre_hooks"}
 )  # fmt: skip
 
 # Structure stamps, for the compiled-call caches (core/kernels.py, callax.jit).
@@ -829,15 +832,14 @@ class Layer:
                     if not d["built"]:
                         self._run_build(args, kwargs)
                         d["built"] = built_here = True
-            if _listeners:
-                for listener in _listeners:
-                    listener.on_call_start(frame, args, kwargs)
+            if _observers:  # taps may replace the arguments (pre-hooks)
+                args, kwargs = _ctx.call_start(frame, args, kwargs)
             kernel = spec.kernel
             kernel = (
                 kernel
                 and (kernel is True or training)
                 and d["built"]
-                and not _listeners
+                and not _kernels_off
                 and _scope_local.__dict__.get("scope") is None
                 and (d.get("_kernel") or self._make_kernel())
             )
@@ -861,14 +863,12 @@ class Layer:
                 out_mask = self.compute_mask(args[0] if args else None, previous_mask)
                 if out_mask is not None:
                     _masking.attach_structure(outputs, out_mask)
-            # 6. tell the listeners, pop the frame
-            if _listeners:
-                for listener in _listeners:
-                    listener.on_call_end(frame, outputs, None, built_here)
+            # 6. the taps (may replace the outputs), the listeners; pop the frame
+            if _observers:
+                outputs = _ctx.call_end(frame, args, kwargs, outputs, built_here)
         except Exception as error:
-            if _listeners:
-                for listener in _listeners:
-                    listener.on_call_end(frame, None, error, False)
+            if _observers:
+                _ctx.call_error(frame, error)
             pitfalls.attach_call_path(error, frame)
             raise
         finally:
@@ -890,6 +890,51 @@ class Layer:
 
         kernel = self.__dict__["_kernel"] = LayerKernel(self)
         return kernel
+
+    # ------------------------------------------------- PyTorch-style hooks
+    def register_forward_pre_hook(
+        self, hook: Any, *, prepend: bool = False, with_kwargs: bool = False
+    ) -> Any:
+        """Runs ``hook(layer, args)`` before every call of this layer; it returns
+        ``None`` or replacement positional arguments (a tuple; a single value is
+        wrapped). PyTorch's semantics; see :mod:`callax.core.hooks`.
+
+        Returns a handle: ``handle.remove()`` (or ``with handle:``) unregisters it.
+
+        Example:
+            >>> import callax
+            >>> layer = callax.layers.Dense(2, kernel_initializer="ones")
+            >>> with layer.register_forward_pre_hook(lambda l, args: (args[0] * 0,)):
+            ...     print(layer(callax.ops.ones((1, 3))).tolist())
+            [[0.0, 0.0]]
+        """
+        from callax.core.hooks import register
+
+        return register(self, "pre", hook, prepend=prepend, with_kwargs=with_kwargs)
+
+    def register_forward_hook(
+        self, hook: Any, *, prepend: bool = False, with_kwargs: bool = False
+    ) -> Any:
+        """Runs ``hook(layer, args, output)`` after every call of this layer; it
+        returns ``None`` or a replacement output. PyTorch's semantics; see
+        :mod:`callax.core.hooks` (a hooked layer keeps its compiled kernel; the
+        hook runs after it, on concrete arrays).
+
+        Returns a handle: ``handle.remove()`` (or ``with handle:``) unregisters it.
+
+        Example:
+            >>> import callax
+            >>> layer = callax.layers.Dense(2, kernel_initializer="ones")
+            >>> seen = []
+            >>> handle = layer.register_forward_hook(lambda l, args, out: seen.append(out.shape))
+            >>> _ = layer(callax.ops.ones((1, 3)))
+            >>> handle.remove()
+            >>> seen
+            [(1, 2)]
+        """
+        from callax.core.hooks import register
+
+        return register(self, "forward", hook, prepend=prepend, with_kwargs=with_kwargs)
 
     def _convert_args(self, args: tuple) -> tuple[tuple, bool]:
         out = list(args)
