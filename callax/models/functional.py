@@ -170,7 +170,9 @@ class Functional(Model):
             if is_op:
                 out = layer.fn(*args, **kwargs)
             else:
-                if node.training is not None and training is None:
+                if training is not None:  # the model's value wins, as in Keras
+                    kwargs = {**kwargs, "training": training}
+                elif node.training is not None:
                     kwargs["training"] = node.training
                 if masks:
                     _graph.add_mask_argument(layer, node, kwargs, masks)

@@ -216,16 +216,19 @@ class Sequential(Model):
 
     # ----------------------------------------------------------------- call
     def call(self, inputs: Any, training: Any = None, mask: Any = None) -> Any:
-        # `training` reaches each layer through the call context (the frame).
+        # `training` reaches each layer through the call context (the frame) when the
+        # model is called as `model(x, training=...)`; a direct `model.call(x,
+        # training=True)` has no frame of its own, so an explicit value is passed on.
+        extra = {} if training is None else {"training": training}
         if mask is None and not self._mask_layers:
             for layer in self._call_layers:
-                inputs = layer(inputs)
+                inputs = layer(inputs, **extra)
             return inputs
         for layer in self._call_layers:
             if mask is not None and _graph.takes_mask(layer):
-                outputs = layer(inputs, mask=mask)
+                outputs = layer(inputs, mask=mask, **extra)
             else:
-                outputs = layer(inputs)
+                outputs = layer(inputs, **extra)
             if _graph.produces_mask(layer):
                 mask = layer.compute_mask(inputs, mask)
             elif not getattr(layer, "supports_masking", False):
