@@ -40,11 +40,14 @@ _LAZY_MODULES = {
     "export",
     "wrappers",
     "dtype_policies",
+    "debug",
 }  # fmt: skip
 _LAZY_NAMES = {
     "trace": ("callax.inspect", "trace"),
     "InputSpec": ("callax.layers", "InputSpec"),
     "explain": ("callax.inspect", "explain"),
+    "profile": ("callax.inspect.profile", "profile"),
+    "show": ("callax.inspect.html_page", "show"),
     "Initializer": ("callax.initializers", "Initializer"),
     "Loss": ("callax.losses", "Loss"),
     "Metric": ("callax.metrics", "Metric"),

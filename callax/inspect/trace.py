@@ -354,6 +354,35 @@ class CallTrace:
     def _repr_pretty_(self, printer, cycle) -> None:  # IPython
         printer.text(self.text())
 
+    def _repr_html_(self) -> str:  # notebooks: the browsable page, inline
+        from callax.inspect.html_page import trace_html
+
+        return trace_html(self, fragment=True)
+
+    def to_html(
+        self, path: Any = None, *, stats: Any = None, profile: Any = None, graph: bool = True
+    ) -> str:
+        """The call as one self-contained HTML page (collapsible tree, search by
+        path, the ``plot_model`` graph; no network needed), written to ``path``
+        when given. Returns the HTML text.
+
+        ``stats``: activation statistics (``callax.inspect.html_page.activation_stats``
+        or ``callax.capture``'s result); ``profile``: a ``callax.profile`` report of
+        the same call. ``callax.show(model, x)`` gathers both and writes the page.
+
+        Example:
+            >>> import callax
+            >>> model = callax.Sequential([callax.Input((3,)), callax.layers.Dense(2)])
+            >>> "<details>" in model.trace((4, 3)).to_html()
+            True
+        """
+        from callax.inspect.html_page import trace_html, write_html
+
+        html = trace_html(self, stats, profile, graph)
+        if path is not None:
+            write_html(path, html)
+        return html
+
     # ------------------------------------------------------------ export
     def to_dict(self) -> dict:
         """A JSON-ready dict: the model, its totals, and the call tree."""
