@@ -156,6 +156,48 @@ def _saved_again(dest):
     sm.load(path).save(path, overwrite=False)
 
 
+def _legacy(dest, edit):
+    """load_weights of the legacy Keras 2 .h5 file after ``edit(h5py.File)``."""
+    import h5py
+
+    path = os.path.join(dest, "legacy.h5")
+    shutil.copyfile(sm.legacy_h5("functional")[0], path)
+    with h5py.File(path, "a") as f:
+        edit(f["model_weights"])
+    model = sm.make("functional")
+    before = sm.weights_of(model)
+    try:
+        model.load_weights(path)
+    finally:
+        _same((before, sm.weights_of(model)))  # all or nothing
+
+
+def _legacy_loaded():
+    model = sm.make("functional")
+    model.load_weights(sm.legacy_h5("functional")[0])
+    return model
+
+
+def _relink(group, target):
+    import h5py
+
+    del group["hidden/hidden/kernel"]
+    group["hidden/hidden/kernel"] = target if not isinstance(target, str) else h5py.SoftLink(target)
+
+
+def _external(group):
+    import h5py
+
+    del group["hidden/hidden/kernel"]
+    group["hidden/hidden/kernel"] = h5py.ExternalLink("/etc/passwd", "/x")
+
+
+def _retype(group, dtype):
+    data = group["out/out/bias"][()]
+    del group["out/out/bias"]
+    group["out/out"].create_dataset("bias", data=data.astype(dtype))
+
+
 # fmt: off
 CASES = [
     # Paths and arguments
@@ -212,6 +254,16 @@ CASES = [
     OK("load-weights-failure-changes-nothing", _unchanged_after_failed_load, _same),
     OK("load-weights-skip-mismatch-loads-matching", _skip_mismatch, _skip_mismatch_check),
     C("load-keras-weights-into-other-model", lambda: callax.Sequential([callax.Input((3,)), L.Dense(7)]).load_weights(sm.saved("functional")[0]), V, "functional.keras", "shape mismatch"),
+    # Legacy Keras 2 .h5 weights (regressions from test_fuzz_loaders)
+    OK("load-legacy-h5", lambda: _legacy_loaded(), _model_weights_equal("functional")),
+    C("load-legacy-not-hdf5", lambda p: sm.make("functional").load_weights(write_bytes(p / "junk.h5", b"\x89HDF junk")), V, "junk.h5", "HDF5"),
+    C("load-legacy-external-link", lambda p: _legacy(p, _external), V, "legacy.h5", "ExternalLink"),
+    C("load-legacy-soft-link", lambda p: _legacy(p, lambda g: _relink(g, "/model_weights/out/out/kernel")), V, "legacy.h5", "SoftLink"),
+    C("load-legacy-missing-dataset", lambda p: _legacy(p, lambda g: g["out/out"].__delitem__("bias")), V, "legacy.h5", "out/bias"),
+    C("load-legacy-layer-names-ints", lambda p: _legacy(p, lambda g: g.attrs.__setitem__("layer_names", np.arange(3))), V, "legacy.h5", "layer_names"),
+    C("load-legacy-weight-names-missing-layer", lambda p: _legacy(p, lambda g: g.attrs.__setitem__("layer_names", np.array([b"hidden", b"nope"]))), V, "legacy.h5", "nope"),
+    C("load-legacy-string-dataset", lambda p: _legacy(p, lambda g: _retype(g, "S4")), V, "legacy.h5", "numeric"),
+    C("load-legacy-wrong-shape", lambda p: _legacy(p, lambda g: (g["out/out"].__delitem__("bias"), g["out/out"].create_dataset("bias", data=np.zeros(3)))), V, "legacy.h5", "(2,)", "(3,)"),
     OK("load-model-roundtrip", lambda: sm.load(sm.saved("functional")[0]), _model_weights_equal("functional")),
 ]
 # fmt: on

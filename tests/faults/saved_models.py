@@ -143,3 +143,30 @@ def signature(arrays) -> list:
 
 def signature_of(model: Any) -> list:
     return signature(weights_of(model))
+
+
+@functools.cache
+def legacy_h5(kind: str = "functional") -> tuple[str, tuple]:
+    """``(path, weights)``: ``kind``'s saved weights in the legacy Keras 2 ``.h5``
+    layout (``model_weights`` with ``layer_names`` / ``weight_names``), as Keras
+    3 writes it for ``model.save("x.h5")``."""
+    import h5py
+
+    model = make(kind)
+    weights = tuple(randomize(model, seed=1))
+    path = os.path.join(session_dir(), f"{kind}_legacy.h5")
+    text = h5py.string_dtype()
+    with h5py.File(path, "w") as f:
+        group = f.create_group("model_weights")
+        names = []
+        for layer in model.layers:
+            names.append(layer.name)
+            sub = group.create_group(layer.name)
+            weight_names = [f"{layer.name}/{w.name}" for w in layer.weights]
+            sub.attrs["weight_names"] = (
+                np.array(weight_names, dtype=text) if weight_names else np.array([], "float64")
+            )
+            for w, name in zip(layer.weights, weight_names):
+                sub.create_dataset(name, data=np.asarray(w.value))
+        group.attrs["layer_names"] = np.array(names, dtype=text)
+    return path, weights
