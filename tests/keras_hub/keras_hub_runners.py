@@ -21,7 +21,9 @@ MODELS_SNIPPET = '''
 import sys
 import warnings
 
-sys.modules["tensorflow"] = None  # not needed here; importing it costs seconds
+# Not needed here, and importing them costs seconds: KerasHub runs without them.
+sys.modules["tensorflow"] = None
+sys.modules["tensorflow_text"] = None
 warnings.simplefilter("ignore")
 import numpy as np
 import keras

@@ -66,21 +66,25 @@ for name in NAMES:
     r["config_round_trip"] = rebuilt.get_config() == config
     r["config_dtype"] = config["dtype"]
 
-    # .weights.h5 round trip into a fresh build.
+    # .weights.h5 round trip into the model rebuilt from the config.
     model.save_weights(f"{{OUT}}/{{name}}.callax.weights.h5")
-    fresh = build(name)
-    fresh.load_weights(f"{{OUT}}/{{name}}.callax.weights.h5")
-    r["weights_round_trip"] = max_diff(outputs(model, x), outputs(fresh, x))
+    rebuilt.load_weights(f"{{OUT}}/{{name}}.callax.weights.h5")
+    r["weights_round_trip"] = max_diff(outputs(model, x), outputs(rebuilt, x))
 
-    # fit: the backbone inside a Functional classifier.
-    inp = {{k: keras.Input(shape=(8,), dtype="int32", name=k) for k in x}}
-    y = model(inp)
-    h = y["pooled_output"] if isinstance(y, dict) else keras.layers.GlobalAveragePooling1D()(y)
-    clf = keras.Model(inp, keras.layers.Dense(2, name="head")(h))
+    # fit: BERT inside KerasHub's BertTextClassifier task (no preprocessor), the
+    # decoders inside a Functional classifier.
+    if name == "bert":
+        clf = keras_hub.models.BertTextClassifier(
+            backbone=model, num_classes=2, preprocessor=None)
+    else:
+        inp = {{k: keras.Input(shape=(8,), dtype="int32", name=k) for k in x}}
+        h = keras.layers.GlobalAveragePooling1D()(model(inp))
+        clf = keras.Model(inp, keras.layers.Dense(2, name="head")(h))
+    r["fitted_class"] = type(clf).__name__
     clf.compile(optimizer=keras.optimizers.Adam(1e-2),
                 loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
     before = [np.array(w) for w in model.get_weights()]
-    history = clf.fit(x, np.array([0, 1]), epochs=4, batch_size=2, verbose=0)
+    history = clf.fit(x, np.array([0, 1]), epochs=3, batch_size=2, verbose=0)
     r["losses"] = [float(v) for v in history.history["loss"]]
     r["backbone_trained"] = any(
         not np.allclose(a, b) for a, b in zip(before, model.get_weights()))
@@ -89,26 +93,12 @@ for name in NAMES:
     pred = np.asarray(clf.predict(x, verbose=0))
     clf.save(f"{{OUT}}/{{name}}.fitted.keras")
     loaded = keras.saving.load_model(f"{{OUT}}/{{name}}.fitted.keras")
+    r["loaded_class"] = type(loaded).__name__
     r["keras_file_round_trip"] = float(np.abs(np.asarray(loaded.predict(x, verbose=0)) - pred).max())
     np.save(f"{{OUT}}/{{name}}.fitted_pred.npy", pred)
     model.save_weights(f"{{OUT}}/{{name}}.fitted.weights.h5")
     np.savez(f"{{OUT}}/{{name}}.fitted_out.npz", **outputs(model, x))
 
-# A KerasHub task model: BertTextClassifier without a preprocessor, fitted and reloaded.
-x = inputs("bert")
-task = keras_hub.models.BertTextClassifier(backbone=build("bert"), num_classes=2,
-                                           preprocessor=None)
-task.compile(optimizer=keras.optimizers.Adam(1e-2),
-             loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-history = task.fit(x, np.array([0, 1]), epochs=3, verbose=0)
-task.save(f"{{OUT}}/task.keras")
-loaded = keras.saving.load_model(f"{{OUT}}/task.keras")
-results["task"] = {{
-    "losses": [float(v) for v in history.history["loss"]],
-    "loaded_class": type(loaded).__name__,
-    "round_trip": float(np.abs(np.asarray(loaded.predict(x, verbose=0))
-                               - np.asarray(task.predict(x, verbose=0))).max()),
-}}
 print(json.dumps(results))
 """
 
@@ -178,7 +168,7 @@ def test_fit_trains_the_backbone_and_keras_file_round_trips(exchange, name):
     _, results = exchange
     r = results[name]
     losses = r["losses"]
-    assert len(losses) == 4 and all(np.isfinite(losses))
+    assert len(losses) == 3 and all(np.isfinite(losses))
     assert losses[-1] < losses[0]
     assert r["backbone_trained"]
     assert r["keras_file_round_trip"] < 1e-6
@@ -186,10 +176,8 @@ def test_fit_trains_the_backbone_and_keras_file_round_trips(exchange, name):
 
 def test_bert_text_classifier_task_fits_and_reloads(exchange):
     _, results = exchange
-    r = results["task"]
-    assert r["loaded_class"] == "BertTextClassifier"
-    assert all(np.isfinite(r["losses"])) and r["losses"][-1] < r["losses"][0]
-    assert r["round_trip"] < 1e-6
+    r = results["bert"]
+    assert r["fitted_class"] == r["loaded_class"] == "BertTextClassifier"
 
 
 def test_keras_reads_the_files_callax_wrote(exchange):
