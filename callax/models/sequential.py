@@ -65,6 +65,11 @@ class Sequential(Model):
         d["_symbolic_output"] = None
         d["_call_layers"] = ()
         d["_mask_layers"] = False
+        if layers is not None and not hasattr(layers, "__iter__") or isinstance(layers, str):
+            raise TypeError(
+                f"Sequential '{self.name}': `layers` must be a list of layers; received "
+                f"{type(layers).__name__}: {layers!r:.80}."
+            )
         for layer in layers or []:
             self.add(layer, rebuild=False)
         self._maybe_rebuild()

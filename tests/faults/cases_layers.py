@@ -88,7 +88,7 @@ CASES = [
     C("input-str-shape", lambda: callax.Input(shape="abc"), V, "shape", "'a'"),
     C("input-unknown-dtype", lambda: callax.Input(shape=(4,), dtype="floaty"), (V, T), "dtype", "floaty"),
     C("sequential-str-layer", lambda: callax.Sequential([L.Dense(3), "relu"]), T, "Sequential", "layer", "'relu'"),
-    C("sequential-int-layers", lambda: callax.Sequential(5), T, "int"),
+    C("sequential-int-layers", lambda: callax.Sequential(5, name="s"), T, "Sequential 's'", "layers", "list", "int"),
     C("functional-str-output", lambda: callax.Model(callax.Input((4,)), "abc"), T, "outputs", "KerasTensor", "str"),
     C("functional-int-input", lambda: callax.Model(5, callax.Input((4,))), T, "inputs", "KerasTensor", "int"),
     C("functional-disconnected-output", lambda: callax.Model(callax.Input((4,)), L.Dense(2)(callax.Input((4,), name="other"))), V, "not connected", "other"),

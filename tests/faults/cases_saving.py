@@ -172,6 +172,12 @@ def _legacy(dest, edit):
         _same((before, sm.weights_of(model)))  # all or nothing
 
 
+def _weights_from(path):
+    model = sm.make("functional")
+    model.load_weights(str(path))
+    return model
+
+
 def _legacy_loaded():
     model = sm.make("functional")
     model.load_weights(sm.legacy_h5("functional")[0])
@@ -264,6 +270,10 @@ CASES = [
     C("load-legacy-weight-names-missing-layer", lambda p: _legacy(p, lambda g: g.attrs.__setitem__("layer_names", np.array([b"hidden", b"nope"]))), V, "legacy.h5", "nope"),
     C("load-legacy-string-dataset", lambda p: _legacy(p, lambda g: _retype(g, "S4")), V, "legacy.h5", "numeric"),
     C("load-legacy-wrong-shape", lambda p: _legacy(p, lambda g: (g["out/out"].__delitem__("bias"), g["out/out"].create_dataset("bias", data=np.zeros(3)))), V, "legacy.h5", "(2,)", "(3,)"),
+    # Loading sniffs the content, not the extension (the archive is validated either way)
+    OK("load-model-zip-extension", lambda p: sm.load(shutil.copyfile(sm.saved("functional")[0], p / "model.zip")), _model_weights_equal("functional")),
+    OK("load-weights-txt-extension", lambda p: _weights_from(shutil.copyfile(sm.saved("functional")[1], p / "w.txt")), _model_weights_equal("functional")),
+    C("load-weights-keras-content-as-h5", lambda p: sm.make("functional").load_weights(shutil.copyfile(sm.saved("functional")[0], p / "m.weights.h5")), V, "m.weights.h5", "HDF5"),
     OK("load-model-roundtrip", lambda: sm.load(sm.saved("functional")[0]), _model_weights_equal("functional")),
 ]
 # fmt: on
