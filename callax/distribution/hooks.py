@@ -23,6 +23,7 @@ import jax
 import numpy as np
 
 from callax.distribution.distributions import distribute_tensor, distribution
+from callax.distribution.multihost import check_same_shapes
 
 
 def variable_sharding(variable: Any) -> Any:
@@ -93,15 +94,24 @@ def layout_outputs(outputs: Any) -> Any:
     return jax.tree_util.tree_map(put, outputs)
 
 
-def distribute_batch(batch: Any, steps: int = 1) -> Any:
+def distribute_batch(batch: Any, steps: int = 1, global_batch: bool = False) -> Any:
     """``batch`` (a pytree of arrays) on the devices, split along the batch axis.
 
     ``steps > 1``: the arrays hold ``steps`` stacked batches (one
     ``steps_per_execution`` dispatch), so the batch dimension is the second.
+
+    Several processes (``jax.distributed``): with ``global_batch`` every process
+    holds the same whole batch (arrays given to ``fit``) and each puts only the
+    rows of its own devices; otherwise each process holds its own local batch (a
+    generator, a PyDataset, a foreign loader), and the global batch is the local
+    ones in process order. The first batch of each shape is compared across the
+    processes (``ValueError`` naming the shapes when they differ).
     """
     dist = distribution()
     shards = dist.num_batch_shards
     multi_process = jax.process_count() > 1
+    if multi_process and not global_batch:
+        shards = _local_batch_shards(dist)  # a local batch is split over this process's
     cache = dist.__dict__.setdefault("_callax_data_shardings", {})
 
     def put(a):  # the array and its sharding, checked
@@ -109,9 +119,10 @@ def distribute_batch(batch: Any, steps: int = 1) -> Any:
         lead = 1 if steps > 1 else 0
         shape = a.shape[lead:]
         if shape and shape[0] % shards:
+            where = "" if shards == dist.num_batch_shards else " local to this process"
             raise ValueError(
                 f"{type(dist).__name__}: the batch size must be divisible by the number "
-                f"of devices on the {dist.batch_dim_name!r} mesh axis ({shards}), so each "
+                f"of devices{where} on the {dist.batch_dim_name!r} mesh axis ({shards}), so each "
                 f"gets an equal slice; pick a batch_size (and a sample count) that divide "
                 f"by {shards}. Received a batch of {shape[0]} samples."
             )
@@ -126,14 +137,36 @@ def distribute_batch(batch: Any, steps: int = 1) -> Any:
         return a, sharding
 
     leaves, treedef = jax.tree_util.tree_flatten(batch)
+    if multi_process:  # a new batch signature: the other processes must feed it too
+        signature = tuple(tuple(np.shape(a)) for a in leaves)
+        checked = dist.__dict__.setdefault("_callax_checked_signatures", set())
+        if signature not in checked:
+            check_same_shapes(list(signature), type(dist).__name__)
+            checked.add(signature)
     placed = [put(a) for a in leaves]
-    if multi_process:  # each process holds its own slice of the global batch
-        arrays = [a if isinstance(a, jax.Array) and len(a.sharding.device_set) > 1
-                  else jax.make_array_from_process_local_data(s, np.asarray(a))
-                  for a, s in placed]  # fmt: skip
+    if multi_process:
+
+        def make(a, s):
+            if isinstance(a, jax.Array) and len(a.sharding.device_set) > 1:
+                return a  # already laid out over the mesh
+            a = np.asarray(a)
+            # global_shape == the data's shape: "every process holds the whole batch".
+            return jax.make_array_from_process_local_data(s, a, a.shape if global_batch else None)
+
+        arrays = [make(a, s) for a, s in placed]
     else:  # one device_put for all leaves: it costs per call, not per array
         arrays = jax.device_put([a for a, _ in placed], [s for _, s in placed])
     return jax.tree_util.tree_unflatten(treedef, arrays)
+
+
+def _local_batch_shards(dist: Any) -> int:
+    """How many slices of the batch axis this process's devices hold."""
+    mesh = dist.device_mesh.backend_mesh
+    axis = mesh.axis_names.index(dist.batch_dim_name)
+    devices = np.moveaxis(mesh.devices, axis, 0)
+    rows = devices.reshape(devices.shape[0], -1)
+    me = jax.process_index()
+    return sum(any(d.process_index == me for d in row) for row in rows)
 
 
 def jit_step(fn: Callable) -> Callable:

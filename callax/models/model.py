@@ -88,6 +88,14 @@ class Model(Trainer, Layer):
 
         return json.dumps(serialize_keras_object(self), **kwargs)
 
+    def get_weights(self) -> list:
+        """Every weight's value as a numpy array, in ``model.weights`` order. In a
+        job of several processes, weights sharded over devices of several processes
+        are gathered (every process must call it; each gets the full values)."""
+        from callax.distribution.multihost import to_host
+
+        return to_host([v.value for v in self.weights])
+
     def save(self, filepath: Any, overwrite: bool = True, **kwargs: Any) -> None:
         """Saves config, weights and optimizer state to a ``.keras`` archive
         (atomically): see :func:`callax.saving.save_model`."""

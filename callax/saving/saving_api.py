@@ -27,6 +27,7 @@ from typing import Any
 
 from callax.core.layer import Layer
 from callax.core.variable import variable_budget
+from callax.distribution.multihost import write_on_primary
 from callax.saving import keras_archive as _archive
 from callax.saving import object_registration as _reg
 from callax.saving import serialization_lib as _ser
@@ -96,10 +97,17 @@ def save_model(model: Any, filepath: Any, overwrite: bool = True, **kwargs: Any)
     config = model_config(model)
     if not include_optimizer:
         config.pop("compile_config", None)
-    with atomic_write(path, overwrite=overwrite) as f:
-        _archive.write_archive(
-            f, config, lambda w: _wf.write_weights(model, w, include_optimizer=include_optimizer)
-        )
+
+    def write():
+        with atomic_write(path, overwrite=overwrite) as f:
+            _archive.write_archive(
+                f,
+                config,
+                lambda w: _wf.write_weights(model, w, include_optimizer=include_optimizer),
+            )
+
+    # Several processes: values gathered from all, process 0 writes, the others wait.
+    write_on_primary(_saved_variables(model, include_optimizer), write, "save_model")
 
 
 def load_model(
@@ -189,8 +197,17 @@ def save_weights(model: Any, filepath: Any, overwrite: bool = True, **kwargs: An
         raise ValueError(
             f"The filename must end in '.weights.h5' (Keras 3's weights format); received {path!r}."
         )
-    with atomic_write(path, overwrite=overwrite) as f:
-        _wf.write_weights(model, f)
+
+    def write():
+        with atomic_write(path, overwrite=overwrite) as f:
+            _wf.write_weights(model, f)
+
+    write_on_primary(_saved_variables(model, True), write, "save_weights")
+
+
+def _saved_variables(model: Any, include_optimizer: bool) -> list:
+    """The variables a save writes (their values are gathered across processes)."""
+    return [v for e in _wf.saveable_entries(model, include_optimizer) for v in e.variables]
 
 
 def load_weights(model: Any, filepath: Any, skip_mismatch: bool = False, **kwargs: Any) -> None:

@@ -445,7 +445,10 @@ class ArrayDataAdapter(DataAdapter):
         self.num_batches = max(1, -(-self.num_samples // self.batch_size))
         self.shuffle = shuffle
         if seed is None:
-            seed = int(np.random.randint(0, 2**31 - 1))
+            from callax.distribution.multihost import same_seed
+
+            # Several processes split each batch of the same arrays: one order for all.
+            seed = same_seed(int(np.random.randint(0, 2**31 - 1)))
         self._rng = np.random.default_rng(seed)
         self._device_source: Any = None
 

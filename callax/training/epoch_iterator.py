@@ -38,9 +38,10 @@ def _signature(batch: Any) -> Any:
                           for a in leaves)  # fmt: skip
 
 
-def _to_device(batch: Any, steps: int = 1) -> Any:
+def _to_device(batch: Any, steps: int = 1, global_batch: bool = True) -> Any:
     if distribution() is not None:  # split along the mesh's batch axis
-        return distribute_batch(batch, steps)
+        # global_batch: every process holds the whole batch (arrays); else its own.
+        return distribute_batch(batch, steps, global_batch)
     return jax.tree_util.tree_map(_leaf_to_device, batch)
 
 
@@ -170,6 +171,9 @@ class EpochIterator:
         resident = resident and distribution() is None  # sharded batches are put per step
         get_source = getattr(adapter, "device_source", None) if resident else None
         self.source = get_source() if get_source is not None else None
+        # Several processes: arrays are the same on each (each puts its share of a
+        # batch); other sources feed each process its own local batch.
+        self.global_batches = hasattr(adapter, "batch_indices")
 
     def _epoch_batches(self) -> Iterator[Any]:
         if self.source is None:
@@ -268,7 +272,7 @@ class EpochIterator:
             return
         pending = None
         for begin, end, data, n in self._items():
-            item = (begin, end, _to_device(data, n), n)
+            item = (begin, end, _to_device(data, n, self.global_batches), n)
             if pending is not None:
                 yield pending
             pending = item

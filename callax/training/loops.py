@@ -18,6 +18,7 @@ import numpy as np
 
 from callax.core.config_flags import cap_epochs
 from callax.core.stateless_scope import StatelessScope
+from callax.distribution.multihost import to_host
 from callax.training.data_adapters import (
     DataAdapter,
     check_array_data,
@@ -41,8 +42,10 @@ def _callback_list(model, callbacks, *, history: bool, verbose: Any, epochs: int
 
     if isinstance(callbacks, CallbackList):
         return callbacks
+    # Several processes (jax.distributed): the progress bar prints on process 0 only.
+    progbar = verbose != 0 and jax.process_index() == 0
     return CallbackList(
-        callbacks, add_history=history, add_progbar=verbose != 0, model=model,
+        callbacks, add_history=history, add_progbar=progbar, model=model,
         verbose=verbose, epochs=epochs, steps=steps,
     )  # fmt: skip
 
@@ -343,7 +346,10 @@ def predict(
     callbacks.on_predict_end()
     if not outputs:
         raise ValueError("predict: the data produced no batches; received an empty input.")
-    return jax.tree_util.tree_map(lambda *xs: np.concatenate([np.asarray(a) for a in xs]), *outputs)
+    # to_host: outputs split over several processes are gathered (every process
+    # gets all predictions, in input order).
+    outputs = [to_host(out) for out in outputs]
+    return jax.tree_util.tree_map(lambda *xs: np.concatenate(xs), *outputs)
 
 
 def _single_batch(model, x, y, sample_weight, class_weight, caller):

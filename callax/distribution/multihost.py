@@ -1,0 +1,123 @@
+"""What a multi-process job (``jax.distributed``) needs beyond one process.
+
+In a job of several processes an array laid out over the mesh may span devices
+of other processes: reading it (``np.asarray``) is then impossible for JAX. The
+helpers here use JAX's own collectives (``jax.experimental.multihost_utils``):
+
+- ``to_host``: numpy values of arrays, gathered from every process when they
+  span several (a collective: every process must call it, in the same order);
+- ``write_on_primary``: process 0 writes a file from gathered values, the others
+  wait, and every process learns whether the write succeeded;
+- ``check_same_shapes``: the first batch of each shape is compared across the
+  processes, so a mismatch raises a ``ValueError`` naming both shapes instead of
+  a hang or an XLA error.
+
+With one process each helper costs one ``jax.process_count()`` call.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import numpy as np
+
+
+def is_multi_process() -> bool:
+    """Whether this process is one of several (``jax.distributed`` initialized)."""
+    return jax.process_count() > 1
+
+
+def _spans_processes(a: Any) -> bool:
+    return (
+        isinstance(a, jax.Array)
+        and not isinstance(a, jax.core.Tracer)
+        and not a.is_fully_addressable
+        and not a.is_fully_replicated
+    )
+
+
+def to_host(tree: Any) -> Any:
+    """``tree`` with every array as a numpy array holding its full (global) value.
+
+    Arrays sharded over devices of several processes are gathered with
+    ``multihost_utils.process_allgather``: every process must call this with the
+    same structure (it is a collective). Other arrays are read locally.
+    """
+    leaves, treedef = jax.tree_util.tree_flatten(tree)
+    if is_multi_process() and any(_spans_processes(a) for a in leaves):
+        from jax.experimental import multihost_utils
+
+        positions = [i for i, a in enumerate(leaves) if _spans_processes(a)]
+        gathered = multihost_utils.process_allgather([leaves[i] for i in positions], tiled=True)
+        leaves = list(leaves)
+        for i, value in zip(positions, gathered):
+            leaves[i] = value
+    return jax.tree_util.tree_unflatten(treedef, [np.asarray(a) for a in leaves])
+
+
+def write_on_primary(variables: list, write: Callable[[], None], what: str) -> None:
+    """Runs ``write()`` on process 0 with ``variables`` reading their gathered
+    values; the other processes wait for it. Raises on every process when the
+    write failed (process 0 re-raises its own error). One process: ``write()``."""
+    if not is_multi_process():
+        write()
+        return
+    from jax.experimental import multihost_utils
+
+    from callax.core.stateless_scope import StatelessScope
+
+    values = to_host([v.value for v in variables])  # collective: all processes
+    error: BaseException | None = None
+    if jax.process_index() == 0:
+        try:
+            with StatelessScope(list(zip(variables, values))):
+                write()
+        except BaseException as e:  # noqa: BLE001 - re-raised below, after the others hear
+            error = e
+    # Doubles as the barrier: no process returns before process 0 has written.
+    ok = int(multihost_utils.broadcast_one_to_all(np.int32(error is None)))
+    if error is not None:
+        raise error
+    if not ok:
+        raise RuntimeError(
+            f"{what}: process 0 failed to write the file (its traceback is in its log); "
+            f"nothing was written. Received the failure on process {jax.process_index()}."
+        )
+
+
+def _signature_code(shapes: list[tuple]) -> np.ndarray:
+    text = repr(shapes).encode()
+    return np.array([len(shapes), zlib.crc32(text) & 0x7FFFFFFF], dtype=np.int32)
+
+
+def check_same_shapes(shapes: list[tuple], what: str) -> None:
+    """Raises a ``ValueError`` on every process when the processes' batch shapes
+    ``shapes`` (one tuple per array) differ. A collective: all processes call it."""
+    if not is_multi_process():
+        return
+    from jax.experimental import multihost_utils
+
+    codes = np.asarray(multihost_utils.process_allgather(_signature_code(shapes)))
+    if (codes == codes[0]).all():
+        return
+    mine = jax.process_index()
+    others = [p for p in range(len(codes)) if not (codes[p] == codes[mine]).all()]
+    raise ValueError(
+        f"{what}: the processes fed batches of different shapes, so they cannot run "
+        f"one step together; each process must feed its local batch of the same shapes "
+        f"(the global batch size divided by the process count). Process {mine} fed "
+        f"shapes {shapes}; processes {others} fed others (see their errors)."
+    )
+
+
+def same_seed(seed: int) -> int:
+    """Process 0's ``seed`` on every process (a collective when there are several),
+    so per-process shuffling of the same arrays picks the same order everywhere."""
+    if not is_multi_process():
+        return seed
+    from jax.experimental import multihost_utils
+
+    return int(multihost_utils.broadcast_one_to_all(np.int32(seed)))

@@ -1,0 +1,129 @@
+"""One process of a multi-process test (test_multiprocess.py starts two, or one
+with four devices for the single-process reference).
+
+Usage: python mp_worker.py '<json config>'; the config names the scenario, the
+output file, and how to join the job (``init``: "args", "env" or "none")."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import mp_models as M  # noqa: E402
+
+import callax as keras  # noqa: E402
+
+cfg = json.loads(sys.argv[1])
+if cfg["init"] == "args":
+    keras.distribution.initialize(f"127.0.0.1:{cfg['port']}", cfg["nprocs"], cfg["pid"])
+elif cfg["init"] == "env":
+    keras.distribution.initialize()  # KERAS_DISTRIBUTION_* from the environment
+
+import jax  # noqa: E402
+
+NPROCS, PID = jax.process_count(), jax.process_index()
+assert (NPROCS, jax.device_count()) == (cfg["nprocs"], 4), (NPROCS, jax.device_count())
+results: dict[str, np.ndarray] = {}
+
+
+def record(prefix, model, history=None):
+    for i, w in enumerate(model.get_weights()):
+        results[f"{prefix}/w{i}"] = w
+    for key, values in (history.history if history else {}).items():
+        results[f"{prefix}/history/{key}"] = np.asarray(values)
+
+
+def local_rows(x):
+    """The rows of a global batch this process feeds (all of them with one process)."""
+    n = len(x) // NPROCS
+    return x[PID * n : (PID + 1) * n]
+
+
+def dataparallel():
+    keras.distribution.set_distribution(keras.distribution.DataParallel())
+    # 1. the seed's kind of model, on arrays (each process passes the same arrays).
+    keras.utils.set_random_seed(1)
+    x, y = M.data()
+    model = M.mlp(keras)
+    history = model.fit(x, y, batch_size=M.GLOBAL_BATCH, epochs=3, shuffle=True,
+                        verbose=cfg.get("verbose", 0))  # fmt: skip
+    record("mlp", model, history)
+    results["mlp/evaluate"] = np.asarray(model.evaluate(x, y, batch_size=M.GLOBAL_BATCH, verbose=0))
+    results["mlp/predict"] = model.predict(x[:48], batch_size=M.GLOBAL_BATCH, verbose=0)
+    # 2. a CNN with BatchNormalization and Dropout.
+    keras.utils.set_random_seed(2)
+    xi, yi = M.data(shape=(6, 6, 2), seed=3)
+    model = M.cnn(keras)
+    history = model.fit(xi, yi, batch_size=M.GLOBAL_BATCH, epochs=2, shuffle=True, verbose=0)
+    record("cnn", model, history)
+    # 3. a generator: each process yields its own local part of each global batch.
+    keras.utils.set_random_seed(3)
+    model = M.mlp(keras)
+
+    def batches():
+        for i in range(0, len(x), M.GLOBAL_BATCH):
+            yield local_rows(x[i : i + M.GLOBAL_BATCH]), local_rows(y[i : i + M.GLOBAL_BATCH])
+
+    history = model.fit(batches(), epochs=1, verbose=0)
+    record("gen", model, history)
+    results["gen/predict"] = model.predict(x, batch_size=M.GLOBAL_BATCH, verbose=0)
+
+
+def modelparallel():
+    keras.distribution.set_distribution(M.block_layout(keras, jax.devices()))
+    keras.utils.set_random_seed(4)
+    x, y = M.data(shape=(4, 8), seed=5)
+    model = M.block(keras)
+    results["block/kernel_spec"] = np.asarray(
+        [str(v.value.sharding.spec) for v in model.weights if "mlp_in/kernel" in v.path]
+    )
+    history = model.fit(x, y, batch_size=M.GLOBAL_BATCH, epochs=2, shuffle=True, verbose=0)
+    record("block", model, history)
+    results["block/evaluate"] = np.asarray(model.evaluate(x, y, batch_size=8, verbose=0))
+    results["block/predict"] = model.predict(x, batch_size=8, verbose=0)
+    if cfg.get("save_dir"):
+        model.save_weights(os.path.join(cfg["save_dir"], "block.weights.h5"))
+        model.save(os.path.join(cfg["save_dir"], "block.keras"))
+        # After the save returns, the file is there for every process.
+        results["block/saved_seen"] = np.asarray(
+            os.path.exists(os.path.join(cfg["save_dir"], "block.keras"))
+        )
+
+
+def mismatch():
+    keras.distribution.set_distribution(keras.distribution.DataParallel())
+    model = M.mlp(keras)
+    x, y = M.data()
+    n = 8 if PID == 0 else 4  # process 1 feeds a smaller local batch
+    try:
+        model.fit(iter([(x[:n], y[:n])]), epochs=1, verbose=0)
+    except ValueError as e:
+        results["error"] = np.asarray(str(e))
+
+
+def die():
+    keras.distribution.set_distribution(keras.distribution.DataParallel())
+    model = M.mlp(keras)
+    x, y = M.data()
+    model.fit(x, y, batch_size=M.GLOBAL_BATCH, epochs=1, verbose=0)
+    if PID == 1:
+        os._exit(3)  # dies without a word to the coordinator
+    started = time.time()
+    with open(cfg["out"] + ".alive", "w") as f:
+        f.write(str(started))
+    while time.time() - started < cfg.get("wait", 60):
+        model.fit(x, y, batch_size=M.GLOBAL_BATCH, epochs=1, verbose=0)  # a collective
+        time.sleep(0.1)
+
+
+{"dataparallel": dataparallel, "modelparallel": modelparallel, "mismatch": mismatch,
+ "die": die}[cfg["scenario"]]()  # fmt: skip
+tmp = cfg["out"] + f".tmp{os.getpid()}.npz"
+np.savez(tmp, **results)
+os.replace(tmp, cfg["out"])
+print(f"worker {PID} done", flush=True)
