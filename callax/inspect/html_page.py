@@ -101,28 +101,16 @@ class ActivationStats:
         )
 
 
-class _StatsListener:
-    """Computes :class:`ActivationStats` of every call's outputs as it ends."""
-
-    def __init__(self) -> None:
-        self.stats: dict[tuple[int, int], list[ActivationStats]] = {}
-
-    def on_call_start(self, frame, args: tuple, kwargs: dict) -> None:
-        pass
-
-    def on_call_end(self, frame, outputs: Any, error, built_here=False) -> None:
-        if error is None:
-            leaves = tensor_leaves(outputs)
-            self.stats[(id(frame.layer), frame.call_index)] = [ActivationStats(x) for x in leaves]
-
-
 def activation_stats(model, *inputs: Any, **kwargs: Any) -> dict:
-    """Runs ``model(*inputs, **kwargs)`` once (changing nothing in the model) and
-    returns ``{(id(layer), call_index): [ActivationStats per output tensor]}``."""
-    listener = _StatsListener()
-    with _ctx.listening(listener), StatelessScope(), _ctx.isolated_context():
-        model(*inputs, **kwargs)
-    return listener.stats
+    """Runs ``model(*inputs, **kwargs)`` once with ``callax.capture`` at every call
+    site (changing nothing in the model: a stateless scope) and returns
+    ``{(id(layer), call_index): [ActivationStats per output tensor]}``."""
+    from callax.inspect.taps import capturing
+
+    with capturing(model, lambda site: True) as captures:
+        with StatelessScope(), _ctx.isolated_context():
+            model(*inputs, **kwargs)
+    return stats_from_captures(captures)
 
 
 def stats_from_captures(captures: Any) -> dict:
@@ -265,13 +253,15 @@ _JS = """
  var page=document.getElementById("%(id)s"); if(!page){return;}
  var nodes=Array.prototype.slice.call(page.querySelectorAll(".cx-node"));
  var box=page.querySelector(".cx-search"), count=page.querySelector(".cx-count");
- var initial=nodes.map(function(n){return n.firstElementChild.open;});
+ var saved=null;  // the open/closed state before a search, restored when it is cleared
  function kids(n){var ul=n.firstElementChild.querySelector(":scope>ul");
   return ul?Array.prototype.slice.call(ul.children):[];}
  function filter(){
   var q=box.value.trim().toLowerCase(), shown=0;
   if(!q){nodes.forEach(function(n,i){n.classList.remove("cx-hidden","cx-hit");
-   n.firstElementChild.open=initial[i];}); count.textContent=nodes.length+" calls"; return;}
+   if(saved){n.firstElementChild.open=saved[i];}}); saved=null;
+   count.textContent=nodes.length+" calls"; return;}
+  if(!saved){saved=nodes.map(function(n){return n.firstElementChild.open;});}
   function visit(n){
    var hit=(n.getAttribute("data-path")+" "+n.getAttribute("data-names")).toLowerCase()
     .indexOf(q)>=0;
