@@ -39,6 +39,7 @@ from callax.layers.core import Activation, Dense, Identity
 from callax.layers.core_extra import Lambda, Masking
 from callax.layers.einsum_dense import EinsumDense
 from callax.layers.embedding import Embedding
+from callax.layers.group_query_attention import GroupedQueryAttention, GroupQueryAttention
 from callax.layers.image_preprocessing import (
     AutoContrast,
     CenterCrop,
@@ -208,3 +209,4 @@ from callax.layers.serialization import deserialize, serialize  # noqa: E402
 
 __all__ += ["deserialize", "serialize"]
 __all__ += ["ReversibleEmbedding"]
+__all__ += ["GroupQueryAttention", "GroupedQueryAttention"]

@@ -14,7 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from layer_cases import CASES, call, case_id, make_input
+from layer_cases import CASES, TWO_INPUT_LAYERS, call, case_id, make_input
 
 import callax
 
@@ -29,7 +29,7 @@ def _build(case):
 
 
 def _args(layer, x):
-    return (x[0], x[1]) if type(layer).__name__ == "MultiHeadAttention" else (x,)
+    return (x[0], x[1]) if type(layer).__name__ in TWO_INPUT_LAYERS else (x,)
 
 
 def _close(a, b):

@@ -51,6 +51,8 @@ CASES = [
     ("LSTM", {"units": 3, "return_sequences": True}, (2, 4, 5), "float32"),
     ("GRU", {"units": 3}, (2, 4, 5), "float32"),
     ("MultiHeadAttention", {"num_heads": 2, "key_dim": 3}, [(2, 4, 6), (2, 4, 6)], "float32"),
+    ("GroupQueryAttention", {"head_dim": 3, "num_query_heads": 4, "num_key_value_heads": 2},
+     [(2, 4, 6), (2, 4, 6)], "float32"),
     ("Resizing", {"height": 3, "width": 5}, (2, 6, 8, 3), "float32"),
     ("Resizing", {"height": 4, "width": 4, "interpolation": "bicubic",
                   "crop_to_aspect_ratio": True}, (2, 6, 8, 3), "float32"),
@@ -104,6 +106,9 @@ CASES = [
 ]  # fmt: skip
 
 
+TWO_INPUT_LAYERS = {"MultiHeadAttention", "GroupedQueryAttention"}  # called (query, value)
+
+
 def available(module) -> list[tuple]:
     """The cases whose layer ``module`` (callax.layers or keras.layers) has."""
     return [c for c in CASES if hasattr(module, c[0])]
@@ -126,6 +131,6 @@ def make_input(case, seed: int = 0):
 
 def call(layer, x):
     """Calls a layer on a case input (two tensors as (query, value) for attention)."""
-    if type(layer).__name__ == "MultiHeadAttention":
+    if type(layer).__name__ in TWO_INPUT_LAYERS:
         return layer(x[0], x[1])
     return layer(x)
