@@ -79,6 +79,7 @@ def initialize(
     job_addresses: str | None = None,
     num_processes: int | None = None,
     process_id: int | None = None,
+    **jax_kwargs: Any,
 ) -> None:
     """Joins this process to a multi-process job (``jax.distributed.initialize``).
 
@@ -91,8 +92,15 @@ def initialize(
         process_id: this process's id in ``[0, num_processes)``. Default:
             ``KERAS_DISTRIBUTION_PROCESS_ID``.
 
+        **jax_kwargs: passed on to ``jax.distributed.initialize`` (JAX 0.10:
+            ``heartbeat_timeout_seconds``, ``initialization_timeout``,
+            ``shutdown_timeout_seconds``, ``local_device_ids``, ...).
+
     Left unset everywhere, JAX detects the cluster itself (TPU pods, SLURM, ...).
-    Call it first, before any computation.
+    Call it first, before any computation. As in Keras, when no random seed was
+    set (``callax.utils.set_random_seed``), process 0's seed is set on every
+    process, so the processes initialize the same weights (JAX refuses to lay out
+    values that differ between processes). See docs/scaling.md.
     """
     if job_addresses is None:
         job_addresses = os.environ.get("KERAS_DISTRIBUTION_JOB_ADDRESSES") or None
@@ -110,5 +118,22 @@ def initialize(
             )
         coordinator = addresses[0]
     jax.distributed.initialize(
-        coordinator_address=coordinator, num_processes=num_processes, process_id=process_id
+        coordinator_address=coordinator,
+        num_processes=num_processes,
+        process_id=process_id,
+        **jax_kwargs,
     )
+    _same_random_seed()
+
+
+def _same_random_seed() -> None:
+    """Seeds every process with process 0's seed unless a seed was set (Keras's
+    ``initialize_rng``)."""
+    from callax.core import seed_generator
+
+    if jax.process_count() == 1 or seed_generator._global["seed"] is not None:
+        return
+    from callax.distribution.multihost import same_seed
+    from callax.utils.rng import set_random_seed
+
+    set_random_seed(same_seed(int(seed_generator.make_default_seed()) & 0x7FFFFFFF))

@@ -20,7 +20,9 @@ import callax as keras  # noqa: E402
 
 cfg = json.loads(sys.argv[1])
 if cfg["init"] == "args":
-    keras.distribution.initialize(f"127.0.0.1:{cfg['port']}", cfg["nprocs"], cfg["pid"])
+    keras.distribution.initialize(
+        f"127.0.0.1:{cfg['port']}", cfg["nprocs"], cfg["pid"], **cfg.get("jax_kwargs", {})
+    )
 elif cfg["init"] == "env":
     keras.distribution.initialize()  # KERAS_DISTRIBUTION_* from the environment
 
@@ -107,18 +109,25 @@ def mismatch():
 
 
 def die():
+    """Process ``victim`` dies after one fit; the survivor keeps training and
+    writes down when and how it learnt of it (the .json file)."""
     keras.distribution.set_distribution(keras.distribution.DataParallel())
     model = M.mlp(keras)
     x, y = M.data()
     model.fit(x, y, batch_size=M.GLOBAL_BATCH, epochs=1, verbose=0)
-    if PID == 1:
+    if PID == cfg.get("victim", 1):
+        time.sleep(cfg.get("hang", 0))  # hangs: alive (heartbeats go on), no collectives
         os._exit(3)  # dies without a word to the coordinator
     started = time.time()
-    with open(cfg["out"] + ".alive", "w") as f:
-        f.write(str(started))
-    while time.time() - started < cfg.get("wait", 60):
-        model.fit(x, y, batch_size=M.GLOBAL_BATCH, epochs=1, verbose=0)  # a collective
-        time.sleep(0.1)
+    report = {"started": started}
+    try:
+        while time.time() - started < cfg.get("wait", 60):
+            model.fit(x, y, batch_size=M.GLOBAL_BATCH, epochs=1, verbose=0)  # collectives
+            time.sleep(0.1)
+    except Exception as e:  # noqa: BLE001 - what the survivor sees is the point
+        report.update(error=f"{type(e).__name__}: {e}"[:500], after=time.time() - started)
+    with open(cfg["out"] + ".json", "w") as f:
+        json.dump(report, f)
 
 
 {"dataparallel": dataparallel, "modelparallel": modelparallel, "mismatch": mismatch,

@@ -34,50 +34,81 @@ def _env(devices: int, extra: dict | None = None) -> dict:
     return env
 
 
-def launch(tmp_path, scenario: str, nprocs: int, init: str = "args", timeout=TIMEOUT, **cfg):
-    """Runs the job; returns (results per process, return codes, outputs)."""
+def _start(tmp_path, scenario, nprocs, init="args", extra_env=None, **cfg):
     port = _free_port()
-    procs, outs, logs = [], [], []
-    try:
-        for pid in range(nprocs):
-            out = str(tmp_path / f"{scenario}-{nprocs}-{pid}.npz")
-            conf = dict(cfg, scenario=scenario, out=out, port=port, nprocs=nprocs, pid=pid,
-                        init=init if nprocs > 1 else "none")  # fmt: skip
-            env = _env(4 // nprocs, {
-                "KERAS_DISTRIBUTION_JOB_ADDRESSES": f"127.0.0.1:{port}",
-                "KERAS_DISTRIBUTION_NUM_PROCESSES": str(nprocs),
-                "KERAS_DISTRIBUTION_PROCESS_ID": str(pid),
-            } if init == "env" else None)  # fmt: skip
-            log = open(tmp_path / f"{scenario}-{nprocs}-{pid}.log", "w+")
-            logs.append(log)
-            procs.append(subprocess.Popen([sys.executable, WORKER, json.dumps(conf)], env=env,
-                                          stdout=log, stderr=subprocess.STDOUT))  # fmt: skip
-            outs.append(out)
-        deadline = time.time() + timeout
-        for p in procs:
-            p.wait(timeout=max(1, deadline - time.time()))
-    except subprocess.TimeoutExpired:
-        pass
-    finally:
-        for p in procs:
+    job = {"procs": [], "outs": [], "logs": []}
+    for pid in range(nprocs):
+        stem = tmp_path / f"{scenario}-{nprocs}-{pid}"
+        out = f"{stem}.npz"
+        conf = dict(cfg, scenario=scenario, out=out, port=port, nprocs=nprocs, pid=pid,
+                    init=init if nprocs > 1 else "none")  # fmt: skip
+        env = _env(4 // nprocs, {
+            "KERAS_DISTRIBUTION_JOB_ADDRESSES": f"127.0.0.1:{port}",
+            "KERAS_DISTRIBUTION_NUM_PROCESSES": str(nprocs),
+            "KERAS_DISTRIBUTION_PROCESS_ID": str(pid),
+        } if init == "env" else {})  # fmt: skip
+        env.update(extra_env or {})
+        log = open(f"{stem}.log", "w+")
+        job["logs"].append(log)
+        job["outs"].append(out)
+        job["procs"].append(subprocess.Popen([sys.executable, WORKER, json.dumps(conf)], env=env,
+                                             stdout=log, stderr=subprocess.STDOUT))  # fmt: skip
+    return job
+
+
+def _kill(jobs):
+    for job in jobs:
+        for p in job["procs"]:
             if p.poll() is None:
                 p.kill()
                 p.wait()
+
+
+def _collect(job):
     texts = []
-    for log in logs:
+    for log in job["logs"]:
         log.seek(0)
         texts.append(log.read())
         log.close()
-    codes = [p.returncode for p in procs]
-    results = [dict(np.load(o)) if os.path.exists(o) else None for o in outs]
+    codes = [p.returncode for p in job["procs"]]
+    results = [dict(np.load(o)) if os.path.exists(o) else None for o in job["outs"]]
     return results, codes, texts
 
 
-def run_ok(tmp_path, scenario, nprocs, **kw):
-    results, codes, texts = launch(tmp_path, scenario, nprocs, **kw)
-    for pid, (code, text) in enumerate(zip(codes, texts)):
-        assert code == 0, f"process {pid} of {nprocs} exited with {code}:\n{text[-4000:]}"
-    return results, texts
+def launch_all(tmp_path, specs, timeout=TIMEOUT):
+    """Runs the jobs ``specs`` (``(scenario, nprocs, config)``) at the same time;
+    returns ``(results per process, return codes, outputs)`` for each. Every
+    process still running at ``timeout`` seconds is killed."""
+    jobs = []
+    try:
+        for scenario, nprocs, cfg in specs:
+            jobs.append(_start(tmp_path, scenario, nprocs, **cfg))
+        deadline = time.time() + timeout
+        for job in jobs:
+            for p in job["procs"]:
+                try:
+                    p.wait(timeout=max(1, deadline - time.time()))
+                except subprocess.TimeoutExpired:
+                    pass
+    finally:
+        _kill(jobs)
+    return [_collect(job) for job in jobs]
+
+
+def launch(tmp_path, scenario: str, nprocs: int, timeout=TIMEOUT, **cfg):
+    """Runs one job; returns (results per process, return codes, outputs)."""
+    return launch_all(tmp_path, [(scenario, nprocs, cfg)], timeout)[0]
+
+
+def run_ok(tmp_path, *specs):
+    """Runs the jobs together; each process must exit 0. Returns their results."""
+    done = launch_all(tmp_path, specs)
+    for (scenario, nprocs, _), (_, codes, texts) in zip(specs, done):
+        for pid, (code, text) in enumerate(zip(codes, texts)):
+            assert code == 0, (
+                f"{scenario}: process {pid} of {nprocs} exited with {code}:\n{text[-4000:]}"
+            )
+    return [results for results, _, _ in done]
 
 
 def assert_bit_identical(a: dict, b: dict, what: str):
@@ -103,8 +134,9 @@ def test_data_parallel_two_processes_match_one(tmp_path):
     """DataParallel over 2 processes (joined from KERAS_DISTRIBUTION_* variables):
     an MLP and a BatchNorm+Dropout CNN on arrays, an MLP on per-process generator
     batches; weights bit-identical across processes and equal to one process."""
-    (ref,), _ = run_ok(tmp_path, "dataparallel", 1)
-    (r0, r1), texts = run_ok(tmp_path, "dataparallel", 2, init="env")
+    (ref,), (r0, r1) = run_ok(
+        tmp_path, ("dataparallel", 1, {}), ("dataparallel", 2, {"init": "env"})
+    )
     assert_bit_identical(r0, r1, "DataParallel")
     assert_close(r0, ref, ("mlp", "cnn", "gen"))
     assert r0["mlp/predict"].shape == (48, 4)
@@ -115,10 +147,11 @@ def test_model_parallel_across_processes_weights_and_saving(tmp_path):
     """A MultiHeadAttention+MLP block whose kernels are split over a ``model`` axis
     spanning the processes: fit/evaluate/predict equal one process, get_weights
     gathers, save_weights/save are written once by process 0."""
-    (ref,), _ = run_ok(tmp_path, "modelparallel", 1)
     save_dir = tmp_path / "saved"
     save_dir.mkdir()
-    (r0, r1), _ = run_ok(tmp_path, "modelparallel", 2, save_dir=str(save_dir))
+    (ref,), (r0, r1) = run_ok(
+        tmp_path, ("modelparallel", 1, {}), ("modelparallel", 2, {"save_dir": str(save_dir)})
+    )
     assert_bit_identical(r0, r1, "ModelParallel")
     assert str(r0["block/kernel_spec"][0]) == str(ref["block/kernel_spec"][0])
     assert "model" in str(r0["block/kernel_spec"][0])
@@ -140,3 +173,28 @@ def test_model_parallel_across_processes_weights_and_saving(tmp_path):
         fresh.load_weights(str(save_dir / "block.weights.h5"))
     for got, want in zip(fresh.get_weights(), weights):
         np.testing.assert_array_equal(got, want)
+
+
+def test_batch_shapes_that_differ_between_processes_name_both(tmp_path):
+    """Process 0 feeds 8 samples, process 1 feeds 4: both raise a ValueError
+    before any step (instead of a hang or an XLA error), and exit cleanly."""
+    ((r0, r1),) = run_ok(tmp_path, ("mismatch", 2, {}))
+    for pid, r in enumerate((r0, r1)):
+        message = str(r["error"])
+        assert "different shapes" in message and f"Process {pid} fed" in message, message
+    assert "[(8, 8), (8,)]" in str(r0["error"]) and "[(4, 8), (4,)]" in str(r1["error"])
+
+
+def test_a_dead_peer_is_a_python_error_with_recoverability(tmp_path):
+    """Process 1 dies (os._exit) mid-job. With JAX_ENABLE_RECOVERABILITY=true the
+    survivor (process 0, the coordinator) gets a JaxRuntimeError from its next
+    collective within seconds and exits normally (default: SIGABRT at exit)."""
+    results, codes, texts = launch(
+        tmp_path, "die", 2, victim=1, wait=30, jax_kwargs={"heartbeat_timeout_seconds": 10},
+        extra_env={"JAX_ENABLE_RECOVERABILITY": "true"},
+    )  # fmt: skip
+    assert codes == [0, 3], (codes, texts[0][-3000:])
+    with open(tmp_path / "die-2-0.npz.json") as f:
+        report = json.load(f)
+    assert report["error"].startswith("JaxRuntimeError"), report
+    assert report["after"] < 20, report
