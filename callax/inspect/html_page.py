@@ -560,7 +560,8 @@ def show(
         stats: ``True``: statistics of every call's outputs from one run;
             ``False``: none; or ``callax.capture``'s result to show instead.
         profile: ``True`` to run :func:`callax.profile` and show its figures, or a
-            :class:`~callax.inspect.profile.Profile` already made.
+            :class:`~callax.inspect.profile.Profile` of this call already made
+            (its trace is the page's tree; ``inputs`` then give the statistics).
         graph: embed the ``plot_model`` graph.
         title: the page title.
         **kwargs: passed to the call (``training=True``...).
@@ -587,7 +588,7 @@ def show(
         t = report.trace
     elif isinstance(profile, Profile):
         report = profile
-        t = trace(model, *inputs, **kwargs)
+        t = profile.trace  # the profiled call (its FLOPs are already there)
     else:
         t = trace(model, *inputs, **kwargs)
     if report is not None and t.flops is None:
