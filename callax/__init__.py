@@ -40,6 +40,7 @@ _LAZY_MODULES = {
     "export",
     "wrappers",
     "dtype_policies",
+    "debug",
 }  # fmt: skip
 _LAZY_NAMES = {
     "trace": ("callax.inspect", "trace"),
