@@ -74,6 +74,23 @@ def dataparallel():
     history = model.fit(batches(), epochs=1, verbose=0)
     record("gen", model, history)
     results["gen/predict"] = model.predict(x, batch_size=M.GLOBAL_BATCH, verbose=0)
+    # evaluate/predict on local batches: global metrics; predictions of every process.
+    results["gen/evaluate"] = np.asarray(model.evaluate(batches(), verbose=0))
+    results["gen/predict_local"] = model.predict((b for b, _ in batches()), verbose=0)
+
+    # 4. a PyDataset: each process's dataset serves its local part of each batch.
+    class Local(keras.utils.PyDataset):
+        def __len__(self):
+            return len(x) // M.GLOBAL_BATCH
+
+        def __getitem__(self, i):
+            rows = slice(i * M.GLOBAL_BATCH, (i + 1) * M.GLOBAL_BATCH)
+            return local_rows(x[rows]), local_rows(y[rows])
+
+    keras.utils.set_random_seed(5)
+    model = M.mlp(keras)
+    history = model.fit(Local(), epochs=2, verbose=0)
+    record("pyds", model, history)
 
 
 def modelparallel():

@@ -135,12 +135,15 @@ def test_data_parallel_two_processes_match_one(tmp_path):
     an MLP and a BatchNorm+Dropout CNN on arrays, an MLP on per-process generator
     batches; weights bit-identical across processes and equal to one process."""
     (ref,), (r0, r1) = run_ok(
-        tmp_path, ("dataparallel", 1, {}), ("dataparallel", 2, {"init": "env"})
+        tmp_path, ("dataparallel", 1, {}), ("dataparallel", 2, {"init": "env", "verbose": 2})
     )
     assert_bit_identical(r0, r1, "DataParallel")
-    assert_close(r0, ref, ("mlp", "cnn", "gen"))
-    assert r0["mlp/predict"].shape == (48, 4)
+    assert_close(r0, ref, ("mlp", "cnn", "gen", "pyds"))
+    assert r0["mlp/predict"].shape == (48, 4) and r0["gen/predict_local"].shape == (64, 4)
     assert len(r0["mlp/history/loss"]) == 3
+    # verbose=2 prints one line per epoch, on process 0 only.
+    logs = [(tmp_path / f"dataparallel-2-{pid}.log").read_text() for pid in (0, 1)]
+    assert logs[0].count("Epoch 3/3") == 1 and "Epoch" not in logs[1], logs
 
 
 def test_model_parallel_across_processes_weights_and_saving(tmp_path):
