@@ -70,6 +70,11 @@ for name in NAMES:
     model.save_weights(f"{{OUT}}/{{name}}.callax.weights.h5")
     rebuilt.load_weights(f"{{OUT}}/{{name}}.callax.weights.h5")
     r["weights_round_trip"] = max_diff(outputs(model, x), outputs(rebuilt, x))
+    if name == "gpt2":  # a KerasHub preset folder (config.json + model.weights.h5)
+        model.save_to_preset(f"{{OUT}}/gpt2_preset")
+        preset = keras_hub.models.Backbone.from_preset(f"{{OUT}}/gpt2_preset")
+        r["preset_round_trip"] = max_diff(outputs(model, x), outputs(preset, x))
+        np.savez(f"{{OUT}}/gpt2_preset_out.npz", **outputs(model, x))
 
     # fit: BERT inside KerasHub's BertTextClassifier task (no preprocessor), the
     # decoders inside a Functional classifier.
@@ -118,6 +123,12 @@ for name in NAMES:
         "weights": max(float(np.abs(got[k] - ref[k]).max()) for k in ref.files),
         "keras_file": float(np.abs(pred - np.load(f"{{OUT}}/{{name}}.fitted_pred.npy")).max()),
     }}
+preset = keras_hub.models.Backbone.from_preset(f"{{OUT}}/gpt2_preset")
+ref = np.load(f"{{OUT}}/gpt2_preset_out.npz")
+results["preset"] = {{
+    "class": type(preset).__name__,
+    "diff": float(np.abs(outputs(preset, inputs("gpt2"))["output"] - ref["output"]).max()),
+}}
 print(json.dumps(results))
 """
 
@@ -186,3 +197,10 @@ def test_keras_reads_the_files_callax_wrote(exchange):
     for name in NAMES:
         assert results[name]["weights"] < 1e-5, (name, results[name])
         assert results[name]["keras_file"] < 1e-5, (name, results[name])
+    assert results["preset"]["class"] == "GPT2Backbone"
+    assert results["preset"]["diff"] < 1e-5
+
+
+def test_preset_folder_round_trips(exchange):
+    _, results = exchange
+    assert results["gpt2"]["preset_round_trip"] == 0.0
