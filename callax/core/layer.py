@@ -234,6 +234,16 @@ def _has_tensor(x: Any) -> bool:
     return _is_tensor(x)
 
 
+def _has_shape(x: Any) -> bool:
+    """Whether some leaf of ``x`` is array-like (has a ``shape``: JAX/numpy arrays,
+    symbolic tensors, and foreign tensors such as tf.Tensor alike)."""
+    if isinstance(x, (list, tuple)):
+        return any(_has_shape(v) for v in x)
+    if isinstance(x, dict):
+        return any(_has_shape(v) for v in x.values())
+    return getattr(x, "shape", None) is not None
+
+
 def _all_numbers(x: Any) -> bool:
     if isinstance(x, (list, tuple)):
         return len(x) > 0 and all(_all_numbers(v) for v in x)
@@ -733,6 +743,15 @@ class Layer:
 
     def _run_build(self, args: tuple, kwargs: dict) -> None:
         spec = _call_spec(type(self))
+        if spec.kernel and args and not _has_shape(args[0]):
+            # callax's numeric layers take arrays: say what came instead of failing
+            # in `build` on a shape of None (checked once, at the first call).
+            got = args[0]
+            shown = "None" if got is None else f"{type(got).__name__} {got!r}"[:120]
+            raise TypeError(
+                f"{type(self).__name__} '{self.name}' expects a tensor (an array, or a list "
+                f"of numbers) as its input; received {shown}."
+            )
         if len(spec.build_params) >= 2:
             # One shape per argument: by name (`build(self, query_shape, value_shape)`
             # for `call(self, query, value)`) or else by position.

@@ -153,3 +153,11 @@ def test_embedding_device_side_id_stats():
     assert (int(low), int(high), bool(fractional)) == (-2, 12, False)
     low, high, fractional = jax.device_get(_id_stats(jnp.asarray([1.0, 2.5])))
     assert (float(low), float(high), bool(fractional)) == (1.0, 2.5, True)
+
+
+@pytest.mark.parametrize(
+    "value, shown", [("hello", "str 'hello'"), (None, "None"), ({"a": 1}, "dict"), (3j, "complex")]
+)
+def test_numeric_layer_given_a_non_tensor_says_what_it_got(value, shown):
+    with pytest.raises(TypeError, match=rf"Dense 'd' expects a tensor.*received {shown}"):
+        callax.layers.Dense(3, name="d")(value)
