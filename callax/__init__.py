@@ -43,9 +43,9 @@ _LAZY_MODULES = {
     "debug",
 }  # fmt: skip
 _LAZY_NAMES = {
-    "trace": ("callax.inspect", "trace"),
+    "trace": ("callax.inspect.trace", "trace"),
     "InputSpec": ("callax.layers", "InputSpec"),
-    "explain": ("callax.inspect", "explain"),
+    "explain": ("callax.inspect.explain", "explain"),
     "profile": ("callax.inspect.profile", "profile"),
     "show": ("callax.inspect.html_page", "show"),
     "Initializer": ("callax.initializers", "Initializer"),
