@@ -13,6 +13,7 @@ import jax.numpy as jnp
 from callax import constraints, initializers, random, regularizers
 from callax.core.layer import Layer
 from callax.core.seed_generator import SeedGenerator
+from callax.layers.lora import LoraMixin
 from callax.layers.regularization import Dropout
 
 
@@ -31,7 +32,7 @@ def _masked_softmax(scores: jax.Array, mask: jax.Array | None, n_axes: int = 1) 
     return jnp.where(mask, probs, 0.0)
 
 
-class _Projection(Layer):
+class _Projection(LoraMixin, Layer):
     """The ``EinsumDense`` sublayers of MultiHeadAttention: contracts the last
     ``contract`` input axes with the leading axes of ``kernel`` and adds ``bias``
     (shape ``kernel.shape[contract:]``). Weight names are Keras's."""
@@ -51,6 +52,7 @@ class _Projection(Layer):
         self.bias_regularizer = bias_regularizer
         self.kernel_constraint = kernel_constraint
         self.bias_constraint = bias_constraint
+        self._lora_setup(None, None)  # KerasHub's enable_lora finds these by name
 
     def build(self, input_shape):
         head = tuple(int(d) for d in input_shape[len(input_shape) - self.contract :])
@@ -67,7 +69,8 @@ class _Projection(Layer):
 
     def call(self, inputs):
         axes = (tuple(range(inputs.ndim - self.contract, inputs.ndim)), tuple(range(self.contract)))
-        out = jnp.tensordot(inputs, self.kernel.value, axes=axes)
+        kernel = self._lora_value() if self.lora_enabled else self.kernel.value
+        out = jnp.tensordot(inputs, kernel, axes=axes)
         if self.bias is not None:
             out = out + self.bias.value
         return out

@@ -9,13 +9,14 @@ import numpy as np
 
 from callax import activations, constraints, initializers, regularizers
 from callax.core.layer import Layer
+from callax.layers.lora import LoraMixin
 
 
 def _ser(module, obj):
     return None if obj is None else module.serialize(obj)
 
 
-class Dense(Layer):
+class Dense(LoraMixin, Layer):
     """``activation(inputs @ kernel + bias)`` over the last axis of ``inputs``.
 
     Args:
@@ -61,12 +62,12 @@ class Dense(Layer):
             raise ValueError(
                 f"Dense '{self.name}': units must be a positive int; received {units!r}."
             )
-        if lora_rank is not None or quantization_config is not None:
+        if quantization_config is not None:
             raise ValueError(
-                f"Dense '{self.name}': LoRA (lora_rank) and quantization are not supported by "
-                f"callax; received lora_rank={lora_rank!r}, "
+                f"Dense '{self.name}': quantization is not supported by callax; received "
                 f"quantization_config={quantization_config!r}."
             )
+        self._lora_setup(lora_rank, lora_alpha)
         self.units = units
         self.activation = activations.get(activation)
         self.use_bias = use_bias
@@ -99,13 +100,14 @@ class Dense(Layer):
             if self.use_bias
             else None
         )
+        self._lora_after_build()
 
     def call(self, inputs):
         if type(inputs) is np.ndarray:
             # The protocol leaves only string/object arrays on the host (for the
             # text layers); anything else arrives as a JAX array.
             inputs = _numeric_host_input(self, inputs)
-        kernel = self.kernel.value
+        kernel = self._lora_value() if self.lora_enabled else self.kernel.value
         if inputs.ndim == 0 or inputs.shape[-1] != kernel.shape[0]:
             raise ValueError(
                 f'Input 0 of layer "{self.name}" is incompatible with the layer: expected '
@@ -133,6 +135,7 @@ class Dense(Layer):
             "bias_regularizer": _ser(regularizers, self.bias_regularizer),
             "kernel_constraint": _ser(constraints, self.kernel_constraint),
             "bias_constraint": _ser(constraints, self.bias_constraint),
+            **self._lora_config(),
         }
 
 

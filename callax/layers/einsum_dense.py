@@ -10,6 +10,7 @@ import jax.numpy as jnp
 
 from callax import activations, constraints, initializers, regularizers
 from callax.core.layer import Layer
+from callax.layers.lora import LoraMixin
 
 _FORMS = (
     # (pattern on the equation with "..." written as "0", where the ellipsis is)
@@ -114,7 +115,7 @@ def analyze(equation: str, bias_axes: str | None, input_shape: tuple, partial: t
     }  # fmt: skip
 
 
-class EinsumDense(Layer):
+class EinsumDense(LoraMixin, Layer):
     """``activation(einsum(equation, inputs, kernel) + bias)``.
 
     Args:
@@ -162,12 +163,12 @@ class EinsumDense(Layer):
         **kwargs: Any,
     ):
         super().__init__(**kwargs)
-        if lora_rank is not None or quantization_config is not None:
+        if quantization_config is not None:
             raise ValueError(
-                f"EinsumDense '{self.name}': LoRA (lora_rank) and quantization are not "
-                f"supported by callax; received lora_rank={lora_rank!r}, "
-                f"quantization_config={quantization_config!r}."
+                f"EinsumDense '{self.name}': quantization is not supported by callax; "
+                f"received quantization_config={quantization_config!r}."
             )
+        self._lora_setup(lora_rank, lora_alpha)
         if not isinstance(equation, str):
             raise TypeError(
                 f"EinsumDense '{self.name}': equation must be a string; received "
@@ -226,9 +227,11 @@ class EinsumDense(Layer):
                 regularizer=self.bias_regularizer, constraint=self.bias_constraint,
             )  # fmt: skip
         self.input_spec = InputSpec(ndim=len(input_shape))
+        self._lora_after_build()
 
     def call(self, inputs):
-        x = jnp.einsum(self.equation, inputs, self.kernel.value)
+        kernel = self._lora_value() if self.lora_enabled else self.kernel.value
+        x = jnp.einsum(self.equation, inputs, kernel)
         if self.bias is not None:
             x = x + self.bias.value
         return self.activation(x)
@@ -251,4 +254,5 @@ class EinsumDense(Layer):
             "kernel_constraint": _ser(constraints, self.kernel_constraint),
             "bias_constraint": _ser(constraints, self.bias_constraint),
             "quantization_config": None,
+            **self._lora_config(),
         }

@@ -10,6 +10,7 @@ import numpy as np
 
 from callax import constraints, initializers, regularizers
 from callax.core.layer import Layer, _ArrayImpl
+from callax.layers.lora import LoraMixin
 
 
 @jax.jit
@@ -25,7 +26,12 @@ def _ser(module, obj):
     return None if obj is None else module.serialize(obj)
 
 
-class Embedding(Layer):
+class Embedding(LoraMixin, Layer):
+    _lora_target = "embeddings"
+    _lora_names = ("lora_embeddings_a", "lora_embeddings_b")
+    _lora_regularizer = "embeddings_regularizer"
+    _lora_constraint = "embeddings_constraint"
+
     """Maps integer indices in ``[0, input_dim)`` to rows of a trainable
     ``embeddings`` matrix of shape ``(input_dim, output_dim)``.
 
@@ -71,7 +77,7 @@ class Embedding(Layer):
         **kwargs: Any,
     ):
         kwargs.pop("input_length", None)  # deprecated in Keras 3 and ignored there
-        kwargs.pop("lora_alpha", None)
+        lora_alpha = kwargs.pop("lora_alpha", None)
         kwargs.pop("quantization_config", None)
         super().__init__(**kwargs)
         for arg, value in (("input_dim", input_dim), ("output_dim", output_dim)):
@@ -80,11 +86,7 @@ class Embedding(Layer):
                     f"Embedding '{self.name}': {arg} must be a positive int; received "
                     f"{arg}={value!r} (of type {type(value).__name__})."
                 )
-        if lora_rank is not None:
-            raise ValueError(
-                f"Embedding '{self.name}': LoRA is not supported by callax; received "
-                f"lora_rank={lora_rank!r}."
-            )
+        self._lora_setup(lora_rank, lora_alpha)
         self.input_dim = int(input_dim)
         self.output_dim = int(output_dim)
         if isinstance(embeddings_initializer, str) and embeddings_initializer in (
@@ -121,6 +123,7 @@ class Embedding(Layer):
             constraint=self.embeddings_constraint,
         )
         self.built = True
+        self._lora_after_build()
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         # Concrete ids are checked here, before the protocol (the call itself may
@@ -178,7 +181,8 @@ class Embedding(Layer):
             inputs = jnp.where(whole == inputs, whole, self.input_dim).astype(jnp.int32)
         # Out-of-range ids (negative ones too: no wrapping) give NaN rows.
         inputs = jnp.where(inputs < 0, self.input_dim, inputs)
-        out = jnp.take(self.embeddings.value, inputs, axis=0, mode="fill", fill_value=jnp.nan)
+        table = self._lora_value() if self.lora_enabled else self.embeddings.value
+        out = jnp.take(table, inputs, axis=0, mode="fill", fill_value=jnp.nan)
         return out.astype(self.compute_dtype)
 
     def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
@@ -199,4 +203,5 @@ class Embedding(Layer):
             "embeddings_regularizer": _ser(regularizers, self.embeddings_regularizer),
             "embeddings_constraint": _ser(constraints, self.embeddings_constraint),
             "mask_zero": self.mask_zero,
+            **self._lora_config(),
         }

@@ -117,7 +117,7 @@ class ReversibleEmbedding(Embedding):
                 f"dimension is output_dim={self.output_dim}; received shape {inputs.shape}."
             )
         if self.tie_weights:
-            kernel = jnp.transpose(self.embeddings.value)
+            kernel = jnp.transpose(self._lora_value())
         else:
             kernel = self.reverse_embeddings.value
         if self.reverse_dtype is not None:

@@ -128,6 +128,10 @@ def own_variables(obj: Any) -> list[Any]:
     """A saveable's own variables in file order."""
     if _is_optimizer(obj):
         return list(obj.variables)
+    custom = getattr(type(obj), "_saved_own_variables", None)  # LoRA: the merged kernel
+    saved = custom(obj) if custom is not None else None
+    if saved is not None:
+        return saved
     variables, _ = obj._direct_state()
     flags = obj._trainable_flags
     trainable = [v for v in variables if flags.get(id(v), v.trainable)]

@@ -138,7 +138,7 @@ def test_regularizer_adds_loss_and_trains_in_a_model():
          r"EinsumDense 'einsum_dense'.*shared axis 'b'.*input has 4.*asks for 5"),
         (lambda: EinsumDense("abc,cd->abd", (4, 3))(np.ones((2, 6), "float32")), ValueError,
          r"EinsumDense 'einsum_dense'.*rank 3.*received input shape \(2, 6\)"),
-        (lambda: EinsumDense("ab,bc->ac", 3, lora_rank=2), ValueError, r"LoRA.*lora_rank=2"),
+        (lambda: EinsumDense("ab,bc->ac", 3, lora_rank=0), ValueError, r"lora_rank=0"),
     ],
 )  # fmt: skip
 def test_bad_input(make, exc, match):

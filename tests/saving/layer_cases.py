@@ -14,6 +14,7 @@ CASES = [
     ("Dense", {"units": 4, "activation": "relu"}, (2, 5), "float32"),
     ("Dense", {"units": 3, "use_bias": False, "kernel_regularizer": "l2",
                "kernel_constraint": "max_norm"}, (2, 5), "float32"),
+    ("Dense", {"units": 3, "lora_rank": 2, "lora_alpha": 4.0}, (2, 5), "float32"),
     ("Activation", {"activation": "tanh"}, (2, 5), "float32"),
     ("Identity", {}, (2, 5), "float32"),
     ("Dropout", {"rate": 0.3, "seed": 1}, (2, 5), "float32"),
