@@ -295,7 +295,12 @@ class WeightsReader:
                     "other files)."
                 )
             ds = group[key]
-            if ds is None or not isinstance(ds, h5py.Dataset) or not key.isdigit():
+            if (
+                ds is None
+                or not isinstance(ds, h5py.Dataset)
+                or not key.isdigit()
+                or key != str(int(key))  # "01" would stand in for "1"
+            ):
                 raise WeightsFileError(
                     f"Weights file {self.display_name!r}: '{path}/{key}' is not a numbered "
                     "dataset (expected vars/0, vars/1, ...)."
