@@ -92,7 +92,7 @@ class ArchiveReader:
             self.zip = zipfile.ZipFile(path, "r")
         except FileNotFoundError:
             raise FileNotFoundError(f"No such file: {self.name!r}.") from None
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as e:
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as e:
             raise KerasArchiveError(
                 f"Could not read {self.name!r} as a .keras file: it is not a zip archive "
                 f"(truncated, corrupted, or another format). Details: {e}"

@@ -37,7 +37,7 @@ def is_legacy_h5(path: str) -> bool:
     try:
         with h5py.File(path, "r") as f:
             return legacy_group(f) is not None
-    except (OSError, ValueError) as e:
+    except Exception as e:  # h5py raises OSError, ValueError or RuntimeError on damage
         raise WeightsFileError(
             f"Could not read weights file {path!r}: it is not a valid HDF5 file "
             f"(truncated, corrupted, or another format). Details: {e}"
@@ -56,7 +56,13 @@ def load_legacy_h5(model: Any, path: str) -> None:
             f"(truncated, corrupted, or another format). Details: {e}"
         ) from None
     with f:
-        group = legacy_group(f)
+        try:
+            group = legacy_group(f)
+        except Exception as e:  # noqa: BLE001 - a damaged file
+            raise WeightsFileError(
+                f"Could not read legacy weights file {path!r}: its contents are damaged "
+                f"({type(e).__name__}: {e})."
+            ) from None
         if group is None:
             raise ValueError(f"{path!r} is not a legacy Keras .h5 weights file (no layer_names).")
         load_legacy_h5_group(model, group, path)

@@ -178,6 +178,30 @@ def _weights_from(path):
     return model
 
 
+def _zip_version(dest):
+    data = bytearray(file_bytes(sm.saved("functional")[0]))
+    data[data.find(b"PK\x01\x02") + 6] = 84  # "version needed to extract": 8.4
+    return _load_bytes(dest, bytes(data), "version.keras")
+
+
+def _rename_dataset(dest, old, new):
+    import h5py
+
+    path = os.path.join(dest, "renamed.weights.h5")
+    shutil.copyfile(sm.saved("functional")[1], path)
+    with h5py.File(path, "a") as f:
+        f.move(old, new)
+    return sm.make("functional").load_weights(path)
+
+
+def _legacy_flipped(dest):
+    data = bytearray(file_bytes(sm.legacy_h5("functional")[0]))
+    data[int(0.046875 * len(data))] ^= 1
+    return sm.make("functional").load_weights(
+        write_bytes(os.path.join(dest, "flipped.h5"), bytes(data))
+    )
+
+
 def _legacy_loaded():
     model = sm.make("functional")
     model.load_weights(sm.legacy_h5("functional")[0])
@@ -260,7 +284,10 @@ CASES = [
     OK("load-weights-failure-changes-nothing", _unchanged_after_failed_load, _same),
     OK("load-weights-skip-mismatch-loads-matching", _skip_mismatch, _skip_mismatch_check),
     C("load-keras-weights-into-other-model", lambda: callax.Sequential([callax.Input((3,)), L.Dense(7)]).load_weights(sm.saved("functional")[0]), V, "functional.keras", "shape mismatch"),
+    C("load-zip-unsupported-version", _zip_version, V, "version.keras", "zip"),
+    C("load-weights-dataset-01", lambda p: _rename_dataset(p, "layers/dense/vars/1", "layers/dense/vars/01"), V, "renamed.weights.h5", "'layers/dense/vars/01'", "numbered"),
     # Legacy Keras 2 .h5 weights (regressions from test_fuzz_loaders)
+    C("load-legacy-damaged-header", _legacy_flipped, V, "flipped.h5"),
     OK("load-legacy-h5", lambda: _legacy_loaded(), _model_weights_equal("functional")),
     C("load-legacy-not-hdf5", lambda p: sm.make("functional").load_weights(write_bytes(p / "junk.h5", b"\x89HDF junk")), V, "junk.h5", "HDF5"),
     C("load-legacy-external-link", lambda p: _legacy(p, _external), V, "legacy.h5", "ExternalLink"),

@@ -47,6 +47,8 @@ from callax.saving import weights_file as wf
 ALLOWED = (ValueError, TypeError, KeyError, OSError)
 KINDS = ("tiny", "functional", "sequential")
 EXAMPLE_SECONDS = 30
+# CALLAX_FUZZ_SCALE=20 runs twenty times the examples (a deeper local search).
+SCALE = max(1, int(os.environ.get("CALLAX_FUZZ_SCALE", "1")))
 SETTINGS = dict(
     deadline=None,
     derandomize=True,
@@ -259,7 +261,7 @@ def flip(data: bytes, edits) -> bytes:
     return bytes(out)
 
 
-@settings(max_examples=60, **SETTINGS)
+@settings(max_examples=60 * SCALE, **SETTINGS)
 @given(kind=st.sampled_from(KINDS), cut=st.floats(0, 1, exclude_max=True))
 def test_truncated_keras(kind, cut):
     src, _, original = sm.saved(kind)
@@ -269,7 +271,7 @@ def test_truncated_keras(kind, cut):
     load_weights_outcome(fresh_model(kind), path, f"{kind} load_weights(.keras cut)", original)
 
 
-@settings(max_examples=60, **SETTINGS)
+@settings(max_examples=60 * SCALE, **SETTINGS)
 @given(kind=st.sampled_from(KINDS), edits=byte_edits)
 def test_flipped_keras(kind, edits):
     src, _, original = sm.saved(kind)
@@ -278,7 +280,7 @@ def test_flipped_keras(kind, edits):
     load_weights_outcome(fresh_model(kind), path, f"{kind} load_weights(.keras flipped)", original)
 
 
-@settings(max_examples=50, **SETTINGS)
+@settings(max_examples=50 * SCALE, **SETTINGS)
 @given(kind=st.sampled_from(KINDS), cut=st.floats(0, 1, exclude_max=True))
 def test_truncated_weights_h5(kind, cut):
     _, src, _ = sm.saved(kind)
@@ -287,7 +289,7 @@ def test_truncated_weights_h5(kind, cut):
     load_weights_outcome(fresh_model(kind), path, f"{kind} .weights.h5 cut at {cut:.3f}")
 
 
-@settings(max_examples=60, **SETTINGS)
+@settings(max_examples=60 * SCALE, **SETTINGS)
 @given(kind=st.sampled_from(KINDS), edits=byte_edits)
 def test_flipped_weights_h5(kind, edits):
     _, src, _ = sm.saved(kind)
@@ -352,7 +354,7 @@ def warnings_off():
         yield
 
 
-@settings(max_examples=60, **SETTINGS)
+@settings(max_examples=60 * SCALE, **SETTINGS)
 @given(kind=st.sampled_from(KINDS), ops=zip_ops)
 def test_zip_members(kind, ops):
     src, _, original = sm.saved(kind)
@@ -472,25 +474,25 @@ def _config_test(kind: str, data) -> None:
     load_model_outcome(path, f"{kind} config {text[:400]}", original)
 
 
-@settings(max_examples=80, **SETTINGS)
+@settings(max_examples=80 * SCALE, **SETTINGS)
 @given(data=st.data())
 def test_config_mutations_functional(data):
     _config_test("functional", data)
 
 
-@settings(max_examples=50, **SETTINGS)
+@settings(max_examples=50 * SCALE, **SETTINGS)
 @given(data=st.data())
 def test_config_mutations_sequential(data):
     _config_test("sequential", data)
 
 
-@settings(max_examples=40, **SETTINGS)
+@settings(max_examples=40 * SCALE, **SETTINGS)
 @given(data=st.data())
 def test_config_mutations_subclassed(data):
     _config_test("tiny", data)
 
 
-@settings(max_examples=30, **SETTINGS)
+@settings(max_examples=30 * SCALE, **SETTINGS)
 @given(
     kind=st.sampled_from(KINDS), raw=st.one_of(st.binary(max_size=80), json_value.map(json.dumps))
 )
@@ -562,7 +564,7 @@ def mutate_h5(path: str, ops) -> None:
                 parent.create_dataset(leaf, data=np.full(np.shape(data), np.nan, "float32"))
 
 
-@settings(max_examples=60, **SETTINGS)
+@settings(max_examples=60 * SCALE, **SETTINGS)
 @given(kind=st.sampled_from(KINDS), ops=_h5_ops())
 def test_h5_structure(kind, ops):
     _, src, _ = sm.saved(kind)
@@ -586,7 +588,7 @@ def file_value_at(path: str, model) -> list:
     return out
 
 
-@settings(max_examples=40, **SETTINGS)
+@settings(max_examples=40 * SCALE, **SETTINGS)
 @given(kind=st.sampled_from(KINDS), ops=_h5_ops())
 def test_h5_structure_skip_mismatch(kind, ops):
     """skip_mismatch=True loads what matches: each variable ends up either as it
@@ -614,7 +616,7 @@ def test_h5_structure_skip_mismatch(kind, ops):
         ), f"{label}: a variable got a value that is neither its own nor the file's"
 
 
-@settings(max_examples=30, **SETTINGS)
+@settings(max_examples=30 * SCALE, **SETTINGS)
 @given(kind=st.sampled_from(KINDS), ops=_h5_ops())
 def test_h5_structure_inside_keras(kind, ops):
     src, weights_src, original = sm.saved(kind)
@@ -693,7 +695,7 @@ def mutate_legacy_attrs(path: str, ops) -> None:
                 group[subs[op[1] % len(subs)]].attrs.pop("weight_names", None)
 
 
-@settings(max_examples=60, **SETTINGS)
+@settings(max_examples=60 * SCALE, **SETTINGS)
 @given(h5_ops=st.one_of(st.just([]), _h5_ops()), attr_ops=_legacy_attr_ops())
 def test_legacy_h5(h5_ops, attr_ops):
     src, original = sm.legacy_h5("functional")
@@ -704,7 +706,7 @@ def test_legacy_h5(h5_ops, attr_ops):
     load_weights_outcome(model, path, f"legacy h5 {h5_ops} {attr_ops}", legacy_values(path, model))
 
 
-@settings(max_examples=20, **SETTINGS)
+@settings(max_examples=20 * SCALE, **SETTINGS)
 @given(edits=byte_edits, cut=st.floats(0, 1))
 def test_legacy_h5_bytes(edits, cut):
     src, original = sm.legacy_h5("functional")
