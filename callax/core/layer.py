@@ -329,6 +329,12 @@ class Layer:
                 f"{sorted(kwargs)}. Layer accepts: name, dtype, trainable, autocast, "
                 "activity_regularizer, input_shape, input_dim, batch_size."
             )
+        if name is not None and (not isinstance(name, str) or "/" in name):
+            # "/" separates the layers of a weight's path (dense/kernel).
+            raise ValueError(
+                f"{type(self).__name__}: `name` must be a string without '/'; received "
+                f"name={name!r} (of type {type(name).__name__})."
+            )
         d = self.__dict__
         d["_callax_init"] = True
         _restamp(self)  # a new layer: a new stamp (caches see it appear in their tree)

@@ -98,10 +98,9 @@ CASES = [
     C("loss-bad-reduction", lambda: callax.losses.MeanSquaredError(reduction="avg"), V, "reduction", "sum_over_batch_size", "avg"),
     C("precision-threshold-above-one", lambda: callax.metrics.Precision(thresholds=1.5), V, "Precision", "thresholds", "1.5"),
     C("auc-one-threshold", lambda: callax.metrics.AUC(num_thresholds=1), V, "AUC", "num_thresholds", "1"),
-    # Gaps (callax accepts what Keras refuses)
-    C("layer-name-not-str", lambda: L.Dense(3, name=5), (V, T), "name", "5",
-      xfail="Layer accepts a non-string name (Keras: ValueError); core/layer.py has other helpers' uncommitted edits"),
-    C("layer-name-with-slash", lambda: L.Dense(3, name="a/b"), V, "name", "a/b",
-      xfail="Layer accepts '/' in a name, which breaks weight paths (Keras: ValueError); core/layer.py has other helpers' uncommitted edits"),
+    # Names (Keras refuses them too)
+    C("layer-name-not-str", lambda: L.Dense(3, name=5), (V, T), "Dense", "name", "5", "int"),
+    C("layer-name-with-slash", lambda: L.Dense(3, name="a/b"), V, "Dense", "name", "'/'", "a/b"),
+    C("model-name-with-slash", lambda: callax.Sequential([], name="a/b"), V, "Sequential", "name", "a/b"),
 ]
 # fmt: on
