@@ -66,6 +66,7 @@ from callax.layers.image_preprocessing_extra import (
 )  # fmt: skip
 from callax.layers.index_lookup import IntegerLookup, StringLookup
 from callax.layers.input_layer import Input, InputLayer
+from callax.layers.jax_layer import FlaxLayer, JaxLayer
 from callax.layers.merging import (
     Add,
     Average,
@@ -210,3 +211,4 @@ from callax.layers.serialization import deserialize, serialize  # noqa: E402
 __all__ += ["deserialize", "serialize"]
 __all__ += ["ReversibleEmbedding"]
 __all__ += ["GroupQueryAttention", "GroupedQueryAttention"]
+__all__ += ["JaxLayer", "FlaxLayer"]
