@@ -54,6 +54,13 @@ class Model(Trainer, Layer):
         Layer.__init__(self, **kwargs)
         Trainer.__init__(self)
 
+    def __reduce__(self) -> tuple:
+        """Pickles as Keras 3 does: through the ``.keras`` format (see
+        ``callax.models.pickling``)."""
+        from callax.models.pickling import reduce_model
+
+        return reduce_model(self)
+
     # ----------------------------------------------------------- weights
     # ---------------------------------------------------------- inspection
     def summary(
