@@ -363,6 +363,10 @@ def _deserialize(config: Any, custom_objects: dict | None, module_objects: dict 
             found = _reg.get_registered_object(config, custom_objects, module_objects)
             if found is None:
                 raise ValueError(f"Unknown object {config!r}; known: {sorted(module_objects)}.")
+            if inspect.isclass(found) and hasattr(found, "from_config"):
+                # As Keras: a class named by a string is built with its default config
+                # (KerasHub's samplers.get("greedy") gives a GreedySampler).
+                return found.from_config({})
             return found
         return config
     if isinstance(config, (list, tuple)):

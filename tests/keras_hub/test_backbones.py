@@ -59,6 +59,18 @@ for name in NAMES:
     if name == "gpt2":
         got["lm_logits"] = lm_logits(model, x)
     r["diff_vs_keras"] = {{k: float(np.abs(got[k] - ref[k]).max()) for k in ref.files}}
+    if name == "gpt2":  # greedy generate() (KV cache, while loop) == an argmax loop
+        lm = keras_hub.models.GPT2CausalLM(backbone=model, preprocessor=None)
+        lm.compile(sampler="greedy")
+        prompt = np.zeros((2, 8), "int32")
+        prompt[:, :3] = [[5, 6, 7], [8, 9, 10]]
+        generated = lm.generate({{"token_ids": prompt, "padding_mask": prompt > 0}},
+                                stop_token_ids=None)["token_ids"]
+        manual = prompt.copy()
+        for i in range(3, 8):
+            logits = np.asarray(lm({{"token_ids": manual, "padding_mask": np.ones_like(manual)}}))
+            manual[:, i] = logits[:, i - 1].argmax(-1)
+        r["generate"] = [np.asarray(generated).tolist(), manual.tolist()]
 
     # Config round trip (KerasHub's own get_config / from_config).
     config = model.get_config()
@@ -163,6 +175,13 @@ def test_outputs_equal_keras_for_the_same_weights(exchange, name):
         assert "lm_logits" in diffs  # GPT2CausalLM's ReversibleEmbedding head too
     for key, diff in diffs.items():
         assert diff < 1e-5, f"{name} {key}: max |callax - keras| = {diff}"
+
+
+def test_greedy_generate_equals_an_argmax_loop(exchange):
+    _, results = exchange
+    generated, manual = results["gpt2"]["generate"]
+    assert generated == manual
+    assert [row[:3] for row in generated] == [[5, 6, 7], [8, 9, 10]]
 
 
 @pytest.mark.parametrize("name", NAMES)
