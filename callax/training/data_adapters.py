@@ -448,7 +448,8 @@ class ArrayDataAdapter(DataAdapter):
             from callax.distribution.multihost import same_seed
 
             # Several processes split each batch of the same arrays: one order for all.
-            seed = same_seed(int(np.random.randint(0, 2**31 - 1)))
+            seed = int(np.random.randint(0, 2**31 - 1))
+            seed = same_seed(seed) if shuffle else seed
         self._rng = np.random.default_rng(seed)
         self._device_source: Any = None
 

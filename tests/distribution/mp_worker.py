@@ -105,6 +105,10 @@ def modelparallel():
     record("block", model, history)
     results["block/evaluate"] = np.asarray(model.evaluate(x, y, batch_size=8, verbose=0))
     results["block/predict"] = model.predict(x, batch_size=8, verbose=0)
+    # *_on_batch: every process passes the same whole batch.
+    results["block/train_on_batch"] = np.asarray(model.train_on_batch(x[:16], y[:16]))
+    results["block/predict_on_batch"] = model.predict_on_batch(x[:8])
+    record("final", model)  # the weights saved below
     if cfg.get("save_dir"):
         model.save_weights(os.path.join(cfg["save_dir"], "block.weights.h5"))
         model.save(os.path.join(cfg["save_dir"], "block.keras"))
