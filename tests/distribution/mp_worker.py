@@ -93,6 +93,22 @@ def dataparallel():
     record("pyds", model, history)
 
 
+def extras():
+    """steps_per_execution=2 and a ModelCheckpoint, DataParallel on arrays."""
+    keras.distribution.set_distribution(keras.distribution.DataParallel())
+    keras.utils.set_random_seed(6)
+    x, y = M.data()
+    model = M.mlp(keras)
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy",
+                  steps_per_execution=2)  # fmt: skip
+    callbacks = []
+    if cfg.get("save_dir"):
+        path = os.path.join(cfg["save_dir"], "ckpt-{epoch}.keras")
+        callbacks.append(keras.callbacks.ModelCheckpoint(path))
+    history = model.fit(x, y, batch_size=M.GLOBAL_BATCH, epochs=2, callbacks=callbacks, verbose=0)
+    record("spe", model, history)
+
+
 def modelparallel():
     keras.distribution.set_distribution(M.block_layout(keras, jax.devices()))
     keras.utils.set_random_seed(4)
@@ -152,6 +168,7 @@ def die():
 
 
 {"dataparallel": dataparallel, "modelparallel": modelparallel, "mismatch": mismatch,
+    "extras": extras,
  "die": die}[cfg["scenario"]]()  # fmt: skip
 tmp = cfg["out"] + f".tmp{os.getpid()}.npz"
 np.savez(tmp, **results)

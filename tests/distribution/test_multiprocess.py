@@ -201,3 +201,16 @@ def test_a_dead_peer_is_a_python_error_with_recoverability(tmp_path):
         report = json.load(f)
     assert report["error"].startswith("JaxRuntimeError"), report
     assert report["after"] < 20, report
+
+
+def test_steps_per_execution_and_model_checkpoint_across_processes(tmp_path):
+    """steps_per_execution=2 (stacked global batches) matches one process; a
+    ModelCheckpoint writes each epoch's file once (process 0)."""
+    save_dir = tmp_path / "saved"
+    save_dir.mkdir()
+    (ref,), (r0, r1) = run_ok(
+        tmp_path, ("extras", 1, {}), ("extras", 2, {"save_dir": str(save_dir)})
+    )
+    assert_bit_identical(r0, r1, "steps_per_execution=2")
+    assert_close(r0, ref, ("spe",))
+    assert sorted(os.listdir(save_dir)) == ["ckpt-1.keras", "ckpt-2.keras"]
