@@ -89,13 +89,39 @@ class isolated_context:
 
 # ---------------------------------------------------------------- name scopes
 def current_path() -> str:
-    """The ``/``-joined names of layers whose call (or build) is running now."""
+    """The ``/``-joined names of layers whose call (or build) is running now, with
+    the ``callax.name_scope`` names entered between them."""
     frame = getattr(_local, "frame", None)
     names = []
+    frames = []
     while frame is not None:
         names.append(frame.layer.name)
+        frames.append(frame)
         frame = frame.parent
-    return "/".join(reversed(names))
+    scopes = getattr(_local, "name_scopes", None)
+    if not scopes:
+        return "/".join(reversed(names))
+    after: dict[Any, list[str]] = {}  # each scope follows the frame it was entered in
+    for name, at in scopes:
+        after.setdefault(None if at is None else id(at), []).append(name)
+    parts = list(after.get(None, ()))
+    for f in reversed(frames):
+        parts.append(f.layer.name)
+        parts.extend(after.get(id(f), ()))
+    return "/".join(parts)
+
+
+def push_name_scope(name: str) -> None:
+    """Enters a name scope (``callax.name_scope``): variables made inside get
+    ``name/`` in their path at this point of the call stack."""
+    scopes = getattr(_local, "name_scopes", None)
+    if scopes is None:
+        scopes = _local.name_scopes = []
+    scopes.append((name, getattr(_local, "frame", None)))
+
+
+def pop_name_scope() -> None:
+    _local.name_scopes.pop()
 
 
 # ---------------------------------------------------------------- listeners
