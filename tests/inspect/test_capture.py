@@ -158,6 +158,24 @@ def test_grad_cam_on_a_subclassed_cnn():
     weights = grads.mean(axis=(1, 2))  # Grad-CAM: channel weights, then the map
     cam = jax.nn.relu((a * weights[:, None, None, :]).sum(-1))
     assert cam.shape == (1, 6, 6)
+    # Keras's Functional recipe with the same weights: grad_model outputs
+    # [conv.output, model.output]; the score's gradient w.r.t. the conv output
+    # comes from the head as its own Functional model (no taps involved).
+    inp = keras.Input((6, 6, 3))
+    conv = keras.layers.Conv2D(4, 3, padding="same", activation="relu")
+    pool, head = keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(3)
+    conv_out = conv(inp)
+    grad_model = keras.Model(inp, [conv_out, head(pool(conv_out))])
+    conv.set_weights(model.conv.get_weights())
+    head.set_weights(model.head.get_weights())
+    f_a, f_out = grad_model(x)
+    np.testing.assert_allclose(f_a, a, rtol=1e-5, atol=1e-6)
+    head_in = keras.Input((6, 6, 4))
+    head_model = keras.Model(head_in, head(pool(head_in)))
+    f_grads = jax.grad(lambda a: head_model(a)[0, 2])(f_a)
+    np.testing.assert_allclose(grads, f_grads, rtol=1e-5, atol=1e-7)
+    f_cam = jax.nn.relu((f_a * f_grads.mean(axis=(1, 2))[:, None, None, :]).sum(-1))
+    np.testing.assert_allclose(cam, f_cam, rtol=1e-5, atol=1e-6)
     # and the jitted version agrees
     np.testing.assert_allclose(jax.jit(jax.grad(score))(a), ref, rtol=1e-5, atol=1e-7)
 
