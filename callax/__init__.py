@@ -57,6 +57,7 @@ _LAZY_NAMES = {
     "name_scope": ("callax.scopes", "name_scope"),
     "device": ("callax.scopes", "device"),
     "remat": ("callax.scopes", "remat"),
+    "RematScope": ("callax.core.remat", "RematScope"),
     "SymbolicScope": ("callax.scopes", "SymbolicScope"),
     "Operation": ("callax.scopes", "Operation"),
     "Function": ("callax.scopes", "Function"),

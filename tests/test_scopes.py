@@ -93,3 +93,54 @@ def test_operation_eager_and_in_graph_and_function():
 
 def test_float_dtype_policy_alias():
     assert callax.FloatDTypePolicy("mixed_float16").compute_dtype == "float16"
+
+
+def _jaxpr(layer, x):
+    return str(jax.make_jaxpr(lambda x: layer(x))(x))
+
+
+def test_remat_scope_modes():
+    x = jnp.ones((2, 3))
+    with callax.RematScope(mode="full"):
+        full = callax.layers.Dense(4)
+        bn = callax.layers.BatchNormalization()
+    with callax.RematScope(mode="list_of_layers", layer_names=["picked"]):
+        picked = callax.layers.Dense(4, name="picked")
+        other = callax.layers.Dense(4, name="other")
+    with callax.RematScope(mode="larger_than", output_size_threshold=10):
+        big, small = callax.layers.Dense(8), callax.layers.Dense(2)
+    with callax.RematScope(mode="activations"):
+        act = callax.layers.Dense(4, activation="relu")
+    plain = callax.layers.Dense(4)
+    for layer, want in [(full, True), (picked, True), (other, False), (big, True),
+                        (small, False), (act, True), (plain, False)]:  # fmt: skip
+        layer(x)
+        assert ("remat" in _jaxpr(layer, x)) is want, layer.name
+    bn(x, training=True)  # state-writing layers run as they are
+    assert "remat" not in _jaxpr(bn, x)
+    with pytest.raises(ValueError, match="mode must be one of"):
+        callax.RematScope(mode="some")
+
+
+def test_remat_scope_fit_matches_plain_model():
+    def make(scope):
+        callax.utils.set_random_seed(0)
+        with callax.RematScope(mode=scope):
+            model = callax.Sequential(
+                [
+                    callax.Input((3,)),
+                    callax.layers.Dense(8, activation="tanh"),
+                    callax.layers.Dense(1),
+                ]
+            )
+        model.compile("sgd", "mse")
+        return model
+
+    x = np.random.RandomState(0).randn(16, 3).astype("float32")
+    y = np.random.RandomState(1).randn(16, 1).astype("float32")
+    a, b = make("full"), make(None)
+    a.set_weights(b.get_weights())
+    a.fit(x, y, epochs=2, batch_size=8, verbose=0, shuffle=False)
+    b.fit(x, y, epochs=2, batch_size=8, verbose=0, shuffle=False)
+    for u, v in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_allclose(u, v, atol=1e-6)

@@ -52,6 +52,7 @@ from callax.core import config as _config
 from callax.core import dtype_policy as _policy
 from callax.core import masking as _masking
 from callax.core import pitfalls
+from callax.core import remat as _remat
 from callax.core.keras_tensor import KerasTensor
 from callax.core.seed_generator import SeedGenerator
 from callax.core.stateless_scope import StatelessScope, get_stateless_scope
@@ -345,6 +346,8 @@ class Layer:
         d["built"] = False
         d["_own_variables"] = []
         d["_trainable_flags"] = {}
+        if _remat._local.__dict__.get("stack"):
+            d["_remat_mode"] = _remat.get_current_remat_mode()  # callax.RematScope
         d["_last_losses"] = []
         d["_build_shapes"] = None
         d["input_spec"] = None
@@ -859,9 +862,12 @@ class Layer:
                         d["built"] = built_here = True
             if _observers:  # taps may replace the arguments (pre-hooks)
                 args, kwargs = _ctx.call_start(frame, args, kwargs)
+            remat_mode = d.get("_remat_mode")
+            call = self.call if remat_mode is None else _remat.wrap(self, remat_mode, args, kwargs)
             kernel = spec.kernel
             kernel = (
                 kernel
+                and remat_mode is None
                 and (kernel is True or training)
                 and d["built"]
                 and not _kernels_off
@@ -872,9 +878,9 @@ class Layer:
                 from callax.core.variable import autocast_scope
 
                 with autocast_scope(self.dtype_policy.compute_dtype):
-                    outputs = kernel.run(args, kwargs) if kernel else self.call(*args, **kwargs)
+                    outputs = kernel.run(args, kwargs) if kernel else call(*args, **kwargs)
             else:
-                outputs = kernel.run(args, kwargs) if kernel else self.call(*args, **kwargs)
+                outputs = kernel.run(args, kwargs) if kernel else call(*args, **kwargs)
             if _distribution_hooks.distribution() is not None:  # ModelParallel "<path>/output"
                 outputs = _distribution_hooks.layout_outputs(outputs)
             if not d["built"]:
