@@ -548,7 +548,11 @@ def mutate_h5(path: str, ops) -> None:
             if kind == "reshape":
                 parent.create_dataset(leaf, data=np.zeros(tuple(op[1]), "float32"))
             elif kind == "dtype":
-                parent.create_dataset(leaf, data=np.asarray(data).astype(op[1]))
+                try:
+                    converted = np.asarray(data).astype(op[1])
+                except (TypeError, ValueError):  # e.g. b"0.34" to int32: leave it deleted
+                    continue
+                parent.create_dataset(leaf, data=converted)
             elif kind == "softlink":
                 parent[leaf] = h5py.SoftLink("/" + names[(index + 1) % len(names)])
             elif kind == "extlink":
