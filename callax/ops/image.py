@@ -31,7 +31,7 @@ __all__ = [
     "rgb_to_grayscale", "rgb_to_hsv", "hsv_to_rgb", "resize", "affine_transform",
     "map_coordinates", "extract_patches", "pad_images", "crop_images", "gaussian_blur",
     "elastic_transform", "extract_patches_3d", "scale_and_translate", "perspective_transform",
-    "sobel_edges",
+    "sobel_edges", "ssim",
 ]  # fmt: skip
 
 _RESIZE_METHODS = ("bilinear", "nearest", "bicubic", "lanczos3", "lanczos5", "area")
@@ -808,3 +808,72 @@ def sobel_edges(images: Any, data_format: str | None = None) -> jax.Array:
             feature_group_count=channels, precision=jax.lax.Precision.HIGHEST))  # fmt: skip
 
     return jnp.stack([conv(jnp.outer(diff, smooth)), conv(jnp.outer(smooth, diff))], axis=-1)
+
+
+@op
+def ssim(
+    image1: Any,
+    image2: Any,
+    max_val: float = 1.0,
+    filter_size: int = 11,
+    filter_sigma: float = 1.5,
+    k1: float = 0.01,
+    k2: float = 0.03,
+    data_format: str | None = None,
+) -> jax.Array:
+    """Structural similarity (Wang et al., 2004) of two images or batches: local
+    means, variances and covariance under a ``filter_size`` Gaussian window
+    (``filter_sigma``, valid positions only), combined as
+    ``(2 mu1 mu2 + c1)(2 s12 + c2) / ((mu1^2 + mu2^2 + c1)(s1^2 + s2^2 + c2))`` with
+    ``c1 = (k1 max_val)^2``, ``c2 = (k2 max_val)^2``, averaged over positions and
+    channels. Returns one value per image (a scalar for one image).
+
+    Example:
+        >>> import numpy as np
+        >>> from callax import ops
+        >>> image = np.random.default_rng(0).random((16, 16, 3)).astype("float32")
+        >>> round(float(ops.image.ssim(image, image)), 4)
+        1.0
+    """
+    a, b = _images(image1, "ssim"), _images(image2, "ssim")
+    if a.shape != b.shape:
+        raise ValueError(
+            f"ops.image.ssim: image1 and image2 must have the same shape; received "
+            f"image1 shape {tuple(a.shape)} and image2 shape {tuple(b.shape)}."
+        )
+    if not isinstance(filter_size, (int, np.integer)) or filter_size < 1 or filter_size % 2 == 0:
+        raise ValueError(
+            f"ops.image.ssim: filter_size must be an odd int >= 1; received "
+            f"filter_size={filter_size!r}."
+        )
+    fmt = _data_format(data_format, "ssim")
+    dtype = a.dtype
+    unbatched = a.ndim == 3
+    x, _ = _to_nhwc(a, fmt)
+    y, _ = _to_nhwc(b, fmt)
+    x, y = _float(x), _float(y).astype(_float(x).dtype)
+    if x.shape[1] < filter_size or x.shape[2] < filter_size:
+        raise ValueError(
+            f"ops.image.ssim: images must be at least filter_size={filter_size} pixels high "
+            f"and wide; received images of height {x.shape[1]} and width {x.shape[2]}."
+        )
+    g = _gaussian_1d(int(filter_size), filter_sigma, x.dtype)
+    channels = x.shape[-1]
+    kernel = jnp.tile(jnp.outer(g, g)[:, :, None, None], (1, 1, 1, channels))
+
+    def window_mean(z):
+        return jax.lax.conv_general_dilated(
+            z, kernel, (1, 1), "VALID", dimension_numbers=("NHWC", "HWIO", "NHWC"),
+            feature_group_count=channels, precision=jax.lax.Precision.HIGHEST,
+        )  # fmt: skip
+
+    c1, c2 = (k1 * max_val) ** 2, (k2 * max_val) ** 2
+    mu1, mu2 = window_mean(x), window_mean(y)
+    s11 = window_mean(x * x) - mu1 * mu1
+    s22 = window_mean(y * y) - mu2 * mu2
+    s12 = window_mean(x * y) - mu1 * mu2
+    num = (2 * mu1 * mu2 + c1) * (2 * s12 + c2)
+    den = (mu1 * mu1 + mu2 * mu2 + c1) * (s11 + s22 + c2)
+    result = jnp.mean(num / den, axis=(1, 2, 3))
+    result = result[0] if unbatched else result
+    return result.astype(dtype) if jnp.issubdtype(dtype, jnp.floating) else result
