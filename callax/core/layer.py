@@ -304,7 +304,11 @@ class Layer:
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        if "__call__" in cls.__dict__ and not (cls.__module__ or "").startswith("callax."):
+        if (
+            "__call__" in cls.__dict__
+            and not (cls.__module__ or "").startswith("callax.")
+            and not pitfalls.delegates_to_base_call(cls.__dict__["__call__"])
+        ):
             warnings.warn(pitfalls.call_override(cls), pitfalls.CallaxPitfallWarning, stacklevel=2)
         type.__setattr__(cls, "_callax_spec", None)
         if "build" in cls.__dict__ and not getattr(cls.__dict__["build"], "_callax_wrapped", False):

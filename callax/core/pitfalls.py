@@ -26,6 +26,14 @@ def call_override(cls: type) -> str:
     )
 
 
+def delegates_to_base_call(func: Any) -> bool:
+    """Whether a ``__call__`` override hands the call on (``super().__call__(...)``):
+    such wrappers (KerasHub's preprocessing layers, for one) keep the protocol, so
+    defining one is not the mistake ``call_override`` describes."""
+    code = getattr(func, "__code__", None)
+    return code is not None and "__call__" in code.co_names
+
+
 def not_initialized(cls: type) -> str:
     return (
         f"{cls.__qualname__} was called, but its __init__ never called "

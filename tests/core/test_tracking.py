@@ -190,3 +190,18 @@ def test_add_weight_signature_follows_keras3():
         layer.add_weight((2,), "zeros", "float32", True)  # at most 3 positional, as Keras 3
     v = layer.add_variable((4,), "zeros", name="v")
     assert v.shape == (4,) and any(w is v for w in layer.weights)
+
+
+def test_dunder_call_override_that_delegates_does_not_warn():
+    # A wrapper that hands the call on keeps the protocol (KerasHub's preprocessing
+    # layers are written this way), so it is not the mistake the warning describes.
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+
+        class Wrapper(layers.Dense):
+            def __call__(self, *args, **kwargs):
+                return super().__call__(*args, **kwargs)
+
+    assert Wrapper(2)(np.ones((1, 3), "float32")).shape == (1, 2)
