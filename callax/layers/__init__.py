@@ -40,6 +40,7 @@ from callax.layers.core_extra import Lambda, Masking
 from callax.layers.einsum_dense import EinsumDense
 from callax.layers.embedding import Embedding
 from callax.layers.group_query_attention import GroupedQueryAttention, GroupQueryAttention
+from callax.layers.hashed_crossing import HashedCrossing
 from callax.layers.image_preprocessing import (
     AutoContrast,
     CenterCrop,
@@ -212,3 +213,4 @@ __all__ += ["deserialize", "serialize"]
 __all__ += ["ReversibleEmbedding"]
 __all__ += ["GroupQueryAttention", "GroupedQueryAttention"]
 __all__ += ["JaxLayer", "FlaxLayer"]
+__all__ += ["HashedCrossing"]
