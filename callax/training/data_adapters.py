@@ -599,7 +599,12 @@ class PyDatasetAdapter(DataAdapter):
         self.class_weight = class_weight
         self.caller = caller
         self.num_batches = dataset.num_batches
-        self._rng = np.random.default_rng(int(np.random.randint(0, 2**31 - 1)))
+        seed = int(np.random.randint(0, 2**31 - 1))
+        if self.shuffle:  # several processes: each serves its part of the same batches
+            from callax.distribution.multihost import same_seed
+
+            seed = same_seed(seed)
+        self._rng = np.random.default_rng(seed)
         self._pool = WorkerPool(dataset)  # its processes start with the first epoch
         prestart_workers(dataset)
 
