@@ -125,3 +125,19 @@ def test_bad_arguments():
         JaxLayer(lambda params, inputs: inputs)
     with pytest.raises(TypeError, match="call_fn must be callable"):
         JaxLayer(3)
+
+
+def test_jax_layer_keras_file_round_trip_with_registered_functions(tmp_path):
+    @callax.saving.register_keras_serializable(package="h11test")
+    def lin_init(rng, inputs):
+        return {"w": jax.random.normal(rng, (inputs.shape[-1], 2))}
+
+    @callax.saving.register_keras_serializable(package="h11test")
+    def lin_call(params, inputs):
+        return inputs @ params["w"]
+
+    model = callax.Sequential([callax.Input((3,)), JaxLayer(lin_call, lin_init)])
+    path = str(tmp_path / "j.keras")
+    model.save(path)
+    loaded = callax.saving.load_model(path)
+    np.testing.assert_allclose(np.asarray(loaded(X)), np.asarray(model(X)), atol=1e-6)
