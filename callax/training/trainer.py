@@ -568,9 +568,11 @@ class Trainer:
         them with an unrelated message (``'NoneType' object has no attribute
         'shape'``, ``zero-dimensional arrays cannot be concatenated``). A model
         with its own step may return what it likes."""
-        step = {"fit": "train_step", "evaluate": "test_step", "predict": "predict_step"}.get(
-            caller.split(" ")[0]
-        )
+        step = {
+            "fit": "train_step", "evaluate": "test_step", "predict": "predict_step",
+            "train_on_batch": "train_step", "test_on_batch": "test_step",
+            "predict_on_batch": "predict_step",
+        }.get(caller.split(" ")[0])  # fmt: skip
         if step is None or getattr(type(self), step) is not getattr(Trainer, step):
             return
         name = f"{type(self).__name__}.call()"

@@ -161,3 +161,13 @@ def test_embedding_device_side_id_stats():
 def test_numeric_layer_given_a_non_tensor_says_what_it_got(value, shown):
     with pytest.raises(TypeError, match=rf"Dense 'd' expects a tensor.*received {shown}"):
         callax.layers.Dense(3, name="d")(value)
+
+
+@pytest.mark.parametrize("method", ["train_on_batch", "test_on_batch", "predict_on_batch"])
+def test_call_returning_none_is_named_on_batch(method):
+    model = _NoReturn()
+    model.compile("sgd", "mse")
+    x, y = np.ones((4, 3), "float32"), np.ones((4, 1), "float32")
+    args = (x,) if method == "predict_on_batch" else (x, y)
+    with pytest.raises(TypeError, match=rf"{method}: _NoReturn\.call\(\).*returned None"):
+        getattr(model, method)(*args)
