@@ -17,7 +17,7 @@ def _paths(lib):
     class Block(lib.layers.Layer):
         def __init__(self, **kwargs):
             super().__init__(**kwargs)
-            self.dense = lib.layers.Dense(2)
+            self.dense = lib.layers.Dense(2, name="dense_1")  # (Keras's counters run on)
 
         def call(self, x):
             with lib.name_scope("inner"):
@@ -25,7 +25,7 @@ def _paths(lib):
 
     with lib.name_scope("outer"):
         v = lib.Variable(np.zeros((2,), "float32"), name="w")
-        d = lib.layers.Dense(2)
+        d = lib.layers.Dense(2, name="dense")
         d(X)
     b = Block(name="block")
     b(X)
