@@ -92,7 +92,9 @@ class BackupAndRestore(Callback):
         }
         os.makedirs(self.backup_dir, exist_ok=True)
         seeds = [np.asarray(v.value) for v in self._seed_states(model)]
-        with atomic_write(self.path) as f:
+        from callax.layers.lora import raw_lora_weights
+
+        with atomic_write(self.path) as f, raw_lora_weights():  # LoRA factors kept as they are
             weights_file.write_weights(
                 model, f, extra={_RNG_GROUP: seeds}, attrs={"callax_backup": json.dumps(meta)}
             )
@@ -110,7 +112,10 @@ class BackupAndRestore(Callback):
                     "'callax_backup' attribute); remove it or use another backup_dir."
                 )
             meta = json.loads(raw)
-            weights_file.load_weights_from(model, reader)
+            from callax.layers.lora import raw_lora_weights
+
+            with raw_lora_weights():
+                weights_file.load_weights_from(model, reader)
             seeds = weights_file.read_extra(reader, _RNG_GROUP) or []
         finally:
             reader.close()

@@ -25,6 +25,9 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 import jax.numpy as jnp
@@ -56,6 +59,22 @@ class _MergedWeight:
         self.base.assign(value)
         for factor in self.layer._lora_factors():
             factor.assign(jnp.zeros(factor.shape, factor.dtype))
+
+
+_raw = threading.local()
+
+
+@contextlib.contextmanager
+def raw_lora_weights() -> Iterator[None]:
+    """Inside, weights files hold LoRA layers' own variables as they are (kernel
+    and factors), not Keras's merged kernel: for exact resumes (BackupAndRestore),
+    where zeroed factors would stop LoRA training (``a = b = 0`` has no gradient)."""
+    depth = getattr(_raw, "depth", 0)
+    _raw.depth = depth + 1
+    try:
+        yield
+    finally:
+        _raw.depth = depth
 
 
 class LoraMixin:
@@ -157,7 +176,7 @@ class LoraMixin:
     def _saved_own_variables(self) -> list | None:
         """A weights file's entries for this layer (Keras's layout: the merged kernel
         in the kernel's place, no factors); ``None`` without LoRA."""
-        if not getattr(self, "lora_enabled", False):
+        if not getattr(self, "lora_enabled", False) or getattr(_raw, "depth", 0):
             return None
         base = getattr(self, self._lora_target)
         factors = {id(f) for f in self._lora_factors()}

@@ -186,3 +186,35 @@ def test_keras_hub_bert_enable_lora_like_keras():
     assert mine["names"] == theirs["names"], (mine, theirs)
     assert mine["n"] == theirs["n"] and mine["lora_layers"] == theirs["lora_layers"] == 4
     assert mine["diff"] < 1e-6
+
+
+class _Interrupt(callax.callbacks.Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == 0:
+            raise KeyboardInterrupt("simulated crash")
+
+
+def test_backup_and_restore_resumes_lora_training_exactly(tmp_path):
+    # Weights files hold Keras's merged kernel, but a backup keeps the factors as they
+    # are: zeroed factors (a = b = 0) would have no gradient and stop LoRA training.
+    def make():
+        callax.utils.set_random_seed(3)
+        model = callax.Sequential([callax.Input((4,)), callax.layers.Dense(2)])
+        model.layers[0].enable_lora(2)
+        model.compile(callax.optimizers.Adam(0.05), "mse")
+        return model
+
+    y = np.ones((3, 2), "float32")
+    fit = dict(epochs=3, batch_size=3, verbose=0, shuffle=False)
+    expected = make()
+    expected.fit(X, y, **fit)
+    model = make()
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(
+            X, y, callbacks=[callax.callbacks.BackupAndRestore(tmp_path / "b"), _Interrupt()], **fit
+        )
+    model = make()
+    model.fit(X, y, callbacks=[callax.callbacks.BackupAndRestore(tmp_path / "b")], **fit)
+    for a, b in zip(model.get_weights(), expected.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert np.abs(model.layers[0].lora_kernel_b.numpy()).sum() > 0
