@@ -40,3 +40,12 @@ def test_pickle_unbuilt_model_gives_its_config():
     other = pickle.loads(pickle.dumps(model))
     assert not other.built and other.layers[0].name == "d"
     assert other(X).shape == (6, 3)
+
+
+def test_pickle_keeps_lora_factors():
+    model = callax.Sequential([callax.Input((4,)), callax.layers.Dense(2)])
+    model.layers[0].enable_lora(2)
+    model.layers[0].lora_kernel_b.assign(np.ones((2, 2), "float32"))
+    again = pickle.loads(pickle.dumps(model))
+    for a, b in zip(again.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(a, b)
