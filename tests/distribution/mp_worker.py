@@ -11,6 +11,7 @@ import os
 import sys
 import time
 
+import jax
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -18,18 +19,8 @@ import mp_models as M  # noqa: E402
 
 import callax as keras  # noqa: E402
 
-cfg = json.loads(sys.argv[1])
-if cfg["init"] == "args":
-    keras.distribution.initialize(
-        f"127.0.0.1:{cfg['port']}", cfg["nprocs"], cfg["pid"], **cfg.get("jax_kwargs", {})
-    )
-elif cfg["init"] == "env":
-    keras.distribution.initialize()  # KERAS_DISTRIBUTION_* from the environment
-
-import jax  # noqa: E402
-
-NPROCS, PID = jax.process_count(), jax.process_index()
-assert (NPROCS, jax.device_count()) == (cfg["nprocs"], 4), (NPROCS, jax.device_count())
+cfg: dict = {}
+NPROCS = PID = 0
 results: dict[str, np.ndarray] = {}
 
 
@@ -167,10 +158,25 @@ def die():
         json.dump(report, f)
 
 
-{"dataparallel": dataparallel, "modelparallel": modelparallel, "mismatch": mismatch,
-    "extras": extras,
- "die": die}[cfg["scenario"]]()  # fmt: skip
-tmp = cfg["out"] + f".tmp{os.getpid()}.npz"
-np.savez(tmp, **results)
-os.replace(tmp, cfg["out"])
-print(f"worker {PID} done", flush=True)
+def main():
+    global NPROCS, PID
+    cfg.update(json.loads(sys.argv[1]))
+    if cfg["init"] == "args":
+        keras.distribution.initialize(
+            f"127.0.0.1:{cfg['port']}", cfg["nprocs"], cfg["pid"], **cfg.get("jax_kwargs", {})
+        )
+    elif cfg["init"] == "env":
+        keras.distribution.initialize()  # KERAS_DISTRIBUTION_* from the environment
+    NPROCS, PID = jax.process_count(), jax.process_index()
+    assert (NPROCS, jax.device_count()) == (cfg["nprocs"], 4), (NPROCS, jax.device_count())
+    scenarios = {"dataparallel": dataparallel, "modelparallel": modelparallel,
+                 "mismatch": mismatch, "extras": extras, "die": die}  # fmt: skip
+    scenarios[cfg["scenario"]]()
+    tmp = cfg["out"] + f".tmp{os.getpid()}.npz"
+    np.savez(tmp, **results)
+    os.replace(tmp, cfg["out"])
+    print(f"worker {PID} done", flush=True)
+
+
+if __name__ == "__main__":  # (pytest imports this file when collecting doctests)
+    main()
