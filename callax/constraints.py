@@ -9,10 +9,9 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any
-
 import jax.numpy as jnp
 
+from callax.core.registry import NameRegistry
 from callax.core.variable import unwrap
 
 
@@ -86,44 +85,14 @@ _ALIASES = {
     "unit_norm": UnitNorm,
     "min_max_norm": MinMaxNorm,
 }
-_CLASSES = {c.__name__: c for c in (NonNeg, MaxNorm, UnitNorm, MinMaxNorm)}
+_REGISTRY = NameRegistry(
+    "constraint",
+    "keras.constraints",
+    classes=(NonNeg, MaxNorm, UnitNorm, MinMaxNorm),
+    aliases=_ALIASES,
+    base=Constraint,
+)
+_CLASSES = _REGISTRY.classes
 
-
-def serialize(c: Any) -> Any:
-    return {"module": "keras.constraints", "class_name": type(c).__name__,
-            "config": c.get_config(), "registered_name": None}  # fmt: skip
-
-
-def deserialize(config: dict, custom_objects: dict | None = None) -> Any:
-    """The constraint a ``serialize`` config describes (a built-in, or a user class
-    found in ``custom_objects``, an active ``custom_object_scope`` or the registry)."""
-    from callax.saving.object_registration import get_registered_object
-
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(
-            f"constraint deserialize expects a config dict with a 'class_name' key; "
-            f"received {config!r}."
-        )
-    name = config.get("registered_name") or config["class_name"]
-    cls = get_registered_object(name, custom_objects) or _CLASSES.get(config["class_name"])
-    if cls is None:
-        raise ValueError(
-            f"Unknown constraint class {config['class_name']!r}. Built-in ones: {sorted(_CLASSES)}; "
-            "register your own with @keras.saving.register_keras_serializable()."
-        )
-    return cls.from_config(config.get("config", {}))
-
-
-def get(identifier: Any) -> Any:
-    if identifier is None:
-        return None
-    if isinstance(identifier, str):
-        cls = _ALIASES.get(identifier) or _CLASSES.get(identifier)
-        if cls is None:
-            raise ValueError(f"Unknown constraint {identifier!r}. Known: {sorted(_ALIASES)}.")
-        return cls()
-    if isinstance(identifier, dict):
-        return _CLASSES[identifier["class_name"]].from_config(identifier.get("config", {}))
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret constraint {identifier!r}.")
+# One rule for every family: callax.core.registry.
+get, serialize, deserialize = _REGISTRY.get, _REGISTRY.serialize, _REGISTRY.deserialize

@@ -17,11 +17,11 @@ Example:
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import numpy as np
 
 from callax.core import config
+from callax.core.registry import NameRegistry
 from callax.core.seed_generator import make_default_seed
 
 
@@ -287,8 +287,15 @@ _ALIASES = {
     "orthogonal": Orthogonal, "identity": Identity,
     "uniform": RandomUniform, "normal": RandomNormal,
 }  # fmt: skip
-_CLASSES = {cls.__name__: cls for cls in _ALIASES.values()}
-_CLASSES["IdentityInitializer"] = Identity
+_REGISTRY = NameRegistry(
+    "initializer",
+    "keras.initializers",
+    classes=_ALIASES.values(),
+    aliases=_ALIASES,
+    extra_class_names={"IdentityInitializer": Identity},
+    base=Initializer,
+)
+_CLASSES = _REGISTRY.classes
 
 # Keras's function-style names (`keras.initializers.glorot_uniform`).
 zeros, ones, constant = Zeros, Ones, Constant
@@ -303,34 +310,5 @@ lecun_uniform, lecun_normal, orthogonal, identity = LecunUniform, LecunNormal, O
 variance_scaling = VarianceScaling
 
 
-def serialize(initializer: Initializer) -> dict:
-    return {"module": "keras.initializers", "class_name": type(initializer).__name__,
-            "config": initializer.get_config(), "registered_name": None}  # fmt: skip
-
-
-def deserialize(config: dict, custom_objects: dict | None = None) -> Initializer:
-    name = config["class_name"]
-    cls = (custom_objects or {}).get(name) or _CLASSES.get(name)
-    if cls is None:
-        raise ValueError(f"Unknown initializer class {name!r}.")
-    return cls.from_config(config.get("config", {}))
-
-
-def get(identifier: Any) -> Any:
-    """An initializer from a name, a config dict, an instance or a callable."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if isinstance(identifier, str):
-        cls = _ALIASES.get(identifier) or _CLASSES.get(identifier)
-        if cls is None:
-            raise ValueError(
-                f"Unknown initializer {identifier!r}. Known names: {sorted(_ALIASES)}."
-            )
-        return cls()
-    if isinstance(identifier, type) and issubclass(identifier, Initializer):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret initializer {identifier!r}.")
+# One rule for every family: callax.core.registry.
+get, serialize, deserialize = _REGISTRY.get, _REGISTRY.serialize, _REGISTRY.deserialize

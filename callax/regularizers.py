@@ -9,10 +9,9 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any
-
 import jax.numpy as jnp
 
+from callax.core.registry import NameRegistry
 from callax.core.variable import unwrap
 
 
@@ -87,47 +86,14 @@ class OrthogonalRegularizer(Regularizer):
 
 l1, l2, l1_l2 = L1, L2, L1L2
 _ALIASES = {"l1": L1, "l2": L2, "l1_l2": L1L2, "orthogonal_regularizer": OrthogonalRegularizer}
-_CLASSES = {c.__name__: c for c in (L1, L2, L1L2, OrthogonalRegularizer)}
+_REGISTRY = NameRegistry(
+    "regularizer",
+    "keras.regularizers",
+    classes=(L1, L2, L1L2, OrthogonalRegularizer),
+    aliases=_ALIASES,
+    base=Regularizer,
+)
+_CLASSES = _REGISTRY.classes
 
-
-def serialize(reg: Any) -> Any:
-    return {"module": "keras.regularizers", "class_name": type(reg).__name__,
-            "config": reg.get_config(), "registered_name": None}  # fmt: skip
-
-
-def deserialize(config: dict, custom_objects: dict | None = None) -> Any:
-    """The regularizer a ``serialize`` config describes (a built-in, or a user class
-    found in ``custom_objects``, an active ``custom_object_scope`` or the registry)."""
-    from callax.saving.object_registration import get_registered_object
-
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(
-            f"regularizer deserialize expects a config dict with a 'class_name' key; "
-            f"received {config!r}."
-        )
-    name = config.get("registered_name") or config["class_name"]
-    cls = get_registered_object(name, custom_objects) or _CLASSES.get(config["class_name"])
-    if cls is None:
-        raise ValueError(
-            f"Unknown regularizer class {config['class_name']!r}. Built-in ones: {sorted(_CLASSES)}; "
-            "register your own with @keras.saving.register_keras_serializable()."
-        )
-    return cls.from_config(config.get("config", {}))
-
-
-def get(identifier: Any) -> Any:
-    if identifier is None:
-        return None
-    if isinstance(identifier, str):
-        cls = _ALIASES.get(identifier) or _CLASSES.get(identifier)
-        if cls is None:
-            raise ValueError(f"Unknown regularizer {identifier!r}. Known: {sorted(_ALIASES)}.")
-        return cls()
-    if isinstance(identifier, dict):
-        cls = _CLASSES.get(identifier["class_name"])
-        if cls is None:
-            raise ValueError(f"Unknown regularizer class {identifier['class_name']!r}.")
-        return cls.from_config(identifier.get("config", {}))
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret regularizer {identifier!r}.")
+# One rule for every family: callax.core.registry.
+get, serialize, deserialize = _REGISTRY.get, _REGISTRY.serialize, _REGISTRY.deserialize
