@@ -2,6 +2,7 @@
 
 Contenders, timed interleaved in one process:
   callax eager    model(x): the user's call runs as Python every time
+  ..., numpy x    the same call given NumPy arrays (converted by the call)
   callax.jit      callax.jit(model)(x)
   keras3 eager    the same model written for Keras 3 (JAX backend)
   jax op-by-op    a hand-written function of jax.numpy ops, not jitted
@@ -81,6 +82,8 @@ def workloads():
     x32 = jnp.asarray(rng.normal(size=(32, 32)), jnp.float32)
     a16 = jnp.asarray(rng.normal(size=(32, 16)), jnp.float32)
     b16 = jnp.asarray(rng.normal(size=(32, 16)), jnp.float32)
+    # The same data as NumPy arrays: the call converts them (issue 13 item 1)
+    x32n, a16n, b16n = (np.asarray(v) for v in (x32, a16, b16))
     out = {}
 
     # Example 1
@@ -97,6 +100,8 @@ def workloads():
     fm, jf1 = callax.jit(m), jax.jit(f1)
     out["example 1 (Dense 32→64 relu → Dense 10 softmax)"] = {
         "callax eager": lambda: _ready(m(x32)),
+        "callax eager, numpy x": lambda: _ready(m(x32n)),
+        "keras3 eager, numpy x": lambda: _ready(km(x32n)),
         "callax.jit": lambda: _ready(fm(x32)),
         "keras3 eager": lambda: _ready(km(x32)),
         "jax op-by-op": lambda: _ready(f1(x32)),
@@ -141,6 +146,8 @@ def workloads():
     fm2 = callax.jit(m2)
     out["example 2, training=False"] = {
         "callax eager": lambda: _ready(m2(x32, training=False)),
+        "callax eager, numpy x": lambda: _ready(m2(x32n, training=False)),
+        "keras3 eager, numpy x": lambda: _ready(km2(x32n, training=False)),
         "callax.jit": lambda: _ready(fm2(x32, training=False)),
         "keras3 eager": lambda: _ready(km2(x32, training=False)),
         "jax op-by-op": lambda: _ready(f2(x32, False)),
@@ -169,6 +176,8 @@ def workloads():
     fm3, jf3 = callax.jit(m3), jax.jit(f3)
     out["example 3 (two inputs, shared Dense)"] = {
         "callax eager": lambda: _ready(m3(a16, b16)),
+        "callax eager, numpy x": lambda: _ready(m3(a16n, b16n)),
+        "keras3 eager, numpy x": lambda: _ready(km3(a16n, b16n)),
         "callax.jit": lambda: _ready(fm3(a16, b16)),
         "keras3 eager": lambda: _ready(km3(a16, b16)),
         "jax op-by-op": lambda: _ready(f3(a16, b16)),
@@ -191,6 +200,13 @@ def main(rounds: int = 5) -> str:
             f"callax.jit / keras3 eager = {base['callax.jit'] / base['keras3 eager']:.3f}"
             "  (target <= 0.05)\n"
         )
+        if "callax eager, numpy x" in base:
+            table += (
+                f"numpy input: callax eager numpy / jax input = "
+                f"{base['callax eager, numpy x'] / base['callax eager']:.2f};  "
+                f"callax eager numpy / keras3 eager numpy = "
+                f"{base['callax eager, numpy x'] / base['keras3 eager, numpy x']:.3f}\n"
+            )
         print(table, flush=True)
         report.append(table)
     return "\n".join(report)
