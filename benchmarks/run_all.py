@@ -1,6 +1,7 @@
 """Every benchmark workload in one run: eager/compiled calls, startup, fit,
-predict, CNN, memory, recorder overhead. Prints the tables (markdown) and writes
-them to ``benchmarks/latest.md``.
+predict, CNN, transformer block (forward + fit), memory, recorder overhead.
+Prints the tables (markdown), then a short summary (the ratio lines), and
+writes both to ``benchmarks/latest.md``.
 
 Run: python benchmarks/run_all.py [--quick]
 """
@@ -35,6 +36,7 @@ def main(argv: list[str]) -> None:
     import eager_calls
     import startup
     import training
+    import transformer
 
     quick = "--quick" in argv
     started = time.time()
@@ -42,6 +44,7 @@ def main(argv: list[str]) -> None:
     sections.append(eager_calls.main(rounds=3 if quick else 5))
     sections.append(startup.main(rounds=2 if quick else 3))
     sections.append(training.main(["--quick"] if quick else []))
+    sections.append(transformer.main(["--quick"] if quick else []))
     rss = subprocess.run(
         [sys.executable, os.path.join(HERE, "training.py"), "--rss"],
         capture_output=True, text=True, check=True,
@@ -54,6 +57,15 @@ def main(argv: list[str]) -> None:
     ).stdout  # fmt: skip
     print(recorder)
     sections.append("## Recorder overhead\n\n" + recorder)
+    keys = ("target", "numpy input", "callax / ")
+    targets = [
+        line for text in sections for line in text.splitlines() if any(k in line for k in keys)
+    ]
+    summary = "## Summary: ratios against their targets\n\n" + "\n".join(
+        f"- {line.strip()}" for line in targets
+    )
+    print(summary)
+    sections.append(summary)
     sections.append(f"\n(total {time.time() - started:.0f} s)\n")
     with open(os.path.join(HERE, "latest.md"), "w") as f:
         f.write("\n".join(sections))
