@@ -26,6 +26,7 @@ Example:
 from __future__ import annotations
 
 import inspect
+import types
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -35,17 +36,25 @@ _REGISTER_HINT = "register your own with @keras.saving.register_keras_serializab
 
 
 class NameRegistry:
-    """The names one family (``kind``: ``"regularizer"``...) knows.
+    """The names one family (``kind``: ``"regularizer"``, ``"loss"``...) knows.
 
     Args:
         kind: the family's singular name, used in every error message.
         keras_module: the Keras module built-in configs name (``"keras.regularizers"``).
         classes: the built-in classes; a config's ``class_name`` is one of their
             ``__name__`` s (or a key of ``extra_class_names``).
-        aliases: snake-case names ``get`` accepts (``"l2"`` → ``L2``).
+        functions: the built-in functions by name (losses, metrics).
+        aliases: more names ``get`` accepts (``"l2"`` → ``L2``, ``"mse"`` → a function);
+            they win over class and function names.
         extra_class_names: more ``class_name`` s configs may carry
             (``{"IdentityInitializer": Identity}``).
-        base: the family's base class: ``get(SomeSubclass)`` gives an instance.
+        more_functions: functions a function config may also name (metrics
+            read the loss functions), without making them names of the family.
+        base: the family's base class (named in error messages).
+
+    A family with ``functions`` also accepts a bare name in ``deserialize`` and
+    writes a function as Keras does: ``{"module": "builtins", "class_name":
+    "function", "config": <name>, "registered_name": "function"}``.
     """
 
     def __init__(
@@ -53,77 +62,123 @@ class NameRegistry:
         kind: str,
         keras_module: str,
         classes: Iterable[type] = (),
+        functions: Mapping[str, Any] | None = None,
         aliases: Mapping[str, Any] | None = None,
         extra_class_names: Mapping[str, type] | None = None,
+        more_functions: Mapping[str, Any] | None = None,
         base: type | None = None,
     ):
         self.kind = kind
         self.keras_module = keras_module
         self.classes: dict[str, type] = {c.__name__: c for c in classes}
         self.classes.update(extra_class_names or {})
+        self.functions: dict[str, Any] = dict(functions or {})
+        self.config_functions: dict[str, Any] = {**(more_functions or {}), **self.functions}
         self.aliases: dict[str, Any] = dict(aliases or {})
+        # Every name `get` knows: aliases win over class names, class names over functions.
+        self.names: dict[str, Any] = {**self.functions, **self.classes, **self.aliases}
         self.base = base
 
     # ------------------------------------------------------------- lookup
-    def builtin(self, name: str) -> Any:
-        """The built-in ``name`` stands for (an alias or a class name), else ``None``."""
-        return self.aliases.get(name) or self.classes.get(name)
+    def lookup(self, name: str, custom_objects: dict | None = None) -> Any:
+        """What ``name`` stands for: ``custom_objects``, the family's names, then the
+        active ``custom_object_scope`` blocks and the global registry; else ``None``."""
+        if custom_objects and name in custom_objects:
+            return custom_objects[name]
+        found = self.names.get(name)
+        return found if found is not None else _user.get_registered_object(name)
 
-    def is_builtin_class(self, cls: Any) -> bool:
-        return self.classes.get(getattr(cls, "__name__", None)) is cls
+    def is_builtin(self, obj: Any) -> bool:
+        name = getattr(obj, "__name__", None)
+        return self.classes.get(name) is obj or self.functions.get(name) is obj
 
     @staticmethod
-    def user_object(name: str | None, custom_objects: dict | None = None) -> Any:
+    def user_object(name: Any, custom_objects: dict | None = None) -> Any:
         """``name`` in ``custom_objects``, the active scopes or the global registry."""
-        if not name:
+        if not isinstance(name, str) or not name:
             return None
         return _user.get_registered_object(name, custom_objects)
 
-    # ---------------------------------------------------------------- API
+    def _unknown_name(self, name: Any) -> ValueError:
+        return ValueError(f"Unknown {self.kind} {name!r}. Known names: {sorted(self.names)}.")
+
+    # ---------------------------------------------------------------- get
     def get(self, identifier: Any) -> Any:
-        """``None`` → ``None``; a name → an instance of the class it names; a
-        config dict → :meth:`deserialize`; a class of the family → an instance;
-        a callable (an instance, a function) as is."""
+        """``None`` → ``None``; a config dict → :meth:`deserialize`; a name → what it
+        names (a class gives an instance); a class → an instance; a callable (an
+        instance, a function) as is."""
         if identifier is None:
             return None
         if isinstance(identifier, dict):
-            return self.deserialize(identifier)
-        if isinstance(identifier, str):
-            cls = self.builtin(identifier) or self.user_object(identifier)
-            if cls is None:
-                raise ValueError(
-                    f"Unknown {self.kind} {identifier!r}. Known names: {sorted(self.aliases)}."
-                )
-            return cls() if inspect.isclass(cls) else cls
-        if self.base is not None and inspect.isclass(identifier):
-            if issubclass(identifier, self.base):
-                return identifier()
-        if callable(identifier):
-            return identifier
-        raise ValueError(f"Could not interpret {self.kind} {identifier!r}.")
+            obj = self.deserialize(identifier)
+        elif isinstance(identifier, str):
+            obj = self.lookup(identifier)
+            if obj is None:
+                raise self._unknown_name(identifier)
+        else:
+            obj = identifier
+        if inspect.isclass(obj):
+            return obj()
+        if callable(obj):
+            return obj
+        what = self.base.__name__ if self.base is not None else self.kind
+        raise ValueError(
+            f"Could not interpret {self.kind} identifier: expected a name, a config dict, "
+            f"a {what} or a function; received {identifier!r}."
+        )
 
-    def serialize(self, obj: Any) -> dict:
+    # ---------------------------------------------------------- serialize
+    def serialize(self, obj: Any) -> Any:
         """Keras 3's config: ``{"module": "keras.<family>", "class_name", "config",
         "registered_name": None}`` for a built-in; a user class is named by its
-        module and ``registered_name`` (``"package>Name"``)."""
+        module and ``registered_name`` (``"package>Name"``); a function (in a
+        family with functions) by :meth:`serialize_function`."""
+        if obj is None:
+            return None
+        if isinstance(obj, types.FunctionType) or not hasattr(obj, "get_config"):
+            if self.functions and callable(obj) and hasattr(obj, "__name__"):
+                return self.serialize_function(obj)
+            what = self.base.__name__ if self.base is not None else self.kind
+            raise ValueError(
+                f"Cannot serialize {self.kind} {obj!r}: expected a {what} instance"
+                + (" or a function." if self.functions else " (an object with get_config()).")
+            )
         cls = type(obj)
-        if self.is_builtin_class(cls):
+        if self.is_builtin(cls):
             module, registered = self.keras_module, None
         else:
-            module, registered = cls.__module__, _user.get_registered_name(cls)
+            module = getattr(cls, "__module__", None)
+            module = None if module in (None, "__main__", "builtins") else module
+            registered = _user.get_registered_name(cls)
         return {"module": module, "class_name": cls.__name__,
                 "config": obj.get_config(), "registered_name": registered}  # fmt: skip
 
+    @staticmethod
+    def serialize_function(fn: Any) -> dict:
+        """Keras's config of a function: its name (``"package>name"`` when registered)."""
+        return {"module": "builtins", "class_name": "function",
+                "config": _user.get_registered_name(fn), "registered_name": "function"}  # fmt: skip
+
+    # -------------------------------------------------------- deserialize
     def deserialize(self, config: Any, custom_objects: dict | None = None) -> Any:
         """The object a :meth:`serialize` config (or Keras's) describes: a user class
         (by ``registered_name``, then ``class_name``, in ``custom_objects``, the active
-        ``custom_object_scope`` or the registry), else a built-in class."""
+        ``custom_object_scope`` or the registry), else a built-in class; a function
+        config or (in a family with functions) a bare name gives the object named."""
+        if self.functions and isinstance(config, str):
+            obj = self.lookup(config, custom_objects)
+            if obj is None:
+                raise self._unknown_name(config)
+            return obj
         if not isinstance(config, dict) or "class_name" not in config:
             raise ValueError(
-                f"{self.kind} deserialize expects a config dict with a 'class_name' key; "
-                f"received {config!r}."
+                f"{self.kind} deserialize expects "
+                + ("a name or " if self.functions else "")
+                + f"a config dict with a 'class_name' key; received {config!r}."
             )
         class_name = config["class_name"]
+        if class_name in ("function", "__function__"):
+            return self.function_from_config(config, custom_objects)
         cls = (
             self.user_object(config.get("registered_name"), custom_objects)
             or self.user_object(class_name, custom_objects)
@@ -134,4 +189,24 @@ class NameRegistry:
                 f"Unknown {self.kind} class {class_name!r}. Built-in ones: "
                 f"{sorted(self.classes)}; {_REGISTER_HINT}"
             )
-        return cls.from_config(config.get("config") or {})
+        return cls.from_config(dict(config.get("config") or {}))
+
+    def function_from_config(self, config: Any, custom_objects: dict | None = None) -> Any:
+        """The function a function config (or a bare name) names: ``custom_objects``,
+        the family's functions, its other names, then the user registry."""
+        name = config.get("config") if isinstance(config, dict) else config
+        registered = config.get("registered_name") if isinstance(config, dict) else None
+        for key in (registered, name):
+            if not isinstance(key, str) or key == "function" or (key is registered and key == name):
+                continue
+            if custom_objects and key in custom_objects:
+                return custom_objects[key]
+            found = self.config_functions.get(key)
+            if found is None:
+                found = self.lookup(key)
+            if found is not None:
+                return found
+        raise ValueError(
+            f"Unknown {self.kind} function {name!r}. Known: {sorted(self.functions)}; "
+            + _REGISTER_HINT
+        )

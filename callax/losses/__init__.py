@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from callax.core.identifiers import resolve
+from callax.core.registry import NameRegistry
 from callax.losses.extra import (
     CTC,
     CategoricalFocalCrossentropy,
@@ -115,62 +115,19 @@ _ALIASES: dict[str, Callable] = {
     "scce": sparse_categorical_crossentropy, "SCCE": sparse_categorical_crossentropy,
     "huber_loss": huber,
 }  # fmt: skip
-ALL_OBJECTS: dict[str, Any] = {**_CLASSES, **_FUNCTIONS, **_ALIASES}
+_REGISTRY = NameRegistry(
+    "loss",
+    "keras.losses",
+    classes=_CLASSES.values(),
+    functions=_FUNCTIONS,
+    aliases=_ALIASES,
+    base=Loss,
+)
+ALL_OBJECTS: dict[str, Any] = _REGISTRY.names
 
-
-def _lookup(name: str, custom_objects: dict | None = None) -> Any:
-    if custom_objects and name in custom_objects:
-        return custom_objects[name]
-    obj = ALL_OBJECTS.get(name)
-    if obj is None:
-        try:  # objects registered with the saving registry (when it exists)
-            from callax import saving
-
-            obj = saving.get_registered_object(name, custom_objects)
-        except (ImportError, AttributeError):
-            obj = None
-    return obj
-
-
-def serialize(loss: Any) -> Any:
-    """A Keras-format config for a ``Loss`` instance or a loss function."""
-    if loss is None:
-        return None
-    if isinstance(loss, Loss):
-        return {"module": "keras.losses", "class_name": type(loss).__name__,
-                "config": loss.get_config(), "registered_name": None}  # fmt: skip
-    if callable(loss) and hasattr(loss, "__name__"):
-        return {"module": "builtins", "class_name": "function", "config": loss.__name__,
-                "registered_name": "function"}  # fmt: skip
-    raise ValueError(f"Cannot serialize loss {loss!r}: expected a Loss instance or a function.")
-
-
-def deserialize(config: Any, custom_objects: dict | None = None) -> Any:
-    """A loss (instance or function) from a name or a config made by :func:`serialize`."""
-    if isinstance(config, str):
-        obj = _lookup(config, custom_objects)
-        if obj is None:
-            raise ValueError(f"Unknown loss {config!r}. Known names: {sorted(ALL_OBJECTS)}.")
-        return obj
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(
-            "Could not deserialize loss: expected a name or a dict with 'class_name' and "
-            f"'config'; received {config!r}."
-        )
-    class_name, inner = config["class_name"], config.get("config")
-    if class_name in ("function", "__function__"):
-        return deserialize(inner, custom_objects)
-    name = config.get("registered_name") or class_name
-    cls = _lookup(name, custom_objects) or _lookup(class_name, custom_objects)
-    if cls is None:
-        raise ValueError(f"Unknown loss class {class_name!r}. Known classes: {sorted(_CLASSES)}.")
-    return cls.from_config(dict(inner or {}))
-
-
-def get(identifier: Any) -> Any:
-    """A loss from a name (function, or instance for a class name), a config
-    dict, a ``Loss`` class or instance, or a function; ``None`` gives ``None``."""
-    return resolve(identifier, "loss", _lookup, deserialize, ALL_OBJECTS)
+# One rule for every family: callax.core.registry. A name gives the function, a
+# class name an instance; functions are written as Keras writes them.
+get, serialize, deserialize = _REGISTRY.get, _REGISTRY.serialize, _REGISTRY.deserialize
 
 
 def is_binary_or_sparse_categorical(y_true_shape: Any, y_pred_shape: Any) -> tuple[bool, bool]:

@@ -19,8 +19,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from callax.core.identifiers import resolve
+from callax import losses as _losses
 from callax.core.layer import to_snake_case
+from callax.core.registry import NameRegistry
 from callax.losses import (
     binary_crossentropy,
     binary_focal_crossentropy,
@@ -126,9 +127,7 @@ _FUNCTIONS: dict[str, Callable] = {
 }  # fmt: skip
 # Names resolve as Keras resolves them: snake-case class names give the class
 # ("mean_squared_error" -> MeanSquaredError), other function names the function.
-ALL_OBJECTS: dict[str, Any] = {
-    **_FUNCTIONS,
-    **_CLASSES,
+_ALIASES: dict[str, Any] = {
     **{to_snake_case(name): cls for name, cls in _CLASSES.items()},
     "bce": BinaryCrossentropy, "BCE": BinaryCrossentropy,
     "mse": MeanSquaredError, "MSE": MeanSquaredError,
@@ -137,82 +136,28 @@ ALL_OBJECTS: dict[str, Any] = {
     "msle": MeanSquaredLogarithmicError, "MSLE": MeanSquaredLogarithmicError,
     "rmse": RootMeanSquaredError, "auc": AUC,
 }  # fmt: skip
+_REGISTRY = NameRegistry(
+    "metric",
+    "keras.metrics",
+    classes=_CLASSES.values(),
+    functions=_FUNCTIONS,
+    aliases=_ALIASES,
+    more_functions=_losses._FUNCTIONS,  # a function config may name any loss function
+    base=Metric,
+)
+ALL_OBJECTS: dict[str, Any] = _REGISTRY.names
 
-
-def _lookup(name: str, custom_objects: dict | None = None, table: dict | None = None) -> Any:
-    if custom_objects and name in custom_objects:
-        return custom_objects[name]
-    obj = (table if table is not None else ALL_OBJECTS).get(name)
-    if obj is None:
-        try:  # objects registered with the saving registry (when it exists)
-            from callax import saving
-
-            obj = saving.get_registered_object(name, custom_objects)
-        except (ImportError, AttributeError):
-            obj = None
-    return obj
-
-
-def serialize_fn(fn: Callable) -> dict:
-    """The Keras config of a plain metric/loss function."""
-    return {"module": "builtins", "class_name": "function", "config": fn.__name__,
-            "registered_name": "function"}  # fmt: skip
+# One rule for every family: callax.core.registry. Class names and their snake
+# case give an instance, other function names the function.
+get, serialize, deserialize = _REGISTRY.get, _REGISTRY.serialize, _REGISTRY.deserialize
+serialize_fn = _REGISTRY.serialize_function
 
 
 def deserialize_fn(config: Any, custom_objects: dict | None = None) -> Callable:
     """A function from :func:`serialize_fn`'s config or a function name."""
     if callable(config):
         return config
-    name = config.get("config") if isinstance(config, dict) else config
-    from callax import losses
-
-    fn = _lookup(name, custom_objects, {**losses._FUNCTIONS, **_FUNCTIONS})
-    if fn is None:
-        raise ValueError(f"Unknown metric function {name!r}. Known: {sorted(_FUNCTIONS)}.")
-    return fn
-
-
-def serialize(metric: Any) -> Any:
-    """A Keras-format config for a ``Metric`` instance or a metric function."""
-    if metric is None:
-        return None
-    if isinstance(metric, Metric):
-        return {"module": "keras.metrics", "class_name": type(metric).__name__,
-                "config": metric.get_config(), "registered_name": None}  # fmt: skip
-    if callable(metric) and hasattr(metric, "__name__"):
-        return serialize_fn(metric)
-    raise ValueError(
-        f"Cannot serialize metric {metric!r}: expected a Metric instance or a function."
-    )
-
-
-def deserialize(config: Any, custom_objects: dict | None = None) -> Any:
-    """A metric (instance or function) from a name or a config made by :func:`serialize`."""
-    if isinstance(config, str):
-        obj = _lookup(config, custom_objects)
-        if obj is None:
-            raise ValueError(f"Unknown metric {config!r}. Known names: {sorted(ALL_OBJECTS)}.")
-        return obj
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(
-            "Could not deserialize metric: expected a name or a dict with 'class_name' and "
-            f"'config'; received {config!r}."
-        )
-    if config["class_name"] in ("function", "__function__"):
-        return deserialize_fn(config, custom_objects)
-    class_name = config["class_name"]
-    cls = _lookup(config.get("registered_name") or class_name, custom_objects) or _lookup(
-        class_name, custom_objects
-    )
-    if cls is None:
-        raise ValueError(f"Unknown metric class {class_name!r}. Known classes: {sorted(_CLASSES)}.")
-    return cls.from_config(dict(config.get("config") or {}))
-
-
-def get(identifier: Any) -> Any:
-    """A metric from a name (class names and their snake case give an instance),
-    a config dict, a ``Metric`` class or instance, or a function."""
-    return resolve(identifier, "metric", _lookup, deserialize, ALL_OBJECTS)
+    return _REGISTRY.function_from_config(config, custom_objects)
 
 
 def _loss_kind(loss: Any) -> str | None:
