@@ -16,6 +16,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from callax.core.registry import NameRegistry
 from callax.core.variable import unwrap
 
 
@@ -224,6 +225,11 @@ _ALL = {
 _ALL.update(swish=silu, hard_swish=hard_silu)
 
 
+# One rule for every family: callax.core.registry. Activations are functions:
+# a built-in is written as its name, None means linear.
+_REGISTRY = NameRegistry("activation", "keras.activations", functions=_ALL)
+
+
 def serialize(activation: Callable) -> str | Any:
     """A built-in activation's name; for a user function, Keras 3's
     ``{"module": "builtins", "class_name": "function", "config": <registered name>,
@@ -240,22 +246,16 @@ def serialize(activation: Callable) -> str | Any:
         >>> callax.activations.serialize(square)["config"]
         'docs>square'
     """
-    name = getattr(activation, "__name__", None)
-    if name in _ALL and _ALL[name] is activation:
-        return name
+    if _REGISTRY.is_builtin(activation):
+        return activation.__name__
     if isinstance(activation, types.FunctionType):
-        if name == "<lambda>":
+        if activation.__name__ == "<lambda>":
             raise ValueError(
                 f"Cannot serialize activation {activation!r}: a lambda has no name to load "
                 "it back by. Define it with `def` and decorate it with "
                 "@callax.saving.register_keras_serializable()."
             )
-        from callax.saving import get_registered_name
-
-        return {
-            "module": "builtins", "class_name": "function",
-            "config": get_registered_name(activation), "registered_name": "function",
-        }  # fmt: skip
+        return _REGISTRY.serialize_function(activation)
     if callable(activation) and hasattr(activation, "get_config"):
         from callax.saving import serialize_keras_object
 
@@ -268,33 +268,11 @@ def serialize(activation: Callable) -> str | Any:
 
 
 def get(identifier: str | Callable | None) -> Callable:
-    """An activation function from a name, a callable, or ``None`` (linear)."""
+    """An activation function from a name, a config, a callable, or ``None`` (linear)."""
     if identifier is None:
         return linear
-    if isinstance(identifier, str):
-        fn = _ALL.get(identifier)
-        if fn is None:
-            from callax.saving import get_registered_object
-
-            # A registered function ("package>name"), or one in custom_objects.
-            fn = get_registered_object(identifier)
-        if fn is None:
-            raise ValueError(
-                f"Unknown activation {identifier!r}. Known names: {sorted(_ALL)}; a function "
-                "of your own must be registered with "
-                "@callax.saving.register_keras_serializable() or given in custom_objects."
-            )
-        return fn
-    if isinstance(identifier, dict):
-        # Keras writes functions as {"class_name": "function", "config": "relu", ...}
-        config = identifier.get("config", identifier)
-        if isinstance(config, str):
-            return get(config)
-        if identifier.get("class_name") not in (None, "function") and "module" in identifier:
-            from callax.saving import deserialize_keras_object
-
-            return deserialize_keras_object(identifier)  # a callable object's config
-        return get(config.get("name", identifier.get("class_name")))
+    if isinstance(identifier, (str, dict)):
+        return deserialize(identifier)
     if callable(identifier):
         return identifier
     raise ValueError(f"Could not interpret activation {identifier!r}: expected a name or callable.")
@@ -309,30 +287,24 @@ def deserialize(config: Any, custom_objects: dict | None = None) -> Callable:
         >>> activations.deserialize(activations.serialize(activations.celu)) is activations.celu
         True
     """
-    name = config
-    registered = None
     if isinstance(config, dict):
+        if config.get("class_name") not in (None, "function", "__function__") and (
+            "module" in config
+        ):
+            from callax.saving import deserialize_keras_object
+
+            return deserialize_keras_object(config, custom_objects)  # a callable object's config
         name = config.get("config", config)
         if isinstance(name, dict):
             name = name.get("name", config.get("class_name"))
         registered = config.get("registered_name")
-        if registered in ("function", name):  # Keras writes the class name here
-            registered = None
-    if not isinstance(name, str):
-        raise ValueError(
-            "activations.deserialize: expected an activation name or a serialized "
-            f"{{'class_name': 'function', 'config': name}} dict; received {config!r}."
-        )
-    from callax.saving import get_registered_object
-
-    for key in (registered, name):
-        if key is None:
-            continue
-        if custom_objects and key in custom_objects:
-            return custom_objects[key]
-        if key == name and name in _ALL:
-            return _ALL[name]
-        fn = get_registered_object(key)
-        if fn is not None:
-            return fn
-    return get(name)
+        if isinstance(name, str):
+            return _REGISTRY.function_from_config(
+                {"config": name, "registered_name": registered}, custom_objects
+            )
+    elif isinstance(config, str):
+        return _REGISTRY.deserialize(config, custom_objects)
+    raise ValueError(
+        "activations.deserialize: expected an activation name or a serialized "
+        f"{{'class_name': 'function', 'config': name}} dict; received {config!r}."
+    )

@@ -100,7 +100,11 @@ class NameRegistry:
         return _user.get_registered_object(name, custom_objects)
 
     def _unknown_name(self, name: Any) -> ValueError:
-        return ValueError(f"Unknown {self.kind} {name!r}. Known names: {sorted(self.names)}.")
+        return ValueError(
+            f"Unknown {self.kind} {name!r}. Known names: {sorted(self.names)}; a "
+            "class or function of your own must be registered with "
+            "@keras.saving.register_keras_serializable() or given in custom_objects."
+        )
 
     # ---------------------------------------------------------------- get
     def get(self, identifier: Any) -> Any:
@@ -196,8 +200,9 @@ class NameRegistry:
         the family's functions, its other names, then the user registry."""
         name = config.get("config") if isinstance(config, dict) else config
         registered = config.get("registered_name") if isinstance(config, dict) else None
-        for key in (registered, name):
-            if not isinstance(key, str) or key == "function" or (key is registered and key == name):
+        keys = [registered] if registered != name else []
+        for key in [*keys, name]:
+            if not isinstance(key, str) or key == "function":
                 continue
             if custom_objects and key in custom_objects:
                 return custom_objects[key]
