@@ -51,6 +51,12 @@ class NameRegistry:
         more_functions: functions a function config may also name (metrics
             read the loss functions), without making them names of the family.
         base: the family's base class (named in error messages).
+        class_label: what an unknown config class is called in errors
+            (default ``"<kind> class"``).
+        case_insensitive: names and class names also match in lower case
+            (``"adam"``, ``"Adam"``, ``"RMSprop"``, as Keras's optimizers).
+        any_callable: ``get`` passes any callable through (a regularizer may be a
+            function); ``False``: only ``base`` classes and instances (optimizers).
 
     A family with ``functions`` also accepts a bare name in ``deserialize`` and
     writes a function as Keras does: ``{"module": "builtins", "class_name":
@@ -67,6 +73,9 @@ class NameRegistry:
         extra_class_names: Mapping[str, type] | None = None,
         more_functions: Mapping[str, Any] | None = None,
         base: type | None = None,
+        class_label: str | None = None,
+        case_insensitive: bool = False,
+        any_callable: bool = True,
     ):
         self.kind = kind
         self.keras_module = keras_module
@@ -78,6 +87,14 @@ class NameRegistry:
         # Every name `get` knows: aliases win over class names, class names over functions.
         self.names: dict[str, Any] = {**self.functions, **self.classes, **self.aliases}
         self.base = base
+        self.class_label = class_label or f"{kind} class"
+        self.case_insensitive = case_insensitive
+        self.any_callable = any_callable
+        self._lower: dict[str, Any] = (
+            {k.lower(): v for k, v in {**self.classes, **self.names}.items()}
+            if case_insensitive
+            else {}
+        )
 
     # ------------------------------------------------------------- lookup
     def lookup(self, name: str, custom_objects: dict | None = None) -> Any:
@@ -85,8 +102,14 @@ class NameRegistry:
         active ``custom_object_scope`` blocks and the global registry; else ``None``."""
         if custom_objects and name in custom_objects:
             return custom_objects[name]
-        found = self.names.get(name)
+        found = self._builtin(name, self.names)
         return found if found is not None else _user.get_registered_object(name)
+
+    def _builtin(self, name: Any, table: dict[str, Any]) -> Any:
+        found = table.get(name)
+        if found is None and self.case_insensitive and isinstance(name, str):
+            found = self._lower.get(name.lower())
+        return found
 
     def is_builtin(self, obj: Any) -> bool:
         name = getattr(obj, "__name__", None)
@@ -121,14 +144,21 @@ class NameRegistry:
                 raise self._unknown_name(identifier)
         else:
             obj = identifier
-        if inspect.isclass(obj):
+        if self.any_callable or self.base is None:
+            if inspect.isclass(obj):
+                return obj()
+            if callable(obj):
+                return obj
+        elif inspect.isclass(obj) and issubclass(obj, self.base):
             return obj()
-        if callable(obj):
+        elif isinstance(obj, self.base):
             return obj
         what = self.base.__name__ if self.base is not None else self.kind
         raise ValueError(
             f"Could not interpret {self.kind} identifier: expected a name, a config dict, "
-            f"a {what} or a function; received {identifier!r}."
+            f"a {what} class or instance"
+            + (" or a function" if self.functions or self.any_callable else "")
+            + f"; received {identifier!r}."
         )
 
     # ---------------------------------------------------------- serialize
@@ -186,14 +216,25 @@ class NameRegistry:
         cls = (
             self.user_object(config.get("registered_name"), custom_objects)
             or self.user_object(class_name, custom_objects)
-            or self.classes.get(class_name)
+            or self._builtin(class_name, self.classes)
         )
         if cls is None:
             raise ValueError(
-                f"Unknown {self.kind} class {class_name!r}. Built-in ones: "
-                f"{sorted(self.classes)}; {_REGISTER_HINT}"
+                f"Unknown {self.class_label} {class_name!r}. Built-in ones: "
+                f"{sorted(self.classes)}; register your own with "
+                "@keras.saving.register_keras_serializable() or pass it in custom_objects; "
+                f"received class_name={class_name!r}."
             )
-        return cls.from_config(dict(config.get("config") or {}))
+        inner = dict(config.get("config") or {})
+        if not custom_objects:
+            return cls.from_config(inner)
+        # Nested configs (an optimizer's schedule) see custom_objects too: passed on
+        # to a from_config that takes them, and active as a scope.
+        kwargs = {}
+        if "custom_objects" in inspect.signature(cls.from_config).parameters:
+            kwargs["custom_objects"] = custom_objects
+        with _user.CustomObjectScope(custom_objects):
+            return cls.from_config(inner, **kwargs)
 
     def function_from_config(self, config: Any, custom_objects: dict | None = None) -> Any:
         """The function a function config (or a bare name) names: ``custom_objects``,

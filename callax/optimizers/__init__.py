@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from callax.core.registry import NameRegistry
 from callax.optimizers import legacy, schedules
 from callax.optimizers.adadelta import Adadelta
 from callax.optimizers.adafactor import Adafactor
@@ -32,71 +33,28 @@ from callax.optimizers.schedule_free_adamw import ScheduleFreeAdamW
 from callax.optimizers.sgd import SGD
 
 # Keras resolves names case-insensitively: "adam", "Adam", "rmsprop", "RMSprop".
-_CLASSES = {
-    cls.__name__.lower(): cls
-    for cls in (
-        Optimizer,
-        SGD,
-        Adam,
-        AdamW,
-        RMSprop,
-        Adagrad,
-        Adadelta,
-        Adamax,
-        Nadam,
-        Lion,
-        LossScaleOptimizer,
-        Ftrl,
-        Adafactor,
-        Lamb,
-        Muon,
-        ScheduleFreeAdamW,
-        MultiOptimizer,
-    )
-}
+_REGISTRY = NameRegistry(
+    "optimizer",
+    "keras.optimizers",
+    classes=(Optimizer, SGD, Adam, AdamW, RMSprop, Adagrad, Adadelta, Adamax, Nadam, Lion,
+             LossScaleOptimizer, Ftrl, Adafactor, Lamb, Muon, ScheduleFreeAdamW, MultiOptimizer),
+    base=Optimizer,
+    class_label="optimizer",
+    case_insensitive=True,
+    any_callable=False,
+)  # fmt: skip
+_CLASSES = _REGISTRY.classes
 
-
-def serialize(optimizer: Optimizer) -> dict:
-    """The Keras config dict: ``{"module", "class_name", "config", "registered_name"}``."""
-    return {
-        "module": "keras.optimizers",
-        "class_name": type(optimizer).__name__,
-        "config": optimizer.get_config(),
-        "registered_name": None,
-    }
-
-
-def deserialize(config: dict, custom_objects: dict | None = None) -> Optimizer:
-    """An optimizer from its Keras config dict (``custom_objects`` for your own classes)."""
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(
-            "optimizers.deserialize expected a dict with 'class_name' and 'config'; "
-            f"received {config!r}."
-        )
-    name = config["class_name"]
-    cls = (custom_objects or {}).get(name) or _CLASSES.get(str(name).lower())
-    if cls is None:
-        raise ValueError(
-            f"Unknown optimizer {name!r}: expected one of {sorted(_CLASSES)} or a class in "
-            f"custom_objects; received class_name={name!r}."
-        )
-    return cls.from_config(dict(config.get("config") or {}), custom_objects=custom_objects)
+# One rule for every family: callax.core.registry.
+serialize, deserialize = _REGISTRY.serialize, _REGISTRY.deserialize
 
 
 def get(identifier: Any) -> Optimizer | None:
-    """An optimizer from a name (``"adam"``), a config dict, or an instance (unchanged)."""
-    if identifier is None:
-        return None
-    if isinstance(identifier, Optimizer):
-        return identifier
-    if isinstance(identifier, dict):
-        return deserialize(identifier)
-    if isinstance(identifier, str):
+    """An optimizer from a name (``"adam"``, any case), a config dict, or an instance
+    (unchanged)."""
+    if isinstance(identifier, str):  # a name is a class name with the default config
         return deserialize({"class_name": identifier, "config": {}})
-    raise ValueError(
-        "Could not interpret optimizer identifier: expected a name, a config dict or an "
-        f"Optimizer instance; received {identifier!r}."
-    )
+    return _REGISTRY.get(identifier)
 
 
 __all__ = [
