@@ -14,12 +14,9 @@ _MERGE_MODES = ("sum", "mul", "ave", "concat", None)
 
 def serialize_layer(layer: Layer) -> dict:
     """``{"module", "class_name", "config", "registered_name"}`` for ``layer``
-    (the saving library's format when it is available)."""
-    try:
-        from callax.saving.serialization_lib import serialize_keras_object
-    except ImportError:  # saving not installed: the plain Keras layout
-        return {"module": "keras.layers", "class_name": type(layer).__name__,
-                "config": layer.get_config(), "registered_name": None}  # fmt: skip
+    (the saving library's format: the one rule for layer configs)."""
+    from callax.saving.serialization_lib import serialize_keras_object
+
     return serialize_keras_object(layer)
 
 
@@ -27,22 +24,9 @@ def deserialize_layer(config: Any, custom_objects: dict | None = None) -> Layer:
     """A layer from :func:`serialize_layer`'s output (a layer is returned as is)."""
     if isinstance(config, Layer):
         return config
-    try:
-        from callax.saving.serialization_lib import deserialize_keras_object
-    except ImportError:
-        deserialize_keras_object = None
-    if deserialize_keras_object is not None:
-        return deserialize_keras_object(config, custom_objects=custom_objects)
-    import callax.layers as layers_module
+    from callax.saving.serialization_lib import deserialize_keras_object
 
-    name = config.get("class_name") if isinstance(config, dict) else None
-    cls = (custom_objects or {}).get(name) or getattr(layers_module, str(name), None)
-    if cls is None:
-        raise ValueError(
-            f"Unknown layer class {name!r}: pass it in custom_objects; received config "
-            f"{str(config)[:200]}."
-        )
-    return cls.from_config(config["config"])
+    return deserialize_keras_object(config, custom_objects=custom_objects)
 
 
 def _clone_with(layer: Layer, **overrides: Any) -> Layer:
