@@ -83,7 +83,7 @@ def test_predict_batch_begin_with_logs_keys_as_in_the_guide():
 def test_lambda_callback_functions_are_called_positionally():
     calls = []
     cb = callax.callbacks.LambdaCallback(
-        on_train_batch_end=lambda b, lg: calls.append(("train_batch", b, round(lg["loss"], 6))),
+        on_train_batch_end=lambda b, lg: calls.append(("train_batch", b, float(lg["loss"]))),
         on_epoch_end=lambda e, lg: calls.append(("epoch", e, sorted(lg))),
         on_train_begin=lambda lg: calls.append(("begin", sorted(lg))),
         on_batch_begin=lambda b, lg: calls.append(("batch_begin", b)),
