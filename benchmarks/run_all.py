@@ -57,13 +57,15 @@ def main(argv: list[str]) -> None:
     ).stdout  # fmt: skip
     print(recorder)
     sections.append("## Recorder overhead\n\n" + recorder)
-    keys = ("target", "numpy input", "callax / ")
-    targets = [
-        line for text in sections for line in text.splitlines() if any(k in line for k in keys)
-    ]
-    summary = "## Summary: ratios against their targets\n\n" + "\n".join(
-        f"- {line.strip()}" for line in targets
-    )
+    keys = ("target", "numpy input:", "callax / ")
+    targets, title = [], ""
+    for text in sections:
+        for line in text.splitlines():
+            if line.startswith("## "):
+                title = line[3:].strip()
+            elif any(k in line for k in keys):
+                targets.append(f"- **{title}**: {line.strip()}")
+    summary = "## Summary: the ratio lines of every table\n\n" + "\n".join(targets)
     print(summary)
     sections.append(summary)
     sections.append(f"\n(total {time.time() - started:.0f} s)\n")
