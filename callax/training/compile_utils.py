@@ -144,9 +144,7 @@ class CompileLoss:
             self.weights = flatten_like(
                 self.user_loss_weights, names, kind, "loss_weights", broadcast=False
             )
-            if any(
-                w is not None and (isinstance(w, str) or np.ndim(w) != 0) for w in self.weights
-            ):
+            if any(w is not None and (isinstance(w, str) or np.ndim(w) != 0) for w in self.weights):
                 raise ValueError(
                     f"compile: loss_weights must hold one number per model output "
                     f"({len(names)}: {names}), as a number, a list or a dict like loss; "
