@@ -76,6 +76,35 @@ class _Projection(LoraMixin, Layer):
         return out
 
 
+def merge_attention_masks(t: int, s: int, query_mask: Any, value_mask: Any, key_mask: Any,
+                          attention_mask: Any, use_causal_mask: bool,
+                          sliding_window: int | None) -> Any:  # fmt: skip
+    """The ``(B, T, S)`` boolean mask merging every mask given (``None`` if none is):
+    query ``(B, T)``, value/key ``(B, S)``, causal, a sliding window ``|t - s| < w``,
+    and an explicit ``attention_mask``. Shared by MultiHeadAttention and
+    GroupedQueryAttention."""
+    mask = None
+
+    def merge(m):
+        nonlocal mask
+        mask = m if mask is None else jnp.logical_and(mask, m)
+
+    if query_mask is not None:
+        merge(jnp.asarray(query_mask).astype(bool)[..., :, None])
+    if value_mask is not None:
+        merge(jnp.asarray(value_mask).astype(bool)[..., None, :])
+    if key_mask is not None:
+        merge(jnp.asarray(key_mask).astype(bool)[..., None, :])
+    if use_causal_mask:
+        merge(jnp.tril(jnp.ones((t, s), bool))[None])
+    if sliding_window is not None:
+        rows, cols = jnp.arange(t)[:, None], jnp.arange(s)[None, :]
+        merge((jnp.abs(rows - cols) < sliding_window)[None])
+    if attention_mask is not None:
+        merge(jnp.asarray(attention_mask).astype(bool))
+    return mask
+
+
 class MultiHeadAttention(Layer):
     """Multi-head scaled dot-product attention (Vaswani et al., 2017).
 
@@ -274,27 +303,9 @@ class MultiHeadAttention(Layer):
 
     def _attention_mask(self, query, value, query_mask, value_mask, key_mask, attention_mask,
                         use_causal_mask):  # fmt: skip
-        mask = None
-
-        def merge(m):
-            nonlocal mask
-            mask = m if mask is None else jnp.logical_and(mask, m)
-
-        if query_mask is not None:
-            merge(jnp.asarray(query_mask).astype(bool)[..., :, None])
-        if value_mask is not None:
-            merge(jnp.asarray(value_mask).astype(bool)[..., None, :])
-        if key_mask is not None:
-            merge(jnp.asarray(key_mask).astype(bool)[..., None, :])
-        t, s = query.shape[1], value.shape[1]
-        if use_causal_mask:
-            merge(jnp.tril(jnp.ones((t, s), bool))[None])
-        if self.sliding_window is not None:
-            rows, cols = jnp.arange(t)[:, None], jnp.arange(s)[None, :]
-            merge((jnp.abs(rows - cols) < self.sliding_window)[None])
-        if attention_mask is not None:
-            merge(jnp.asarray(attention_mask).astype(bool))
-        return mask
+        return merge_attention_masks(query.shape[1], value.shape[1], query_mask, value_mask,
+                                     key_mask, attention_mask, use_causal_mask,
+                                     self.sliding_window)  # fmt: skip
 
     def call(
         self,

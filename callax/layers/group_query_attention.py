@@ -11,7 +11,7 @@ import jax.numpy as jnp
 
 from callax import constraints, initializers, regularizers
 from callax.core.layer import Layer
-from callax.layers.attention import _masked_softmax, _Projection, _ser
+from callax.layers.attention import _masked_softmax, _Projection, _ser, merge_attention_masks
 from callax.layers.regularization import Dropout
 
 
@@ -197,27 +197,9 @@ class GroupedQueryAttention(Layer):
                                 key_mask=None, attention_mask=None,
                                 use_causal_mask=False):  # fmt: skip
         """The ``(B, T, S)`` boolean mask merging every mask given (or ``None``)."""
-        mask = None
-
-        def merge(m):
-            nonlocal mask
-            mask = m if mask is None else jnp.logical_and(mask, m)
-
-        if query_mask is not None:
-            merge(jnp.asarray(query_mask).astype(bool)[..., :, None])
-        if value_mask is not None:
-            merge(jnp.asarray(value_mask).astype(bool)[..., None, :])
-        if key_mask is not None:
-            merge(jnp.asarray(key_mask).astype(bool)[..., None, :])
-        t, s = query.shape[1], value.shape[1]
-        if use_causal_mask:
-            merge(jnp.tril(jnp.ones((t, s), bool))[None])
-        if self.sliding_window is not None:
-            rows, cols = jnp.arange(t)[:, None], jnp.arange(s)[None, :]
-            merge((jnp.abs(rows - cols) < self.sliding_window)[None])
-        if attention_mask is not None:
-            merge(jnp.asarray(attention_mask).astype(bool))
-        return mask
+        return merge_attention_masks(query.shape[1], value.shape[1], query_mask, value_mask,
+                                     key_mask, attention_mask, use_causal_mask,
+                                     self.sliding_window)  # fmt: skip
 
     def call(
         self,
