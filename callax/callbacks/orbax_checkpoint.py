@@ -51,6 +51,7 @@ from typing import Any
 
 import numpy as np
 
+from callax.callbacks.backup_and_restore import _arrays, _jsonable, _tuples  # RNG states as JSON
 from callax.callbacks.monitor_callback import MonitorCallback
 
 FORMAT = "callax.orbax_checkpoint/1"
@@ -508,29 +509,3 @@ def _resume_from(model: Any, meta: dict) -> None:
             adapter._rng.bit_generator.state = data_rng
         else:  # the next fit's OrbaxCheckpoint applies it once the data is ready
             model.__dict__[_PENDING_DATA_RNG] = data_rng
-
-
-def _jsonable(x: Any) -> Any:
-    if isinstance(x, np.ndarray):
-        return {"__ndarray__": x.tolist(), "dtype": x.dtype.name}
-    if isinstance(x, dict):
-        return {k: _jsonable(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_jsonable(v) for v in x]
-    if isinstance(x, np.generic):
-        return x.item()
-    return x
-
-
-def _arrays(x: Any) -> Any:
-    if isinstance(x, dict):
-        if "__ndarray__" in x:
-            return np.asarray(x["__ndarray__"], dtype=x["dtype"])
-        return {k: _arrays(v) for k, v in x.items()}
-    return x
-
-
-def _tuples(x: Any) -> Any:
-    if isinstance(x, list):
-        return tuple(_tuples(v) for v in x)
-    return x
