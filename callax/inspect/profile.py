@@ -56,8 +56,8 @@ from callax.inspect.trace import (
     CallTrace,
     _is_shape,
     _signature,
-    _to_spec,
     human,
+    layer_cost,
     split_dynamic,
     trace,
 )
@@ -364,34 +364,6 @@ def _sorted(rows: list[SiteCost], key: str) -> list[SiteCost]:
 
 
 # ------------------------------------------------------------- measuring
-def _cost(layer, args: Any, kwargs: Any) -> tuple[float | None, float | None]:
-    """XLA's ``(flops, bytes accessed)`` for ``layer(*args, **kwargs)`` (lowered only)."""
-    if not layer.built:
-        return None, None
-    var_specs = (
-        [jax.ShapeDtypeStruct(v.shape, v.dtype) for v in layer.trainable_variables],
-        [jax.ShapeDtypeStruct(v.shape, v.dtype) for v in layer.non_trainable_variables],
-    )
-    dynamic, rebuild = split_dynamic((args, kwargs))
-    dynamic = [_to_spec(d) for d in dynamic]
-
-    def fn(variables, dynamic):
-        a, k = rebuild(dynamic)
-        return layer.stateless_call(variables[0], variables[1], *a, **k)[0]
-
-    try:
-        cost = jax.jit(fn).lower(var_specs, dynamic).cost_analysis()
-    except Exception:  # a call that cannot be lowered alone has no estimate
-        return None, None
-    if isinstance(cost, (list, tuple)):
-        cost = cost[0] if cost else None
-    if not cost:
-        return None, None
-    flops = cost.get("flops")
-    nbytes = cost.get("bytes accessed")
-    return (None if flops is None else float(flops)), (None if nbytes is None else float(nbytes))
-
-
 def _concrete(x: Any, rng: np.random.Generator) -> Any:
     """A shape tuple becomes a random array (profiling needs real data)."""
     if _is_shape(x):
@@ -521,7 +493,7 @@ def profile(
     if costs:
         for row in rows:
             if row.record.error is None:
-                row.flops, row.bytes = _cost(row.record.layer, *row.record.specs)
+                row.flops, row.bytes = layer_cost(row.record.layer, *row.record.specs)
                 row.record.flops = row.flops
 
     # Runs with and without the listener alternate, so that a machine busy for a

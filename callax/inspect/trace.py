@@ -140,23 +140,12 @@ def _to_spec(x: Any) -> Any:
 
 
 # ------------------------------------------------------------------- FLOPs
-def _flops_of(fn, *specs) -> float | None:
-    """XLA's FLOP estimate for ``fn`` on ``specs`` (lowered, never run or compiled)."""
-    try:
-        cost = jax.jit(fn).lower(*specs).cost_analysis()
-    except Exception:  # a call that cannot be lowered alone simply has no estimate
-        return None
-    if isinstance(cost, (list, tuple)):
-        cost = cost[0] if cost else None
-    if not cost or "flops" not in cost:
-        return None
-    return float(cost["flops"])
-
-
-def layer_flops(layer, args: Any, kwargs: Any) -> float | None:
-    """FLOPs of ``layer(*args, **kwargs)`` where tensors may be ShapeDtypeStructs."""
+def layer_cost(layer, args: Any, kwargs: Any) -> tuple[float | None, float | None]:
+    """XLA's ``(flops, bytes accessed)`` estimate for ``layer(*args, **kwargs)``, where
+    tensors may be ShapeDtypeStructs (lowered only: never run or compiled); ``None``
+    for what XLA does not report or a call that cannot be lowered alone."""
     if not layer.built:
-        return None
+        return None, None
     var_specs = (
         [jax.ShapeDtypeStruct(v.shape, v.dtype) for v in layer.trainable_variables],
         [jax.ShapeDtypeStruct(v.shape, v.dtype) for v in layer.non_trainable_variables],
@@ -168,7 +157,21 @@ def layer_flops(layer, args: Any, kwargs: Any) -> float | None:
         a, k = rebuild(dynamic)
         return layer.stateless_call(variables[0], variables[1], *a, **k)[0]
 
-    return _flops_of(fn, var_specs, dynamic)
+    try:
+        cost = jax.jit(fn).lower(var_specs, dynamic).cost_analysis()
+    except Exception:  # a call that cannot be lowered alone simply has no estimate
+        return None, None
+    if isinstance(cost, (list, tuple)):
+        cost = cost[0] if cost else None
+    if not cost:
+        return None, None
+    flops, nbytes = cost.get("flops"), cost.get("bytes accessed")
+    return (None if flops is None else float(flops)), (None if nbytes is None else float(nbytes))
+
+
+def layer_flops(layer, args: Any, kwargs: Any) -> float | None:
+    """FLOPs of ``layer(*args, **kwargs)`` where tensors may be ShapeDtypeStructs."""
+    return layer_cost(layer, args, kwargs)[0]
 
 
 # -------------------------------------------------------------- formatting
