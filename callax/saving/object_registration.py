@@ -1,20 +1,9 @@
-"""The registry of user classes and functions that configs may name.
-
-A config names a user object by ``registered_name`` (``"my_package>MyLayer"``).
-Loading looks the name up in, in order: ``custom_objects=`` given to the loading
-call, the active :func:`custom_object_scope` blocks, and the global registry
-filled by :func:`register_keras_serializable`. Nothing is imported by name from
-the file: a class the user has not made known cannot be loaded.
+"""``keras.saving``'s names for the user registry (``register_keras_serializable``,
+``custom_object_scope``, ...); the registry itself is :mod:`callax.core.custom_objects`.
 
 Example:
     >>> import callax
-    >>> @callax.saving.register_keras_serializable(package="docs")
-    ... class Double(callax.layers.Layer):
-    ...     def call(self, x):
-    ...         return 2 * x
-    >>> callax.saving.get_registered_name(Double)
-    'docs>Double'
-    >>> callax.saving.get_registered_object("docs>Double") is Double
+    >>> callax.saving.register_keras_serializable is callax.core.custom_objects.register_keras_serializable
     True
 """
 
