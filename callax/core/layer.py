@@ -53,6 +53,7 @@ from callax.core import dtype_policy as _policy
 from callax.core import masking as _masking
 from callax.core import pitfalls
 from callax.core import remat as _remat
+from callax.core.input_spec import assert_input_compatibility
 from callax.core.keras_tensor import KerasTensor
 from callax.core.seed_generator import SeedGenerator
 from callax.core.stateless_scope import StatelessScope, get_stateless_scope
@@ -818,8 +819,6 @@ class Layer:
             kwargs, sym_kw = self._convert_kwargs(kwargs)
             symbolic = symbolic or sym_kw
         if d["input_spec"] is not None and args:
-            from callax.layers.misc import assert_input_compatibility
-
             assert_input_compatibility(
                 d["input_spec"], args[0], f"{type(self).__name__} '{self.name}'"
             )

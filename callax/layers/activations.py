@@ -202,7 +202,7 @@ class PReLU(Layer):
             shape=tuple(param_shape), initializer=self.alpha_initializer, name="alpha",
             regularizer=self.alpha_regularizer, constraint=self.alpha_constraint,
         )  # fmt: skip
-        from callax.layers.misc import InputSpec
+        from callax.core.input_spec import InputSpec
 
         axes = {
             i: input_shape[i]

@@ -205,7 +205,7 @@ class EinsumDense(LoraMixin, Layer):
 
     def build(self, input_shape):
         info = self._analyze(input_shape)
-        from callax.layers.misc import InputSpec
+        from callax.core.input_spec import InputSpec
 
         self.full_output_shape = info["output_shape"]
         init = self.kernel_initializer
