@@ -12,9 +12,13 @@ the user registry (``custom_objects=``, the active ``custom_object_scope``
 blocks, then ``register_keras_serializable``; :mod:`callax.core.custom_objects`).
 A config a user class wrote names it by ``registered_name``, as Keras does.
 
+Every ``NameRegistry`` declares itself under its ``kind`` on construction, so
+code below a family (``core``) finds the family's lookup by :func:`family`
+without importing it (``family("regularizer").get("l2")``).
+
 Example:
     >>> import callax
-    >>> r = NameRegistry("regularizer", "keras.regularizers",
+    >>> r = NameRegistry("regularizer", "keras.regularizers", declare=False,
     ...                  classes=(callax.regularizers.L2,), aliases={"l2": callax.regularizers.L2})
     >>> config = r.serialize(r.get("l2"))
     >>> config["module"], config["class_name"], config["registered_name"]
@@ -33,6 +37,54 @@ from typing import Any
 from callax.core import custom_objects as _user
 
 _REGISTER_HINT = "register your own with @keras.saving.register_keras_serializable()."
+
+# kind -> the family's registry; filled by NameRegistry.__init__ (the family module
+# declares its table at import). A re-declared kind (a reloaded module) replaces it.
+_FAMILIES: dict[str, NameRegistry] = {}
+
+
+def family(kind: str) -> NameRegistry:
+    """The :class:`NameRegistry` a family declared under ``kind``.
+
+    Lets code below the families (``callax.core``) turn names and configs into
+    objects without importing the family module: the family fills the table when
+    it is imported (``import callax`` imports them all).
+
+    Args:
+        kind: the family's singular name: ``"activation"``, ``"initializer"``,
+            ``"regularizer"``, ``"constraint"``, ``"loss"``, ``"metric"``,
+            ``"optimizer"``, ``"learning rate schedule"``, ``"layer"``.
+
+    Raises:
+        KeyError: if no family of that kind has been declared (its module is not
+            imported yet); the message names the kinds known.
+
+    Example:
+        >>> import callax
+        >>> family("regularizer").get("l2").__class__.__name__
+        'L2'
+        >>> family("activation").get("relu") is callax.activations.relu
+        True
+    """
+    try:
+        return _FAMILIES[kind]
+    except KeyError:
+        raise KeyError(
+            f"No name registry of kind {kind!r}: known kinds are {sorted(_FAMILIES)}; "
+            "a family declares its NameRegistry when its module is imported."
+        ) from None
+
+
+def families() -> dict[str, NameRegistry]:
+    """Every declared family, by kind (a copy: declaring one goes through
+    :class:`NameRegistry`).
+
+    Example:
+        >>> import callax
+        >>> {"activation", "initializer", "regularizer", "constraint"} <= set(families())
+        True
+    """
+    return dict(_FAMILIES)
 
 
 class NameRegistry:
@@ -57,6 +109,8 @@ class NameRegistry:
             (``"adam"``, ``"Adam"``, ``"RMSprop"``, as Keras's optimizers).
         any_callable: ``get`` passes any callable through (a regularizer may be a
             function); ``False``: only ``base`` classes and instances (optimizers).
+        declare: make this the family :func:`family` returns for ``kind``
+            (``False`` for a private, throwaway table).
 
     A family with ``functions`` also accepts a bare name in ``deserialize`` and
     writes a function as Keras does: ``{"module": "builtins", "class_name":
@@ -76,6 +130,7 @@ class NameRegistry:
         class_label: str | None = None,
         case_insensitive: bool = False,
         any_callable: bool = True,
+        declare: bool = True,
     ):
         self.kind = kind
         self.keras_module = keras_module
@@ -95,6 +150,8 @@ class NameRegistry:
             if case_insensitive
             else {}
         )
+        if declare:
+            _FAMILIES[kind] = self
 
     # ------------------------------------------------------------- lookup
     def lookup(self, name: str, custom_objects: dict | None = None) -> Any:

@@ -20,6 +20,7 @@ from callax import (
     optimizers,
     regularizers,
 )
+from callax.core import registry as core_registry
 from callax.core.registry import NameRegistry
 from callax.optimizers import schedules
 
@@ -59,6 +60,23 @@ def test_family_uses_the_one_registry(module):
         wrapped |= {"serialize", "deserialize"}
     for name in {"get", "serialize", "deserialize"} - wrapped:
         assert getattr(module, name).__self__ is module._REGISTRY, name
+
+
+@pytest.mark.parametrize("module", [*FAMILIES, schedules], ids=lambda m: m.__name__)
+def test_family_is_found_by_kind(module):
+    assert core_registry.family(module._REGISTRY.kind) is module._REGISTRY
+    assert core_registry.families()[module._REGISTRY.kind] is module._REGISTRY
+
+
+def test_family_kinds_and_unknown_kind():
+    for kind, module in [("initializer", initializers), ("regularizer", regularizers),
+                         ("constraint", constraints), ("activation", activations)]:  # fmt: skip
+        assert core_registry.family(kind) is module._REGISTRY
+    with pytest.raises(KeyError, match=r"No name registry of kind 'no_such_kind'.*'regularizer'"):
+        core_registry.family("no_such_kind")
+    # a private table is not declared: the family's own stays the one found
+    NameRegistry("regularizer", "keras.regularizers", declare=False)
+    assert core_registry.family("regularizer") is regularizers._REGISTRY
 
 
 @pytest.mark.parametrize("module", FAMILIES, ids=lambda m: m.__name__)
