@@ -30,7 +30,7 @@ from callax.core.variable import Variable
 from callax.models import Model
 from callax.models import Functional, Sequential
 from callax.layers.input_layer import Input, InputLayer
-from callax.compiled_call import jit
+from callax.core.compiled_call import jit
 
 # Imported on first use (PEP 562), so `import callax` stays quick: optax, h5py and
 # the training/saving/inspection machinery load when a program first needs them.

@@ -67,10 +67,6 @@ def push_frame(layer, training) -> Frame:
     return frame
 
 
-def pop_frame(frame: Frame) -> None:
-    _local.frame = frame.parent
-
-
 class isolated_context:
     """Runs a block as if no layer call were in progress (fresh top-level calls).
 

@@ -51,6 +51,7 @@ import weakref
 from typing import Any
 
 from callax.core import call_context as _ctx
+from callax.core.structure import restamp as _restamp
 
 _ids = itertools.count()
 # Layers that hold at least one hook; the hook tap is registered while non-empty.
@@ -129,8 +130,6 @@ def register(
 def _changed(layer: Any) -> None:
     """A hook came or went: compiled calls that contain ``layer`` re-trace (its
     stamp changes), and the hook tap is registered while any layer holds a hook."""
-    from callax.core.layer import _restamp
-
     _restamp(layer)
     if has_hooks(layer):
         _hooked.add(layer)

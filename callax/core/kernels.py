@@ -41,9 +41,13 @@ from typing import Any
 
 import jax
 
-from callax.core.layer import _ArrayImpl, structure_stamps, structure_version
-from callax.core.pure_call import write_back
+from callax.core.hooks import _hooked
+from callax.core.pure_call import snapshot, write_back
+from callax.core.seed_generator import SeedGenerator
 from callax.core.stateless_scope import StatelessScope
+from callax.core.structure import ArrayImpl as _ArrayImpl
+from callax.core.structure import structure_stamps, structure_version
+from callax.core.variable import Variable
 
 # Table bounds (see the module docstring). A live layer keeps its own kernels, so
 # the shared table only decides which NEW layers can share; what it holds beyond
@@ -143,10 +147,6 @@ def fingerprint(value: Any, depth: int = 0) -> Any:
     built-in layer's ``call`` computes; two layers with equal fingerprints (and
     equal variable shapes) may share a compiled kernel. Unknown objects count by
     identity, so in doubt layers do not share."""
-    from callax.core.layer import Layer
-    from callax.core.seed_generator import SeedGenerator
-    from callax.core.variable import Variable
-
     if isinstance(value, _SCALARS):
         return value
     if isinstance(value, (list, tuple)):
@@ -157,7 +157,7 @@ def fingerprint(value: Any, depth: int = 0) -> Any:
         return ("var", tuple(value.shape), str(value.dtype))
     if isinstance(value, SeedGenerator):
         return "seed"
-    if isinstance(value, Layer):
+    if callable(getattr(value, "_flatten_layers", None)):  # a Layer (duck-typed: below it)
         if depth > 8:
             return ("id", _Identity(value))
         items = tuple(
@@ -230,8 +230,6 @@ class LayerKernel:
         if stamps != self.stamps:
             self.stamps = stamps
             self.entries = {}
-        from callax.core.hooks import _hooked
-
         if _hooked and any(sub in _hooked for sub in self.layer._flatten_layers(False)):
             self.epoch = -1
             return True
@@ -249,7 +247,7 @@ class LayerKernel:
         elif entry is _OP_BY_OP:
             return self.layer.call(*args, **kwargs)
         variables = self.variables
-        values = [v._value if v._value is not None else v.value for v in variables]
+        values = snapshot(variables)
         arrays = [kwargs[k] for k in entry.array_keys]
         tracing = _tracing.__dict__
         previous = tracing.get("layer")

@@ -53,20 +53,23 @@ from callax.core import dtype_policy as _policy
 from callax.core import masking as _masking
 from callax.core import pitfalls
 from callax.core import remat as _remat
+from callax.core.auto_config import auto_config
+from callax.core.compiled_call import CompiledCall
+from callax.core.hooks import register as _register_hook
 from callax.core.input_spec import assert_input_compatibility
 from callax.core.keras_tensor import KerasTensor
+from callax.core.kernels import LayerKernel
 from callax.core.seed_generator import SeedGenerator
 from callax.core.stateless_scope import StatelessScope, get_stateless_scope
 from callax.core.stateless_scope import _local as _scope_local
+from callax.core.structure import ArrayImpl as _ArrayImpl
+from callax.core.structure import restamp as _restamp
+from callax.core.structure import structure_stamps, structure_version  # noqa: F401 — re-exported
 from callax.core.variable import Variable, abstract_variables
 from callax.distribution import hooks as _distribution_hooks
 
 _ARRAY_TYPES = (np.ndarray, np.generic)
 _JAX_ARRAY = jax.Array
-try:  # the concrete array class, without starting the backend at import time
-    from jax._src.array import ArrayImpl as _ArrayImpl
-except ImportError:  # pragma: no cover - a JAX that moved it
-    _ArrayImpl = type(jnp.zeros(()))
 _listeners = _ctx._listeners
 _observers = _ctx._observers  # listeners + taps (hooks, capture, intervention)
 _kernels_off = _ctx._kernels_off  # listeners + taps that need every call op by op
@@ -82,28 +85,6 @@ _UNTRACKED = frozenset(
      "_compiled", "_kernel", "_init_args", "_build_dtypes", "_structure",
      "_forward_hooks", "_forward_pre_hooks"}
 )  # fmt: skip
-
-# Structure stamps, for the compiled-call caches (core/kernels.py, callax.jit).
-# Every layer carries `_structure`, a number drawn from one global counter when the
-# layer is created and again whenever its own structure changes in a way a compiled
-# call may have baked in: a sublayer, variable or seed generator (or a container
-# of them) assigned, a weight added, `trainable` flipped, a built-in layer's
-# setting changed after building. A cache compares the stamps of ITS tree
-# (`structure_stamps`), so creating or changing an unrelated layer never
-# re-traces it; `structure_version[0]` (the counter) tells it cheaply whether
-# anything changed anywhere since it last looked, so the walk runs only then.
-structure_version = [0]
-
-
-def _restamp(layer: Any) -> None:
-    structure_version[0] += 1
-    layer.__dict__["_structure"] = structure_version[0]
-
-
-def structure_stamps(layer: Any) -> tuple:
-    """The stamps of ``layer`` and its sublayers, in walk order: changes when
-    (and only when) this tree's structure changed."""
-    return tuple(sub.__dict__.get("_structure", 0) for sub in layer._flatten_layers())
 
 
 def _holds_state(value: Any, depth: int = 0) -> bool:
@@ -914,14 +895,10 @@ class Layer:
     def _compiled_call(self):
         compiled = self.__dict__.get("_compiled")
         if compiled is None:
-            from callax.compiled_call import CompiledCall
-
             compiled = self.__dict__["_compiled"] = CompiledCall(self)
         return compiled
 
     def _make_kernel(self):
-        from callax.core.kernels import LayerKernel
-
         kernel = self.__dict__["_kernel"] = LayerKernel(self)
         return kernel
 
@@ -942,9 +919,7 @@ class Layer:
             ...     print(layer(callax.ops.ones((1, 3))).tolist())
             [[0.0, 0.0]]
         """
-        from callax.core.hooks import register
-
-        return register(self, "pre", hook, prepend=prepend, with_kwargs=with_kwargs)
+        return _register_hook(self, "pre", hook, prepend=prepend, with_kwargs=with_kwargs)
 
     def register_forward_hook(
         self, hook: Any, *, prepend: bool = False, with_kwargs: bool = False
@@ -966,9 +941,7 @@ class Layer:
             >>> seen
             [(1, 2)]
         """
-        from callax.core.hooks import register
-
-        return register(self, "forward", hook, prepend=prepend, with_kwargs=with_kwargs)
+        return _register_hook(self, "forward", hook, prepend=prepend, with_kwargs=with_kwargs)
 
     def _convert_args(self, args: tuple) -> tuple[tuple, bool]:
         out = list(args)
@@ -1117,8 +1090,6 @@ class Layer:
 
             config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
         if type(self).get_config is Layer.get_config and "_init_args" in self.__dict__:
-            from callax.saving.auto_config import auto_config
-
             return auto_config(self, config)  # a user class without its own get_config
         return config
 

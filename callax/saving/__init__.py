@@ -2,7 +2,7 @@
 configs, and the registry of user classes. Keras 3's formats, safe by default,
 written atomically."""
 
-from callax.saving.auto_config import NotSerializableError
+from callax.core.auto_config import NotSerializableError
 from callax.saving.keras_archive import KerasArchiveError
 from callax.saving.object_registration import (
     CustomObjectScope,

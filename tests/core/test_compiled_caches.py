@@ -153,7 +153,7 @@ def test_kernel_tables_are_bounded(monkeypatch):
 
 
 def test_callax_jit_keeps_a_bounded_number_of_signatures(monkeypatch):
-    from callax import compiled_call
+    from callax.core import compiled_call
 
     monkeypatch.setattr(compiled_call, "MAX_ENTRIES", 2)
     dense = layers.Dense(2)

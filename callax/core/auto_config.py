@@ -129,7 +129,3 @@ def not_serializable_message(layer: Any, bad: list[tuple[str, Any]]) -> str:
         "        return cls(**config)\n\n"
         'Saving the weights alone always works: model.save_weights("model.weights.h5").'
     )
-
-
-def record_init_args(obj: Any, args: tuple, kwargs: dict) -> None:
-    obj.__dict__["_init_args"] = (args, kwargs)

@@ -40,9 +40,10 @@ import jax
 import numpy as np
 
 from callax.core.call_context import _eager_only
-from callax.core.layer import _ArrayImpl, structure_stamps, structure_version
 from callax.core.pure_call import snapshot, write_back
 from callax.core.stateless_scope import StatelessScope
+from callax.core.structure import ArrayImpl as _ArrayImpl
+from callax.core.structure import structure_stamps, structure_version
 
 MAX_ENTRIES = 64  # signatures kept per compiled layer (each holds one XLA executable)
 
