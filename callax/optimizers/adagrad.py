@@ -27,31 +27,22 @@ class Adagrad(Optimizer):
         learning_rate: float, schedule or callable (default 0.001).
         initial_accumulator_value: starting value of the accumulators (default 0.1).
         epsilon: added inside the square root.
-        **kwargs: the base arguments (``weight_decay``, ``clipnorm``, ``use_ema``...).
+        **kwargs: the base arguments of :class:`~callax.optimizers.Optimizer`
+            (``weight_decay``, ``clipnorm``, ``use_ema``, ``name``...).
     """
 
     def __init__(
-        self, learning_rate: Any = 0.001, initial_accumulator_value: float = 0.1,
-        epsilon: float = 1e-7, weight_decay: float | None = None,
-        clipnorm: float | None = None, clipvalue: float | None = None,
-        global_clipnorm: float | None = None, use_ema: bool = False, ema_momentum: float = 0.99,
-        ema_overwrite_frequency: int | None = None, loss_scale_factor: float | None = None,
-        gradient_accumulation_steps: int | None = None, name: str | None = None, **kwargs: Any,
-    ):  # fmt: skip
-        super().__init__(
-            learning_rate=learning_rate, weight_decay=weight_decay, clipnorm=clipnorm,
-            clipvalue=clipvalue, global_clipnorm=global_clipnorm, use_ema=use_ema,
-            ema_momentum=ema_momentum, ema_overwrite_frequency=ema_overwrite_frequency,
-            loss_scale_factor=loss_scale_factor,
-            gradient_accumulation_steps=gradient_accumulation_steps, name=name, **kwargs,
-        )  # fmt: skip
+        self,
+        learning_rate: Any = 0.001,
+        initial_accumulator_value: float = 0.1,
+        epsilon: float = 1e-7,
+        **kwargs: Any,
+    ):
+        super().__init__(learning_rate=learning_rate, **kwargs)
         self.initial_accumulator_value = initial_accumulator_value
         self.epsilon = epsilon
 
-    def build(self, variables):
-        if self.built:
-            return
-        super().build(variables)
+    def _build_slots(self, variables):
         self._add_slots(variables, "accumulator", initializer=self.initial_accumulator_value)
 
     def _update_step(self, grads, params, state, lr, step):

@@ -23,7 +23,43 @@ import jax.numpy as jnp
 from callax.optimizers.base_optimizer import Optimizer, map_tensors
 
 
-class Adam(Optimizer):
+class AdamFamily(Optimizer):
+    """The base of the optimizers that keep Adam's moment estimates (Adam, Adamax,
+    Nadam, Lamb, ScheduleFreeAdamW): their shared hyperparameters, with Keras's
+    defaults, and a ``momentum`` and a ``velocity`` slot per variable.
+
+    Args:
+        learning_rate: float, schedule or callable (default 0.001).
+        beta_1: decay rate of the first moment estimate.
+        beta_2: decay rate of the second moment estimate.
+        epsilon: a small constant added to the denominator.
+        **kwargs: the base arguments of :class:`~callax.optimizers.Optimizer`
+            (``weight_decay``, ``clipnorm``, ``use_ema``, ``name``...).
+    """
+
+    def __init__(
+        self,
+        learning_rate: Any = 0.001,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-7,
+        **kwargs: Any,
+    ):
+        super().__init__(learning_rate=learning_rate, **kwargs)
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+
+    def _build_slots(self, variables):
+        self._add_slots(variables, "momentum", "velocity")
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.update(beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon)
+        return config
+
+
+class Adam(AdamFamily):
     """Adam (Kingma & Ba), optionally AMSGrad.
 
     Args:
@@ -31,35 +67,25 @@ class Adam(Optimizer):
         beta_1, beta_2: decay rates of the first and second moment estimates.
         epsilon: added to ``sqrt(v)`` (Keras's placement: before bias correction).
         amsgrad: use the running maximum of ``v`` (AMSGrad).
-        **kwargs: the base arguments (``weight_decay``, ``clipnorm``, ``use_ema``...).
+        **kwargs: the base arguments of :class:`~callax.optimizers.Optimizer`
+            (``weight_decay``, ``clipnorm``, ``use_ema``, ``name``...).
     """
 
     def __init__(
-        self, learning_rate: Any = 0.001, beta_1: float = 0.9, beta_2: float = 0.999,
-        epsilon: float = 1e-7, amsgrad: bool = False, weight_decay: float | None = None,
-        clipnorm: float | None = None, clipvalue: float | None = None,
-        global_clipnorm: float | None = None, use_ema: bool = False, ema_momentum: float = 0.99,
-        ema_overwrite_frequency: int | None = None, loss_scale_factor: float | None = None,
-        gradient_accumulation_steps: int | None = None, name: str | None = None, **kwargs: Any,
-    ):  # fmt: skip
-        super().__init__(
-            learning_rate=learning_rate, weight_decay=weight_decay, clipnorm=clipnorm,
-            clipvalue=clipvalue, global_clipnorm=global_clipnorm, use_ema=use_ema,
-            ema_momentum=ema_momentum, ema_overwrite_frequency=ema_overwrite_frequency,
-            loss_scale_factor=loss_scale_factor,
-            gradient_accumulation_steps=gradient_accumulation_steps, name=name, **kwargs,
-        )  # fmt: skip
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
+        self,
+        learning_rate: Any = 0.001,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-7,
+        amsgrad: bool = False,
+        **kwargs: Any,
+    ):
+        super().__init__(learning_rate, beta_1, beta_2, epsilon, **kwargs)
         self.amsgrad = amsgrad
 
-    def build(self, variables):
-        if self.built:
-            return
-        super().build(variables)
-        self._add_slots(variables, "momentum", "velocity")
-        if self.amsgrad:
+    def _build_slots(self, variables):
+        super()._build_slots(variables)
+        if self.amsgrad:  # after the pairs, as Keras creates it
             self._add_slots(variables, "velocity_hat")
 
     def _update_step(self, grads, params, state, lr, step):
@@ -88,13 +114,7 @@ class Adam(Optimizer):
         return new_params, new_state
 
     def get_config(self) -> dict:
-        return {
-            **super().get_config(),
-            "beta_1": self.beta_1,
-            "beta_2": self.beta_2,
-            "epsilon": self.epsilon,
-            "amsgrad": self.amsgrad,
-        }
+        return {**super().get_config(), "amsgrad": self.amsgrad}
 
 
 class AdamW(Adam):
@@ -107,20 +127,24 @@ class AdamW(Adam):
     """
 
     def __init__(
-        self, learning_rate: Any = 0.001, weight_decay: float = 0.004, beta_1: float = 0.9,
-        beta_2: float = 0.999, epsilon: float = 1e-7, amsgrad: bool = False,
-        clipnorm: float | None = None, clipvalue: float | None = None,
-        global_clipnorm: float | None = None, use_ema: bool = False, ema_momentum: float = 0.99,
-        ema_overwrite_frequency: int | None = None, loss_scale_factor: float | None = None,
-        gradient_accumulation_steps: int | None = None, name: str | None = None, **kwargs: Any,
-    ):  # fmt: skip
+        self,
+        learning_rate: Any = 0.001,
+        weight_decay: float = 0.004,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-7,
+        amsgrad: bool = False,
+        **kwargs: Any,
+    ):
         super().__init__(
-            learning_rate=learning_rate, beta_1=beta_1, beta_2=beta_2, epsilon=epsilon,
-            amsgrad=amsgrad, weight_decay=weight_decay, clipnorm=clipnorm, clipvalue=clipvalue,
-            global_clipnorm=global_clipnorm, use_ema=use_ema, ema_momentum=ema_momentum,
-            ema_overwrite_frequency=ema_overwrite_frequency, loss_scale_factor=loss_scale_factor,
-            gradient_accumulation_steps=gradient_accumulation_steps, name=name, **kwargs,
-        )  # fmt: skip
+            learning_rate=learning_rate,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            amsgrad=amsgrad,
+            weight_decay=weight_decay,
+            **kwargs,
+        )
         if self.weight_decay is None:
             raise ValueError(
                 f"AdamW {self.name!r}: `weight_decay` must be a float; received weight_decay=None."

@@ -36,6 +36,7 @@ Example:
 
 from __future__ import annotations
 
+import inspect
 import re
 import warnings
 from collections.abc import Callable, Sequence
@@ -49,6 +50,7 @@ import optax
 from callax import initializers
 from callax.core import config
 from callax.core.layer import to_snake_case, unique_name
+from callax.core.pure_call import snapshot, write_back
 from callax.core.stateless_scope import StatelessScope, in_stateless_scope
 from callax.core.variable import Variable, unwrap
 from callax.distribution.hooks import set_variable_layout
@@ -94,10 +96,37 @@ class Optimizer:
         gradient_accumulation_steps: update every N calls with the mean gradient.
         name: default derived from the class name (``adam``, ``adam_1``...).
 
-    Subclassing: either implement ``build`` (creating state with
-    :meth:`add_variable_from_reference`) and ``update_step(gradient, variable,
-    learning_rate)`` with :meth:`assign` as in Keras, or the vectorised pure
-    :meth:`_update_step` the built-in optimizers use.
+    Subclasses take these base arguments through ``**kwargs`` and forward them to
+    ``super().__init__``; :meth:`__init_subclass__` adds them (keyword-only) to the
+    subclass's ``inspect.signature``, so ``Adam(learning_rate=..., weight_decay=...)``
+    reads as in Keras and signature-driven tools (keras-tuner, config editors) see
+    every argument.
+
+    Extending (Keras 3's public path, see ``docs/extending.md``): subclass, take
+    your hyperparameters in ``__init__`` (forwarding ``**kwargs``), create per-variable
+    state in ``build(variables)`` with :meth:`add_variable_from_reference` (after
+    ``super().build(variables)``), write ``update_step(gradient, variable,
+    learning_rate)`` with :meth:`assign` / :meth:`assign_add` / :meth:`assign_sub`,
+    and add your hyperparameters to :meth:`get_config`. The update runs inside the
+    same pure, jit-compiled function as the built-ins (clipping, weight decay,
+    gradient accumulation and EMA included). The built-in optimizers instead
+    implement the vectorised pure ``_update_step`` (all variables at once, state as
+    arrays); that hook is internal.
+
+    Example:
+        >>> import inspect
+        >>> class Scaled(Optimizer):
+        ...     def __init__(self, learning_rate=0.1, factor=2.0, **kwargs):
+        ...         super().__init__(learning_rate=learning_rate, **kwargs)
+        ...         self.factor = factor
+        ...     def update_step(self, gradient, variable, learning_rate):
+        ...         self.assign_sub(variable, self.factor * learning_rate * gradient)
+        >>> list(inspect.signature(Scaled).parameters)[:4]
+        ['learning_rate', 'factor', 'weight_decay', 'clipnorm']
+        >>> w = Variable(np.array([1.0]))
+        >>> Scaled(0.1).apply([np.array([1.0])], [w])
+        >>> w.numpy()
+        array([0.8], dtype=float32)
     """
 
     def __init__(
@@ -173,6 +202,22 @@ class Optimizer:
         self._jit_cache: tuple[Any, Callable] | None = None
         self._iterations = self.add_variable((), "zeros", dtype="int32", name="iteration")
         self._learning_rate = self._make_learning_rate(learning_rate)
+
+    #: Whether a subclass's ``**kwargs`` are the base arguments (its signature then
+    #: lists them). Wrappers that fix the learning rate themselves say ``False``.
+    _forwards_base_arguments = True
+
+    def __init_subclass__(cls, **kwargs: Any):
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is not None and cls._forwards_base_arguments:
+            try:  # annotations as objects, like the base arguments'
+                own = inspect.signature(init, eval_str=True)
+            except Exception:  # a name only a type checker sees: keep them as strings
+                own = inspect.signature(init)
+            signature = _with_base_arguments(own)
+            if signature is not None:
+                init.__signature__ = signature
 
     def __setattr__(self, name: str, value: Any) -> None:
         if "_variables" not in self.__dict__:
@@ -318,7 +363,12 @@ class Optimizer:
         self._slots.update(zip(names, lists))
 
     def build(self, variables: Sequence[Variable]) -> None:
-        """Creates the state for ``variables`` (the model's trainable variables)."""
+        """Creates the state for ``variables`` (the model's trainable variables): the
+        base's (EMA averages, gradient accumulators), then the built-ins' slots
+        (:meth:`_build_slots`). Building twice does nothing. A Keras-style subclass
+        calls ``super().build(variables)`` and then adds its own state."""
+        if self.built:
+            return
         variables = list(variables)
         if self.use_ema:
             self._model_variables_moving_average = self.add_optimizer_variables(
@@ -330,7 +380,12 @@ class Optimizer:
             )
         self._trainable_variables = variables
         self._trainable_variables_indices = {id(v): i for i, v in enumerate(variables)}
+        self._build_slots(variables)
         self.built = True
+
+    def _build_slots(self, variables: list[Variable]) -> None:
+        """Built-ins: create the state their vectorised :meth:`_update_step` reads
+        (``self._add_slots``), after the base's, in Keras's order."""
 
     def _get_variable_index(self, variable: Variable) -> int:
         return self._trainable_variables_indices[id(variable)]
@@ -574,13 +629,22 @@ class Optimizer:
                     f"optimizer for new variables. Received unknown variable {v.path!r}."
                 )
             full[i] = g
-        values = [v.value for v in self._variables]
-        params = [v.value for v in self._trainable_variables]
-        new_params, new_values = self._eager_fn(full)(values, full, params)
-        for v, x in zip(self._trainable_variables, new_params):
-            v.assign(x)
-        for v, x in zip(self._variables, new_values):
-            v.assign(x)
+        fn = self._compiled_update(full)
+        if fn is None:  # inside a trace or a stateless scope: inline, through assign
+            new_params, new_values = self._apply_values(
+                [v.value for v in self._variables], full,
+                [v.value for v in self._trainable_variables],
+            )  # fmt: skip
+            for v, x in zip(self._trainable_variables, new_params):
+                v.assign(x)
+            for v, x in zip(self._variables, new_values):
+                v.assign(x)
+            return
+        # Eager: one consistent read, the compiled update, one write-back (core/pure_call).
+        values = snapshot(self._variables)
+        params = snapshot(self._trainable_variables)
+        new_params, new_values = fn(values, full, params)
+        write_back([*self._trainable_variables, *self._variables], [*new_params, *new_values])
 
     def apply_gradients(self, grads_and_vars: Any) -> Variable:
         """``apply`` for a list of ``(gradient, variable)`` pairs; returns ``iterations``."""
@@ -590,17 +654,17 @@ class Optimizer:
             self.apply(grads, variables)
         return self._iterations
 
-    def _eager_fn(self, grads: list) -> Callable:
-        """The update compiled once per configuration; inline inside a trace or a
-        stateless scope (the caller compiles), or with a plain-callable learning rate
-        (re-evaluated every call, as in Keras)."""
+    def _compiled_update(self, grads: list) -> Callable | None:
+        """``_apply_values`` compiled once per configuration; ``None`` where the update
+        runs inline instead: inside a trace or a stateless scope (the caller compiles),
+        or with a plain-callable learning rate (re-evaluated every call, as in Keras)."""
         lr = self._learning_rate
         if (
             in_stateless_scope()
             or (callable(lr) and not isinstance(lr, (LearningRateSchedule, Variable)))
             or any(isinstance(g, jax.core.Tracer) for g in grads)
         ):
-            return self._apply_values
+            return None
         # Hyperparameters are read at trace time: recompile when one changes.
         key = (
             id(lr), len(self._variables),
@@ -693,6 +757,32 @@ class Optimizer:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name!r} built={self.built}>"
+
+
+# The base arguments (``learning_rate`` ... ``name``) as ``Optimizer.__init__`` declares them.
+_BASE_ARGUMENTS = [
+    p for p in inspect.signature(Optimizer.__init__, eval_str=True).parameters.values()
+    if p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD and p.name != "self"
+]  # fmt: skip
+
+
+def _with_base_arguments(signature: inspect.Signature) -> inspect.Signature | None:
+    """A subclass ``__init__``'s signature with the base arguments its ``**kwargs``
+    forwards spelled out (keyword-only, after its own); ``None`` when it takes no
+    ``**kwargs`` (it then lists what it accepts itself).
+
+    >>> def init(self, learning_rate=0.01, momentum=0.0, **kwargs): ...
+    >>> str(_with_base_arguments(inspect.signature(init)))[:72]
+    '(self, learning_rate=0.01, momentum=0.0, *, weight_decay: float | None ='
+    """
+    params = list(signature.parameters.values())
+    if not params or params[-1].kind is not inspect.Parameter.VAR_KEYWORD:
+        return None
+    own = {p.name for p in params}
+    base = [
+        p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in _BASE_ARGUMENTS if p.name not in own
+    ]
+    return signature.replace(parameters=[*params[:-1], *base, params[-1]])
 
 
 def map_tensors(fn: Callable, *lists: list) -> tuple[list, ...]:

@@ -34,26 +34,22 @@ class Ftrl(Optimizer):
         l1_regularization_strength, l2_regularization_strength: ``>= 0``.
         l2_shrinkage_regularization_strength: an L2 penalty on the gradient (``>= 0``).
         beta: adds ``beta / (2 lr)`` to the L2 strength (default 0).
-        **kwargs: the base arguments (``weight_decay``, ``clipnorm``, ``use_ema``...).
+        **kwargs: the base arguments of :class:`~callax.optimizers.Optimizer`
+            (``weight_decay``, ``clipnorm``, ``use_ema``, ``name``...).
     """
 
     def __init__(
-        self, learning_rate: Any = 0.001, learning_rate_power: float = -0.5,
-        initial_accumulator_value: float = 0.1, l1_regularization_strength: float = 0.0,
-        l2_regularization_strength: float = 0.0, l2_shrinkage_regularization_strength: float = 0.0,
-        beta: float = 0.0, weight_decay: float | None = None, clipnorm: float | None = None,
-        clipvalue: float | None = None, global_clipnorm: float | None = None,
-        use_ema: bool = False, ema_momentum: float = 0.99,
-        ema_overwrite_frequency: int | None = None, loss_scale_factor: float | None = None,
-        gradient_accumulation_steps: int | None = None, name: str | None = None, **kwargs: Any,
-    ):  # fmt: skip
-        super().__init__(
-            learning_rate=learning_rate, weight_decay=weight_decay, clipnorm=clipnorm,
-            clipvalue=clipvalue, global_clipnorm=global_clipnorm, use_ema=use_ema,
-            ema_momentum=ema_momentum, ema_overwrite_frequency=ema_overwrite_frequency,
-            loss_scale_factor=loss_scale_factor,
-            gradient_accumulation_steps=gradient_accumulation_steps, name=name, **kwargs,
-        )  # fmt: skip
+        self,
+        learning_rate: Any = 0.001,
+        learning_rate_power: float = -0.5,
+        initial_accumulator_value: float = 0.1,
+        l1_regularization_strength: float = 0.0,
+        l2_regularization_strength: float = 0.0,
+        l2_shrinkage_regularization_strength: float = 0.0,
+        beta: float = 0.0,
+        **kwargs: Any,
+    ):
+        super().__init__(learning_rate=learning_rate, **kwargs)
         who = f"Ftrl {self.name!r}"
         checks = {
             "initial_accumulator_value": (initial_accumulator_value, "positive or zero"),
@@ -74,10 +70,7 @@ class Ftrl(Optimizer):
         self.l2_shrinkage_regularization_strength = l2_shrinkage_regularization_strength
         self.beta = beta
 
-    def build(self, variables):
-        if self.built:
-            return
-        super().build(variables)
+    def _build_slots(self, variables):
         accumulators, linears = self.add_optimizer_variables(
             variables, ["accumulator", "linear"], [self.initial_accumulator_value, "zeros"]
         )

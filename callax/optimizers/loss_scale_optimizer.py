@@ -44,6 +44,8 @@ class LossScaleOptimizer(Optimizer):
         dynamic_growth_steps: finite steps in a row before the scale doubles.
     """
 
+    _forwards_base_arguments = False  # its learning rate is the inner optimizer's
+
     def __init__(
         self,
         inner_optimizer: Optimizer,

@@ -50,25 +50,26 @@ class Muon(Optimizer):
     """
 
     def __init__(
-        self, learning_rate: Any = 0.001, adam_beta_1: float = 0.9, adam_beta_2: float = 0.999,
-        adam_weight_decay: float | None = 0.004, epsilon: float = 1e-7,
-        weight_decay: float | None = 0.004, clipnorm: float | None = None,
-        clipvalue: float | None = None, global_clipnorm: float | None = None,
-        use_ema: bool = False, ema_momentum: float = 0.99,
-        ema_overwrite_frequency: int | None = None, loss_scale_factor: float | None = None,
-        gradient_accumulation_steps: int | None = None, name: str | None = None,
-        exclude_layers: list[str] | None = None, exclude_embeddings: bool = True,
-        muon_a: float = 3.4445, muon_b: float = -4.775, muon_c: float = 2.0315,
-        adam_lr_ratio: float = 1, momentum: float = 0.95, ns_steps: int = 5,
-        nesterov: bool = True, rms_rate: float | None = 0.2, **kwargs: Any,
-    ):  # fmt: skip
-        super().__init__(
-            learning_rate=learning_rate, weight_decay=weight_decay, clipnorm=clipnorm,
-            clipvalue=clipvalue, global_clipnorm=global_clipnorm, use_ema=use_ema,
-            ema_momentum=ema_momentum, ema_overwrite_frequency=ema_overwrite_frequency,
-            loss_scale_factor=loss_scale_factor,
-            gradient_accumulation_steps=gradient_accumulation_steps, name=name, **kwargs,
-        )  # fmt: skip
+        self,
+        learning_rate: Any = 0.001,
+        adam_beta_1: float = 0.9,
+        adam_beta_2: float = 0.999,
+        adam_weight_decay: float | None = 0.004,
+        epsilon: float = 1e-7,
+        weight_decay: float | None = 0.004,
+        exclude_layers: list[str] | None = None,
+        exclude_embeddings: bool = True,
+        muon_a: float = 3.4445,
+        muon_b: float = -4.775,
+        muon_c: float = 2.0315,
+        adam_lr_ratio: float = 1,
+        momentum: float = 0.95,
+        ns_steps: int = 5,
+        nesterov: bool = True,
+        rms_rate: float | None = 0.2,
+        **kwargs: Any,
+    ):
+        super().__init__(learning_rate=learning_rate, weight_decay=weight_decay, **kwargs)
         self.adam_beta_1 = adam_beta_1
         self.adam_beta_2 = adam_beta_2
         self.epsilon = epsilon
@@ -90,10 +91,7 @@ class Muon(Optimizer):
             return True
         return any(re.search(pattern, path) for pattern in self.exclude_layers)
 
-    def build(self, variables):
-        if self.built:
-            return
-        super().build(variables)
+    def _build_slots(self, variables):
         self._momentums, self._adam_velocities = [], []
         for var in variables:  # interleaved per weight, as Keras creates them
             self._momentums.append(self.add_variable_from_reference(var, "momentum"))

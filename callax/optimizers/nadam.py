@@ -18,49 +18,27 @@ Example:
 
 from __future__ import annotations
 
-from typing import Any
-
 import jax.numpy as jnp
 
 from callax.core import config
-from callax.optimizers.base_optimizer import Optimizer, map_tensors
+from callax.optimizers.adam import AdamFamily
+from callax.optimizers.base_optimizer import map_tensors
 
 
-class Nadam(Optimizer):
+class Nadam(AdamFamily):
     """Nadam (Dozat, 2016).
 
     Args:
         learning_rate: float, schedule or callable (default 0.001).
         beta_1, beta_2: decay rates of the first and second moment estimates.
         epsilon: added to ``sqrt(v_hat)``.
-        **kwargs: the base arguments (``weight_decay``, ``clipnorm``, ``use_ema``...).
+        **kwargs: the base arguments of :class:`~callax.optimizers.Optimizer`
+            (``weight_decay``, ``clipnorm``, ``use_ema``, ``name``...).
     """
 
-    def __init__(
-        self, learning_rate: Any = 0.001, beta_1: float = 0.9, beta_2: float = 0.999,
-        epsilon: float = 1e-7, weight_decay: float | None = None,
-        clipnorm: float | None = None, clipvalue: float | None = None,
-        global_clipnorm: float | None = None, use_ema: bool = False, ema_momentum: float = 0.99,
-        ema_overwrite_frequency: int | None = None, loss_scale_factor: float | None = None,
-        gradient_accumulation_steps: int | None = None, name: str | None = None, **kwargs: Any,
-    ):  # fmt: skip
-        super().__init__(
-            learning_rate=learning_rate, weight_decay=weight_decay, clipnorm=clipnorm,
-            clipvalue=clipvalue, global_clipnorm=global_clipnorm, use_ema=use_ema,
-            ema_momentum=ema_momentum, ema_overwrite_frequency=ema_overwrite_frequency,
-            loss_scale_factor=loss_scale_factor,
-            gradient_accumulation_steps=gradient_accumulation_steps, name=name, **kwargs,
-        )  # fmt: skip
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
-
-    def build(self, variables):
-        if self.built:
-            return
+    def _build_slots(self, variables):
         variables = list(variables)
         dtype = variables[0].dtype if variables else config.floatx()
-        super().build(variables)
         self._add_slots(variables, "momentum", "velocity")
         self._scalars["u_product"] = self.add_variable((), 1.0, dtype=dtype, name="u_product")
 
@@ -91,11 +69,3 @@ class Nadam(Optimizer):
 
         new_params, m, v = map_tensors(one, grads, params, state["momentum"], state["velocity"])
         return new_params, {"momentum": m, "velocity": v, "u_product": u_product}
-
-    def get_config(self) -> dict:
-        return {
-            **super().get_config(),
-            "beta_1": self.beta_1,
-            "beta_2": self.beta_2,
-            "epsilon": self.epsilon,
-        }

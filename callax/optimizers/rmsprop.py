@@ -33,33 +33,26 @@ class RMSprop(Optimizer):
         momentum: momentum of the (learning-rate-scaled) steps; ``0`` keeps no state.
         epsilon: added inside the square root.
         centered: normalise by the estimated variance instead of the second moment.
-        **kwargs: the base arguments (``weight_decay``, ``clipnorm``, ``use_ema``...).
+        **kwargs: the base arguments of :class:`~callax.optimizers.Optimizer`
+            (``weight_decay``, ``clipnorm``, ``use_ema``, ``name``...).
     """
 
     def __init__(
-        self, learning_rate: Any = 0.001, rho: float = 0.9, momentum: float = 0.0,
-        epsilon: float = 1e-7, centered: bool = False, weight_decay: float | None = None,
-        clipnorm: float | None = None, clipvalue: float | None = None,
-        global_clipnorm: float | None = None, use_ema: bool = False, ema_momentum: float = 0.99,
-        ema_overwrite_frequency: int | None = None, loss_scale_factor: float | None = None,
-        gradient_accumulation_steps: int | None = None, name: str | None = None, **kwargs: Any,
-    ):  # fmt: skip
-        super().__init__(
-            learning_rate=learning_rate, weight_decay=weight_decay, clipnorm=clipnorm,
-            clipvalue=clipvalue, global_clipnorm=global_clipnorm, use_ema=use_ema,
-            ema_momentum=ema_momentum, ema_overwrite_frequency=ema_overwrite_frequency,
-            loss_scale_factor=loss_scale_factor,
-            gradient_accumulation_steps=gradient_accumulation_steps, name=name, **kwargs,
-        )  # fmt: skip
+        self,
+        learning_rate: Any = 0.001,
+        rho: float = 0.9,
+        momentum: float = 0.0,
+        epsilon: float = 1e-7,
+        centered: bool = False,
+        **kwargs: Any,
+    ):
+        super().__init__(learning_rate=learning_rate, **kwargs)
         self.rho = rho
         self.momentum = momentum
         self.epsilon = epsilon
         self.centered = centered
 
-    def build(self, variables):
-        if self.built:
-            return
-        super().build(variables)
+    def _build_slots(self, variables):
         self._add_slots(variables, "velocity")
         if self.momentum > 0:
             self._add_slots(variables, "momentum")

@@ -23,10 +23,11 @@ from typing import Any
 
 import jax.numpy as jnp
 
-from callax.optimizers.base_optimizer import Optimizer, map_tensors
+from callax.optimizers.adam import AdamFamily
+from callax.optimizers.base_optimizer import map_tensors
 
 
-class ScheduleFreeAdamW(Optimizer):
+class ScheduleFreeAdamW(AdamFamily):
     """AdamW without a learning-rate schedule (interpolated averaging).
 
     Args:
@@ -35,34 +36,24 @@ class ScheduleFreeAdamW(Optimizer):
         beta_2: decay of the second-moment estimate (default 0.999).
         epsilon: added to the bias-corrected ``sqrt(v)`` (default 1e-8).
         warmup_steps: steps of linear learning-rate warm-up (default 0).
-        **kwargs: the base arguments (``weight_decay``, ``clipnorm``, ``use_ema``...).
+        **kwargs: the base arguments of :class:`~callax.optimizers.Optimizer`
+            (``weight_decay``, ``clipnorm``, ``use_ema``, ``name``...).
     """
 
     def __init__(
-        self, learning_rate: Any = 0.0025, beta_1: float = 0.9, beta_2: float = 0.999,
-        epsilon: float = 1e-8, warmup_steps: int = 0, weight_decay: float | None = None,
-        clipnorm: float | None = None, clipvalue: float | None = None,
-        global_clipnorm: float | None = None, use_ema: bool = False, ema_momentum: float = 0.99,
-        ema_overwrite_frequency: int | None = None, loss_scale_factor: float | None = None,
-        gradient_accumulation_steps: int | None = None, name: str | None = None, **kwargs: Any,
-    ):  # fmt: skip
-        super().__init__(
-            learning_rate=learning_rate, weight_decay=weight_decay, clipnorm=clipnorm,
-            clipvalue=clipvalue, global_clipnorm=global_clipnorm, use_ema=use_ema,
-            ema_momentum=ema_momentum, ema_overwrite_frequency=ema_overwrite_frequency,
-            loss_scale_factor=loss_scale_factor,
-            gradient_accumulation_steps=gradient_accumulation_steps, name=name, **kwargs,
-        )  # fmt: skip
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
+        self,
+        learning_rate: Any = 0.0025,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        warmup_steps: int = 0,
+        **kwargs: Any,
+    ):
+        super().__init__(learning_rate, beta_1, beta_2, epsilon, **kwargs)
         self.warmup_steps = warmup_steps
 
-    def build(self, variables):
-        if self.built:
-            return
-        super().build(variables)
-        self._add_slots(variables, "momentum", "velocity")
+    def _build_slots(self, variables):
+        super()._build_slots(variables)
         for z, var in zip(self._slots["momentum"], variables):
             z.assign(var.value)  # the base sequence starts at the weights
 
@@ -84,10 +75,4 @@ class ScheduleFreeAdamW(Optimizer):
         return new_params, {"momentum": z, "velocity": v}
 
     def get_config(self) -> dict:
-        return {
-            **super().get_config(),
-            "beta_1": self.beta_1,
-            "beta_2": self.beta_2,
-            "epsilon": self.epsilon,
-            "warmup_steps": self.warmup_steps,
-        }
+        return {**super().get_config(), "warmup_steps": self.warmup_steps}
