@@ -19,7 +19,7 @@ from typing import Any
 
 from callax.layers.conv import SpatialLayer
 from callax.ops.convolution import normalize_tuple
-from callax.ops.nn_extra import adaptive_average_pool, adaptive_max_pool
+from callax.ops.nn import adaptive_average_pool, adaptive_max_pool
 
 __all__ = [
     "AdaptiveAveragePooling1D", "AdaptiveAveragePooling2D", "AdaptiveAveragePooling3D",

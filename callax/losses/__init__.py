@@ -18,20 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from callax.core.registry import NameRegistry
-from callax.losses.extra import (
-    CTC,
-    CategoricalFocalCrossentropy,
-    CategoricalGeneralizedCrossEntropy,
-    Circle,
-    Dice,
-    Tversky,
-    categorical_focal_crossentropy,
-    categorical_generalized_cross_entropy,
-    circle,
-    ctc,
-    dice,
-    tversky,
-)
+from callax.losses.ctc import CTC, ctc
 from callax.losses.hinge import (
     CategoricalHinge,
     Hinge,
@@ -41,16 +28,22 @@ from callax.losses.hinge import (
     squared_hinge,
 )
 from callax.losses.loss import Loss, LossFunctionWrapper, reduce_weighted_values
+from callax.losses.metric_learning import Circle, circle
+from callax.losses.overlap import Dice, Tversky, dice, tversky
 from callax.losses.probabilistic import (
     BinaryCrossentropy,
     BinaryFocalCrossentropy,
     CategoricalCrossentropy,
+    CategoricalFocalCrossentropy,
+    CategoricalGeneralizedCrossEntropy,
     KLDivergence,
     Poisson,
     SparseCategoricalCrossentropy,
     binary_crossentropy,
     binary_focal_crossentropy,
     categorical_crossentropy,
+    categorical_focal_crossentropy,
+    categorical_generalized_cross_entropy,
     kl_divergence,
     poisson,
     sparse_categorical_crossentropy,

@@ -1,5 +1,5 @@
-"""Probabilistic losses: cross-entropies (binary, focal, categorical, sparse),
-KL divergence and Poisson.
+"""Probabilistic losses: cross-entropies (binary, focal, categorical, sparse,
+categorical focal, generalized), KL divergence and Poisson.
 
 With ``from_logits=True`` they work on logits through ``log_softmax`` /
 softplus forms, exact for any logit size. With probabilities they clip to
@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import jax
@@ -270,3 +271,119 @@ class Poisson(LossFunctionWrapper):
 
     def __init__(self, reduction="sum_over_batch_size", name="poisson", dtype=None):
         super().__init__(poisson, name=name, reduction=reduction, dtype=dtype)
+
+
+def categorical_focal_crossentropy(
+    y_true: Any, y_pred: Any, alpha: Any = 0.25, gamma: float = 2.0, from_logits: bool = False,
+    label_smoothing: float = 0.0, axis: int = -1,
+) -> jax.Array:  # fmt: skip
+    """Categorical cross-entropy with each class term scaled by ``alpha * (1 - p) ** gamma``.
+
+    ``alpha`` is a float or one weight per class. Probabilities are renormalised
+    along ``axis`` and clipped to ``[epsilon, 1 - epsilon]``.
+
+    Example:
+        >>> import numpy as np
+        >>> from callax import losses
+        >>> y_true = np.array([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+        >>> y_pred = np.array([[0.05, 0.9, 0.05], [0.1, 0.85, 0.05]])
+        >>> losses.categorical_focal_crossentropy(y_true, y_pred).round(4)
+        Array([3.000e-04, 6.759e-01], dtype=float32)
+    """
+    _check_axis(axis, "categorical_focal_crossentropy")
+    y_true, y_pred = _floats(y_true, y_pred)
+    if y_pred.shape and y_pred.shape[-1] == 1:
+        # one column is a binary problem: the categorical form is always 0 there
+        warnings.warn(
+            "categorical_focal_crossentropy expects y_pred of shape (batch_size, num_classes) "
+            "with num_classes > 1; use binary_focal_crossentropy for one output unit. "
+            f"Received y_pred.shape={y_pred.shape}.",
+            SyntaxWarning,
+            stacklevel=2,
+        )
+    if label_smoothing:
+        y_true = y_true * (1.0 - label_smoothing) + label_smoothing / y_true.shape[-1]
+    if from_logits:
+        y_pred = jax.nn.softmax(y_pred, axis=axis)
+    eps = config.epsilon()
+    prob = jnp.clip(y_pred / jnp.sum(y_pred, axis=axis, keepdims=True), eps, 1.0 - eps)
+    alpha = jnp.asarray(alpha, y_pred.dtype)
+    focal = alpha * jnp.power(1.0 - prob, gamma) * (-y_true * jnp.log(prob))
+    return jnp.sum(focal, axis=axis)
+
+
+def _check_q(q: Any, owner: str) -> None:
+    if not 0 < q < 1:
+        raise ValueError(f"{owner}: q must be in the interval (0, 1); received q={q!r}.")
+
+
+def categorical_generalized_cross_entropy(y_true: Any, y_pred: Any, q: float) -> jax.Array:
+    """Generalized cross-entropy ``(1 - p ** q) / q``, ``p`` the predicted
+    probability of the true class (integer labels, shape ``(B,)`` or ``(B, 1)``).
+
+    Small ``q`` behaves like cross-entropy, ``q`` near 1 like the mean absolute error.
+
+    Example:
+        >>> import numpy as np
+        >>> from callax import losses
+        >>> losses.categorical_generalized_cross_entropy(
+        ...     np.array([0, 1]), np.array([[0.25, 0.75], [0.5, 0.5]]), q=0.5).round(4)
+        Array([1.    , 0.5858], dtype=float32)
+    """
+    y_pred = jnp.asarray(y_pred)
+    if not jnp.issubdtype(y_pred.dtype, jnp.floating):
+        y_pred = y_pred.astype(config.floatx())
+    labels = jnp.asarray(y_true).astype(jnp.int32)
+    if labels.ndim == y_pred.ndim and labels.shape[-1] == 1:
+        labels = labels[..., 0]
+    p = jnp.sum(y_pred * jax.nn.one_hot(labels, y_pred.shape[-1], dtype=y_pred.dtype), axis=-1)
+    return (1.0 - jnp.power(p, q)) / q
+
+
+class CategoricalFocalCrossentropy(LossFunctionWrapper):
+    """Focal categorical cross-entropy for one-hot labels: down-weights easy examples.
+
+    Example:
+        >>> import numpy as np
+        >>> from callax import losses
+        >>> y_true = np.array([[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+        >>> y_pred = np.array([[0.05, 0.95, 0.0], [0.1, 0.8, 0.1]])
+        >>> round(float(losses.CategoricalFocalCrossentropy()(y_true, y_pred)), 4)
+        0.2332
+    """
+
+    def __init__(
+        self, alpha: Any = 0.25, gamma: float = 2.0, from_logits: bool = False,
+        label_smoothing: float = 0.0, axis: int = -1, reduction="sum_over_batch_size",
+        name="categorical_focal_crossentropy", dtype=None,
+    ):  # fmt: skip
+        super().__init__(
+            categorical_focal_crossentropy, name=name, reduction=reduction, dtype=dtype,
+            alpha=alpha, gamma=gamma, from_logits=from_logits, label_smoothing=label_smoothing,
+            axis=axis,
+        )  # fmt: skip
+        self.alpha, self.gamma = alpha, gamma
+        self.from_logits, self.label_smoothing, self.axis = from_logits, label_smoothing, axis
+
+
+class CategoricalGeneralizedCrossEntropy(LossFunctionWrapper):
+    """Generalized cross-entropy for integer labels, robust to noisy labels.
+
+    Args:
+        q: the noise parameter in ``(0, 1)`` (default 0.5).
+    """
+
+    def __init__(
+        self, q: float = 0.5, reduction="sum_over_batch_size",
+        name="categorical_generalized_cross_entropy", dtype=None,
+    ):  # fmt: skip
+        _check_q(q, f"CategoricalGeneralizedCrossEntropy {name!r}")
+        super().__init__(
+            categorical_generalized_cross_entropy, name=name, reduction=reduction, dtype=dtype,
+            q=q,
+        )  # fmt: skip
+        self.q = q
+
+    def call(self, y_true, y_pred):
+        # integer labels against class scores: no rank alignment
+        return categorical_generalized_cross_entropy(y_true, y_pred, q=self.q)

@@ -60,17 +60,17 @@ from callax.metrics.confusion import (
     FalseNegatives,
     FalsePositives,
     Precision,
-    Recall,
-    TrueNegatives,
-    TruePositives,
-)
-from callax.metrics.extra import (
-    ConcordanceCorrelation,
-    PearsonCorrelation,
     PrecisionAtRecall,
+    Recall,
     RecallAtPrecision,
     SensitivityAtSpecificity,
     SpecificityAtSensitivity,
+    TrueNegatives,
+    TruePositives,
+)
+from callax.metrics.correlation import (
+    ConcordanceCorrelation,
+    PearsonCorrelation,
     concordance_correlation,
     pearson_correlation,
 )

@@ -1,5 +1,8 @@
-"""Confusion-matrix metrics: Precision, Recall, AUC, and the raw counts
-(TruePositives, FalsePositives, TrueNegatives, FalseNegatives).
+"""Confusion-matrix metrics: Precision, Recall, AUC, the raw counts
+(TruePositives, FalsePositives, TrueNegatives, FalseNegatives), and the
+operating-point metrics (PrecisionAtRecall, RecallAtPrecision,
+SensitivityAtSpecificity, SpecificityAtSensitivity), which report the best value
+of one rate among the thresholds where the other reaches its target.
 
 Counts are accumulated per threshold: a prediction is positive at threshold
 ``t`` when ``y_pred > t``; a label is positive when it is non-zero. Each update
@@ -15,6 +18,10 @@ Example:
     0.6667
     >>> float(metrics.AUC()(np.array([0, 0, 1, 1]), np.array([0.1, 0.4, 0.35, 0.8])))
     0.75
+    >>> m = metrics.PrecisionAtRecall(recall=0.5)
+    >>> m.update_state(np.array([0, 0, 0, 1, 1]), np.array([0.0, 0.3, 0.8, 0.3, 0.8]))
+    >>> float(m.result())  # threshold ~0.5 keeps half the positives with precision 1/2
+    0.5
 """
 
 from __future__ import annotations
@@ -372,3 +379,141 @@ class AUC(_ConfusionMetric):
         if self._init_from_thresholds:
             config["thresholds"] = self.thresholds[1:-1]
         return config
+
+
+class _OperatingPoint(_ConfusionMetric):
+    """Counts at evenly spaced thresholds; ``result`` maximises one rate subject to
+    another reaching ``self.value``."""
+
+    _counts = ("tp", "fp", "tn", "fn")
+    _target: str  # the constrained argument's name: "recall", "precision", ...
+
+    def __init__(
+        self, value: float, num_thresholds: int = 200, class_id: int | None = None,
+        name: str | None = None, dtype: Any = None,
+    ):  # fmt: skip
+        super().__init__(name=name, dtype=dtype)
+        self._direction = "up"
+        owner = f"{type(self).__name__} {self.name!r}"
+        if isinstance(value, bool) or not 0 <= value <= 1:
+            raise ValueError(
+                f"{owner}: {self._target} must be in the range [0, 1]; "
+                f"received {self._target}={value!r}."
+            )
+        if (
+            isinstance(num_thresholds, bool)
+            or not isinstance(num_thresholds, int)
+            or (num_thresholds <= 0)
+        ):
+            raise ValueError(
+                f"{owner}: num_thresholds must be an integer > 0; "
+                f"received num_thresholds={num_thresholds!r}."
+            )
+        self.value = value
+        setattr(self, self._target, value)
+        self.num_thresholds = num_thresholds
+        self.class_id = class_id
+        if num_thresholds == 1:
+            self.thresholds = [0.5]
+        else:
+            inner = [(i + 1) / (num_thresholds - 1) for i in range(num_thresholds - 2)]
+            self.thresholds = [0.0, *inner, 1.0]
+        self._make_state(len(self.thresholds))
+
+    def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
+        # scores outside [0, 1] count as 0 or 1
+        y_pred = jnp.clip(jnp.asarray(y_pred, self.dtype), 0.0, 1.0)
+        self._accumulate(y_true, y_pred, sample_weight, class_id=self.class_id)
+
+    def _rates(self) -> dict[str, jax.Array]:
+        tp, fp = self.true_positives.value, self.false_positives.value
+        tn, fn = self.true_negatives.value, self.false_negatives.value
+        recall = _divide_no_nan(tp, tp + fn)
+        return {"recall": recall, "sensitivity": recall,
+                "precision": _divide_no_nan(tp, tp + fp),
+                "specificity": _divide_no_nan(tn, tn + fp)}  # fmt: skip
+
+    def _best(self, constrained: str, dependent: str) -> jax.Array:
+        rates = self._rates()
+        feasible = rates[constrained] >= self.value
+        return jnp.max(jnp.where(feasible, rates[dependent], 0.0), initial=0.0)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "class_id": self.class_id,
+                "num_thresholds": self.num_thresholds, self._target: self.value}  # fmt: skip
+
+
+class PrecisionAtRecall(_OperatingPoint):
+    """The best precision among thresholds whose recall is at least ``recall``.
+
+    Args:
+        recall: the target recall in [0, 1].
+        num_thresholds: thresholds evenly spaced in [0, 1] (default 200).
+        class_id: compute the metric for this class (column) only.
+    """
+
+    _target = "recall"
+
+    def __init__(
+        self, recall: float, num_thresholds: int = 200, class_id: int | None = None,
+        name: str | None = None, dtype: Any = None,
+    ):  # fmt: skip
+        super().__init__(recall, num_thresholds, class_id, name=name, dtype=dtype)
+
+    def result(self) -> jax.Array:
+        return self._best("recall", "precision")
+
+
+class RecallAtPrecision(_OperatingPoint):
+    """The best recall among thresholds whose precision is at least ``precision``."""
+
+    _target = "precision"
+
+    def __init__(
+        self, precision: float, num_thresholds: int = 200, class_id: int | None = None,
+        name: str | None = None, dtype: Any = None,
+    ):  # fmt: skip
+        super().__init__(precision, num_thresholds, class_id, name=name, dtype=dtype)
+
+    def result(self) -> jax.Array:
+        return self._best("precision", "recall")
+
+
+class SensitivityAtSpecificity(_OperatingPoint):
+    """The best sensitivity (recall) among thresholds whose specificity is at least
+    ``specificity``."""
+
+    _target = "specificity"
+
+    def __init__(
+        self, specificity: float, num_thresholds: int = 200, class_id: int | None = None,
+        name: str | None = None, dtype: Any = None,
+    ):  # fmt: skip
+        super().__init__(specificity, num_thresholds, class_id, name=name, dtype=dtype)
+
+    def result(self) -> jax.Array:
+        return self._best("specificity", "sensitivity")
+
+
+class SpecificityAtSensitivity(_OperatingPoint):
+    """The best specificity among thresholds whose sensitivity (recall) is at least
+    ``sensitivity``.
+
+    Example:
+        >>> import numpy as np
+        >>> from callax import metrics
+        >>> m = metrics.SpecificityAtSensitivity(0.5)
+        >>> float(m(np.array([0, 0, 0, 1, 1]), np.array([0.0, 0.3, 0.8, 0.3, 0.8])))
+        0.6666...
+    """
+
+    _target = "sensitivity"
+
+    def __init__(
+        self, sensitivity: float, num_thresholds: int = 200, class_id: int | None = None,
+        name: str | None = None, dtype: Any = None,
+    ):  # fmt: skip
+        super().__init__(sensitivity, num_thresholds, class_id, name=name, dtype=dtype)
+
+    def result(self) -> jax.Array:
+        return self._best("sensitivity", "specificity")

@@ -12,25 +12,30 @@ Example:
     (2, 2)
     >>> ops.nn.softmax(ops.zeros((1, 4))).tolist()
     [[0.25, 0.25, 0.25, 0.25]]
+
+Where ops live: one module per namespace of Keras's ops, named as Keras names it
+(``core``, ``math``, ``linalg``, ``nn``, ``numpy``, ``image``; the convolutions in
+``convolution``, CTC in ``ctc``, imported into ``nn``). Adding an op: write it in
+its namespace's module as a function decorated with
+:func:`callax.ops.dispatch.op` (which lets it take variables and symbolic
+``callax.Input`` tensors) and add its name to that module's ``__all__``; this
+package re-exports the ``__all__`` of ``core``, ``math``, ``linalg``, ``nn`` and
+``numpy`` (``keras.ops.X``), while ``image`` ops stay under ``ops.image.X``, as in
+Keras. See ``docs/extending.md``.
 """
 
 from __future__ import annotations
 
-from callax.ops import image, linalg, nn, numpy
+from callax.ops import core, image, linalg, math, nn, numpy
 from callax.ops.core import *  # noqa: F403
-from callax.ops.core import __all__ as _core_all
 from callax.ops.einops import rearrange
 from callax.ops.linalg import *  # noqa: F403
-from callax.ops.linalg import __all__ as _linalg_all
-from callax.ops.math_extra import *  # noqa: F403
-from callax.ops.math_extra import __all__ as _math_all
+from callax.ops.math import *  # noqa: F403
 from callax.ops.nn import *  # noqa: F403
-from callax.ops.nn import __all__ as _nn_all
 from callax.ops.numpy import *  # noqa: F403
-from callax.ops.numpy import __all__ as _numpy_all
 
 __all__ = [
-    "image", "nn", "numpy", "linalg", "rearrange", *_core_all, *_nn_all, *_numpy_all,
-    *_linalg_all, *_math_all,
+    "image", "nn", "numpy", "linalg", "rearrange", *core.__all__, *nn.__all__, *numpy.__all__,
+    *linalg.__all__, *math.__all__,
 ]  # fmt: skip
-__all__ = list(dict.fromkeys(__all__))  # norm and qr are both core and linalg names
+__all__ = list(dict.fromkeys(__all__))  # qr is both a math and a linalg name

@@ -1,4 +1,4 @@
-"""Core ops (``keras.ops`` core and math): casting, control flow, slicing, math."""
+"""Core ops (Keras's ``ops.core``): casting, conversion, control flow, slicing and scatter."""
 
 from __future__ import annotations
 
@@ -15,9 +15,8 @@ from callax.ops.dispatch import op
 __all__ = [
     "cast", "convert_to_tensor", "convert_to_numpy", "shape", "is_tensor", "stop_gradient",
     "cond", "while_loop", "fori_loop", "scan", "map", "switch", "vectorized_map", "slice",
-    "slice_update", "scatter", "scatter_update", "unstack", "saturate_cast", "erf", "erfinv",
-    "logsumexp", "rsqrt", "top_k", "in_top_k", "segment_sum", "segment_max", "norm", "qr",
-    "dtype", "custom_gradient", "associative_scan", "extract_sequences",
+    "slice_update", "scatter", "scatter_update", "unstack", "saturate_cast", "dtype",
+    "custom_gradient", "associative_scan",
 ]  # fmt: skip
 
 
@@ -143,67 +142,6 @@ def unstack(x, num=None, axis=0):
 def saturate_cast(x, dtype):
     info = jnp.iinfo(dtype) if jnp.issubdtype(dtype, jnp.integer) else jnp.finfo(dtype)
     return jnp.clip(x, info.min, info.max).astype(dtype)
-
-
-@op
-def erf(x):
-    return jax.scipy.special.erf(x)
-
-
-@op
-def erfinv(x):
-    return jax.scipy.special.erfinv(x)
-
-
-@op
-def logsumexp(x, axis=None, keepdims=False):
-    return jax.scipy.special.logsumexp(x, axis=axis, keepdims=keepdims)
-
-
-@op
-def rsqrt(x):
-    return lax.rsqrt(jnp.asarray(x))
-
-
-@op
-def top_k(x, k, sorted=True):  # noqa: A002
-    return lax.top_k(x, k)
-
-
-@op
-def in_top_k(targets, predictions, k):
-    """Whether each target index is among the ``k`` largest predictions of its row."""
-    targets = jnp.asarray(targets).astype(jnp.int32)
-    target_score = jnp.take_along_axis(predictions, targets[:, None], axis=-1)
-    higher = jnp.sum(predictions > target_score, axis=-1)
-    return higher < k
-
-
-@op
-def segment_sum(data, segment_ids, num_segments=None, sorted=False):  # noqa: A002
-    return jax.ops.segment_sum(data, segment_ids, num_segments, indices_are_sorted=sorted)
-
-
-@op
-def segment_max(data, segment_ids, num_segments=None, sorted=False):  # noqa: A002
-    return jax.ops.segment_max(data, segment_ids, num_segments, indices_are_sorted=sorted)
-
-
-@op
-def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002
-    return jnp.linalg.norm(x, ord=ord, axis=axis, keepdims=keepdims)
-
-
-@op
-def qr(x, mode="reduced"):
-    return jnp.linalg.qr(x, mode=mode)
-
-
-@op
-def extract_sequences(x, sequence_length, sequence_stride):
-    n = (x.shape[-1] - sequence_length) // sequence_stride + 1
-    idx = jnp.arange(n)[:, None] * sequence_stride + jnp.arange(sequence_length)[None, :]
-    return x[..., idx]
 
 
 def custom_gradient(f):

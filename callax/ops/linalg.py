@@ -21,13 +21,18 @@ import jax.numpy as jnp
 import jax.scipy.linalg as jsl
 
 from callax.core import config
-from callax.ops.core import norm, qr
 from callax.ops.dispatch import op
+from callax.ops.math import qr
 
 __all__ = [
     "cholesky", "cholesky_inverse", "det", "eig", "eigh", "inv", "jvp", "lstsq", "lu_factor",
     "matrix_rank", "norm", "pinv", "qr", "solve", "solve_triangular", "svd", "logdet",
 ]  # fmt: skip
+
+
+@op
+def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002
+    return jnp.linalg.norm(x, ord=ord, axis=axis, keepdims=keepdims)
 
 
 def _need_matrix(x, name: str) -> None:

@@ -1,19 +1,39 @@
-"""Neural-network ops (``keras.ops.nn``)."""
+"""Neural-network ops (``keras.ops.nn``): activations, one-hot encodings,
+normalizations, losses, attention, pixel shuffles, im2col (``unfold``/``fold``),
+adaptive pooling; the convolutions and pooling (:mod:`callax.ops.convolution`) and
+CTC (:mod:`callax.ops.ctc`) are imported here, as ``keras.ops.nn`` names.
+
+Adding an op: a function decorated with :func:`~callax.ops.dispatch.op` and its
+name in ``__all__`` (``callax.ops`` re-exports every name in it).
+
+Example:
+    >>> from callax import ops
+    >>> ops.sparse_sigmoid(ops.array([-2.0, 0.0, 0.5])).tolist()
+    [0.0, 0.5, 0.75]
+    >>> ops.adaptive_average_pool(ops.ones((1, 5, 3)), 2).shape
+    (1, 2, 3)
+"""
 
 from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
+from jax import lax
 
 from callax import activations as _act
 from callax.core import config
-from callax.ops.convolution import *  # noqa: F403  (conv, pooling: keras.ops.nn names)
-from callax.ops.convolution import __all__ as _conv_all
-from callax.ops.ctc import *  # noqa: F403
-from callax.ops.ctc import __all__ as _ctc_all
+from callax.ops.convolution import (
+    average_pool,
+    conv,
+    conv_transpose,
+    depthwise_conv,
+    max_pool,
+    normalize_data_format,
+    separable_conv,
+)
+from callax.ops.ctc import ctc_decode, ctc_loss
 from callax.ops.dispatch import op
-from callax.ops.nn_extra import *  # noqa: F403
-from callax.ops.nn_extra import __all__ as _nn_extra_all
 
 __all__ = [
     "relu", "relu6", "sigmoid", "softplus", "softsign", "silu", "swish", "log_sigmoid",
@@ -22,7 +42,13 @@ __all__ = [
     "normalize", "binary_crossentropy", "categorical_crossentropy",
     "sparse_categorical_crossentropy", "dot_product_attention", "tanh_shrink", "sparse_plus",
     "squareplus", "celu", "glu", "soft_shrink", "hard_shrink", "hard_tanh",
-    *_conv_all, *_nn_extra_all, *_ctc_all,
+    # in callax.ops.convolution
+    "conv", "depthwise_conv", "separable_conv", "conv_transpose", "max_pool", "average_pool",
+    # in callax.ops.ctc
+    "ctc_loss", "ctc_decode",
+    "depth_to_space", "space_to_depth", "unfold", "fold", "layer_normalization",
+    "rms_normalization", "polar", "psnr", "sparse_sigmoid", "sparsemax", "threshold",
+    "adaptive_average_pool", "adaptive_max_pool",
 ]  # fmt: skip
 
 relu = op(_act.relu, "relu")
@@ -174,3 +200,257 @@ def dot_product_attention(
     return jax.nn.dot_product_attention(
         query, key, value, bias=bias, mask=mask, scale=scale, is_causal=is_causal
     )
+
+
+def _compute_dtype(x):
+    """At least float32, so half-precision normalizations stay accurate."""
+    return jnp.result_type(x.dtype, jnp.float32)
+
+
+@op
+def sparse_sigmoid(x):
+    """0 below -1, 1 above 1, and ``(x + 1) / 2`` in between."""
+    return jnp.clip((jnp.asarray(x) + 1) / 2, 0, 1)
+
+
+@op
+def threshold(x, threshold, default_value):  # noqa: A002
+    """``x`` where ``x > threshold``, else ``default_value``."""
+    return jnp.where(x > threshold, x, default_value)
+
+
+@op
+def sparsemax(x, axis=-1):
+    """Sparsemax along ``axis``: the Euclidean projection onto the probability
+    simplex (Martins & Astudillo, 2016), the same function as
+    ``callax.activations.sparsemax``. Keras 3.15's JAX version computes a different
+    threshold whenever more than one entry is in the support, so its rows do not
+    sum to 1 (``[0.5, 0.3, 0.1, -1]`` gives ``[0.1, 0, 0, 0]``); callax keeps the
+    definition: ``[0.533, 0.333, 0.133, 0]``."""
+    from callax.activations import sparsemax as _sparsemax
+
+    return _sparsemax(x, axis=axis)
+
+
+@op
+def polar(abs_, angle):
+    """The complex number ``abs_ * (cos(angle) + i sin(angle))`` (as ``torch.polar``)."""
+    return lax.complex(abs_ * jnp.cos(angle), abs_ * jnp.sin(angle))
+
+
+@op
+def psnr(x1, x2, max_val):
+    """Peak signal-to-noise ratio ``20 log10(max_val) - 10 log10(mse)`` over all values."""
+    if jnp.shape(x1) != jnp.shape(x2):
+        raise ValueError(
+            "psnr expects x1 and x2 of the same shape. "
+            f"Received: x1.shape={tuple(jnp.shape(x1))}, x2.shape={tuple(jnp.shape(x2))}"
+        )
+    mse = jnp.mean(jnp.square(x1 - x2))
+    max_val = jnp.asarray(max_val, jnp.result_type(x2))
+    return 20 * jnp.log10(max_val) - 10 * jnp.log10(mse)
+
+
+def _axes(axis, ndim: int) -> list[int]:
+    return sorted(a % ndim for a in ((axis,) if isinstance(axis, int) else axis))
+
+
+@op
+def layer_normalization(x, gamma=None, beta=None, axis=-1, epsilon=None, **kwargs):
+    """``(x - mean) / sqrt(var + epsilon) * gamma + beta`` over ``axis``."""
+    rms_scaling = kwargs.pop("rms_scaling", False)
+    if kwargs:
+        raise TypeError(f"layer_normalization got unexpected arguments {sorted(kwargs)}.")
+    eps = config.epsilon() if epsilon is None else epsilon
+    x = jnp.asarray(x)
+    out_dtype = x.dtype
+    x = x.astype(_compute_dtype(x))
+    axes = _axes(axis, x.ndim)
+    shape = [x.shape[a] if a in axes else 1 for a in range(x.ndim)]
+
+    def fit(v):
+        # Parameters over several (or non-last) axes broadcast against those axes.
+        v = jnp.asarray(v, x.dtype)
+        return v.reshape(shape) if v.ndim != x.ndim and axes != [x.ndim - 1] else v
+
+    mean = jnp.mean(x, axis=axes, keepdims=True)
+    var = jnp.mean(jnp.square(x - mean), axis=axes, keepdims=True)
+    inv = lax.rsqrt(var + eps)
+    if rms_scaling:  # Keras's deprecated option: scale by the variance, no centring
+        out = x * inv
+        return (out * fit(gamma) if gamma is not None else out).astype(out_dtype)
+    if gamma is not None:
+        inv = inv * fit(gamma)
+    out = (x - mean) * inv
+    if beta is not None:
+        out = out + fit(beta)
+    return out.astype(out_dtype)
+
+
+@op
+def rms_normalization(x, scale=None, axis=-1, epsilon=None):
+    """``x / sqrt(mean(x**2) + epsilon) * scale`` over ``axis`` (RMSNorm)."""
+    eps = config.epsilon() if epsilon is None else epsilon
+    x = jnp.asarray(x)
+    out_dtype = x.dtype
+    x = x.astype(_compute_dtype(x))
+    if x.ndim == 0:
+        x = x[None]
+    axes = _axes(axis, x.ndim)
+    out = x * lax.rsqrt(jnp.mean(jnp.square(x), axis=axes, keepdims=True) + eps)
+    if scale is not None:
+        out = out * jnp.asarray(scale, x.dtype)
+    return out.astype(out_dtype)
+
+
+def _need_rank(x, rank: int, name: str, layout: str) -> None:
+    if jnp.ndim(x) != rank:
+        raise ValueError(
+            f"{name} expects a rank-{rank} tensor {layout}. Received: x.shape={tuple(jnp.shape(x))}"
+        )
+
+
+@op
+def depth_to_space(x, block_size, data_format="channels_last"):
+    """Moves ``block_size**2`` groups of channels into spatial blocks (pixel shuffle)."""
+    b = int(block_size)
+    data_format = normalize_data_format(data_format)
+    _need_rank(x, 4, "depth_to_space", "(batch, height, width, channels)")
+    if data_format == "channels_last":
+        n, h, w, c = x.shape
+        x = x.reshape(n, h, w, b, b, c // (b * b)).transpose(0, 1, 3, 2, 4, 5)
+        return x.reshape(n, h * b, w * b, c // (b * b))
+    n, c, h, w = x.shape
+    x = x.reshape(n, c // (b * b), b, b, h, w).transpose(0, 1, 4, 2, 5, 3)
+    return x.reshape(n, c // (b * b), h * b, w * b)
+
+
+@op
+def space_to_depth(x, block_size, data_format="channels_last"):
+    """Moves ``block_size x block_size`` spatial blocks into channels (pixel unshuffle)."""
+    b = int(block_size)
+    data_format = normalize_data_format(data_format)
+    _need_rank(x, 4, "space_to_depth", "(batch, height, width, channels)")
+    if data_format == "channels_last":
+        n, h, w, c = x.shape
+        x = x.reshape(n, h // b, b, w // b, b, c).transpose(0, 1, 3, 2, 4, 5)
+        return x.reshape(n, h // b, w // b, c * b * b)
+    n, c, h, w = x.shape
+    x = x.reshape(n, c, h // b, b, w // b, b).transpose(0, 1, 3, 5, 2, 4)
+    return x.reshape(n, c * b * b, h // b, w // b)
+
+
+def _two(v) -> tuple[int, int]:
+    return (int(v), int(v)) if isinstance(v, (int, np.integer)) else tuple(int(a) for a in v)
+
+
+@op
+def unfold(x, kernel_size, dilation=1, padding=0, stride=1):
+    """Sliding blocks of an NCHW image as columns: ``(N, C * kh * kw, L)`` (im2col,
+    as ``torch.nn.functional.unfold``)."""
+    _need_rank(x, 4, "unfold", "(N, C, H, W)")
+    (kh, kw), (dh, dw), (ph, pw), (sh, sw) = map(_two, (kernel_size, dilation, padding, stride))
+    n, c = x.shape[:2]
+    x = jnp.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    oh = (x.shape[2] - dh * (kh - 1) - 1) // sh + 1
+    ow = (x.shape[3] - dw * (kw - 1) - 1) // sw + 1
+    blocks = [
+        x[:, :, i * dh : i * dh + sh * (oh - 1) + 1 : sh, j * dw : j * dw + sw * (ow - 1) + 1 : sw]
+        for i in range(kh)
+        for j in range(kw)
+    ]
+    return jnp.stack(blocks, axis=2).reshape(n, c * kh * kw, oh * ow)
+
+
+@op
+def fold(x, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """Sums columns ``(N, C * kh * kw, L)`` back into an ``(N, C, H, W)`` image
+    (col2im, the adjoint of :func:`unfold`)."""
+    _need_rank(x, 3, "fold", "(N, C * kh * kw, L)")
+    (oh, ow), (kh, kw), (dh, dw), (ph, pw), (sh, sw) = map(
+        _two, (output_size, kernel_size, dilation, padding, stride)
+    )
+    n, ckk, length = x.shape
+    nh = (oh + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+    nw = (ow + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    if ckk % (kh * kw) or nh * nw != length:
+        raise ValueError(
+            f"fold expects x of shape (N, C * {kh * kw}, {nh * nw}) for these sizes. "
+            f"Received: x.shape={tuple(x.shape)}"
+        )
+    c = ckk // (kh * kw)
+    cols = x.reshape(n, c, kh, kw, nh, nw)
+    out = jnp.zeros((n, c, oh + 2 * ph, ow + 2 * pw), x.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            rows = slice(i * dh, i * dh + sh * (nh - 1) + 1, sh)
+            columns = slice(j * dw, j * dw + sw * (nw - 1) + 1, sw)
+            out = out.at[:, :, rows, columns].add(cols[:, :, i, j])
+    return out[:, :, ph : ph + oh, pw : pw + ow]
+
+
+def _bins(length: int, size: int) -> np.ndarray:
+    """PyTorch's adaptive-pooling bins as a ``(size, length)`` membership mask:
+    bin ``i`` covers ``[floor(i * L / size), ceil((i + 1) * L / size))``."""
+    i = np.arange(size)
+    start = (i * length) // size
+    end = -((-(i + 1) * length) // size)
+    pos = np.arange(length)
+    return (pos >= start[:, None]) & (pos < end[:, None])
+
+
+def _adaptive_pool(inputs, output_size, data_format, kind: str):
+    x = jnp.asarray(inputs)
+    rank = x.ndim - 2
+    name = f"adaptive_{kind}_pool"
+    if rank not in (1, 2, 3):
+        raise ValueError(
+            f"{name} expects a 3D, 4D or 5D input (batch, *spatial, channels). "
+            f"Received: inputs.shape={tuple(x.shape)}"
+        )
+    sizes = (output_size,) * rank if isinstance(output_size, int) else tuple(output_size)
+    if len(sizes) != rank:
+        raise ValueError(
+            f"{name} expects output_size of {rank} values for this input. "
+            f"Received: output_size={output_size}"
+        )
+    first = normalize_data_format(data_format) == "channels_first"
+    spatial = range(2, 2 + rank) if first else range(1, 1 + rank)
+    for axis, size in zip(spatial, sizes):
+        length, size = x.shape[axis], int(size)
+        if length % size == 0:  # equal disjoint bins: a reshape and a plain reduction
+            split = x.reshape(*x.shape[:axis], size, length // size, *x.shape[axis + 1 :])
+            reduce = jnp.mean if kind == "average" else jnp.max
+            x = reduce(split, axis=axis + 1).astype(x.dtype)
+            continue
+        mask = _bins(length, size)
+        moved = jnp.moveaxis(x, axis, -1)
+        if kind == "average":
+            weights = jnp.asarray(mask / mask.sum(1, keepdims=True), _compute_dtype(x))
+            pooled = jnp.einsum(
+                "...l,ol->...o", moved, weights, precision=lax.Precision.HIGHEST
+            ).astype(x.dtype)
+        else:
+            lowest = (
+                jnp.finfo(x.dtype).min
+                if jnp.issubdtype(x.dtype, jnp.floating)
+                else jnp.iinfo(x.dtype).min
+            )
+            pooled = jnp.max(jnp.where(mask, moved[..., None, :], lowest), axis=-1)
+        x = jnp.moveaxis(pooled, -1, axis)
+    return x
+
+
+@op
+def adaptive_average_pool(inputs, output_size, data_format=None):
+    """Average pooling to a fixed ``output_size`` (PyTorch-style bins, which may overlap).
+
+    ``inputs``: ``(batch, *spatial, channels)`` (or channels first), 1 to 3 spatial dims.
+    """
+    return _adaptive_pool(inputs, output_size, data_format, "average")
+
+
+@op
+def adaptive_max_pool(inputs, output_size, data_format=None):
+    """Max pooling to a fixed ``output_size`` (PyTorch-style bins, which may overlap)."""
+    return _adaptive_pool(inputs, output_size, data_format, "max")

@@ -1,5 +1,6 @@
-"""Math ops of ``keras.ops`` (Keras's ``ops.math``): Fourier transforms, short-time
-Fourier transforms, segment reductions and complex-number views.
+"""Math ops of ``keras.ops`` (Keras's ``ops.math``): special functions, top-k,
+segment reductions, QR, framing, Fourier and short-time Fourier transforms,
+pairwise distances and complex-number views.
 
 As in Keras, complex tensors go in and out of the Fourier ops as ``(real, imag)``
 tuples of float tensors.
@@ -17,13 +18,71 @@ import math
 
 import jax
 import jax.numpy as jnp
+from jax import lax
 
 from callax.ops.dispatch import op
 
 __all__ = [
-    "fft", "fft2", "ifft2", "rfft", "irfft", "stft", "istft", "segment_min", "segment_prod",
-    "erfc", "cdist", "view_as_complex", "view_as_real",
+    "erf", "erfinv", "erfc", "logsumexp", "rsqrt", "top_k", "in_top_k", "segment_sum",
+    "segment_max", "qr", "extract_sequences", "fft", "fft2", "ifft2", "rfft", "irfft", "stft", "istft", "segment_min", "segment_prod",
+    "cdist", "view_as_complex", "view_as_real",
 ]  # fmt: skip
+
+
+@op
+def erf(x):
+    return jax.scipy.special.erf(x)
+
+
+@op
+def erfinv(x):
+    return jax.scipy.special.erfinv(x)
+
+
+@op
+def logsumexp(x, axis=None, keepdims=False):
+    return jax.scipy.special.logsumexp(x, axis=axis, keepdims=keepdims)
+
+
+@op
+def rsqrt(x):
+    return lax.rsqrt(jnp.asarray(x))
+
+
+@op
+def top_k(x, k, sorted=True):  # noqa: A002
+    return lax.top_k(x, k)
+
+
+@op
+def in_top_k(targets, predictions, k):
+    """Whether each target index is among the ``k`` largest predictions of its row."""
+    targets = jnp.asarray(targets).astype(jnp.int32)
+    target_score = jnp.take_along_axis(predictions, targets[:, None], axis=-1)
+    higher = jnp.sum(predictions > target_score, axis=-1)
+    return higher < k
+
+
+@op
+def segment_sum(data, segment_ids, num_segments=None, sorted=False):  # noqa: A002
+    return jax.ops.segment_sum(data, segment_ids, num_segments, indices_are_sorted=sorted)
+
+
+@op
+def segment_max(data, segment_ids, num_segments=None, sorted=False):  # noqa: A002
+    return jax.ops.segment_max(data, segment_ids, num_segments, indices_are_sorted=sorted)
+
+
+@op
+def qr(x, mode="reduced"):
+    return jnp.linalg.qr(x, mode=mode)
+
+
+@op
+def extract_sequences(x, sequence_length, sequence_stride):
+    n = (x.shape[-1] - sequence_length) // sequence_stride + 1
+    idx = jnp.arange(n)[:, None] * sequence_stride + jnp.arange(sequence_length)[None, :]
+    return x[..., idx]
 
 
 def _complex(x, name: str):

@@ -1,4 +1,4 @@
-"""keras.ops.numpy extras: each op against numpy (independent formulas) and Keras 3."""
+"""keras.ops.numpy: each op against numpy (independent formulas) and Keras 3."""
 
 from __future__ import annotations
 

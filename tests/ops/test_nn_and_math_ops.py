@@ -1,5 +1,5 @@
-"""keras.ops.nn extras, Fourier/STFT ops, segment ops, rearrange and CTC: against
-numpy formulas written here and Keras 3 as oracle."""
+"""keras.ops.nn and keras.ops.math ops (normalizations, pixel shuffles, Fourier/STFT,
+segments), rearrange and CTC: against numpy formulas written here and Keras 3 as oracle."""
 
 from __future__ import annotations
 
