@@ -24,14 +24,14 @@ import os
 import resource
 import statistics
 import sys
-import time
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
-import optax  # noqa: E402
+from harness import HandWritten, elapsed, interleave, timed_fit  # noqa: E402
 
 import callax  # noqa: E402
 
@@ -103,59 +103,11 @@ def jax_cnn_apply(params, x):
     return x.reshape(x.shape[0], -1) @ params[4] + params[5]
 
 
-class HandWritten:
-    """A plain jax.jit + optax training loop, as a JAX user would write it."""
-
-    def __init__(self, init, apply, batch):
-        self.apply, self.batch = apply, batch
-        self.params = init(jax.random.key(0))
-        self.opt = optax.adam(1e-3)
-        self.state = self.opt.init(self.params)
-
-        def loss_fn(params, x, y):
-            logits = apply(params, x)
-            return optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
-
-        @jax.jit
-        def step(params, state, x, y):
-            loss, grads = jax.value_and_grad(loss_fn)(params, x, y)
-            updates, state = self.opt.update(grads, state, params)
-            return optax.apply_updates(params, updates), state, loss
-
-        self.step = step
-        self.predict_fn = jax.jit(apply)
-
-    def fit(self, x, y, epochs):
-        times = []
-        for _ in range(epochs):
-            start = time.perf_counter()
-            self.epoch(x, y)
-            times.append(time.perf_counter() - start)
-        return times
-
-    def epoch(self, x, y):
-        order = np.random.permutation(len(x))
-        n = len(x) // self.batch * self.batch
-        for i in range(0, n, self.batch):
-            idx = order[i : i + self.batch]
-            self.params, self.state, loss = self.step(self.params, self.state, x[idx], y[idx])
-        loss.block_until_ready()
-
-    def predict(self, x, batch):
-        out = [self.predict_fn(self.params, x[i : i + batch]) for i in range(0, len(x), batch)]
-        return np.concatenate([np.asarray(o) for o in out])
-
-
 # ---------------------------------------------------------------- measuring
 def rounds_of(contenders: dict, samples: int, rounds: int) -> dict[str, float]:
     for fn in contenders.values():
         fn()  # warm-up epoch: compiles
-    times: dict[str, list[float]] = {k: [] for k in contenders}
-    for _ in range(rounds):
-        for name, fn in contenders.items():
-            start = time.perf_counter()
-            fn()
-            times[name].append(time.perf_counter() - start)
+    times = interleave({k: elapsed(fn) for k, fn in contenders.items()}, rounds)
     return {k: samples / statistics.median(v) for k, v in times.items()}
 
 
@@ -172,29 +124,6 @@ def table(title: str, rates: dict[str, float], notes: str = "") -> str:
     text = "\n".join(lines) + "\n" + (f"\n{notes}\n" if notes else "")
     print(text, flush=True)
     return text
-
-
-def epoch_timer(lib):
-    """A callback class of ``lib`` that records each epoch's wall time."""
-
-    class EpochTimer(lib.callbacks.Callback):
-        def __init__(self):
-            super().__init__()
-            self.times = []
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self._start = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            self.times.append(time.perf_counter() - self._start)
-
-    return EpochTimer
-
-
-def timed_fit(lib, model, x, y, batch, epochs):
-    timer = epoch_timer(lib)()
-    model.fit(x, y, batch_size=batch, epochs=epochs, verbose=0, callbacks=[timer])
-    return timer.times
 
 
 def fit_workload(kind: str, batch: int, spe: int, n: int, rounds: int, with_jax=True,
@@ -214,11 +143,10 @@ def fit_workload(kind: str, batch: int, spe: int, n: int, rounds: int, with_jax=
             (jax_mlp_params, jax_mlp_apply) if kind == "mlp" else (jax_cnn_params, jax_cnn_apply)
         ), batch)  # fmt: skip
         contenders["hand-written jax+optax"] = lambda: hand.fit(x, y, epochs)
-    epoch_times: dict[str, list[float]] = {k: [] for k in contenders}
-    for _ in range(rounds):
-        for name, fn in contenders.items():
-            epoch_times[name] += fn()[1:]  # the first epoch of each fit compiles
-    rates = {k: n / statistics.median(v) for k, v in epoch_times.items()}
+    fits = interleave(contenders, rounds)
+    # The first epoch of each fit compiles: left out.
+    rates = {k: n / statistics.median([t for times in v for t in times[1:]])
+             for k, v in fits.items()}  # fmt: skip
     title = f"fit: {kind}, batch {batch}" + (f", steps_per_execution={spe}" if spe > 1 else "")
     notes = f"callax / keras3 = {rates['callax fit'] / rates['keras3 fit']:.2f}"
     if with_jax:

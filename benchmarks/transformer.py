@@ -33,8 +33,10 @@ import sys
 import time
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import numpy as np  # noqa: E402
+from harness import HandWritten, interleave, time_per_call, timed_epochs, timed_fit  # noqa: E402
 
 V, D, H, FF, T, B = 1000, 128, 4, 512, 128, 32
 EPS = 1e-3  # Keras's LayerNormalization default; used by every contender
@@ -72,31 +74,6 @@ def model_class(lib):
     return TinyTransformer
 
 
-def per_call(fn, min_time: float) -> float:
-    calls, start = 0, time.perf_counter()
-    while True:
-        fn()
-        calls += 1
-        elapsed = time.perf_counter() - start
-        if elapsed >= min_time:
-            return elapsed / calls
-
-
-def epoch_timer(lib):
-    class EpochTimer(lib.callbacks.Callback):
-        def __init__(self):
-            super().__init__()
-            self.times = []
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self._start = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            self.times.append(time.perf_counter() - self._start)
-
-    return EpochTimer
-
-
 class LibContender:
     """callax or Keras 3: the same model class, eager forward and model.fit."""
 
@@ -118,40 +95,39 @@ class LibContender:
         return self.jax.block_until_ready(self.model(self.ids))
 
     def fit(self) -> list[float]:
-        timer = epoch_timer(self.lib)()
-        self.model.fit(self.x, self.y, batch_size=B, epochs=2, verbose=0, callbacks=[timer],
-                       shuffle=True)  # fmt: skip
-        return timer.times[1:]
+        return timed_fit(self.lib, self.model, self.x, self.y, B, 2, shuffle=True)[1:]
 
 
 # ---------------------------------------------------------- hand-written JAX
 class HandJax:
+    """The block as jax functions, trained by ``harness.HandWritten``."""
+
     def __init__(self, steps: int):
         import jax
         import jax.numpy as jnp
-        import optax
 
-        self.jax, self.jnp = jax, jnp
+        self.jax = jax
         self.x, self.y = data(steps)
         self.ids = jnp.asarray(self.x[:B])
-        key = jax.random.key(0)
-        keys = iter(jax.random.split(key, 16))
-
-        def glorot(shape, fan_in, fan_out):
-            lim = (6 / (fan_in + fan_out)) ** 0.5
-            return jax.random.uniform(next(keys), shape, minval=-lim, maxval=lim)
-
         dh = D // H
-        p = {"emb": jax.random.uniform(next(keys), (V, D), minval=-0.05, maxval=0.05)}
-        for n in ("ln1", "ln2", "ln3"):
-            p[n] = (jnp.ones(D), jnp.zeros(D))
-        for n in ("q", "k", "v"):
-            p[n] = (glorot((D, H, dh), D, H * dh), jnp.zeros((H, dh)))
-        p["o"] = (glorot((H, dh, D), H * dh, D), jnp.zeros(D))
-        p["ff1"] = (glorot((D, FF), D, FF), jnp.zeros(FF))
-        p["ff2"] = (glorot((FF, D), FF, D), jnp.zeros(D))
-        p["head"] = (glorot((D, V), D, V), jnp.zeros(V))
-        self.params = p
+
+        def init(key):
+            keys = iter(jax.random.split(key, 16))
+
+            def glorot(shape, fan_in, fan_out):
+                lim = (6 / (fan_in + fan_out)) ** 0.5
+                return jax.random.uniform(next(keys), shape, minval=-lim, maxval=lim)
+
+            p = {"emb": jax.random.uniform(next(keys), (V, D), minval=-0.05, maxval=0.05)}
+            for n in ("ln1", "ln2", "ln3"):
+                p[n] = (jnp.ones(D), jnp.zeros(D))
+            for n in ("q", "k", "v"):
+                p[n] = (glorot((D, H, dh), D, H * dh), jnp.zeros((H, dh)))
+            p["o"] = (glorot((H, dh, D), H * dh, D), jnp.zeros(D))
+            p["ff1"] = (glorot((D, FF), D, FF), jnp.zeros(FF))
+            p["ff2"] = (glorot((FF, D), FF, D), jnp.zeros(D))
+            p["head"] = (glorot((D, V), D, V), jnp.zeros(V))
+            return p
 
         def ln(x, g_b):
             m = x.mean(-1, keepdims=True)
@@ -171,36 +147,13 @@ class HandJax:
             x = x + h @ p["ff2"][0] + p["ff2"][1]
             return ln(x, p["ln3"]) @ p["head"][0] + p["head"][1]
 
-        opt = optax.adam(1e-3)
-        self.state = opt.init(self.params)
-
-        def loss_fn(p, x, y):
-            return optax.softmax_cross_entropy_with_integer_labels(apply(p, x), y).mean()
-
-        @jax.jit
-        def step(p, state, x, y):
-            loss, g = jax.value_and_grad(loss_fn)(p, x, y)
-            updates, state = opt.update(g, state, p)
-            return optax.apply_updates(p, updates), state, loss
-
-        self.step, self.fwd = step, jax.jit(apply)
+        self.loop = HandWritten(init, apply, B)
 
     def forward(self):
-        return self.jax.block_until_ready(self.fwd(self.params, self.ids))
+        return self.jax.block_until_ready(self.loop.predict_fn(self.loop.params, self.ids))
 
     def fit(self) -> list[float]:
-        times = []
-        for _ in range(2):
-            start = time.perf_counter()
-            order = np.random.permutation(len(self.x))
-            for i in range(0, len(self.x), B):
-                idx = order[i : i + B]
-                self.params, self.state, loss = self.step(
-                    self.params, self.state, self.x[idx], self.y[idx]
-                )
-            loss.block_until_ready()
-            times.append(time.perf_counter() - start)
-        return times[1:]
+        return self.loop.fit(self.x, self.y, 2)[1:]
 
 
 # ---------------------------------------------------------------- PyTorch
@@ -240,19 +193,17 @@ class Torch:
         with self.torch.no_grad():
             return self.model(self.ids)
 
+    def epoch(self) -> None:
+        order = self.torch.randperm(len(self.x))
+        for i in range(0, len(self.x), B):
+            idx = order[i : i + B]
+            self.opt.zero_grad(set_to_none=True)
+            loss = self.loss(self.model(self.x[idx]).reshape(-1, V), self.y[idx].reshape(-1))
+            loss.backward()
+            self.opt.step()
+
     def fit(self) -> list[float]:
-        times = []
-        for _ in range(2):
-            start = time.perf_counter()
-            order = self.torch.randperm(len(self.x))
-            for i in range(0, len(self.x), B):
-                idx = order[i : i + B]
-                self.opt.zero_grad(set_to_none=True)
-                loss = self.loss(self.model(self.x[idx]).reshape(-1, V), self.y[idx].reshape(-1))
-                loss.backward()
-                self.opt.step()
-            times.append(time.perf_counter() - start)
-        return times[1:]
+        return timed_epochs(self.epoch, 2)[1:]
 
 
 # ------------------------------------------------------- Keras in a subprocess
@@ -267,7 +218,7 @@ def keras_worker(steps: int) -> None:
     for line in sys.stdin:
         cmd = line.split()
         if cmd[0] == "forward":
-            print(json.dumps(per_call(c.forward, float(cmd[1]))), flush=True)
+            print(json.dumps(time_per_call(c.forward, float(cmd[1]), 10**9)), flush=True)
         elif cmd[0] == "fit":
             print(json.dumps(c.fit()), flush=True)
         else:
@@ -309,36 +260,42 @@ def main(argv: list[str]) -> str:
     jitted = callax.jit(cx.model)
     hand = HandJax(steps)
     keras = KerasProxy(steps)
+
+    def timed(fn):
+        return lambda: time_per_call(fn, min_time, 10**9)
+
+    def jitted_forward():
+        return jax.block_until_ready(jitted(cx.ids))
+
+    local = [cx.forward, jitted_forward, hand.forward, cx.fit, hand.fit]
+    # Keras answers from its subprocess (warmed up before it said "ready").
     forward = {
-        "callax eager": cx.forward,
-        "callax.jit": lambda: jax.block_until_ready(jitted(cx.ids)),
-        "keras3 eager": None,
-        "hand-written jax.jit": hand.forward,
+        "callax eager": timed(cx.forward),
+        "callax.jit": timed(jitted_forward),
+        "keras3 eager": lambda: keras.ask(f"forward {min_time}"),
+        "hand-written jax.jit": timed(hand.forward),
     }
-    fits = {"callax fit": cx.fit, "keras3 fit": None, "hand-written jax+optax": hand.fit}
+    fits = {"callax fit": cx.fit, "keras3 fit": lambda: keras.ask("fit"),
+            "hand-written jax+optax": hand.fit}  # fmt: skip
     try:
         torch = Torch(steps)
-        forward["pytorch eager"] = torch.forward
+        forward["pytorch eager"] = timed(torch.forward)
         fits["pytorch"] = torch.fit
+        local += [torch.forward, torch.fit]
     except ImportError as error:
         notes.append(f"pytorch skipped: {error}")
-    for fn in list(forward.values()) + list(fits.values()):
-        if fn is not None:
-            fn()  # warm-up (compiles)
-    f_times: dict[str, list[float]] = {k: [] for k in forward}
-    e_times: dict[str, list[float]] = {k: [] for k in fits}
+    for fn in local:
+        fn()  # warm-up (compiles)
+    # One round: every forward, then every fit.
+    contenders = {**{("forward", k): fn for k, fn in forward.items()},
+                  **{("fit", k): fn for k, fn in fits.items()}}  # fmt: skip
     try:
-        for _ in range(rounds):
-            for name, fn in forward.items():
-                f_times[name].append(
-                    keras.ask(f"forward {min_time}") if fn is None else per_call(fn, min_time)
-                )
-            for name, fn in fits.items():
-                e_times[name] += keras.ask("fit") if fn is None else fn()
+        results = interleave(contenders, rounds)
     finally:
         keras.close()
-    fwd = {k: statistics.median(v) for k, v in f_times.items()}
-    rate = {k: steps * B / statistics.median(v) for k, v in e_times.items()}
+    fwd = {name: statistics.median(v) for (kind, name), v in results.items() if kind == "forward"}
+    rate = {name: steps * B / statistics.median([t for epoch in v for t in epoch])
+            for (kind, name), v in results.items() if kind == "fit"}  # fmt: skip
 
     title = f"Transformer block (seq {T}, d {D}, {H} heads, batch {B}, vocab {V})"
     lines = [f"## {title}: eager forward, one batch", "",

@@ -17,6 +17,9 @@ from typing import Any
 import jax
 
 from callax.core import call_context as _ctx
+from callax.core.keras_tensor import KerasTensor
+from callax.models.functional import Functional
+from callax.models.symbolic import eval_symbolic, symbolic_op
 
 
 class name_scope:
@@ -141,8 +144,6 @@ def in_symbolic_scope() -> bool:
 
 
 def _has_symbolic(args: Any, kwargs: dict) -> bool:
-    from callax.core.keras_tensor import KerasTensor
-
     leaves = jax.tree_util.tree_leaves((args, kwargs), is_leaf=lambda v: isinstance(v, KerasTensor))
     return any(isinstance(v, KerasTensor) for v in leaves)
 
@@ -171,13 +172,10 @@ class Operation:
         raise NotImplementedError(f"{type(self).__name__} must define call().")
 
     def compute_output_spec(self, *args: Any, **kwargs: Any) -> Any:
-        from callax.models.symbolic import eval_symbolic
-
         return eval_symbolic(self.call, args, kwargs)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if _has_symbolic(args, kwargs):
-            from callax.models.symbolic import symbolic_op
 
             def run(*a: Any, **k: Any) -> Any:
                 return self.call(*a, **k)
@@ -208,8 +206,6 @@ class Function:
     """
 
     def __init__(self, inputs: Any, outputs: Any, name: str | None = None):
-        from callax.models.functional import Functional
-
         self._graph = Functional(inputs, outputs, name=name)
         self.name = self._graph.name
         self.inputs = inputs

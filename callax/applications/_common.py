@@ -5,7 +5,13 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from callax import layers
 from callax.applications.imagenet_utils import obtain_input_shape, validate_activation
+from callax.core.keras_tensor import is_keras_tensor
+from callax.models import Model
+from callax.saving.legacy_h5 import is_legacy_h5, load_legacy_h5
+from callax.utils.file_utils import get_file
+from callax.utils.model_utils import get_source_inputs
 
 
 def check_arguments(
@@ -36,23 +42,18 @@ def make_input(
     model_name: str,
 ) -> tuple[Any, Any]:
     """Returns ``(img_input, source_inputs_or_None)`` for the requested input."""
-    from callax.core.keras_tensor import is_keras_tensor
-    from callax.layers import Input
-
     shape = obtain_input_shape(
         input_shape, default_size, min_size, include_top, weights, model_name
     )
     if input_tensor is None:
-        return Input(shape=shape), None
+        return layers.Input(shape=shape), None
     if not is_keras_tensor(input_tensor):
-        return Input(tensor=input_tensor, shape=shape), None
+        return layers.Input(tensor=input_tensor, shape=shape), None
     return input_tensor, input_tensor
 
 
 def pooled_head(x: Any, pooling: str | None) -> Any:
     """The ``include_top=False`` optional global pooling."""
-    from callax import layers
-
     if pooling == "avg":
         return layers.GlobalAveragePooling2D()(x)
     if pooling == "max":
@@ -60,10 +61,30 @@ def pooled_head(x: Any, pooling: str | None) -> Any:
     return x
 
 
-def build_model(img_input: Any, input_tensor: Any, outputs: Any, name: str) -> Any:
-    from callax.models import Model
-    from callax.utils import get_source_inputs
+def classifier_head(
+    x: Any,
+    include_top: bool,
+    pooling: str | None,
+    classes: int,
+    classifier_activation: Any,
+    dropout: float = 0.0,
+) -> Any:
+    """Keras's top of an ImageNet model: ``avg_pool`` (+ ``top_dropout``) +
+    ``Dense(classes)`` named ``predictions``; without the top, the optional
+    ``avg_pool`` / ``max_pool`` global pooling."""
+    if include_top:
+        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
+        if dropout > 0:
+            x = layers.Dropout(dropout, name="top_dropout")(x)
+        return layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
+    if pooling == "avg":
+        return layers.GlobalAveragePooling2D(name="avg_pool")(x)
+    if pooling == "max":
+        return layers.GlobalMaxPooling2D(name="max_pool")(x)
+    return x
 
+
+def build_model(img_input: Any, input_tensor: Any, outputs: Any, name: str) -> Any:
     inputs = get_source_inputs(input_tensor) if input_tensor is not None else img_input
     return Model(inputs, outputs, name=name)
 
@@ -75,8 +96,6 @@ def load_application_weights(model: Any, path: str) -> None:
     the ``layer_names`` attribute, each holding its arrays in the order given
     by ``weight_names``; they are matched to the model's layers in order.
     """
-    from callax.saving.legacy_h5 import is_legacy_h5, load_legacy_h5
-
     path = os.fspath(path)
     if path.endswith(".weights.h5") or path.endswith(".keras"):
         model.load_weights(path)
@@ -89,8 +108,6 @@ def load_application_weights(model: Any, path: str) -> None:
 
 def fetch_weights(model_name: str, fname: str, origin: str, file_hash: str | None) -> str:
     """Downloads (or finds in ``$KERAS_HOME/models``) a pretrained weights file."""
-    from callax.utils import get_file
-
     try:
         return get_file(fname, origin, cache_subdir="models", file_hash=file_hash)
     except Exception as e:
@@ -99,3 +116,40 @@ def fetch_weights(model_name: str, fname: str, origin: str, file_hash: str | Non
             f"({type(e).__name__}: {e}). Download that file into $KERAS_HOME/models/{fname} "
             "or pass weights=<path to the file>."
         ) from e
+
+
+def load_requested_weights(
+    model: Any, weights: Any, model_name: str, fname: str, origin: str, file_hash: str | None
+) -> None:
+    """``weights="imagenet"``: fetches ``fname`` from ``origin`` and loads it; a
+    path: loads that file; ``None``: keeps the random initialization."""
+    if weights == "imagenet":
+        load_application_weights(model, fetch_weights(model_name, fname, origin, file_hash))
+    elif weights is not None:
+        load_application_weights(model, weights)
+
+
+def keras_builder(build: Any, title: str, default_name: str, doc: str) -> Any:
+    """A public builder with Keras's application signature (``include_top``,
+    ``weights``, ``input_tensor``, ``input_shape``, ``pooling``, ``classes``,
+    ``classifier_activation``, ``name``) named ``title``, calling ``build`` with
+    those arguments in that order."""
+
+    def builder(
+        include_top: bool = True,
+        weights: str | None = "imagenet",
+        input_tensor: Any = None,
+        input_shape: tuple | None = None,
+        pooling: str | None = None,
+        classes: int = 1000,
+        classifier_activation: Any = "softmax",
+        name: str = default_name,
+    ) -> Any:
+        return build(
+            include_top, weights, input_tensor, input_shape, pooling, classes,
+            classifier_activation, name,
+        )  # fmt: skip
+
+    builder.__name__ = builder.__qualname__ = title
+    builder.__doc__ = doc
+    return builder

@@ -11,11 +11,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from callax import layers
 from callax.applications._common import (
     build_model,
     check_arguments,
-    fetch_weights,
-    load_application_weights,
+    classifier_head,
+    load_requested_weights,
     make_input,
 )
 from callax.applications.imagenet_utils import decode_predictions as _decode_predictions
@@ -68,8 +69,6 @@ def _block(
     expand_ratio: int,
 ) -> Any:
     """Mobile inverted bottleneck with squeeze-and-excitation (swish activations)."""
-    from callax import layers
-
     filters = filters_in * expand_ratio
     x = inputs
     if expand_ratio != 1:
@@ -118,8 +117,6 @@ def _efficientnet(
     classifier_activation: Any,
     name: str,
 ) -> Any:
-    from callax import layers
-
     title = f"EfficientNet{key.upper()}"
     width, depth, resolution, dropout = _SCALING[key]
     check_arguments(weights, include_top, classes, classifier_activation, title)
@@ -155,25 +152,11 @@ def _efficientnet(
     )(x)
     x = layers.BatchNormalization(axis=3, name="top_bn")(x)
     x = layers.Activation("swish", name="top_activation")(x)
-    if include_top:
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        if dropout > 0:
-            x = layers.Dropout(dropout, name="top_dropout")(x)
-        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    elif pooling == "avg":
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-    elif pooling == "max":
-        x = layers.GlobalMaxPooling2D(name="max_pool")(x)
+    x = classifier_head(x, include_top, pooling, classes, classifier_activation, dropout)
     model = build_model(img_input, source, x, name)
-
-    if weights == "imagenet":
-        # Keras names the file after the model name.
-        fname = name + (".h5" if include_top else "_notop.h5")
-        file_hash = WEIGHTS_HASHES[key][0 if include_top else 1]
-        path = fetch_weights(title, fname, BASE_WEIGHTS_PATH + fname, file_hash)
-        load_application_weights(model, path)
-    elif weights is not None:
-        load_application_weights(model, weights)
+    fname = name + (".h5" if include_top else "_notop.h5")  # Keras names it after the model
+    file_hash = WEIGHTS_HASHES[key][0 if include_top else 1]
+    load_requested_weights(model, weights, title, fname, BASE_WEIGHTS_PATH + fname, file_hash)
     return model
 
 

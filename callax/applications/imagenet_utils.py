@@ -12,6 +12,10 @@ from typing import Any
 
 import numpy as np
 
+from callax import ops
+from callax.backend import image_data_format
+from callax.utils.file_utils import get_file
+
 CLASS_INDEX_PATH = (
     "https://storage.googleapis.com/download.tensorflow.org/data/imagenet_class_index.json"
 )
@@ -44,8 +48,6 @@ def preprocess_input(x: Any, data_format: str | None = None, mode: str = "caffe"
             f"received mode={mode!r}."
         )
     if data_format is None:
-        from callax.backend import image_data_format
-
         data_format = image_data_format()
     if data_format not in ("channels_first", "channels_last"):
         raise ValueError(
@@ -56,8 +58,6 @@ def preprocess_input(x: Any, data_format: str | None = None, mode: str = "caffe"
         if not np.issubdtype(x.dtype, np.floating):
             x = x.astype("float32")
         return _preprocess(x, data_format, mode, np)
-    from callax import ops
-
     x = ops.convert_to_tensor(x) if not hasattr(x, "shape") else x
     if not str(getattr(x, "dtype", "float32")).startswith(("float", "bfloat")):
         x = ops.cast(x, "float32")
@@ -88,8 +88,6 @@ def _preprocess(x: Any, data_format: str, mode: str, xp: Any) -> Any:
         if std is not None:
             x /= np.asarray(std, dtype=x.dtype).reshape(shape)
         return x
-    from callax import ops
-
     x = x - ops.cast(mean_arr, x.dtype)
     if std is not None:
         x = x / ops.cast(np.asarray(std, dtype="float32").reshape(shape), x.dtype)
@@ -106,14 +104,10 @@ def _flip_channels(x: Any, axis: int, xp: Any) -> Any:
         flipped = np.flip(x, axis=axis).copy()
         x[...] = flipped
         return x
-    from callax import ops
-
     return ops.flip(x, axis=axis)
 
 
 def _class_index() -> dict[str, list[str]]:
-    from callax.utils import get_file
-
     path = get_file(
         "imagenet_class_index.json",
         CLASS_INDEX_PATH,

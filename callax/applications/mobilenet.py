@@ -9,12 +9,12 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+from callax import layers
 from callax.applications import imagenet_utils
 from callax.applications._common import (
     build_model,
     check_arguments,
-    fetch_weights,
-    load_application_weights,
+    load_requested_weights,
     make_input,
     pooled_head,
 )
@@ -59,8 +59,6 @@ def MobileNet(  # noqa: N802 — Keras's public name
     >>> model.output_shape
     (None, 4)
     """
-    from callax import layers
-
     check_arguments(weights, include_top, classes, classifier_activation, "MobileNet")
     default_size = 224
     if input_shape is not None and input_shape[0] == input_shape[1] and input_shape[0] in _ROWS:
@@ -105,18 +103,12 @@ def MobileNet(  # noqa: N802 — Keras's public name
         x = pooled_head(x, pooling)
     model = build_model(img_input, source, x, name or f"mobilenet_{alpha:0.2f}_{rows}")
 
-    if weights == "imagenet":
-        fname = f"mobilenet_{_ALPHA_TEXT[alpha]}_{rows}_tf{'' if include_top else '_no_top'}.h5"
-        path = fetch_weights("MobileNet", fname, BASE_WEIGHT_PATH + fname, None)
-        load_application_weights(model, path)
-    elif weights is not None:
-        load_application_weights(model, weights)
+    fname = f"mobilenet_{_ALPHA_TEXT.get(alpha)}_{rows}_tf{'' if include_top else '_no_top'}.h5"
+    load_requested_weights(model, weights, "MobileNet", fname, BASE_WEIGHT_PATH + fname, None)
     return model
 
 
 def _depthwise_block(x: Any, filters: int, depth_multiplier: int, stride: int, i: int) -> Any:
-    from callax import layers
-
     if stride != 1:
         # Pads bottom/right only, as TF's "same" does for a stride-2 3x3 on even sizes.
         x = layers.ZeroPadding2D(((0, 1), (0, 1)), name=f"conv_pad_{i}")(x)

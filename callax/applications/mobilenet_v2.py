@@ -9,12 +9,12 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+from callax import layers
 from callax.applications import imagenet_utils
 from callax.applications._common import (
     build_model,
     check_arguments,
-    fetch_weights,
-    load_application_weights,
+    load_requested_weights,
     make_input,
     pooled_head,
 )
@@ -86,21 +86,15 @@ def MobileNetV2(  # noqa: N802 — Keras's public name
             rows = 224
     x = _body(img_input, alpha)
     if include_top:
-        from callax import layers
-
         x = layers.GlobalAveragePooling2D()(x)
         x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
     else:
         x = pooled_head(x, pooling)
     model = build_model(img_input, source, x, name or f"mobilenetv2_{alpha:0.2f}_{rows}")
 
-    if weights == "imagenet":
-        model_name = f"mobilenet_v2_weights_tf_dim_ordering_tf_kernels_{float(alpha)}_{rows}"
-        model_name += ".h5" if include_top else "_no_top.h5"
-        path = fetch_weights("MobileNetV2", model_name, BASE_WEIGHT_PATH + model_name, None)
-        load_application_weights(model, path)
-    elif weights is not None:
-        load_application_weights(model, weights)
+    fname = f"mobilenet_v2_weights_tf_dim_ordering_tf_kernels_{float(alpha)}_{rows}"
+    fname += ".h5" if include_top else "_no_top.h5"
+    load_requested_weights(model, weights, "MobileNetV2", fname, BASE_WEIGHT_PATH + fname, None)
     return model
 
 
@@ -122,14 +116,10 @@ def _correct_pad(x: Any, kernel_size: int) -> tuple:
 
 
 def _bn(name: str) -> Any:
-    from callax import layers
-
     return layers.BatchNormalization(axis=-1, epsilon=1e-3, momentum=0.999, name=name)
 
 
 def _body(img_input: Any, alpha: float) -> Any:
-    from callax import layers
-
     first_filters = _make_divisible(32 * alpha, 8)
     x = layers.Conv2D(
         first_filters, 3, strides=(2, 2), padding="same", use_bias=False, name="Conv1"
@@ -147,8 +137,6 @@ def _body(img_input: Any, alpha: float) -> Any:
 def _inverted_res_block(
     inputs: Any, filters: int, alpha: float, stride: int, expansion: int, block_id: int
 ) -> Any:
-    from callax import layers
-
     in_channels = inputs.shape[-1]
     pointwise_filters = _make_divisible(int(filters * alpha), 8)
     x = inputs

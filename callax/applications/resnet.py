@@ -2,18 +2,39 @@
 
 Reference: He et al., "Deep Residual Learning for Image Recognition" (CVPR 2015).
 Inputs are preprocessed in Caffe style (BGR, ImageNet means subtracted).
+:func:`build_resnet` builds both this family and ``resnet_v2``'s (which differ
+in their residual block and where BatchNorm + ReLU sit).
+
+Builders take Keras's arguments:
+
+- ``include_top``: with the ``avg_pool`` + ``Dense(classes)`` classifier.
+- ``weights``: ``"imagenet"``, ``None`` (random) or a weights file path.
+- ``input_tensor``: a Keras tensor to build on.
+- ``input_shape``: ``(rows, cols, 3)``, at least 32x32 (default 224x224, or any
+  size without the top).
+- ``pooling``: without the top, ``None``, ``"avg"`` or ``"max"`` global pooling.
+- ``classes``: classifier size (1000 with ImageNet weights and the top).
+- ``classifier_activation``: the top layer's activation.
+- ``name``: the model name.
+
+>>> model = ResNet50(weights=None, input_shape=(32, 32, 3), classes=3)
+>>> model.output_shape
+(None, 3)
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from callax import layers
 from callax.applications import imagenet_utils
 from callax.applications._common import (
     build_model,
     check_arguments,
-    fetch_weights,
-    load_application_weights,
+    classifier_head,
+    keras_builder,
+    load_requested_weights,
     make_input,
 )
 from callax.applications.imagenet_utils import decode_predictions as _decode_predictions
@@ -25,12 +46,22 @@ WEIGHTS_HASHES = {
     "resnet101": ("f1aeb4b969a6efcfb50fad2f0c20cfc5", "88cf7a10940856eca736dc7b7e228a21"),
     "resnet152": ("100835be76be38e30d865e96f2aaae62", "ee4c566cf9a93f14d82f913c2dc6dd0c"),
 }
-# Residual blocks per stage (conv2 .. conv5).
-_DEPTHS = {"resnet50": (3, 4, 6, 3), "resnet101": (3, 4, 23, 3), "resnet152": (3, 8, 36, 3)}
+# Residual blocks per stage (conv2 .. conv5), by depth; V2 models have the same.
+DEPTHS = {50: (3, 4, 6, 3), 101: (3, 4, 23, 3), 152: (3, 8, 36, 3)}
 
 
-def _resnet(
-    weights_name: str,
+def batch_norm(name: str) -> Any:
+    """Keras ResNet's BatchNormalization (channels last, epsilon 1.001e-5)."""
+    return layers.BatchNormalization(axis=3, epsilon=1.001e-5, name=name)
+
+
+def build_resnet(
+    key: str,
+    title: str,
+    depth: int,
+    stack: Callable[..., Any],
+    preact: bool,
+    weights_hash: tuple[str, str],
     include_top: bool,
     weights: Any,
     input_tensor: Any,
@@ -40,135 +71,78 @@ def _resnet(
     classifier_activation: Any,
     name: str,
 ) -> Any:
-    from callax import layers
-
-    title = {"resnet50": "ResNet50", "resnet101": "ResNet101", "resnet152": "ResNet152"}
-    title = title[weights_name]
+    """A ResNet: the 7x7 stem, four stages of ``stack(x, filters, blocks, stage,
+    name)``, the head, and Keras's weights file ``<key>_weights_tf_dim_ordering_
+    tf_kernels[_notop].h5``. ``preact`` (V2): no BatchNorm + ReLU after the stem,
+    one after the last stage (``post_bn``)."""
     check_arguments(weights, include_top, classes, classifier_activation, title)
     img_input, source = make_input(input_tensor, input_shape, 224, 32, include_top, weights, title)
     x = layers.ZeroPadding2D(padding=((3, 3), (3, 3)), name="conv1_pad")(img_input)
     x = layers.Conv2D(64, 7, strides=2, use_bias=True, name="conv1_conv")(x)
-    x = layers.BatchNormalization(axis=3, epsilon=1.001e-5, name="conv1_bn")(x)
-    x = layers.Activation("relu", name="conv1_relu")(x)
+    if not preact:
+        x = batch_norm("conv1_bn")(x)
+        x = layers.Activation("relu", name="conv1_relu")(x)
     x = layers.ZeroPadding2D(padding=((1, 1), (1, 1)), name="pool1_pad")(x)
     x = layers.MaxPooling2D(3, strides=2, name="pool1_pool")(x)
-    for stage, (filters, blocks) in enumerate(zip((64, 128, 256, 512), _DEPTHS[weights_name])):
-        x = _stack(x, filters, blocks, stride1=1 if stage == 0 else 2, name=f"conv{stage + 2}")
-    if include_top:
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    elif pooling == "avg":
-        x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
-    elif pooling == "max":
-        x = layers.GlobalMaxPooling2D(name="max_pool")(x)
+    for stage, (filters, blocks) in enumerate(zip((64, 128, 256, 512), DEPTHS[depth])):
+        x = stack(x, filters, blocks, stage, name=f"conv{stage + 2}")
+    if preact:
+        x = batch_norm("post_bn")(x)
+        x = layers.Activation("relu", name="post_relu")(x)
+    x = classifier_head(x, include_top, pooling, classes, classifier_activation)
     model = build_model(img_input, source, x, name)
-
-    if weights == "imagenet":
-        suffix = "" if include_top else "_notop"
-        fname = f"{weights_name}_weights_tf_dim_ordering_tf_kernels{suffix}.h5"
-        file_hash = WEIGHTS_HASHES[weights_name][0 if include_top else 1]
-        path = fetch_weights(title, fname, BASE_WEIGHTS_PATH + fname, file_hash)
-        load_application_weights(model, path)
-    elif weights is not None:
-        load_application_weights(model, weights)
+    suffix = "" if include_top else "_notop"
+    fname = f"{key}_weights_tf_dim_ordering_tf_kernels{suffix}.h5"
+    file_hash = weights_hash[0 if include_top else 1]
+    load_requested_weights(model, weights, title, fname, BASE_WEIGHTS_PATH + fname, file_hash)
     return model
 
 
 def _block(x: Any, filters: int, stride: int, conv_shortcut: bool, name: str) -> Any:
     """The bottleneck block: 1x1 (stride) -> 3x3 -> 1x1 (4x filters), plus the shortcut."""
-    from callax import layers
-
     if conv_shortcut:
         shortcut = layers.Conv2D(4 * filters, 1, strides=stride, name=name + "_0_conv")(x)
-        shortcut = layers.BatchNormalization(axis=3, epsilon=1.001e-5, name=name + "_0_bn")(
-            shortcut
-        )
+        shortcut = batch_norm(name + "_0_bn")(shortcut)
     else:
         shortcut = x
     x = layers.Conv2D(filters, 1, strides=stride, name=name + "_1_conv")(x)
-    x = layers.BatchNormalization(axis=3, epsilon=1.001e-5, name=name + "_1_bn")(x)
+    x = batch_norm(name + "_1_bn")(x)
     x = layers.Activation("relu", name=name + "_1_relu")(x)
     x = layers.Conv2D(filters, 3, padding="same", name=name + "_2_conv")(x)
-    x = layers.BatchNormalization(axis=3, epsilon=1.001e-5, name=name + "_2_bn")(x)
+    x = batch_norm(name + "_2_bn")(x)
     x = layers.Activation("relu", name=name + "_2_relu")(x)
     x = layers.Conv2D(4 * filters, 1, name=name + "_3_conv")(x)
-    x = layers.BatchNormalization(axis=3, epsilon=1.001e-5, name=name + "_3_bn")(x)
+    x = batch_norm(name + "_3_bn")(x)
     x = layers.Add(name=name + "_add")([shortcut, x])
     return layers.Activation("relu", name=name + "_out")(x)
 
 
-def _stack(x: Any, filters: int, blocks: int, stride1: int, name: str) -> Any:
-    x = _block(x, filters, stride1, True, f"{name}_block1")
+def _stack(x: Any, filters: int, blocks: int, stage: int, name: str) -> Any:
+    """A stage: its first block strides by 2 (except the first stage's) and
+    projects the shortcut."""
+    x = _block(x, filters, 1 if stage == 0 else 2, True, f"{name}_block1")
     for i in range(2, blocks + 1):
         x = _block(x, filters, 1, False, f"{name}_block{i}")
     return x
 
 
-def ResNet50(  # noqa: N802 — Keras's public name
-    include_top: bool = True,
-    weights: str | None = "imagenet",
-    input_tensor: Any = None,
-    input_shape: tuple | None = None,
-    pooling: str | None = None,
-    classes: int = 1000,
-    classifier_activation: Any = "softmax",
-    name: str = "resnet50",
-) -> Any:
-    """Builds the ResNet50 Functional model (inputs: see ``resnet50.preprocess_input``).
+def _builder(depth: int, doc: str) -> Any:
+    key, title = f"resnet{depth}", f"ResNet{depth}"
 
-    Args:
-        include_top: with the ``avg_pool`` + ``Dense(classes)`` classifier.
-        weights: ``"imagenet"``, ``None`` (random) or a weights file path.
-        input_tensor: a Keras tensor to build on.
-        input_shape: ``(rows, cols, 3)``, at least 32x32 (default 224x224, or any
-            size without the top).
-        pooling: without the top, ``None``, ``"avg"`` or ``"max"`` global pooling.
-        classes: classifier size (1000 with ImageNet weights and the top).
-        classifier_activation: the top layer's activation.
-        name: the model name.
+    def build(*args: Any) -> Any:
+        return build_resnet(key, title, depth, _stack, False, WEIGHTS_HASHES[key], *args)
 
-    >>> model = ResNet50(weights=None, input_shape=(32, 32, 3), classes=3)
-    >>> model.output_shape
-    (None, 3)
-    """
-    return _resnet(
-        "resnet50", include_top, weights, input_tensor, input_shape, pooling, classes,
-        classifier_activation, name,
-    )  # fmt: skip
+    builder = keras_builder(build, title, key, doc)
+    builder.__module__ = __name__
+    return builder
 
 
-def ResNet101(  # noqa: N802 — Keras's public name
-    include_top: bool = True,
-    weights: str | None = "imagenet",
-    input_tensor: Any = None,
-    input_shape: tuple | None = None,
-    pooling: str | None = None,
-    classes: int = 1000,
-    classifier_activation: Any = "softmax",
-    name: str = "resnet101",
-) -> Any:
-    """Builds ResNet101 (as :func:`ResNet50`, with 23 blocks in stage 4)."""
-    return _resnet(
-        "resnet101", include_top, weights, input_tensor, input_shape, pooling, classes,
-        classifier_activation, name,
-    )  # fmt: skip
-
-
-def ResNet152(  # noqa: N802 — Keras's public name
-    include_top: bool = True,
-    weights: str | None = "imagenet",
-    input_tensor: Any = None,
-    input_shape: tuple | None = None,
-    pooling: str | None = None,
-    classes: int = 1000,
-    classifier_activation: Any = "softmax",
-    name: str = "resnet152",
-) -> Any:
-    """Builds ResNet152 (as :func:`ResNet50`, with 8 and 36 blocks in stages 3 and 4)."""
-    return _resnet(
-        "resnet152", include_top, weights, input_tensor, input_shape, pooling, classes,
-        classifier_activation, name,
-    )  # fmt: skip
+ResNet50 = _builder(50, "Builds the ResNet50 Functional model (inputs: see "
+                        "``resnet50.preprocess_input``; arguments: see the module).")  # fmt: skip
+ResNet101 = _builder(101, "Builds ResNet101 (as :func:`ResNet50`, with 23 blocks in stage 4).")
+ResNet152 = _builder(
+    152, "Builds ResNet152 (as :func:`ResNet50`, with 8 and 36 blocks in stages 3 and 4)."
+)
 
 
 def preprocess_input(x: Any, data_format: str | None = None) -> Any:

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from callax import layers
 from callax.applications import imagenet_utils
 from callax.applications._common import (
     build_model,
     check_arguments,
-    fetch_weights,
-    load_application_weights,
+    load_requested_weights,
     make_input,
     pooled_head,
 )
@@ -80,8 +80,6 @@ def build_vgg(
     name: str,
 ) -> Any:
     """The VGG family: 3x3 conv blocks with max pooling, then three dense layers."""
-    from callax import layers
-
     check_arguments(weights, include_top, classes, classifier_activation, title)
     img_input, source = make_input(input_tensor, input_shape, 224, 32, include_top, weights, title)
     x = img_input
@@ -100,13 +98,9 @@ def build_vgg(
         x = pooled_head(x, pooling)
     model = build_model(img_input, source, x, name)
 
-    if weights == "imagenet":
-        origin = origins[0 if include_top else 1]
-        fname = origin.rsplit("/", 1)[-1]
-        path = fetch_weights(title, fname, origin, hashes[0 if include_top else 1])
-        load_application_weights(model, path)
-    elif weights is not None:
-        load_application_weights(model, weights)
+    origin = origins[0 if include_top else 1]
+    fname = origin.rsplit("/", 1)[-1]
+    load_requested_weights(model, weights, title, fname, origin, hashes[0 if include_top else 1])
     return model
 
 

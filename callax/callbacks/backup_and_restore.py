@@ -79,7 +79,7 @@ class BackupAndRestore(Callback):
 
     def _backup(self, epoch: int) -> None:
         from callax.saving import weights_file
-        from callax.saving.atomic import atomic_write
+        from callax.utils.atomic_files import atomic_write
 
         model = self.model  # syncs the training state into the variables
         adapter = model.__dict__.get("_fit_adapter")

@@ -1,6 +1,6 @@
 """``ModelCheckpoint``: saves the model (or its weights) during ``fit``.
 
-Every save is atomic (see :mod:`callax.saving.atomic`): a run killed while
+Every save is atomic (see :mod:`callax.utils.atomic_files`): a run killed while
 saving leaves the previous checkpoint intact.
 
 Example:
@@ -19,13 +19,11 @@ from __future__ import annotations
 
 import os
 import re
-import warnings
 from typing import Any
 
 import numpy as np
 
 from callax.callbacks.monitor_callback import MonitorCallback
-from callax.utils import io_utils
 
 
 class ModelCheckpoint(MonitorCallback):
@@ -100,30 +98,8 @@ class ModelCheckpoint(MonitorCallback):
 
     def _save(self, epoch: int, batch: int | None, logs: dict) -> None:
         path = self._format(epoch, batch, logs)
-        if self.save_best_only:
-            current = logs.get(self.monitor)
-            if current is None:
-                warnings.warn(
-                    f"ModelCheckpoint: can save the best model only with {self.monitor!r} "
-                    f"in the logs; available: {sorted(logs)}. Skipping.",
-                    stacklevel=2,
-                )
-                return
-            current = float(np.asarray(current))
-            if not self._is_improvement(current, self.best):
-                if self.verbose:
-                    io_utils.print_msg(
-                        f"\nEpoch {epoch + 1}: {self.monitor} did not improve from {self.best}"
-                    )
-                return
-            if self.verbose:
-                io_utils.print_msg(
-                    f"\nEpoch {epoch + 1}: {self.monitor} improved from {self.best} to "
-                    f"{current}, saving model to {path}"
-                )
-            self.best = current
-        elif self.verbose:
-            io_utils.print_msg(f"\nEpoch {epoch + 1}: saving model to {path}")
+        if not self._should_save(logs, f"Epoch {epoch + 1}", f"model to {path}"):
+            return
         model = self.model  # syncs the training state into the variables
         if self.save_weights_only:
             model.save_weights(path, overwrite=True)

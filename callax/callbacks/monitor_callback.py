@@ -1,5 +1,5 @@
 """``MonitorCallback``: shared logic of callbacks that watch one logged value
-(``EarlyStopping``, ``ReduceLROnPlateau``, ``ModelCheckpoint``).
+(``EarlyStopping``, ``ReduceLROnPlateau``, ``ModelCheckpoint``, ``OrbaxCheckpoint``).
 
 ``mode="auto"`` infers the direction: losses and errors go down; metrics whose
 object says ``_direction == "up"`` (accuracy, AUC, precision, ...) go up.
@@ -18,7 +18,10 @@ import operator
 import warnings
 from typing import Any
 
+import numpy as np
+
 from callax.callbacks.callback import Callback
+from callax.utils.io_utils import print_msg
 
 _UP_WORDS = ("acc", "auc", "precision", "recall", "f1", "r2", "iou", "top_k")
 
@@ -85,3 +88,33 @@ class MonitorCallback(Callback):
         if reference is None:
             return True
         return bool(self.monitor_op(value - self._signed_delta, reference))
+
+    def _should_save(self, logs: dict, when: str, what: str) -> bool:
+        """For a checkpointing callback (``save_best_only`` and ``verbose``
+        attributes): whether to save now, at ``when`` (``"Epoch 3"``). With
+        ``save_best_only`` only an improved ``monitor`` saves (it becomes
+        ``best``); a missing one warns and skips. ``verbose`` prints the decision,
+        ending ``"saving <what>"``."""
+        if not self.save_best_only:
+            if self.verbose:
+                print_msg(f"\n{when}: saving {what}")
+            return True
+        current = logs.get(self.monitor)
+        if current is None:
+            warnings.warn(
+                f"{type(self).__name__}: can save the best model only with {self.monitor!r} "
+                f"in the logs; available: {sorted(logs)}. Skipping the save at {when}.",
+                stacklevel=3,
+            )
+            return False
+        current = float(np.asarray(current))
+        if not self._is_improvement(current, self.best):
+            if self.verbose:
+                print_msg(f"\n{when}: {self.monitor} did not improve from {self.best}")
+            return False
+        if self.verbose:
+            print_msg(
+                f"\n{when}: {self.monitor} improved from {self.best} to {current}, saving {what}"
+            )
+        self.best = current
+        return True

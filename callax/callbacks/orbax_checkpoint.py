@@ -44,9 +44,9 @@ Example:
 
 from __future__ import annotations
 
+import json
 import os
 import random
-import warnings
 from typing import Any
 
 import numpy as np
@@ -216,29 +216,8 @@ class OrbaxCheckpoint(MonitorCallback):
 
     # ------------------------------------------------------------- saving
     def _maybe_save(self, step: int, logs: dict, when: str) -> None:
-        if self.save_best_only:
-            current = logs.get(self.monitor)
-            if current is None:
-                warnings.warn(
-                    f"OrbaxCheckpoint: can save the best model only with {self.monitor!r} in "
-                    f"the logs; available: {sorted(logs)}. Skipping the save at {when}.",
-                    stacklevel=3,
-                )
-                return
-            current = float(np.asarray(current))
-            if not self._is_improvement(current, self.best):
-                if self.verbose:
-                    print(f"\n{when}: {self.monitor} did not improve from {self.best}")
-                return
-            if self.verbose:
-                print(
-                    f"\n{when}: {self.monitor} improved from {self.best} to {current}, "
-                    f"saving checkpoint {step} to {self.directory}"
-                )
-            self.best = current
-        elif self.verbose:
-            print(f"\n{when}: saving checkpoint {step} to {self.directory}")
-        self._save(step, logs)
+        if self._should_save(logs, when, f"checkpoint {step} to {self.directory}"):
+            self._save(step, logs)
 
     def _save(self, step: int, logs: dict) -> None:
         ocp = _orbax()
@@ -357,8 +336,6 @@ class OrbaxCheckpoint(MonitorCallback):
             ValueError: the checkpoint holds no model config (``save_weights_only``,
                 or a model whose config could not be serialized).
         """
-        import json
-
         from callax.saving import serialization_lib
 
         manager, step, meta = _open(directory, step, "OrbaxCheckpoint.load_model")

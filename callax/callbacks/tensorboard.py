@@ -45,6 +45,7 @@ import time
 import warnings
 from typing import Any
 
+import jax
 import numpy as np
 
 from callax.callbacks.callback import Callback
@@ -169,10 +170,9 @@ class TensorBoard(Callback):
     def _write_model_config(self) -> None:
         # Keras writes the conceptual graph of graph models only: a subclassed
         # model's config has no layer connections for the Graphs tab to draw.
-        from callax.models import Functional, Sequential
-
+        # Told by class name: callbacks sit below callax.models.
         model = self._model
-        if not isinstance(model, (Sequential, Functional)):
+        if not {"Functional", "Sequential"} & {c.__name__ for c in type(model).__mro__}:
             return
         try:
             config = model.to_json()
@@ -189,8 +189,6 @@ class TensorBoard(Callback):
 
     # ------------------------------------------------------------- profiling
     def _start_profile(self) -> None:
-        import jax
-
         try:
             jax.profiler.start_trace(self._train_dir)
         except RuntimeError as e:  # another trace is running in this process
@@ -204,8 +202,6 @@ class TensorBoard(Callback):
         self._profiling = True
 
     def _stop_profile(self) -> None:
-        import jax
-
         self._end_batch_annotation()
         self._profiling = False
         jax.profiler.stop_trace()  # writes plugins/profile/<session>/<host>.xplane.pb
@@ -228,8 +224,6 @@ class TensorBoard(Callback):
             if not self._profiling and self._global_train_batch == self._profile_range[0]:
                 self._start_profile()
             if self._profiling:
-                import jax
-
                 self._batch_annotation = jax.profiler.TraceAnnotation(
                     f"Profiled batch {self._global_train_batch}"
                 )

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from callax.callbacks.callback import Callback
+from callax.debug import find_nonfinite
 from callax.utils import io_utils
 
 
@@ -59,8 +60,6 @@ class TerminateOnNaN(Callback):
 
     def _diagnose(self) -> str:
         """``find_nonfinite`` on a batch, as text to append to the message."""
-        from callax.debug import find_nonfinite
-
         model = self.model
         try:
             if self.diagnose is True:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from callax.core import config
 from callax.datasets._npz import _NumpyOnlyUnpickler
 
 
@@ -20,11 +21,9 @@ def finish(x_train, y_train, x_test, y_test, label_dtype: str | None = None) -> 
     """Labels as ``(n, 1)`` (``label_dtype``, else NumPy's default int as Keras's
     CIFAR-100); images channels-last unless ``image_data_format()`` says
     channels-first (as Keras)."""
-    from callax.core.config import image_data_format
-
     y_train = np.reshape(np.asarray(y_train, dtype=label_dtype), (len(y_train), 1))
     y_test = np.reshape(np.asarray(y_test, dtype=label_dtype), (len(y_test), 1))
-    if image_data_format() == "channels_last":
+    if config.image_data_format() == "channels_last":
         x_train = x_train.transpose(0, 2, 3, 1)
         x_test = x_test.transpose(0, 2, 3, 1)
     return (x_train, y_train), (x_test.astype(x_train.dtype), y_test)

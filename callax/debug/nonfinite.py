@@ -42,8 +42,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from callax import losses
 from callax.core import call_context as _ctx
 from callax.core.stateless_scope import StatelessScope
+from callax.inspect.recorder import TensorInfo
+from callax.inspect.taps import _SiteTap, capturing
 
 __all__ = ["NonFiniteReport", "SiteStats", "TensorStats", "find_nonfinite"]
 
@@ -81,8 +84,6 @@ class TensorStats:
         return not (self.nan or self.posinf or self.neginf)
 
     def __str__(self) -> str:
-        from callax.inspect.recorder import TensorInfo
-
         text = TensorInfo(self.shape, self.dtype).short()
         if not self.finite:
             bad = [f"{n} {what}" for n, what in
@@ -228,8 +229,6 @@ class _AddTap:
     """Adds ``deltas[site.key]`` to each call site's floating outputs."""
 
     def __init__(self, model: Any, deltas: dict[str, list[Any]]):
-        from callax.inspect.taps import _SiteTap
-
         deltas_ = deltas
 
         class Tap(_SiteTap):
@@ -262,8 +261,6 @@ def _resolve_loss(model: Any, loss: Any, y: Any) -> Any:
     """``fn(y, y_pred, sample_weight) -> scalar`` or ``None``."""
     if loss is not None:
         if isinstance(loss, str) or not callable(loss):
-            from callax import losses
-
             loss = losses.get(loss)
 
         def fn(y, y_pred, sw):
@@ -310,8 +307,6 @@ def find_nonfinite(
     Returns:
         A :class:`NonFiniteReport` (``print(report)`` reads as a diagnosis).
     """
-    from callax.inspect.taps import capturing
-
     args = _model_args(model, x)
     kwargs = {} if training is None else {"training": training}
     report = NonFiniteReport(model)

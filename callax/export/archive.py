@@ -46,9 +46,15 @@ from typing import Any
 import jax
 import numpy as np
 
+from callax.core import pitfalls
+from callax.core.layer import Layer
+from callax.core.variable import Variable
+from callax.export import jax_format, onnx_format, saved_model_format
 from callax.export import signature as _sig
 from callax.export.endpoint import Endpoint
+from callax.export.files import atomic_directory
 from callax.export.formats import resolve_format
+from callax.utils.io_utils import print_msg
 
 _RESERVED = {"variables", "trainable_variables", "non_trainable_variables", "manifest"}
 
@@ -95,9 +101,6 @@ class ExportArchive:
 
     def track(self, resource: Any) -> None:
         """Tracks a built layer or model: its variables become the endpoints' state."""
-        from callax.core import pitfalls
-        from callax.core.layer import Layer
-
         if not isinstance(resource, Layer):
             raise TypeError(
                 "ExportArchive.track: expected a callax Layer or Model; received "
@@ -170,8 +173,6 @@ class ExportArchive:
     def add_variable_collection(self, name: str, variables: Sequence[Any]) -> None:
         """Saves ``variables`` under ``name`` (an attribute of the reloaded SavedModel,
         ``<name>.npz`` in the ``jax``/``onnx`` directories)."""
-        from callax.core.variable import Variable
-
         if not isinstance(name, str) or not name.isidentifier():
             raise ValueError(
                 "ExportArchive.add_variable_collection: name must be a Python identifier; "
@@ -227,12 +228,8 @@ class ExportArchive:
                 f"ExportArchive.write_out: options= applies to format='tf_saved_model'; "
                 f"received options with format={fmt!r}."
             )
-        from callax.export.files import atomic_directory
-
         filepath = os.fspath(filepath)
         if fmt == "tf_saved_model":
-            from callax.export import saved_model_format
-
             with atomic_directory(filepath) as tmp:
                 saved_model_format.write(self, tmp, options)
         else:
@@ -246,11 +243,7 @@ class ExportArchive:
 
     def _export_endpoint(self, endpoint: Endpoint, fmt: str, kwargs: dict) -> bytes:
         if fmt == "jax":
-            from callax.export import jax_format
-
             return jax_format.export_endpoint(endpoint, self._variables, **kwargs)
-        from callax.export import onnx_format
-
         return onnx_format.export_endpoint(endpoint, self._variables, **kwargs)
 
     def _write_files(self, directory: str, fmt: str, blobs: dict[str, bytes]) -> None:
@@ -282,7 +275,7 @@ class ExportArchive:
         lines = [f"Saved artifact ({fmt}) at '{filepath}'. Endpoints:"]
         for ep in self._endpoints.values():
             lines.append(f"* {ep.name}({', '.join(_describe(ep))})")
-        print("\n".join(lines))
+        print_msg("\n".join(lines))
 
 
 def _describe(endpoint: Endpoint) -> list[str]:
@@ -307,8 +300,6 @@ def _write_npz(path: str, variables: Sequence[Any]) -> None:
 
 
 def _signature_of_layer_fn(fn: Any, name: str) -> tuple:
-    from callax.core.layer import Layer
-
     owner = fn if isinstance(fn, Layer) else getattr(fn, "__self__", None)
     if isinstance(owner, Layer) and getattr(fn, "__name__", "call") in ("call", "__call__"):
         return _sig.model_signature(owner)

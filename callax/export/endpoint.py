@@ -27,6 +27,7 @@ from typing import Any
 
 import jax
 
+from callax.core.stateless_scope import StatelessScope
 from callax.export import signature as _sig
 
 
@@ -68,8 +69,6 @@ class Endpoint:
 
     def pure(self, variables: Sequence[Any]) -> Callable[..., Any]:
         """``f(values, *args)``: ``fn(*args)`` with ``variables`` reading ``values``."""
-        from callax.core.stateless_scope import StatelessScope
-
         variables = list(variables)
         fn = self.fn
 

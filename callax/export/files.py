@@ -6,6 +6,11 @@ artifact at the target is first renamed aside and removed only after the new
 one is in place. A crash never leaves a half-written artifact at the target
 (at worst the old one under a ``.<name>.callax-old-*`` name and a stray temp).
 
+Temporary folders carry their writer's ``<pid>@<host>``. A later export of the
+same target removes only those whose writer ran on this host and no longer runs:
+a folder of an export still running (here or on another host sharing the
+disk), or one this module did not name, is left alone.
+
 Example:
     >>> import os, tempfile
     >>> from callax.export.files import atomic_directory
@@ -26,16 +31,23 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 
-from callax.saving.atomic import TMP_MARK, _fsync_dir
+from callax.utils.atomic_files import TMP_MARK, _fsync_dir, dead_owner, owner_tag
 
 OLD_MARK = ".callax-old-"
 
 
-def _remove_stale(directory: str, base: str) -> None:
+def _remove_stale(directory: str, base: str) -> list[str]:
+    """Removes the folders that killed exports of ``base`` left in ``directory``
+    (their writer process is gone); returns their paths."""
+    removed = []
     for mark in (TMP_MARK, OLD_MARK):
-        pattern = os.path.join(glob.escape(directory), f".{glob.escape(base)}{mark}*")
-        for path in glob.glob(pattern):
-            shutil.rmtree(path, ignore_errors=True)
+        prefix = f".{base}{mark}"
+        for path in glob.glob(os.path.join(glob.escape(directory), glob.escape(prefix) + "*")):
+            if os.path.isdir(path) and not os.path.islink(path):
+                if dead_owner(os.path.basename(path), prefix) is not None:
+                    shutil.rmtree(path, ignore_errors=True)
+                    removed.append(path)
+    return removed
 
 
 @contextlib.contextmanager
@@ -54,12 +66,13 @@ def atomic_directory(path: str | os.PathLike) -> Iterator[str]:
         )
     os.makedirs(parent, exist_ok=True)
     _remove_stale(parent, base)
-    tmp = tempfile.mkdtemp(prefix=f".{base}{TMP_MARK}", dir=parent)
+    owner = owner_tag()
+    tmp = tempfile.mkdtemp(prefix=f".{base}{TMP_MARK}{owner}.", dir=parent)
     try:
         yield tmp
         old = None
         if os.path.exists(path):
-            old = tempfile.mkdtemp(prefix=f".{base}{OLD_MARK}", dir=parent)
+            old = tempfile.mkdtemp(prefix=f".{base}{OLD_MARK}{owner}.", dir=parent)
             os.rmdir(old)
             os.replace(path, old)
         os.replace(tmp, path)

@@ -29,10 +29,12 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from callax.core import pitfalls
 from callax.export import signature as _sig
 from callax.export.archive import ExportArchive
 from callax.export.endpoint import Endpoint
 from callax.export.formats import resolve_format
+from callax.utils.atomic_files import atomic_write
 
 _OPTIONS = {
     "jax": {"platforms"},
@@ -63,9 +65,6 @@ def export_model(
             ``is_static`` (``"tf_saved_model"``, as in Keras; ``is_static`` changes
             nothing: the exported call never updates state).
     """
-    from callax.core import pitfalls
-    from callax.saving.atomic import atomic_write
-
     fmt = resolve_format(format)
     unknown = sorted(set(kwargs) - _OPTIONS[fmt])
     if unknown:

@@ -20,6 +20,8 @@ import jax
 
 from callax.export import signature as _sig
 from callax.export.endpoint import Endpoint, symbolic_trace_note
+from callax.export.onnx_conv import canonical_conv_layouts
+from callax.export.onnx_pooling import fix_pooling
 
 INSTALL_HINT = "pip install callax[onnx]"
 
@@ -83,8 +85,6 @@ def export_endpoint(
                 f"export: opset_version must be an int such as 21; received {opset_version!r}."
             )
         options["opset"] = opset_version
-    from callax.export.onnx_conv import canonical_conv_layouts
-
     with symbolic_trace_note(endpoint.name), canonical_conv_layouts():
         try:
             proto = jax2onnx.to_onnx(flat_fn, **options)
@@ -96,7 +96,5 @@ def export_endpoint(
                 proto = jax2onnx.to_onnx(_primitive_replay(flat_fn, leaves), **options)
             except Exception:
                 raise error from None
-    from callax.export.onnx_pooling import fix_pooling
-
     fix_pooling(proto)
     return proto.SerializeToString()

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 _POOLS = ("MaxPool", "AveragePool", "LpPool")
 
 
@@ -110,6 +112,4 @@ def fix_pooling(model: Any) -> int:
 
 
 def _i64(values: list[int]) -> Any:
-    import numpy as np
-
     return np.asarray(values, dtype=np.int64)

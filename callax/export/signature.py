@@ -32,6 +32,11 @@ from typing import Any
 import jax
 import numpy as np
 
+from callax.core import config, pitfalls
+from callax.core.input_spec import InputSpec
+from callax.core.keras_tensor import KerasTensor
+from callax.core.layer import Layer
+
 ACCEPTED = (
     "callax.layers.InputSpec (with a shape), jax.ShapeDtypeStruct, a KerasTensor "
     "(callax.Input), a numpy/JAX array or a tf.TensorSpec"
@@ -74,9 +79,6 @@ def _dynamic_batch(shape: tuple) -> tuple:
 
 def to_spec(leaf: Any, where: str = "input_signature") -> ExportSpec:
     """One leaf of a user's signature as an :class:`ExportSpec`."""
-    from callax.core.keras_tensor import KerasTensor
-    from callax.layers import InputSpec
-
     if isinstance(leaf, ExportSpec):
         return leaf
     if isinstance(leaf, InputSpec):
@@ -85,8 +87,6 @@ def to_spec(leaf: Any, where: str = "input_signature") -> ExportSpec:
                 f"{where}: an InputSpec needs a `shape` (e.g. InputSpec(shape=(None, 3), "
                 f"dtype='float32')); received {leaf!r}."
             )
-        from callax.core import config
-
         return ExportSpec([_dim(d) for d in leaf.shape], leaf.dtype or config.floatx(), leaf.name)
     if isinstance(leaf, KerasTensor):
         if leaf.dtype == "string":
@@ -142,8 +142,6 @@ def normalize_signature(signature: Any, num_args: int | None = None) -> tuple:
 
 def data_params(fn: Any) -> list[str] | None:
     """Names of ``fn``'s positional data arguments (not ``training``/``mask``)."""
-    from callax.core.layer import Layer
-
     if isinstance(fn, Layer):
         fn = fn.call  # a layer is called like its `call`
     try:
@@ -173,17 +171,14 @@ def model_signature(model: Any) -> tuple:
     model uses the shapes and dtypes of its first call (one argument per
     recorded input when ``call`` takes several positional arguments).
     """
-    from callax.core import config, pitfalls
-
     if not model.built:
         raise ValueError(pitfalls.unbuilt(model, "export()"))
-    from callax.models.sequential import Sequential
-
     struct = model.__dict__.get("_inputs_struct")
-    if struct is None and isinstance(model, Sequential):
+    # A Sequential model, told by class name (export sits below callax.models).
+    if struct is None and any(c.__name__ == "Sequential" for c in type(model).__mro__):
         try:
             struct = model.inputs[0]
-        except ValueError:  # built by a call on data without a symbolic graph
+        except (ValueError, AttributeError):  # built by a call on data, without a graph
             struct = None
     if struct is not None:
         return (jax.tree_util.tree_map(to_spec, struct),)

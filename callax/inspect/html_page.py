@@ -48,8 +48,21 @@ import numpy as np
 
 from callax.core import call_context as _ctx
 from callax.core.stateless_scope import StatelessScope
+from callax.inspect.plot import build_graph, to_svg
+from callax.inspect.profile import Profile, _concrete
+from callax.inspect.profile import profile as run_profile
 from callax.inspect.recorder import CallRecord, render, tensor_leaves
-from callax.inspect.trace import CallTrace, _call_io, _signature, human, shape_text
+from callax.inspect.taps import capturing
+from callax.inspect.trace import (
+    CallTrace,
+    _call_io,
+    _signature,
+    human,
+    register_html_renderer,
+    shape_text,
+    trace,
+)
+from callax.utils.atomic_files import atomic_write
 
 HIST_BINS = 24
 _ids = itertools.count(1)
@@ -105,8 +118,6 @@ def activation_stats(model, *inputs: Any, **kwargs: Any) -> dict:
     """Runs ``model(*inputs, **kwargs)`` once with ``callax.capture`` at every call
     site (changing nothing in the model: a stateless scope) and returns
     ``{(id(layer), call_index): [ActivationStats per output tensor]}``."""
-    from callax.inspect.taps import capturing
-
     with capturing(model, lambda site: True) as captures:
         with StatelessScope(), _ctx.isolated_context():
             model(*inputs, **kwargs)
@@ -452,8 +463,6 @@ class _Renderer:
 
 
 def _graph_svg(t: CallTrace) -> str:
-    from callax.inspect.plot import build_graph, to_svg
-
     try:
         svg = to_svg(build_graph(t, show_shapes=True, show_layer_names=True))
     except Exception:  # the page is still useful without its graph
@@ -508,8 +517,6 @@ def trace_html(
 
 def write_html(path: str | os.PathLike, html: str) -> str:
     """Writes ``html`` to ``path`` atomically; returns the path as a string."""
-    from callax.saving.atomic import atomic_write
-
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"to_html: path must be a str or os.PathLike; received {path!r}.")
     path = os.fspath(path)
@@ -569,10 +576,6 @@ def show(
     Returns:
         A :class:`CallPage` (``page.path`` is the file; it renders inline in a notebook).
     """
-    from callax.inspect.profile import Profile
-    from callax.inspect.profile import profile as run_profile
-    from callax.inspect.trace import trace
-
     if not (isinstance(profile, (bool, Profile))):
         raise TypeError(
             "show: profile must be True, False or a callax.profile(...) report; "
@@ -580,8 +583,6 @@ def show(
         )
     report = None
     if profile is True:
-        from callax.inspect.profile import _concrete
-
         rng = np.random.default_rng(0)  # shapes become data: profiling runs the call
         inputs = tuple(_concrete(x, rng) for x in inputs)
         report = run_profile(model, *inputs, **kwargs)
@@ -612,3 +613,6 @@ def show(
 
 
 __all__ = ["ActivationStats", "CallPage", "activation_stats", "show", "trace_html"]
+
+
+register_html_renderer(trace_html, write_html)  # CallTrace.to_html / _repr_html_

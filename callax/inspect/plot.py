@@ -37,6 +37,7 @@ from xml.sax.saxutils import escape
 
 from callax.inspect.recorder import CallRecord, Producer, TensorInfo
 from callax.inspect.summary import build_inputs, graph_inputs, input_names, keras_shape
+from callax.inspect.trace import trace
 
 
 # ------------------------------------------------------------------ graph
@@ -703,8 +704,6 @@ def plot_model(
             f"plot_model: rankdir must be 'TB', 'LR', 'BT' or 'RL'; received {rankdir!r}."
         )
     kwargs.pop("splines", None)
-    from callax.inspect.trace import trace
-
     if inputs is None:
         args = build_inputs(model)
     elif isinstance(inputs, list) and graph_inputs(model) is None:

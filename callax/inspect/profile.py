@@ -50,6 +50,7 @@ import jax
 import numpy as np
 
 from callax.core import call_context as _ctx
+from callax.core import config
 from callax.core.stateless_scope import StatelessScope
 from callax.inspect.recorder import CallRecord, tensor_leaves
 from callax.inspect.trace import (
@@ -372,8 +373,6 @@ def _concrete(x: Any, rng: np.random.Generator) -> Any:
                 "profile: inputs must be arrays or fully known shapes (profiling runs the "
                 f"call for real); received the shape {x} with an unknown size."
             )
-        from callax.core import config
-
         return rng.standard_normal(x).astype(config.floatx())
     if isinstance(x, list):
         return [_concrete(v, rng) for v in x]

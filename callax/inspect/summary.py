@@ -40,7 +40,11 @@ from typing import Any
 import numpy as np
 
 from callax.core import pitfalls
+from callax.core.keras_tensor import KerasTensor
+from callax.core.layer import _call_spec
 from callax.inspect.recorder import CallRecord, TensorInfo
+from callax.inspect.trace import trace as run_trace
+from callax.utils.io_utils import print_msg
 
 
 # ------------------------------------------------------------------ inputs
@@ -77,8 +81,6 @@ def build_inputs(model) -> tuple:
 def shapes_to_args(model, shapes: Any, dtypes: Any = None) -> tuple:
     """Recorded build shapes (and dtypes, when known) → positional arguments, one
     per ``call`` input: shape tuples, or symbolic tensors carrying the dtype."""
-    from callax.core.keras_tensor import KerasTensor
-    from callax.core.layer import _call_spec
 
     def as_shape(s: Any, dt: Any) -> Any:
         if isinstance(s, dict):
@@ -301,7 +303,7 @@ def render_table(
 
 def _emit(print_fn: Callable | None, text: str) -> None:
     if print_fn is None:
-        print(text)
+        print_msg(text)
         return
     try:
         accepts = "line_break" in inspect.signature(print_fn).parameters
@@ -336,8 +338,6 @@ def summary(
         layer_range: ``[first, last]`` layer names: only rows between them.
         trace: a :class:`CallTrace` to use instead of tracing the built model.
     """
-    from callax.inspect.trace import trace as run_trace
-
     if trace is None:
         args = build_inputs(model)  # raises, with the fix, on an unbuilt model
         try:

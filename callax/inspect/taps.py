@@ -58,7 +58,9 @@ import jax.numpy as jnp
 
 from callax.core import call_context as _ctx
 from callax.core import config as _config
+from callax.core.layer import Layer
 from callax.core.pitfalls import attribute_name
+from callax.inspect.recorder import describe, render
 
 __all__ = [
     "CallSite",
@@ -113,8 +115,6 @@ def _label(parent: Any, layer: Any) -> str:
 def _parse_at(at: Any, where: str, arg: str) -> list[tuple]:
     """``at`` as a list of specs: ``("path", path, index|None, text)``,
     ``("layer", layer)`` or ``("pred", fn)``."""
-    from callax.core.layer import Layer
-
     items = list(at) if isinstance(at, (list, tuple, set, frozenset)) else [at]
     if not items:
         raise ValueError(f"{where}: {arg} is empty; give call paths, layers or a predicate.")
@@ -282,8 +282,6 @@ class Captured:
         return cls(*aux, *children)
 
     def __repr__(self) -> str:
-        from callax.inspect.recorder import describe, render
-
         return (
             f"<Captured {self.key} ({type(self.layer).__name__}): "
             f"{render(describe(self.inputs[0] if len(self.inputs) == 1 else list(self.inputs)))}"
@@ -448,8 +446,6 @@ class _EditTap(_SiteTap):
 def _conform(new: Any, old: Any, site: CallSite) -> Any:
     """``new`` with the structure, shapes and dtypes of ``old`` (dtype cast;
     anything else different is an error naming the site)."""
-    from callax.inspect.recorder import describe, render
-
     old_leaves, old_tree = jax.tree_util.tree_flatten(old)
     new_leaves, new_tree = jax.tree_util.tree_flatten(new)
 

@@ -43,6 +43,7 @@ import numpy as np
 from callax.core import call_context as _ctx
 from callax.core import config
 from callax.core.keras_tensor import KerasTensor
+from callax.core.pitfalls import attribute_name
 from callax.core.variable import abstract_variables
 from callax.inspect.recorder import (
     CallRecord,
@@ -227,6 +228,20 @@ def _call_io(rec: CallRecord) -> str:
     return f"{inputs} → {outputs}"
 
 
+# The HTML page builds on this module (it renders a CallTrace), so it registers
+# its renderer here when imported (``callax.inspect`` imports it with the package)
+# instead of this module importing it back.
+_HTML_RENDERER: dict[str, Any] = {}
+
+
+def register_html_renderer(trace_html: Any, write_html: Any) -> None:
+    """Makes ``CallTrace.to_html`` / ``_repr_html_`` use ``trace_html(trace, stats,
+    profile, graph, fragment=...)`` and ``write_html(path, html)``
+    (:mod:`callax.inspect.html_page` calls it once, at import)."""
+    _HTML_RENDERER["trace_html"] = trace_html
+    _HTML_RENDERER["write_html"] = write_html
+
+
 # --------------------------------------------------------------- the trace
 class CallTrace:
     """The record of one call of a model: a tree of :class:`CallRecord`.
@@ -358,9 +373,7 @@ class CallTrace:
         printer.text(self.text())
 
     def _repr_html_(self) -> str:  # notebooks: the browsable page, inline
-        from callax.inspect.html_page import trace_html
-
-        return trace_html(self, fragment=True)
+        return _HTML_RENDERER["trace_html"](self, fragment=True)
 
     def to_html(
         self, path: Any = None, *, stats: Any = None, profile: Any = None, graph: bool = True
@@ -379,11 +392,9 @@ class CallTrace:
             >>> "<details>" in model.trace((4, 3)).to_html()
             True
         """
-        from callax.inspect.html_page import trace_html, write_html
-
-        html = trace_html(self, stats, profile, graph)
+        html = _HTML_RENDERER["trace_html"](self, stats, profile, graph)
         if path is not None:
-            write_html(path, html)
+            _HTML_RENDERER["write_html"](path, html)
         return html
 
     # ------------------------------------------------------------ export
@@ -522,8 +533,6 @@ class TraceDiff:
 
 
 def _not_called(model, root: CallRecord) -> list[tuple[str, str]]:
-    from callax.core.pitfalls import attribute_name
-
     called = {id(r.layer) for r in root.walk()}
     out: list[tuple[str, str]] = []
 

@@ -11,6 +11,8 @@ import os
 import runpy
 import sys
 
+from callax.keras_compat import install_as_keras
+
 USAGE = "usage: python -m callax.keras_compat (script.py | -m module) [args ...]"
 
 
@@ -19,8 +21,6 @@ def main(argv: list[str]) -> None:
     if not argv or argv[0] in ("-h", "--help"):
         print(USAGE + "\n\n" + (__doc__ or "").strip())
         raise SystemExit(0 if argv else 2)
-    from callax.keras_compat import install_as_keras
-
     install_as_keras()
     if argv[0] == "-m":
         if len(argv) < 2:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 
 from callax.utils.image_utils import array_to_img, img_to_array, load_img, save_img
@@ -29,9 +31,6 @@ def smart_resize(
     crop with the target aspect ratio, then a resize (as ``tf.image.resize``,
     no antialiasing). ``x`` is ``(h, w, c)`` or ``(batch, h, w, c)`` (channels
     first with ``data_format="channels_first"``); returns a ``jax.Array``."""
-    import jax
-    import jax.numpy as jnp
-
     if kwargs:
         raise ValueError(f"smart_resize: unknown keyword arguments {sorted(kwargs)}.")
     if len(size) != 2:

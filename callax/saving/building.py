@@ -14,6 +14,9 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from callax.core import config
+from callax.core.layer import Layer, _call_spec
+
 
 def get_build_config(layer: Any) -> dict | None:
     """``{"input_shape": ..., "input_dtype": ...}`` for a built layer, else None."""
@@ -39,8 +42,6 @@ def _is_shape(x: Any) -> bool:
 
 
 def _specs(shapes: Any, dtypes: Any) -> Any:
-    from callax.core import config
-
     if isinstance(shapes, dict):
         dtypes = dtypes if isinstance(dtypes, dict) else {}
         return {k: _specs(v, dtypes.get(k)) for k, v in shapes.items()}
@@ -62,8 +63,6 @@ def _check_structure(shapes: Any) -> None:
 
 def build_from_config(layer: Any, build_config: dict) -> None:
     """Builds ``layer`` for the recorded input structure (abstractly)."""
-    from callax.core.layer import Layer, _call_spec
-
     if not isinstance(build_config, dict):
         raise TypeError(
             f"build_config must be a dict; received {type(build_config).__name__}: "

@@ -22,6 +22,8 @@ import zipfile
 from collections.abc import Iterator
 from typing import IO, Any
 
+from callax.package_version import __version__
+
 CONFIG = "config.json"
 METADATA = "metadata.json"
 WEIGHTS = "model.weights.h5"
@@ -41,8 +43,6 @@ class KerasArchiveError(ValueError):
 
 def write_archive(fileobj: IO[bytes], config: dict, weights_writer: Any) -> None:
     """Writes the archive to ``fileobj``; ``weights_writer(f)`` writes the h5."""
-    from callax import __version__
-
     metadata = {
         "keras_version": FORMAT_KERAS_VERSION,
         "callax_version": __version__,

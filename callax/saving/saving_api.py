@@ -32,7 +32,8 @@ from callax.saving import keras_archive as _archive
 from callax.saving import object_registration as _reg
 from callax.saving import serialization_lib as _ser
 from callax.saving import weights_file as _wf
-from callax.saving.atomic import atomic_write, remove_stale_temps
+from callax.saving.legacy_h5 import is_legacy_h5, load_legacy_h5
+from callax.utils.atomic_files import atomic_write, remove_stale_temps
 
 # load_model refuses a config whose variables exceed the archive's weights file
 # this many times over, plus the slack (state not saved: seeds, lookup tables).
@@ -240,8 +241,6 @@ def load_weights(model: Any, filepath: Any, skip_mismatch: bool = False, **kwarg
                 reader.close()
         return
     if not path.endswith(".weights.h5") and path.endswith((".h5", ".hdf5")):
-        from callax.saving.legacy_h5 import is_legacy_h5, load_legacy_h5
-
         if is_legacy_h5(path):  # a Keras 2 file: layers matched in order
             load_legacy_h5(model, path)
             return

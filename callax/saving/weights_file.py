@@ -33,6 +33,11 @@ from typing import IO, Any
 
 import numpy as np
 
+from callax.core import layer as layer_mod
+from callax.core.layer import Layer
+from callax.optimizers.base_optimizer import Optimizer
+from callax.training.trainer import Trainer
+
 # Public attributes of Keras's base Layer that callax's Layer does not define:
 # Keras never files a child held under one of these names, so neither do we.
 _KERAS_LAYER_NAMES = frozenset({
@@ -59,9 +64,6 @@ def _to_snake_case(name: str) -> str:
 def _base_skipset() -> frozenset:
     skip = _skip_cache.get("layer")
     if skip is None:
-        from callax.core import layer as layer_mod
-        from callax.core.layer import Layer
-
         base = Layer.__new__(Layer)
         Layer.__init__(base, name="__callax_skipset__")
         layer_mod._name_counts.pop("__callax_skipset__", None)
@@ -72,17 +74,23 @@ def _base_skipset() -> frozenset:
 
 
 def _is_layer(obj: Any) -> bool:
-    from callax.core.layer import Layer
-
     return isinstance(obj, Layer)
 
 
 def _is_optimizer(obj: Any) -> bool:
-    try:
-        from callax.optimizers import Optimizer
-    except ImportError:
-        return False
     return isinstance(obj, Optimizer)
+
+
+def _is_graph_model(obj: Any) -> bool:
+    """A Functional model (or Sequential), told by class name so that saving
+    needs nothing from ``callax.models`` (which sits above it). A subclassed
+    model built as a graph (KerasHub's backbones) is Functional to Keras too."""
+    names = {cls.__name__ for cls in type(obj).__mro__}
+    return (
+        "Functional" in names
+        or type(obj).__name__ == "Sequential"
+        or hasattr(obj, "_functional_graph")
+    )
 
 
 def _is_saveable(obj: Any) -> bool:
@@ -103,18 +111,10 @@ def _children(obj: Any) -> list[tuple[str, Any]]:
         return out  # an optimizer's slots are its own variables
     skip = _base_skipset()
     names = [k for k in obj.__dict__ if k not in skip and not k.startswith("__")]
-    from callax.models.functional import Functional
-    from callax.models.model import Model
-
-    is_model = isinstance(obj, Model)
-    # A subclassed model built as a graph (KerasHub's backbones) is Functional to Keras
-    # too: its graph's layers are filed first, under "layers".
-    graph = (
-        isinstance(obj, Functional)
-        or type(obj).__name__ in ("Functional", "Sequential")
-        or hasattr(obj, "_functional_graph")
-    )
-    if is_model and graph:
+    # A model is a layer that trains (``Model`` = ``Trainer`` + ``Layer``); a graph
+    # model's layers are filed first, under "layers".
+    is_model = isinstance(obj, Trainer)
+    if is_model and _is_graph_model(obj):
         out.append(("layers", obj.layers))
     elif is_model:
         names.append("layers")

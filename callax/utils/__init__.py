@@ -1,9 +1,23 @@
-"""Utilities under ``keras.utils`` names."""
+"""Utilities under ``keras.utils`` names.
 
-from callax.backend import clear_session  # noqa: E402
-from callax.core.dtypes import standardize_dtype  # noqa: E402
-from callax.inspect.plot import plot_model  # noqa: E402  (after rng: no cycle)
-from callax.saving.object_registration import (  # noqa: E402
+The modules here are low-level helpers (files, logging, progress bars, RNG,
+datasets) that import only ``callax.core`` and each other, so any layer of the
+library may use them. A few ``keras.utils`` names are high-level things that
+live elsewhere (``plot_model`` in ``callax.inspect``, the ``.keras`` config
+functions in ``callax.saving``); they are re-exported here on first use, so that
+importing a helper such as ``callax.utils.io_utils`` does not load them.
+
+>>> import callax
+>>> callax.utils.to_categorical([0, 2], num_classes=3).tolist()
+[[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]]
+>>> callax.utils.plot_model is callax.inspect.plot_model
+True
+"""
+
+import importlib
+
+from callax.backend import clear_session
+from callax.core.custom_objects import (
     CustomObjectScope,
     custom_object_scope,
     get_custom_objects,
@@ -11,39 +25,55 @@ from callax.saving.object_registration import (  # noqa: E402
     get_registered_object,
     register_keras_serializable,
 )
-from callax.saving.serialization_lib import (  # noqa: E402
-    deserialize_keras_object,
-    serialize_keras_object,
-)
-from callax.utils import (  # noqa: E402
+from callax.core.dtypes import standardize_dtype
+from callax.core.keras_tensor import is_keras_tensor
+from callax.utils import (
     bounding_boxes,
     legacy,  # noqa: F401  (keras.utils.legacy: Keras 2 configs)
 )
-from callax.utils.config import Config  # noqa: E402
-from callax.utils.dataset_utils import split_dataset  # noqa: E402
-from callax.utils.file_utils import get_file  # noqa: E402
-from callax.utils.image_dataset import image_dataset_from_directory  # noqa: E402
-from callax.utils.image_utils import array_to_img, img_to_array, load_img, save_img  # noqa: E402
-from callax.utils.io_utils import (  # noqa: E402
+from callax.utils.config import Config
+from callax.utils.dataset_utils import split_dataset
+from callax.utils.file_utils import get_file
+from callax.utils.image_dataset import image_dataset_from_directory
+from callax.utils.image_utils import array_to_img, img_to_array, load_img, save_img
+from callax.utils.io_utils import (
     disable_interactive_logging,
     enable_interactive_logging,
     is_interactive_logging_enabled,
 )
-from callax.utils.model_utils import (  # noqa: E402
-    get_source_inputs,
-    is_keras_tensor,
-    pack_x_y_sample_weight,
-    unpack_x_y_sample_weight,
-)
-from callax.utils.model_visualization import model_to_dot  # noqa: E402
 from callax.utils.numerical_utils import normalize, pad_sequences, to_categorical
 from callax.utils.progbar import Progbar
 from callax.utils.py_dataset import PyDataset
 from callax.utils.rng import set_random_seed
-from callax.utils.text_dataset import text_dataset_from_directory  # noqa: E402
-from callax.utils.timeseries_dataset import timeseries_dataset_from_array  # noqa: E402
+from callax.utils.text_dataset import text_dataset_from_directory
+from callax.utils.timeseries_dataset import timeseries_dataset_from_array
 
 Sequence = PyDataset  # Keras 2's name, still accepted by Keras 3
+
+# keras.utils names whose home is above the helpers: imported on first use (PEP 562).
+_HIGH_LEVEL = {
+    "plot_model": ("callax.inspect.plot", "plot_model"),
+    "model_to_dot": ("callax.utils.model_visualization", "model_to_dot"),
+    "serialize_keras_object": ("callax.saving.serialization_lib", "serialize_keras_object"),
+    "deserialize_keras_object": ("callax.saving.serialization_lib", "deserialize_keras_object"),
+    "get_source_inputs": ("callax.utils.model_utils", "get_source_inputs"),
+    "pack_x_y_sample_weight": ("callax.utils.model_utils", "pack_x_y_sample_weight"),
+    "unpack_x_y_sample_weight": ("callax.utils.model_utils", "unpack_x_y_sample_weight"),
+}
+
+
+def __getattr__(name: str):
+    if name not in _HIGH_LEVEL:
+        raise AttributeError(f"module 'callax.utils' has no attribute {name!r}")
+    module, attr = _HIGH_LEVEL[name]
+    value = getattr(importlib.import_module(module), attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_HIGH_LEVEL))
+
 
 __all__ = [
     "set_random_seed", "plot_model", "Progbar", "PyDataset", "Sequence", "to_categorical",

@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from callax.utils.io_utils import print_msg
 from callax.utils.py_dataset import PyDataset
 
 
@@ -241,8 +242,6 @@ def index_directory(
             )
         names = [str(v) for v in sorted(set(labels))]
     if verbose:
-        from callax.utils.io_utils import print_msg
-
         classes = f" belonging to {len(names)} classes" if names is not None else ""
         print_msg(f"Found {len(paths)} files{classes}.")
     if shuffle:

@@ -32,7 +32,9 @@ import warnings
 import zipfile
 from typing import Any
 
+from callax.core import config_flags
 from callax.utils.io_utils import print_msg
+from callax.utils.progbar import Progbar
 
 _CHUNK = 65535
 
@@ -125,8 +127,6 @@ def extract_archive(file_path: str, path: str = ".", archive_format: Any = "auto
 
 def _download(origin: str, target: str) -> None:
     """Streams ``origin`` to a temporary file beside ``target``, then renames it."""
-    from callax.utils.progbar import Progbar
-
     directory = os.path.dirname(target) or "."
     fd, tmp = tempfile.mkstemp(prefix=".download-", dir=directory)
     try:
@@ -188,12 +188,10 @@ def get_file(
     Returns:
         The path of the file, or of the extraction directory with ``extract``.
     """
-    from callax.core.config_flags import keras_home
-
     if origin is None:
         raise ValueError('get_file: please specify the "origin" argument (the URL of the file).')
     if cache_dir is None:
-        cache_dir = keras_home()
+        cache_dir = config_flags.keras_home()
     if md5_hash is not None and file_hash is None:
         file_hash, hash_algorithm = md5_hash, "md5"
     base = os.path.expanduser(os.fspath(cache_dir))

@@ -27,7 +27,8 @@ from typing import Any
 import numpy as np
 
 from callax.utils import dataset_utils as du
-from callax.utils.image_utils import crop_box, pil_image
+from callax.utils.image_utils import _data_format, crop_box, pil_image
+from callax.utils.io_utils import print_msg
 
 ALLOWLIST_FORMATS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
 _INTERPOLATIONS = (
@@ -147,9 +148,6 @@ def image_dataset_from_directory(
     ``subset="both"`` returns ``[training, validation]``. ``format`` is
     accepted for compatibility; the result is always a callax ``PyDataset``.
     """
-    from callax.utils.image_utils import _data_format
-    from callax.utils.io_utils import print_msg
-
     if labels not in ("inferred", None):
         if not isinstance(labels, (list, tuple)):
             raise ValueError(

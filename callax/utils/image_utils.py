@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from callax.core import config
+
 _RESAMPLE = {
     "nearest": "NEAREST", "bilinear": "BILINEAR", "bicubic": "BICUBIC",
     "hamming": "HAMMING", "box": "BOX", "lanczos": "LANCZOS",
@@ -40,9 +42,7 @@ def pil_image() -> Any:
 
 
 def _data_format(data_format: str | None) -> str:
-    from callax.core.config import image_data_format
-
-    data_format = data_format or image_data_format()
+    data_format = data_format or config.image_data_format()
     if data_format not in ("channels_last", "channels_first"):
         raise ValueError(
             "data_format must be 'channels_last' or 'channels_first'; "
@@ -54,10 +54,8 @@ def _data_format(data_format: str | None) -> str:
 def img_to_array(img: Any, data_format: str | None = None, dtype: str | None = None) -> np.ndarray:
     """A PIL image as a 3D array ``(height, width, channels)`` (channels first
     when ``data_format="channels_first"``), of ``dtype`` (default ``floatx()``)."""
-    from callax.core.config import floatx
-
     data_format = _data_format(data_format)
-    x = np.asarray(img, dtype=dtype or floatx())
+    x = np.asarray(img, dtype=dtype or config.floatx())
     if x.ndim == 3:
         return x.transpose(2, 0, 1) if data_format == "channels_first" else x
     if x.ndim == 2:
@@ -71,11 +69,9 @@ def array_to_img(
     """A 3D array ``(height, width, channels)`` as a PIL image: 1 channel gives
     mode ``L`` (``I`` above 255), 3 ``RGB``, 4 ``RGBA``. With ``scale`` the
     values are stretched to 0-255 first."""
-    from callax.core.config import floatx
-
     image = pil_image()
     data_format = _data_format(data_format)
-    x = np.asarray(x, dtype=dtype or floatx())
+    x = np.asarray(x, dtype=dtype or config.floatx())
     if x.ndim != 3:
         raise ValueError(
             "array_to_img: expected an image array of rank 3 (height, width, channels); "

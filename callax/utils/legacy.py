@@ -26,7 +26,7 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-from callax.saving.object_registration import (
+from callax.core.custom_objects import (
     CustomObjectScope,
     get_custom_objects,
     get_registered_name,

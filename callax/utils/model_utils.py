@@ -1,5 +1,8 @@
 """Helpers over symbolic tensors and batches under ``keras.utils`` names.
 
+``unpack_x_y_sample_weight`` is the training loop's own (this module sits above
+``callax.training``; ``callax.utils`` loads it on first use).
+
 Example:
     >>> import callax
     >>> x = callax.Input((3,))
@@ -15,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from callax.core.keras_tensor import KerasTensor, is_keras_tensor
+from callax.training.data_adapters import unpack_x_y_sample_weight
 
 
 def get_source_inputs(tensor: Any) -> list[KerasTensor]:
@@ -52,13 +56,6 @@ def pack_x_y_sample_weight(x: Any, y: Any = None, sample_weight: Any = None) -> 
     if sample_weight is None:
         return (x, y)
     return (x, y, sample_weight)
-
-
-def unpack_x_y_sample_weight(data: Any) -> tuple[Any, Any, Any]:
-    """Splits a batch into ``(x, y, sample_weight)``; missing parts are ``None``."""
-    from callax.training.data_adapters import unpack_x_y_sample_weight as unpack
-
-    return unpack(data)
 
 
 __all__ = ["get_source_inputs", "is_keras_tensor", "pack_x_y_sample_weight",

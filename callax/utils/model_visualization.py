@@ -16,6 +16,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from callax.inspect.plot import build_graph, to_dot
+from callax.inspect.summary import build_inputs
+from callax.inspect.trace import trace
+
 
 def model_to_dot(
     model: Any,
@@ -39,10 +43,6 @@ def model_to_dot(
             "model_to_dot returns a pydot.Dot and needs pydot: `pip install pydot`. "
             "plot_model(model, 'model.svg') needs nothing."
         ) from e
-    from callax.inspect.plot import build_graph, to_dot
-    from callax.inspect.summary import build_inputs
-    from callax.inspect.trace import trace
-
     if rankdir not in ("TB", "LR", "BT", "RL"):
         raise ValueError(
             f"model_to_dot: rankdir must be 'TB', 'LR', 'BT' or 'RL'; received {rankdir!r}."

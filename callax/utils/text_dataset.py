@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from callax.utils import dataset_utils as du
+from callax.utils.io_utils import print_msg
 
 
 def _read(path: str, max_length: int | None) -> str:
@@ -57,8 +58,6 @@ def text_dataset_from_directory(
     ``max_length`` truncates each text to that many bytes. ``subset="both"``
     returns ``[training, validation]``.
     """
-    from callax.utils.io_utils import print_msg
-
     if labels not in ("inferred", None):
         if not isinstance(labels, (list, tuple)):
             raise ValueError(

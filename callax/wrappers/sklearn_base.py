@@ -22,11 +22,17 @@ Example:
 from __future__ import annotations
 
 import copy
+import os
+import tempfile
 import warnings
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+
+from callax.models import Model
+from callax.models.cloning import clone_model
+from callax.saving import load_model
 
 try:  # the base classes must exist when the class statements below run
     import sklearn
@@ -73,15 +79,11 @@ def validate_data(estimator: Any, X: Any, y: Any = None, *, reset: bool, **kwarg
 
 
 def _is_model(obj: Any) -> bool:
-    from callax.models import Model
-
     return isinstance(obj, Model)
 
 
 def copy_model(model: Any) -> Any:
     """A compiled model with ``model``'s architecture and fresh weights."""
-    from callax.models.cloning import clone_model
-
     clone = clone_model(model)
     if getattr(model, "compiled", False) and not getattr(clone, "compiled", False):
         clone.compile_from_config(model.get_compile_config())
@@ -270,9 +272,6 @@ class _KerasArchive:
     compile settings and optimizer state)."""
 
     def __init__(self, model: Any):
-        import os
-        import tempfile
-
         with tempfile.TemporaryDirectory() as folder:
             path = os.path.join(folder, "model.keras")
             model.save(path)
@@ -280,11 +279,6 @@ class _KerasArchive:
                 self.data = f.read()
 
     def load(self) -> Any:
-        import os
-        import tempfile
-
-        from callax.saving import load_model
-
         with tempfile.TemporaryDirectory() as folder:
             path = os.path.join(folder, "model.keras")
             with open(path, "wb") as f:

@@ -16,7 +16,7 @@ import pytest
 
 import callax
 from callax import saving
-from callax.saving.atomic import TMP_MARK, atomic_write
+from callax.utils.atomic_files import TMP_MARK, atomic_write
 
 
 def test_atomic_write_keeps_old_file_on_error(tmp_path):

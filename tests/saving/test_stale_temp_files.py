@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 import callax
-from callax.saving import atomic
-from callax.saving.atomic import TMP_MARK, atomic_write
+from callax.utils import atomic_files as atomic
+from callax.utils.atomic_files import TMP_MARK, atomic_write
 
 
 def _dead_pid() -> int:

@@ -16,7 +16,7 @@ during that final write leaves a partial file), so it warns.
 
 Example:
     >>> import os, tempfile
-    >>> from callax.saving.atomic import atomic_write
+    >>> from callax.utils.atomic_files import atomic_write
     >>> with tempfile.TemporaryDirectory() as d:
     ...     target = os.path.join(d, "notes.txt")
     ...     with atomic_write(target) as f:
@@ -50,8 +50,9 @@ def _host() -> str:
     return re.sub(r"[^A-Za-z0-9_-]", "_", socket.gethostname())[:40] or "host"
 
 
-def _owner_tag() -> str:
-    """``<pid>@<host>``: lets a later save tell whether the writer still runs."""
+def owner_tag() -> str:
+    """``<pid>@<host>``, put in every temp name so that a later save can tell
+    whether the writer still runs (see :func:`dead_owner`)."""
     return f"{os.getpid()}@{_host()}"
 
 
@@ -91,12 +92,26 @@ def _stale_reason(name: str, prefix: str, path: str) -> str | None:
         return None  # gone already
     if age > STALE_AFTER_S:
         return f"untouched for {age / 3600:.1f} h"
+    pid = dead_owner(name, prefix)
+    if pid is not None:
+        return f"its process {pid} no longer runs"
+    return None  # maybe a save in progress (or of unknown owner): keep it for now
+
+
+def dead_owner(name: str, prefix: str) -> int | None:
+    """The process id in a temp name ``<prefix><pid>@<host>.<random>`` when that
+    process ran on this host and no longer runs; ``None`` when it may still run,
+    is this process, or the name carries no owner (someone else's file).
+
+    >>> dead_owner(f".m.keras{TMP_MARK}{os.getpid()}@{_host()}.abc", f".m.keras{TMP_MARK}")
+    >>> dead_owner(".m.keras-not-ours", f".m.keras{TMP_MARK}")
+    """
     owner = name[len(prefix) :].rpartition(".")[0]  # "<pid>@<host>" (mkstemp adds ".xxxx")
     pid, _, host = owner.partition("@")
     if pid.isdigit() and host == _host() and int(pid) != os.getpid():
         if _pid_running(int(pid)) is False:
-            return f"its process {pid} no longer runs"
-    return None  # maybe a save in progress (or of unknown owner): keep it for now
+            return int(pid)
+    return None
 
 
 def remove_stale_temps(path: str | os.PathLike) -> list[str]:
@@ -170,7 +185,7 @@ def atomic_write(path: str | os.PathLike, overwrite: bool = True) -> Iterator[IO
     os.makedirs(directory, exist_ok=True)
     remove_stale_temps(path)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{base}{TMP_MARK}{_owner_tag()}.", dir=directory)
+        fd, tmp = tempfile.mkstemp(prefix=f".{base}{TMP_MARK}{owner_tag()}.", dir=directory)
     except PermissionError as error:
         if not (os.path.isfile(path) and os.access(path, os.W_OK)):
             target = "the target is not writable" if os.path.exists(path) else "no target exists"
