@@ -31,3 +31,35 @@ def test_messages_are_logged_when_interactive_logging_is_off(capsys, caplog):
         keras.utils.enable_interactive_logging()
     assert "early stopping" not in capsys.readouterr().out
     assert any("early stopping" in r.getMessage() for r in caplog.records)
+
+
+def _checkpoints(tmp_path):
+    """Both checkpointing callbacks, best-only and verbose (one shared rule)."""
+    yield keras.callbacks.ModelCheckpoint(
+        str(tmp_path / "m.keras"), monitor="loss", save_best_only=True, verbose=1
+    )
+    try:
+        import orbax.checkpoint  # noqa: F401
+    except ImportError:
+        return
+    yield keras.callbacks.OrbaxCheckpoint(
+        str(tmp_path / "orbax"), monitor="loss", save_best_only=True, verbose=1,
+        save_on_background=False,
+    )  # fmt: skip
+
+
+def test_checkpoint_messages_follow_interactive_logging(tmp_path, capsys, caplog):
+    for callback in _checkpoints(tmp_path):
+        _fit(callback)  # SGD(0): the loss never improves after the first epoch
+        out = capsys.readouterr().out
+        assert "loss improved from None" in out and "did not improve" in out, out
+        keras.utils.disable_interactive_logging()
+        try:
+            with caplog.at_level(logging.INFO, logger="callax"):
+                callback.best = None
+                _fit(callback)
+        finally:
+            keras.utils.enable_interactive_logging()
+        assert capsys.readouterr().out == ""
+        assert any("did not improve" in r.getMessage() for r in caplog.records)
+        caplog.clear()
