@@ -82,8 +82,7 @@ class BackupAndRestore(Callback):
         from callax.utils.atomic_files import atomic_write
 
         model = self.model  # syncs the training state into the variables
-        adapter = model.__dict__.get("_fit_adapter")
-        rng = getattr(adapter, "_rng", None)
+        rng = getattr(self.data_adapter, "_rng", None)
         meta = {
             "epoch": int(epoch),
             "data_rng": None if rng is None else rng.bit_generator.state,
@@ -127,7 +126,7 @@ class BackupAndRestore(Callback):
             )
         for v, value in zip(states, seeds):
             v.assign(value)
-        adapter = model.__dict__.get("_fit_adapter")
+        adapter = self.data_adapter
         if meta.get("data_rng") is not None and getattr(adapter, "_rng", None) is not None:
             adapter._rng.bit_generator.state = meta["data_rng"]
         random.setstate(_tuples(meta["python_random"]))

@@ -2,7 +2,8 @@
 
 Override any hook; each receives a ``logs`` dict (loss and metric values) where
 Keras passes one. ``self.model`` is the model being trained and ``self.params``
-holds ``verbose``, ``epochs`` and ``steps``. Reading ``self.model`` during
+holds ``verbose``, ``epochs`` and ``steps``; ``self.data_adapter`` is the running
+loop's data adapter (``None`` outside a loop). Reading ``self.model`` during
 ``fit`` first writes the newest weights back into the model's variables, so a
 callback always sees (and may change) the current state.
 
@@ -31,6 +32,10 @@ from typing import Any
 class Callback:
     """Base class: every hook does nothing until overridden."""
 
+    # The running loop's data adapter (a class default, so subclasses that skip
+    # ``__init__`` have it too); set through ``set_data_adapter``.
+    data_adapter: Any = None
+
     def __init__(self):
         self.params: dict = {}
         self._model: Any = None
@@ -41,6 +46,11 @@ class Callback:
 
     def set_model(self, model: Any) -> None:
         self._model = model
+
+    def set_data_adapter(self, adapter: Any) -> None:
+        """Receives the data adapter of the loop that runs this callback (``None``
+        when it ends): ``BackupAndRestore`` saves its shuffling RNG with a backup."""
+        self.data_adapter = adapter
 
     @property
     def model(self) -> Any:

@@ -122,6 +122,15 @@ class CallbackList(Callback):
         for cb in self.callbacks:
             cb.set_model(model)
 
+    def set_data_adapter(self, adapter: Any) -> None:
+        """Hands the running loop's data adapter to every callback (``None`` when
+        the loop ends)."""
+        self.data_adapter = adapter
+        for cb in self.callbacks:
+            setter = getattr(cb, "set_data_adapter", None)
+            if setter is not None:  # duck-typed callbacks may lack it
+                setter(adapter)
+
     def _call(self, hook: str, *args: Any, logs: Any = None) -> None:
         # As Keras: batch hooks get `logs=` by keyword, the others positionally.
         if "batch" in hook:
@@ -138,8 +147,6 @@ class CallbackList(Callback):
         key = (hook, len(self.callbacks))
         found = cache.get(key)
         if found is None:
-            from callax.callbacks.callback import Callback
-
             # The base train-batch hooks forward to the Keras 2 names.
             names = (hook, *_LEGACY.get(hook, ()))
             found = cache[key] = [

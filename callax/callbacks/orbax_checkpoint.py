@@ -179,7 +179,7 @@ class OrbaxCheckpoint(MonitorCallback):
         self._batches_since_save = 0
         self._last_batch = None
         pending = model.__dict__.pop(_PENDING_DATA_RNG, None)
-        adapter = model.__dict__.get("_fit_adapter")
+        adapter = self.data_adapter
         if pending is not None and getattr(adapter, "_rng", None) is not None:
             adapter._rng.bit_generator.state = pending
 
@@ -224,8 +224,7 @@ class OrbaxCheckpoint(MonitorCallback):
         model = self.model  # syncs the training state into the variables
         groups = _groups(model, self.save_weights_only)
         state = {name: [_value(v) for v in variables] for name, variables in groups.items()}
-        adapter = model.__dict__.get("_fit_adapter")
-        rng = getattr(adapter, "_rng", None)
+        rng = getattr(self.data_adapter, "_rng", None)
         meta = {
             "format": FORMAT,
             "step": int(step),
@@ -480,9 +479,5 @@ def _resume_from(model: Any, meta: dict) -> None:
     random.setstate(_tuples(meta["python_random"]))
     np.random.set_state(_arrays(meta["numpy_random"]))
     data_rng = _arrays(meta.get("data_rng"))
-    if data_rng is not None:
-        adapter = model.__dict__.get("_fit_adapter")
-        if getattr(adapter, "_rng", None) is not None:  # restored from inside a fit
-            adapter._rng.bit_generator.state = data_rng
-        else:  # the next fit's OrbaxCheckpoint applies it once the data is ready
-            model.__dict__[_PENDING_DATA_RNG] = data_rng
+    if data_rng is not None:  # the next fit's OrbaxCheckpoint applies it to its data
+        model.__dict__[_PENDING_DATA_RNG] = data_rng

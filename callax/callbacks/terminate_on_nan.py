@@ -63,7 +63,7 @@ class TerminateOnNaN(Callback):
         model = self.model
         try:
             if self.diagnose is True:
-                adapter = model.__dict__.get("_fit_adapter")
+                adapter = self.data_adapter
                 if adapter is None:
                     return "\n(diagnose: no batch to rerun; pass diagnose=(x, y))"
                 batch = adapter.first_batch()

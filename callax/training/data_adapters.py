@@ -703,16 +703,10 @@ def check_batch_targets(model: Any, batch: tuple, caller: str) -> None:
     A model that trains without ``y`` (``add_loss``, its own ``compute_loss`` or
     ``train_step``/``test_step``) is left alone.
     """
-    from callax.training.trainer import Trainer
-
     if getattr(model, "compiled_loss", None) is None:
         return
     step = "test_step" if caller.startswith("evaluate") or "validation" in caller else "train_step"
-    cls = type(model)
-    if (
-        getattr(cls, step) is not getattr(Trainer, step)
-        or cls.compute_loss is not Trainer.compute_loss
-    ):
+    if not model._uses_default(step, "compute_loss"):
         return
     x, y, _ = unpack_x_y_sample_weight(batch)
     if y is None:

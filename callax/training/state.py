@@ -17,8 +17,15 @@ thread holds values here. A second updating loop on another thread gets a clear
 corrupted state. Everything else reads the variables, which are never donated:
 values pulled from them are copied before a donating step eats them, so a
 ``predict`` (or ``model(x)``, ``callax.jit``) on another thread always finds valid
-arrays, and ``sync`` writes them as one set under ``core.pure_call.state_lock``,
-so a concurrent reader sees the weights from before a sync or after it.
+arrays, and ``sync`` writes them as one set (``core.pure_call.write_back``, under
+its ``state_lock``), so a concurrent reader sees the weights from before a sync
+or after it.
+
+Values are read with ``core.pure_call.snapshot`` and written back with
+``core.pure_call.write_back``, the two ends every compiled call shares (the
+per-layer kernels and ``callax.jit`` too). ``write_back`` stores values as they
+are: the step compiler (``steps.py``) checks a step's new state against the
+variables' shapes and dtypes once, while tracing.
 """
 
 from __future__ import annotations
@@ -28,9 +35,15 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from callax.core.pure_call import snapshot, state_lock
+from callax.core.pure_call import snapshot, state_lock, write_back
 
-GROUPS = ("trainable", "non_trainable", "optimizer", "metrics")
+# The state tuple of each step kind, by variable group (``train_step`` gets
+# ``(trainable, non_trainable, optimizer, metrics)`` values, and so on).
+STEP_GROUPS: dict[str, tuple[str, ...]] = {
+    "train": ("trainable", "non_trainable", "optimizer", "metrics"),
+    "test": ("trainable", "non_trainable", "metrics"),
+    "predict": ("trainable", "non_trainable"),
+}
 
 
 def merge(old: tuple, new: tuple) -> tuple:
@@ -198,8 +211,7 @@ class TrainingState:
             values, self.values = self.values, {}
             self._private = set()
             for group, vals in values.items():
-                for variable, value in zip(self.variables(group), vals):
-                    variable.assign(value)
+                write_back(self.variables(group), vals)
 
     def write_changed(self, groups: tuple[str, ...], new: tuple) -> None:
         """Stores what a non-donating step changed (``None`` = unchanged): into the
@@ -215,10 +227,4 @@ class TrainingState:
                 self._private.discard(group)  # mixed: copy before the next donation
             else:
                 pairs = [(v, n) for v, n in zip(self.variables(group), news) if n is not None]
-                with state_lock:
-                    for variable, value in pairs:
-                        variable.assign(value)
-
-    @property
-    def in_sync(self) -> bool:
-        return not self.values
+                write_back([v for v, _ in pairs], [n for _, n in pairs])

@@ -15,7 +15,11 @@ for ``kind`` in ``train``/``test``/``predict``:
 - with ``steps > 1`` the batch holds ``steps`` stacked batches and one dispatch
   runs them all through ``jax.lax.scan`` (``steps_per_execution``); the logs are
   those of the last step, the predictions come back stacked;
-- with ``jit=False`` (``run_eagerly=True``) the same step runs op by op.
+- with ``jit=False`` (``run_eagerly=True``, or inputs holding strings) the same
+  step runs op by op;
+- a step's new state is checked against the state it was given (each value the
+  shape of its variable, cast to its dtype) once per trace, which is what lets the
+  training state write it back with ``core.pure_call.write_back`` unchecked.
 
 ``trace_counts`` counts traces per kind: the tests use it to prove a second
 epoch or a second ``fit`` compiles nothing.
@@ -27,9 +31,11 @@ from collections.abc import Callable
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 
 from callax.distribution.hooks import jit_step
 from callax.training.epoch_iterator import Gather
+from callax.training.state import STEP_GROUPS
 
 
 class StepFunctions:
@@ -38,6 +44,9 @@ class StepFunctions:
     def __init__(self, model: Any):
         self.model = model
         self.trace_counts = {"train": 0, "test": 0, "predict": 0}
+        # Whether the last loop's inputs held strings (host text layers): its steps
+        # ran op by op, as JAX cannot trace strings; ``Model.jit_compile`` says so.
+        self.text_inputs = False
         self._cache: dict[tuple, Callable] = {}
 
     def get(
@@ -75,7 +84,8 @@ class StepFunctions:
             # the compiled step: the rows are gathered by XLA.
             if isinstance(data, Gather):
                 data = data.take()
-            return stepper(state, data)
+            out, new = stepper(state, data)
+            return out, self._conform(kind, state, new)
 
         def kept(state, data):
             """``one`` returning None for each state value it did not change."""
@@ -146,6 +156,36 @@ class StepFunctions:
             return outs, new
 
         return _jit(multi, donate)
+
+    def _conform(self, kind: str, old: tuple, new: tuple) -> tuple:
+        """``new`` (a step's new state) with every changed value cast to the dtype
+        of the value it replaces; a changed shape is an error naming the variable.
+        This is ``Variable.assign``'s check, made while tracing so that the
+        write-back (``core.pure_call.write_back``) can store the values as they are."""
+        groups = STEP_GROUPS[kind]
+        if len(new) != len(groups) or len(old) != len(groups):
+            return new  # not the state tuple of this kind: left as the step returned it
+        rows = []
+        for group, olds, news in zip(groups, old, new):
+            row = list(news)
+            for i, (o, n) in enumerate(zip(olds, news)):
+                if n is None or n is o:
+                    continue
+                dtype = getattr(n, "dtype", None)
+                if dtype is None:
+                    n = row[i] = jnp.asarray(n)
+                if jnp.shape(n) != jnp.shape(o):
+                    variable = self.model._training_state.variables(group)[i]
+                    raise ValueError(
+                        f"{kind}_step of {type(self.model).__name__} '{self.model.name}' "
+                        f"returned a new value of shape {tuple(jnp.shape(n))} for the "
+                        f"{group} variable {variable.path!r} of shape {tuple(jnp.shape(o))}; "
+                        "a step must return each state value with its variable's shape."
+                    )
+                if n.dtype != o.dtype:
+                    row[i] = n.astype(o.dtype)
+            rows.append(row)
+        return tuple(rows)
 
 
 def _unchanged_as_none(old: tuple, new: tuple) -> tuple:

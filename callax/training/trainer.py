@@ -1,10 +1,12 @@
 """``Trainer``: the training API mixed into ``Model`` (Keras 3's, on the JAX engine).
 
 ``compile`` records the optimizer, loss and metrics; ``fit``/``evaluate``/``predict``
-run the pure step methods below through :mod:`callax.training.steps` (one
-``jax.jit`` per input signature, state donated, ``steps_per_execution`` steps per
-dispatch). The state lives in a :class:`~callax.training.state.TrainingState`
-during a loop and goes back into the variables when something needs them.
+(and the ``*_on_batch`` methods) each run one
+:class:`~callax.training.loop.TrainingLoop`, which runs the pure step methods
+below through :mod:`callax.training.steps` (one ``jax.jit`` per input signature,
+state donated, ``steps_per_execution`` steps per dispatch). The state lives in a
+:class:`~callax.training.state.TrainingState` during a loop and goes back into
+the variables when something needs them.
 
 Override points, as in Keras 3 on JAX:
 
@@ -40,17 +42,17 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from callax import losses as losses_module
+from callax import metrics as metrics_module
+from callax import optimizers
 from callax.core import call_context as _ctx
 from callax.core.stateless_scope import StatelessScope
 from callax.core.variable import abstract_variables
 from callax.training import compile_utils
 from callax.training.data_adapters import unpack_x_y_sample_weight
+from callax.training.loop import TrainingLoop, holds_text
 from callax.training.state import TrainingState
 from callax.training.steps import StepFunctions
-
-TRAIN_GROUPS = ("trainable", "non_trainable", "optimizer", "metrics")
-TEST_GROUPS = ("trainable", "non_trainable", "metrics")
-PREDICT_GROUPS = ("trainable", "non_trainable")
 
 
 class _Compiled:
@@ -63,20 +65,6 @@ class _Compiled:
         self.steps = StepFunctions(model)
         self.losses_override: list | None = None
         self.config: dict = {}
-
-
-def pythonify_logs(logs: Any) -> dict:
-    """Flattens nested dicts and turns values into Python floats (sorted keys, as Keras)."""
-    out: dict = {}
-    for key, value in sorted((logs or {}).items()):
-        if isinstance(value, dict):
-            out.update(pythonify_logs(value))
-        else:
-            try:
-                out[key] = float(np.asarray(value))
-            except (TypeError, ValueError):
-                out[key] = value
-    return out
 
 
 def _is_metric(obj: Any) -> bool:
@@ -161,9 +149,6 @@ class Trainer:
                 model's policy is ``mixed_float16`` (default True; loss scaling is the
                 optimizer's business).
         """
-        from callax import metrics as metrics_module
-        from callax import optimizers
-
         if self._training_state.held_elsewhere():
             raise RuntimeError(
                 f"{self.name}.compile: a training loop is running on another thread; "
@@ -220,8 +205,9 @@ class Trainer:
     @property
     def jit_compile(self) -> bool:
         # String inputs (host text layers such as TextVectorization) keep the steps
-        # eager, as Keras does for layers with supports_jit=False.
-        return self._jit_compile and not self._run_eagerly and not self.__dict__.get("_text_inputs")
+        # eager, as Keras does for layers with supports_jit=False: the last loop's
+        # step functions know whether its inputs held strings.
+        return self._jit_compile and not self._run_eagerly and not self._trainer.steps.text_inputs
 
     @jit_compile.setter
     def jit_compile(self, value: bool) -> None:
@@ -249,22 +235,20 @@ class Trainer:
             return {}
         config = dict(self._trainer.config)
         try:
-            from callax import optimizers
-
-            if self.optimizer is not None and hasattr(optimizers, "serialize"):
+            if self.optimizer is not None:
                 config["optimizer"] = optimizers.serialize(self.optimizer)
-        except (ImportError, ValueError, TypeError):
+        except (ValueError, TypeError):
             pass  # keep what compile received
         return config
 
     def compile_from_config(self, config: dict) -> None:
         """Compiles with a config from :meth:`get_compile_config`."""
-        from callax import losses, metrics
-
         config = dict(config)
         # a saved Loss/Metric object is a {"class_name", "config"} dict, which compile
         # would read as a per-output mapping: revive it first, as Keras does
-        for key, table in (("loss", losses), ("metrics", metrics), ("weighted_metrics", metrics)):
+        tables = (("loss", losses_module), ("metrics", metrics_module),
+                  ("weighted_metrics", metrics_module))  # fmt: skip
+        for key, table in tables:
             if config.get(key) is not None:
                 config[key] = _revive_serialized(config[key], table.deserialize)
         self.compile(**config)
@@ -457,6 +441,120 @@ class Trainer:
         x, _, _ = unpack_x_y_sample_weight(data)
         return self.stateless_call(trainable, non_trainable, *self._model_args(x), training=False)
 
+    # --------------------------------------------------------------- loops
+    def fit(
+        self,
+        x: Any = None,
+        y: Any = None,
+        batch_size: int | None = None,
+        epochs: int = 1,
+        verbose: Any = "auto",
+        callbacks: Any = None,
+        validation_split: float = 0.0,
+        validation_data: Any = None,
+        shuffle: bool | str = True,
+        class_weight: dict | None = None,
+        sample_weight: Any = None,
+        initial_epoch: int = 0,
+        steps_per_epoch: int | None = None,
+        validation_steps: int | None = None,
+        validation_batch_size: int | None = None,
+        validation_freq: Any = 1,
+        *,
+        allow_nan: bool = False,
+    ) -> Any:
+        """Trains the model for ``epochs`` epochs and returns a ``History``.
+
+        Arguments are Keras 3's. Data may be arrays (or dicts/lists/tuples of them;
+        a tuple ``x`` fills the positional inputs of a multi-input ``call``), a Python
+        generator of ``(x, y[, sample_weight])`` batches, or a ``PyDataset``. Data are
+        checked before any step runs; NaN in ``x`` is an error unless ``allow_nan``.
+
+        Threads: ``predict``, ``evaluate``, ``model(x)`` and ``callax.jit(model)`` may
+        run on other threads while ``fit`` runs, and ``fit`` is unaffected by them.
+        They see the weights as of ``fit``'s last sync (the end of an epoch, or a
+        callback reading ``self.model``): ``predict``, ``evaluate`` and ``callax.jit``
+        read them once per call as one set, never half-written; an eager
+        ``model(x)`` reads each layer's weights when that layer runs. A second
+        ``fit`` (or ``train_on_batch``, ``compile``) on the same model from another
+        thread raises ``RuntimeError`` instead of interleaving updates.
+        """
+        return TrainingLoop(self, "fit").fit(
+            x, y, batch_size, epochs, verbose, callbacks, validation_split, validation_data,
+            shuffle, class_weight, sample_weight, initial_epoch, steps_per_epoch,
+            validation_steps, validation_batch_size, validation_freq, allow_nan=allow_nan,
+        )  # fmt: skip
+
+    def evaluate(
+        self,
+        x: Any = None,
+        y: Any = None,
+        batch_size: int | None = None,
+        verbose: Any = "auto",
+        sample_weight: Any = None,
+        steps: int | None = None,
+        callbacks: Any = None,
+        return_dict: bool = False,
+        *,
+        allow_nan: bool = False,
+        **kwargs: Any,
+    ) -> Any:
+        """Returns the loss and metrics on the data: a scalar (loss only), a list in
+        ``metrics_names`` order, or a dict with ``return_dict=True``.
+
+        Threads: ``evaluate`` may run while ``fit`` (or another ``evaluate``) runs on
+        another thread. It then reads the weights once, as one consistent set, keeps
+        its metric values private, and returns its own result; the metric objects
+        keep the running loop's values.
+        """
+        if kwargs:
+            raise TypeError(f"evaluate() got unexpected keyword arguments {sorted(kwargs)}.")
+        return TrainingLoop(self, "evaluate").evaluate(
+            x, y, batch_size, verbose, sample_weight, steps, callbacks, return_dict,
+            allow_nan=allow_nan,
+        )  # fmt: skip
+
+    def predict(
+        self,
+        x: Any,
+        batch_size: int | None = None,
+        verbose: Any = "auto",
+        steps: int | None = None,
+        callbacks: Any = None,
+    ) -> Any:
+        """The model's outputs for ``x`` as numpy arrays (same structure as ``call``'s).
+
+        Threads: any number of ``predict`` calls may run at once on one model, also
+        while ``fit`` runs on another thread. Each reads the weights once, as one
+        consistent set (during ``fit``: as of its last sync), and donates nothing, so
+        results equal serial ones and no other call's arrays are freed.
+        """
+        return TrainingLoop(self, "predict").predict(x, batch_size, verbose, steps, callbacks)
+
+    def train_on_batch(
+        self,
+        x: Any,
+        y: Any = None,
+        sample_weight: Any = None,
+        class_weight: dict | None = None,
+        return_dict: bool = False,
+    ) -> Any:
+        """One optimisation step on one batch; returns the (running) loss and metrics
+        like ``evaluate`` does. Metrics accumulate until ``reset_metrics()``."""
+        return TrainingLoop(self, "train_on_batch").train_on_batch(
+            x, y, sample_weight, class_weight, return_dict
+        )
+
+    def test_on_batch(
+        self, x: Any, y: Any = None, sample_weight: Any = None, return_dict: bool = False
+    ) -> Any:
+        """Evaluates one batch (metrics accumulate until ``reset_metrics()``)."""
+        return TrainingLoop(self, "test_on_batch").test_on_batch(x, y, sample_weight, return_dict)
+
+    def predict_on_batch(self, x: Any) -> Any:
+        """The outputs for one batch, as numpy arrays."""
+        return TrainingLoop(self, "predict_on_batch").predict_on_batch(x)
+
     # ------------------------------------------------------------ plumbing
     def _sync_training_state(self) -> None:
         """Writes held training values back into the variables (callbacks call
@@ -471,8 +569,11 @@ class Trainer:
                 "received an uncompiled model."
             )
 
-    def _step_fn(self, kind: str, n: int, donate: bool | None = None):
-        return self._trainer.steps.get(kind, n, jit=self.jit_compile, donate=donate)
+    def _uses_default(self, *methods: str) -> bool:
+        """Whether the model's class keeps ``Trainer``'s own ``methods`` (a model
+        with its own ``train_step`` or ``compute_loss`` may train without ``y``)."""
+        cls = type(self)
+        return all(getattr(cls, m) is getattr(Trainer, m) for m in methods)
 
     def _symbolic_build(
         self, batch: Any, caller: str, y_full: Any = None, checks: bool = True
@@ -498,8 +599,7 @@ class Trainer:
         # variables may have changed since the last loop (layers frozen, built)
         self._training_state.refresh()
         args = self._model_args(x)
-        strings = any(_is_text(a) for a in jax.tree_util.tree_leaves(args))
-        self.__dict__["_text_inputs"] = strings
+        strings = holds_text(args)
         specs = (
             None
             if strings
@@ -573,7 +673,7 @@ class Trainer:
             "train_on_batch": "train_step", "test_on_batch": "test_step",
             "predict_on_batch": "predict_step",
         }.get(caller.split(" ")[0])  # fmt: skip
-        if step is None or getattr(type(self), step) is not getattr(Trainer, step):
+        if step is None or not self._uses_default(step):
             return
         name = f"{type(self).__name__}.call()"
         leaves = jax.tree_util.tree_leaves(out)
@@ -634,21 +734,5 @@ class Trainer:
                     f"sparse_categorical_crossentropy; received {where} of shape {yt.shape}."
                 )
 
-    # The loops (fit, evaluate, predict, *_on_batch) live in loops.py.
-    from callax.training.loops import (  # noqa: E402
-        evaluate,
-        fit,
-        predict,
-        predict_on_batch,
-        test_on_batch,
-        train_on_batch,
-    )
 
-
-__all__ = ["Trainer", "pythonify_logs"]
-
-
-def _is_text(a: Any) -> bool:
-    """Whether an input leaf holds strings (read from its dtype: no device copy)."""
-    dtype = getattr(a, "dtype", None)
-    return (np.asarray(a).dtype if dtype is None else np.dtype(dtype)).kind in "USO"
+__all__ = ["Trainer"]
