@@ -23,6 +23,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from callax import losses
+from callax import metrics as metrics_module
 from callax.core.stateless_scope import StatelessScope
 
 
@@ -92,8 +94,6 @@ def _batch_size(y: Any) -> int:
 
 def make_loss(identifier: Any, y_true: Any, y_pred: Any) -> Any:
     """A ``Loss`` object (reducing to a scalar) from any loss identifier."""
-    from callax import losses
-
     if isinstance(identifier, str) and identifier.lower() in ("crossentropy", "ce"):
         obj = losses.resolve_crossentropy(identifier, jnp.shape(y_true), jnp.shape(y_pred))
     else:
@@ -127,8 +127,6 @@ class CompileLoss:
 
     def build(self, y_true: Any, y_pred: Any) -> None:
         """Resolves the losses against the outputs (shapes only are read)."""
-        from callax import metrics as metrics_module
-
         names, kind = output_structure(y_pred, self.output_names)
         self.names, self.kind = names, kind
         flat_pred = self._flat(y_pred, "y_pred")
@@ -300,8 +298,6 @@ class CompileMetrics:
         # resolve_accuracy resolves every identifier the way compile() means it:
         # "accuracy"/"crossentropy" by shapes and loss, functions wrapped, string
         # names kept, data-shaped metrics (F1Score, R2Score) built from the shapes.
-        from callax import metrics as metrics_module
-
         return metrics_module.resolve_accuracy(
             ident, loss, tuple(jnp.shape(y_true)), tuple(jnp.shape(y_pred))
         )

@@ -34,6 +34,7 @@ from typing import Any
 import jax
 import numpy as np
 
+from callax.distribution.multihost import same_seed
 from callax.training.foreign_data import (
     batch_to_numpy,
     describe_stream,
@@ -41,6 +42,7 @@ from callax.training.foreign_data import (
     to_numpy,
     tree_to_numpy,
 )
+from callax.utils.py_dataset import PyDataset, WorkerPool, prestart_workers
 
 # --------------------------------------------------------------- structures
 
@@ -445,8 +447,6 @@ class ArrayDataAdapter(DataAdapter):
         self.num_batches = max(1, -(-self.num_samples // self.batch_size))
         self.shuffle = shuffle
         if seed is None:
-            from callax.distribution.multihost import same_seed
-
             # Several processes split each batch of the same arrays: one order for all.
             seed = int(np.random.randint(0, 2**31 - 1))
             seed = same_seed(seed) if shuffle else seed
@@ -592,8 +592,6 @@ class PyDatasetAdapter(DataAdapter):
         self, dataset: Any, shuffle: bool | str = False, class_weight: dict | None = None,
         caller: str = "fit",
     ):  # fmt: skip
-        from callax.utils.py_dataset import WorkerPool, prestart_workers
-
         self.dataset = dataset
         self.shuffle = bool(shuffle)
         self.class_weight = class_weight
@@ -601,8 +599,6 @@ class PyDatasetAdapter(DataAdapter):
         self.num_batches = dataset.num_batches
         seed = int(np.random.randint(0, 2**31 - 1))
         if self.shuffle:  # several processes: each serves its part of the same batches
-            from callax.distribution.multihost import same_seed
-
             seed = same_seed(seed)
         self._rng = np.random.default_rng(seed)
         self._pool = WorkerPool(dataset)  # its processes start with the first epoch
@@ -650,8 +646,6 @@ def get_data_adapter(
     allow_nan: bool = False,
 ) -> DataAdapter:
     """The adapter for ``x`` (checked before any step runs)."""
-    from callax.utils.py_dataset import PyDataset
-
     check_x_given(x, caller)
     check_batch_size(batch_size, caller)
     check_class_weight(class_weight, caller)
