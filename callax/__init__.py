@@ -29,7 +29,7 @@ from callax.core.stateless_scope import StatelessScope
 from callax.core.variable import Variable
 from callax.models import Model
 from callax.models import Functional, Sequential
-from callax.layers.input_layer import Input, InputLayer
+from callax.layers.core.input_layer import Input, InputLayer
 from callax.core.compiled_call import jit
 
 # Imported on first use (PEP 562), so `import callax` stays quick: optax, h5py and

@@ -91,7 +91,7 @@ class BackupAndRestore(Callback):
         }
         os.makedirs(self.backup_dir, exist_ok=True)
         seeds = [np.asarray(v.value) for v in self._seed_states(model)]
-        from callax.layers.lora import raw_lora_weights
+        from callax.layers.core.lora import raw_lora_weights
 
         with atomic_write(self.path) as f, raw_lora_weights():  # LoRA factors kept as they are
             weights_file.write_weights(
@@ -111,7 +111,7 @@ class BackupAndRestore(Callback):
                     "'callax_backup' attribute); remove it or use another backup_dir."
                 )
             meta = json.loads(raw)
-            from callax.layers.lora import raw_lora_weights
+            from callax.layers.core.lora import raw_lora_weights
 
             with raw_lora_weights():
                 weights_file.load_weights_from(model, reader)

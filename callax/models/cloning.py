@@ -64,7 +64,7 @@ def _is_keras_tensor_tree(struct: Any) -> bool:
 
 
 def _clone_sequential(model: Any, clone: Callable, input_tensors: Any) -> Any:
-    from callax.layers.input_layer import Input, InputLayer
+    from callax.layers.core.input_layer import Input, InputLayer
     from callax.models.sequential import Sequential
 
     new_layers: list = [clone(layer) for layer in model.layers]
@@ -108,7 +108,7 @@ def _functional_constructor(cls: type) -> bool:
 
 def _clone_functional(model: Any, clone: Callable, input_tensors: Any,
                       call_function: Callable | None) -> Any:  # fmt: skip
-    from callax.layers.input_layer import Input
+    from callax.layers.core.input_layer import Input
     from callax.models.functional import Functional
 
     is_leaf = lambda x: isinstance(x, KerasTensor)  # noqa: E731

@@ -20,7 +20,7 @@ from typing import Any
 
 def serialize_model_as_bytes(model: Any) -> bytes:
     """The ``.keras`` archive of ``model``, as bytes."""
-    from callax.layers.lora import raw_lora_weights
+    from callax.layers.core.lora import raw_lora_weights
     from callax.saving.saving_api import save_model
 
     with tempfile.TemporaryDirectory() as folder, raw_lora_weights():
@@ -33,7 +33,7 @@ def serialize_model_as_bytes(model: Any) -> bytes:
 def deserialize_model_from_bytes(data: bytes) -> Any:
     """The model whose ``.keras`` archive is ``data`` (compiled as it was saved).
     Unpickling runs code anyway, so the archive is read with ``safe_mode=False``."""
-    from callax.layers.lora import raw_lora_weights
+    from callax.layers.core.lora import raw_lora_weights
     from callax.saving.saving_api import load_model
 
     with tempfile.TemporaryDirectory() as folder, raw_lora_weights():

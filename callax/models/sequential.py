@@ -30,7 +30,7 @@ import jax
 
 from callax.core.keras_tensor import KerasTensor
 from callax.core.layer import Layer
-from callax.layers.input_layer import InputLayer
+from callax.layers.core.input_layer import InputLayer
 from callax.models import graph as _graph
 from callax.models.model import Model
 from callax.models.serialization import deserialize_layer, sequential_get_config

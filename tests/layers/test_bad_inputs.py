@@ -147,7 +147,7 @@ def test_embedding_device_side_id_stats():
     import jax
     import jax.numpy as jnp
 
-    from callax.layers.embedding import _id_stats
+    from callax.layers.core.embedding import _id_stats
 
     low, high, fractional = jax.device_get(_id_stats(jnp.asarray([[3, -2], [7, 12]])))
     assert (int(low), int(high), bool(fractional)) == (-2, 12, False)

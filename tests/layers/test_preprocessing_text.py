@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import callax
-from callax.layers.string_hash import fingerprint64, siphash64
+from callax.layers.preprocessing.string_hash import fingerprint64, siphash64
 
 L = callax.layers
 LETTERS = [["A"], ["B"], ["C"], ["D"], ["E"]]

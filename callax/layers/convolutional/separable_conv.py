@@ -1,0 +1,164 @@
+"""Separable convolution layers: SeparableConv1D, SeparableConv2D (a depthwise
+convolution followed by a pointwise one)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax.numpy as jnp
+from jax import lax
+
+from callax import activations, constraints, initializers, regularizers
+from callax.layers.convolutional.base_conv import BaseConv, _check_filters
+from callax.layers.convolutional.depthwise_conv import _depthwise
+
+
+class SeparableConv(BaseConv):
+    """Depthwise convolution then a pointwise (1×…×1) convolution to ``filters``.
+
+    Weights: ``depthwise_kernel`` ``(*kernel_size, in, depth_multiplier)``,
+    ``pointwise_kernel`` ``(1, …, 1, in * depth_multiplier, filters)``, ``bias``.
+    Strides and dilation apply to the depthwise step.
+    """
+
+    def __init__(
+        self,
+        filters: int,
+        kernel_size: int | tuple[int, ...],
+        strides: int | tuple[int, ...] = 1,
+        padding: Any = "valid",
+        data_format: str | None = None,
+        dilation_rate: int | tuple[int, ...] = 1,
+        depth_multiplier: int = 1,
+        activation: Any = None,
+        use_bias: bool = True,
+        depthwise_initializer: Any = "glorot_uniform",
+        pointwise_initializer: Any = "glorot_uniform",
+        bias_initializer: Any = "zeros",
+        depthwise_regularizer: Any = None,
+        pointwise_regularizer: Any = None,
+        bias_regularizer: Any = None,
+        activity_regularizer: Any = None,
+        depthwise_constraint: Any = None,
+        pointwise_constraint: Any = None,
+        bias_constraint: Any = None,
+        **kwargs: Any,
+    ):
+        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        self._init_conv(kernel_size, strides, padding, data_format, dilation_rate)
+        self.filters = _check_filters(self._label(), filters)
+        if (
+            isinstance(depth_multiplier, bool)
+            or not isinstance(depth_multiplier, int)
+            or (depth_multiplier <= 0)
+        ):
+            raise ValueError(
+                f"{self._label()}: `depth_multiplier` must be a positive int; received "
+                f"depth_multiplier={depth_multiplier!r}."
+            )
+        self.depth_multiplier = depth_multiplier
+        self.activation = activations.get(activation)
+        self.use_bias = use_bias
+        self.depthwise_initializer = initializers.get(depthwise_initializer)
+        self.pointwise_initializer = initializers.get(pointwise_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
+        self.pointwise_regularizer = regularizers.get(pointwise_regularizer)
+        self.bias_regularizer = regularizers.get(bias_regularizer)
+        self.depthwise_constraint = constraints.get(depthwise_constraint)
+        self.pointwise_constraint = constraints.get(pointwise_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
+
+    def build(self, input_shape):
+        channels = self._channels_from(input_shape)
+        self._input_channels = channels
+        self.depthwise_kernel = self.add_weight(
+            shape=self.kernel_size + (channels, self.depth_multiplier),
+            initializer=self.depthwise_initializer, name="depthwise_kernel",
+            regularizer=self.depthwise_regularizer, constraint=self.depthwise_constraint,
+        )  # fmt: skip
+        self.pointwise_kernel = self.add_weight(
+            shape=(1,) * self._rank + (channels * self.depth_multiplier, self.filters),
+            initializer=self.pointwise_initializer, name="pointwise_kernel",
+            regularizer=self.pointwise_regularizer, constraint=self.pointwise_constraint,
+        )  # fmt: skip
+        self.bias = (
+            self.add_weight(
+                shape=(self.filters,),
+                initializer=self.bias_initializer,
+                name="bias",
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+            )  # fmt: skip
+            if self.use_bias
+            else None
+        )
+
+    def call(self, inputs):
+        self._check_input(inputs)
+        x = _depthwise(self, inputs, self.depthwise_kernel.value)
+        pointwise = self.pointwise_kernel.value
+        if pointwise.dtype != x.dtype:
+            pointwise = pointwise.astype(x.dtype)
+        if self._channels_first:
+            # The pointwise step: stride 1, no padding, no dilation.
+            x = lax.conv_general_dilated(
+                x, pointwise, (1,) * self._rank, "VALID", dimension_numbers=self._dn
+            )
+        else:
+            # Channels last, a 1×…×1 convolution is a matmul over the last axis.
+            x = jnp.matmul(x, jnp.reshape(pointwise, pointwise.shape[-2:]))
+        return self._bias_activation(x)
+
+    def compute_output_shape(self, input_shape):
+        return self._out_shape(input_shape, self.filters)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "depth_multiplier": self.depth_multiplier,
+            "filters": self.filters,
+            **self._conv_config(),
+            "activation": activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "depthwise_initializer": initializers.serialize(self.depthwise_initializer),
+            "pointwise_initializer": initializers.serialize(self.pointwise_initializer),
+            "bias_initializer": initializers.serialize(self.bias_initializer),
+            "depthwise_regularizer": regularizers.serialize(self.depthwise_regularizer),
+            "pointwise_regularizer": regularizers.serialize(self.pointwise_regularizer),
+            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
+            "depthwise_constraint": constraints.serialize(self.depthwise_constraint),
+            "pointwise_constraint": constraints.serialize(self.pointwise_constraint),
+            "bias_constraint": constraints.serialize(self.bias_constraint),
+        }
+
+
+class SeparableConv1D(SeparableConv):
+    """Depthwise-separable 1-D convolution.
+
+    Example:
+        >>> import callax
+        >>> callax.layers.SeparableConv1D(6, 3)(callax.ops.ones((1, 8, 4))).shape
+        (1, 6, 6)
+    """
+
+    _rank = 1
+
+
+class SeparableConv2D(SeparableConv):
+    """Depthwise-separable 2-D convolution.
+
+    Example:
+        >>> import callax
+        >>> layer = callax.layers.SeparableConv2D(6, 3, depth_multiplier=2)
+        >>> layer(callax.ops.ones((1, 8, 8, 4))).shape
+        (1, 6, 6, 6)
+        >>> layer.depthwise_kernel.shape, layer.pointwise_kernel.shape
+        ((3, 3, 4, 2), (1, 1, 8, 6))
+    """
+
+    _rank = 2
+
+
+SeparableConvolution1D = SeparableConv1D
+SeparableConvolution2D = SeparableConv2D

@@ -1,0 +1,109 @@
+"""``LayerNormalization`` (Keras 3's names, defaults and weights)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+from callax.layers.normalization.base_normalization import (
+    _AffineNormBase,
+    _float32_or_wider,
+    _normalize_axes,
+)
+
+
+class LayerNormalization(_AffineNormBase):
+    """Normalizes each example over ``axis`` (by default the last):
+    ``gamma * (x - mean) / sqrt(var + epsilon) + beta``.
+
+    Args:
+        axis: int or list of ints, the axes normalized (and the shape of ``gamma``).
+        epsilon: added to the variance.
+        center, scale: whether to use ``beta`` / ``gamma``.
+        rms_scaling: deprecated Keras option (scales by the variance, no ``beta``).
+        beta_initializer, gamma_initializer, regularizers, constraints: as in Keras.
+
+    Example:
+        >>> import callax
+        >>> ln = callax.layers.LayerNormalization()
+        >>> y = ln(callax.ops.array([[1.0, 2.0, 3.0]]))
+        >>> [round(v, 3) for v in y[0].tolist()]
+        [-1.224, 0.0, 1.224]
+    """
+
+    def __init__(
+        self,
+        axis: int | list[int] = -1,
+        epsilon: float = 1e-3,
+        center: bool = True,
+        scale: bool = True,
+        beta_initializer: Any = "zeros",
+        gamma_initializer: Any = "ones",
+        beta_regularizer: Any = None,
+        gamma_regularizer: Any = None,
+        beta_constraint: Any = None,
+        gamma_constraint: Any = None,
+        **kwargs: Any,
+    ):
+        rms_scaling = bool(kwargs.pop("rms_scaling", False))
+        super().__init__(**kwargs)
+        if isinstance(axis, (list, tuple)):
+            axis = list(axis)
+        elif not isinstance(axis, int) or isinstance(axis, bool):
+            raise TypeError(
+                f"LayerNormalization '{self.name}': axis must be an int or a list/tuple of "
+                f"ints; received axis={axis!r}."
+            )
+        self.axis = axis
+        self.epsilon = float(epsilon)
+        self.rms_scaling = rms_scaling
+        self._init_affine(center, scale, beta_initializer, gamma_initializer,
+                          beta_regularizer, gamma_regularizer, beta_constraint,
+                          gamma_constraint)  # fmt: skip
+        self.supports_masking = True
+
+    def build(self, input_shape):
+        axes = _normalize_axes(self, self.axis, len(input_shape))
+        shape = tuple(input_shape[a] for a in axes)
+        if any(d is None for d in shape):
+            raise ValueError(
+                f"LayerNormalization '{self.name}' needs the normalized axes {self.axis} to "
+                f"have known sizes; received input shape {tuple(input_shape)}."
+            )
+        self._make_affine(
+            shape, self.scale or self.rms_scaling, self.center and not self.rms_scaling
+        )
+
+    def call(self, inputs):
+        self._check_rank(inputs)
+        x = _float32_or_wider(inputs)
+        axes = _normalize_axes(self, self.axis, x.ndim)
+        bshape = [x.shape[a] if a in axes else 1 for a in range(x.ndim)]
+        mean = jnp.mean(x, axis=axes, keepdims=True)
+        var = jnp.mean(jnp.square(x - mean), axis=axes, keepdims=True)
+        inv = jax.lax.rsqrt(var + self.epsilon)
+        if self.rms_scaling:
+            out = x * inv
+            if self.gamma is not None:
+                out = out * self.gamma.value.astype(x.dtype).reshape(bshape)
+            return out.astype(self.compute_dtype)
+        if self.gamma is not None:
+            inv = inv * self.gamma.value.astype(x.dtype).reshape(bshape)
+        out = (x - mean) * inv
+        if self.beta is not None:
+            out = out + self.beta.value.astype(x.dtype).reshape(bshape)
+        return out.astype(self.compute_dtype)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "axis": self.axis,
+            "epsilon": self.epsilon,
+            "rms_scaling": self.rms_scaling,
+            **self._affine_config(),
+        }

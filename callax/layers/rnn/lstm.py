@@ -1,0 +1,131 @@
+"""``LSTM`` and its cell (Keras's gate order ``i, f, c, o``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax.numpy as jnp
+
+from callax.layers.rnn.base_cell import _project, _RNNCellBase
+from callax.layers.rnn.rnn import _COMMON_CELL_ARGS, _CellBackedRNN
+
+
+class LSTMCell(_RNNCellBase):
+    """One step of a long short-term memory cell, gates in Keras's order
+    ``i, f, c, o``; states ``[h, c]``.
+
+    Args:
+        unit_forget_bias: initialize the forget gate's bias to ones (Keras default).
+        Others as in :class:`LSTM`.
+
+    Example:
+        >>> import callax
+        >>> cell = callax.layers.LSTMCell(4)
+        >>> out, (h, c) = cell(callax.ops.ones((2, 3)), cell.get_initial_state(2))
+        >>> out.shape, cell.kernel.shape, cell.bias.shape
+        ((2, 4), (3, 16), (16,))
+    """
+
+    _gates = 4
+
+    def __init__(self, units: int, activation: Any = "tanh",
+                 recurrent_activation: Any = "sigmoid", use_bias: bool = True,
+                 kernel_initializer: Any = "glorot_uniform",
+                 recurrent_initializer: Any = "orthogonal", bias_initializer: Any = "zeros",
+                 unit_forget_bias: bool = True, kernel_regularizer: Any = None,
+                 recurrent_regularizer: Any = None, bias_regularizer: Any = None,
+                 kernel_constraint: Any = None, recurrent_constraint: Any = None,
+                 bias_constraint: Any = None, dropout: float = 0.0,
+                 recurrent_dropout: float = 0.0, seed: int | None = None, **kwargs: Any):  # fmt: skip
+        kwargs.pop("implementation", None)  # Keras's kernel-fusion switch; one path here
+        super().__init__(units, activation, recurrent_activation, use_bias, kernel_initializer,
+                         recurrent_initializer, bias_initializer, kernel_regularizer,
+                         recurrent_regularizer, bias_regularizer, kernel_constraint,
+                         recurrent_constraint, bias_constraint, dropout, recurrent_dropout,
+                         seed, **kwargs)  # fmt: skip
+        self.unit_forget_bias = bool(unit_forget_bias)
+        self.state_size = [units, units]
+        self.output_size = units
+
+    def _bias_initializer(self):
+        if not self.unit_forget_bias:
+            return self.bias_initializer
+        base, units = self.bias_initializer, self.units
+
+        def init(shape, dtype=None):
+            # Forget-gate bias starts at one so early training keeps memory.
+            return jnp.concatenate([
+                jnp.asarray(base((units,), dtype), dtype),
+                jnp.ones((units,), dtype),
+                jnp.asarray(base((2 * units,), dtype), dtype),
+            ])  # fmt: skip
+
+        return init
+
+    def _step(self, inputs, states, dp_mask, rec_mask):
+        h_prev, c_prev = states[0], states[1]
+        z = _project(inputs, self.kernel.value, dp_mask, 4)
+        z = z + _project(h_prev, self.recurrent_kernel.value, rec_mask, 4)
+        if self.bias is not None:
+            z = z + self.bias.value
+        zi, zf, zc, zo = jnp.split(z, 4, axis=-1)
+        i = self.recurrent_activation(zi)
+        f = self.recurrent_activation(zf)
+        c = f * c_prev + i * self.activation(zc)
+        o = self.recurrent_activation(zo)
+        h = o * self.activation(c)
+        return h, [h, c]
+
+    def get_config(self):
+        return {**super().get_config(), "unit_forget_bias": self.unit_forget_bias}
+
+
+class LSTM(_CellBackedRNN):
+    """Long short-term memory layer (Hochreiter & Schmidhuber, 1997).
+
+    Args: ``units``, ``activation="tanh"``, ``recurrent_activation="sigmoid"``,
+    ``use_bias``, initializers (``glorot_uniform``, ``orthogonal``, ``zeros``),
+    ``unit_forget_bias=True``, regularizers, constraints, ``dropout``,
+    ``recurrent_dropout``, ``seed``, and the :class:`RNN` options.
+
+    Weights: ``kernel (features, 4 * units)``, ``recurrent_kernel (units, 4 * units)``,
+    ``bias (4 * units,)``, gates ``i, f, c, o`` (Keras's layout).
+
+    Example:
+        >>> import callax
+        >>> lstm = callax.layers.LSTM(4, return_sequences=True, return_state=True)
+        >>> seq, h, c = lstm(callax.ops.ones((2, 5, 3)))
+        >>> seq.shape, h.shape, c.shape
+        ((2, 5, 4), (2, 4), (2, 4))
+    """
+
+    _cell_class = LSTMCell
+    _cell_name = "lstm_cell"
+    _cell_args = _COMMON_CELL_ARGS + ("recurrent_activation", "unit_forget_bias")
+
+    def __init__(self, units: int, activation: Any = "tanh",
+                 recurrent_activation: Any = "sigmoid", use_bias: bool = True,
+                 kernel_initializer: Any = "glorot_uniform",
+                 recurrent_initializer: Any = "orthogonal", bias_initializer: Any = "zeros",
+                 unit_forget_bias: bool = True, kernel_regularizer: Any = None,
+                 recurrent_regularizer: Any = None, bias_regularizer: Any = None,
+                 activity_regularizer: Any = None, kernel_constraint: Any = None,
+                 recurrent_constraint: Any = None, bias_constraint: Any = None,
+                 dropout: float = 0.0, recurrent_dropout: float = 0.0, seed: int | None = None,
+                 return_sequences: bool = False, return_state: bool = False,
+                 go_backwards: bool = False, stateful: bool = False, unroll: bool = False,
+                 **kwargs: Any):  # fmt: skip
+        cell_kwargs = dict(
+            units=units, activation=activation, recurrent_activation=recurrent_activation,
+            use_bias=use_bias, kernel_initializer=kernel_initializer,
+            recurrent_initializer=recurrent_initializer, bias_initializer=bias_initializer,
+            unit_forget_bias=unit_forget_bias, kernel_regularizer=kernel_regularizer,
+            recurrent_regularizer=recurrent_regularizer, bias_regularizer=bias_regularizer,
+            kernel_constraint=kernel_constraint, recurrent_constraint=recurrent_constraint,
+            bias_constraint=bias_constraint, dropout=dropout,
+            recurrent_dropout=recurrent_dropout, seed=seed,
+        )  # fmt: skip
+        rnn_kwargs = dict(return_sequences=return_sequences, return_state=return_state,
+                          go_backwards=go_backwards, stateful=stateful, unroll=unroll)  # fmt: skip
+        super().__init__(cell_kwargs, rnn_kwargs, activity_regularizer=activity_regularizer,
+                         **kwargs)  # fmt: skip
