@@ -20,7 +20,7 @@ from callax.layers.preprocessing.string_hash import fingerprint64, siphash64
 class Hashing(HostPreprocessingLayer):
     """Hashes strings (or integers, through their decimal text) into ``num_bins``
     bins with the same hashes as Keras: FarmHash ``Fingerprint64``, or SipHash-2-4
-    keyed by ``salt`` (see :mod:`callax.layers.string_hash`), so bins match Keras's.
+    keyed by ``salt`` (see :mod:`callax.layers.preprocessing.string_hash`), so bins match Keras's.
 
     Runs on the host (numpy); not inside a jitted function.
 
