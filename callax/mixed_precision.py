@@ -18,16 +18,7 @@ Example:
 from __future__ import annotations
 
 from callax.core.dtype_policy import DTypePolicy, dtype_policy, set_dtype_policy
-
-
-def __getattr__(name: str):
-    # LossScaleOptimizer pulls in the optimizers (and optax): loaded on first use.
-    if name == "LossScaleOptimizer":
-        from callax.optimizers.loss_scale_optimizer import LossScaleOptimizer
-
-        return LossScaleOptimizer
-    raise AttributeError(f"module 'callax.mixed_precision' has no attribute {name!r}")
-
+from callax.optimizers.loss_scale_optimizer import LossScaleOptimizer
 
 Policy = DTypePolicy
 
@@ -43,5 +34,5 @@ def global_policy() -> DTypePolicy:
 
 __all__ = [
     "DTypePolicy", "Policy", "set_global_policy", "global_policy", "dtype_policy",
-    "set_dtype_policy", "LossScaleOptimizer",  # noqa: F822 (module __getattr__)
+    "set_dtype_policy", "LossScaleOptimizer",
 ]  # fmt: skip

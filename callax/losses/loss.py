@@ -25,7 +25,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from callax.core import config
+from callax.core import config, registry
 from callax.core.layer import to_snake_case, unique_name
 
 REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
@@ -248,19 +248,15 @@ class LossFunctionWrapper(Loss):
     def get_config(self) -> dict:
         config = super().get_config()
         config.update(self._fn_kwargs)
-        if type(self) is LossFunctionWrapper:
-            from callax.losses import serialize
-
-            config["fn"] = serialize(self.fn)
+        if type(self) is LossFunctionWrapper:  # the losses' registry names the function
+            config["fn"] = registry.family("loss").serialize(self.fn)
         return config
 
     @classmethod
     def from_config(cls, config: dict) -> Loss:
         config = dict(config)
         if cls is LossFunctionWrapper and "fn" in config:
-            from callax.losses import deserialize
-
-            config["fn"] = deserialize(config["fn"])
+            config["fn"] = registry.family("loss").deserialize(config["fn"])
         return cls(**config)
 
     def __repr__(self) -> str:

@@ -23,6 +23,8 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
+from callax import losses
+from callax.core import registry
 from callax.losses.loss import apply_mask, squeeze_or_expand_to_same_rank
 from callax.metrics.metric import Metric
 
@@ -121,8 +123,6 @@ class MeanMetricWrapper(Mean):
         super().__init__(name=name or getattr(fn, "__name__", None) or "mean", dtype=dtype)
         self._fn = fn
         self._fn_kwargs = kwargs
-        from callax import losses
-
         if fn in losses._FUNCTIONS.values() or isinstance(fn, losses.Loss):
             self._direction = "down"
 
@@ -136,18 +136,14 @@ class MeanMetricWrapper(Mean):
 
     def get_config(self) -> dict:
         config = super().get_config()
-        if type(self) is MeanMetricWrapper:
-            from callax.metrics import serialize_fn
-
-            config["fn"] = serialize_fn(self._fn)
+        if type(self) is MeanMetricWrapper:  # the metrics' registry names the function
+            config["fn"] = registry.family("metric").serialize_function(self._fn)
         config.update(self._fn_kwargs)
         return config
 
     @classmethod
     def from_config(cls, config: dict) -> Metric:
         config = dict(config)
-        if cls is MeanMetricWrapper and "fn" in config:
-            from callax.metrics import deserialize_fn
-
-            config["fn"] = deserialize_fn(config["fn"])
+        if cls is MeanMetricWrapper and "fn" in config and not callable(config["fn"]):
+            config["fn"] = registry.family("metric").function_from_config(config["fn"])
         return cls(**config)

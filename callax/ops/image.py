@@ -25,6 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from callax.core import config
+from callax.core.seed_generator import draw_key
 from callax.ops.dispatch import op
 
 __all__ = [
@@ -643,8 +644,6 @@ def elastic_transform(
         >>> ops.image.elastic_transform(ops.ones((2, 8, 8, 3)), seed=0).shape
         (2, 8, 8, 3)
     """
-    from callax.core.seed_generator import draw_key
-
     if interpolation not in _ORDERS:
         raise ValueError(
             "ops.image.elastic_transform: interpolation must be 'nearest' or 'bilinear'; "

@@ -227,9 +227,7 @@ def sparsemax(x, axis=-1):
     threshold whenever more than one entry is in the support, so its rows do not
     sum to 1 (``[0.5, 0.3, 0.1, -1]`` gives ``[0.1, 0, 0, 0]``); callax keeps the
     definition: ``[0.533, 0.333, 0.133, 0]``."""
-    from callax.activations import sparsemax as _sparsemax
-
-    return _sparsemax(x, axis=axis)
+    return _act.sparsemax(x, axis=axis)
 
 
 @op

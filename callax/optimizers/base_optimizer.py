@@ -55,6 +55,7 @@ from callax.core.stateless_scope import StatelessScope, in_stateless_scope
 from callax.core.variable import Variable, unwrap
 from callax.distribution.hooks import set_variable_layout
 from callax.optimizers.schedules import LearningRateSchedule
+from callax.optimizers.schedules import deserialize as _deserialize_schedule
 from callax.optimizers.schedules import serialize as _serialize_schedule
 
 
@@ -750,9 +751,7 @@ class Optimizer:
     def from_config(cls, config: dict, custom_objects: dict | None = None) -> Optimizer:
         config = dict(config)
         if isinstance(config.get("learning_rate"), dict):
-            from callax.optimizers import schedules
-
-            config["learning_rate"] = schedules.deserialize(config["learning_rate"], custom_objects)
+            config["learning_rate"] = _deserialize_schedule(config["learning_rate"], custom_objects)
         return cls(**config)
 
     def __repr__(self) -> str:

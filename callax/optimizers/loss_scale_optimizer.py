@@ -31,6 +31,7 @@ from typing import Any
 
 import jax.numpy as jnp
 
+from callax.core import registry
 from callax.core.variable import Variable, unwrap
 from callax.optimizers.base_optimizer import Optimizer
 
@@ -162,19 +163,19 @@ class LossScaleOptimizer(Optimizer):
             v.assign(x)
 
     def get_config(self) -> dict:
-        from callax.optimizers import serialize
-
         return {
             "name": self.name,
-            "inner_optimizer": serialize(self.inner_optimizer),
+            "inner_optimizer": registry.family("optimizer").serialize(self.inner_optimizer),
             "initial_scale": self.initial_scale,
             "dynamic_growth_steps": self.dynamic_growth_steps,
         }
 
     @classmethod
     def from_config(cls, config: dict, custom_objects: dict | None = None) -> LossScaleOptimizer:
-        from callax.optimizers import deserialize
-
+        # The optimizers' registry (callax.optimizers declares it; it imports this module).
+        optimizers = registry.family("optimizer")
         config = dict(config)
-        config["inner_optimizer"] = deserialize(config["inner_optimizer"], custom_objects)
+        config["inner_optimizer"] = optimizers.deserialize(
+            config["inner_optimizer"], custom_objects
+        )
         return cls(**config)
