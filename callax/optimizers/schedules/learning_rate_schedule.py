@@ -69,15 +69,10 @@ class LearningRateSchedule:
         return cls(**config)
 
 
-class ExponentialDecay(LearningRateSchedule):
-    """``initial_learning_rate * decay_rate ** (step / decay_steps)``
-    (the exponent floored when ``staircase``).
-
-    Example:
-        >>> s = ExponentialDecay(1.0, decay_steps=2, decay_rate=0.5, staircase=True)
-        >>> [float(s(i)) for i in range(4)]
-        [1.0, 1.0, 0.5, 0.5]
-    """
+class _StepDecay(LearningRateSchedule):
+    """ExponentialDecay and InverseTimeDecay: the same arguments, and the rate
+    applied to ``p = step / decay_steps`` (floored when ``staircase``); a
+    subclass says how (:meth:`_decayed`)."""
 
     def __init__(
         self,
@@ -85,21 +80,24 @@ class ExponentialDecay(LearningRateSchedule):
         decay_steps: int,
         decay_rate: float,
         staircase: bool = False,
-        name: str = "ExponentialDecay",
+        name: str | None = None,
     ):
         _check_positive(self, "decay_steps", decay_steps)
         self.initial_learning_rate = initial_learning_rate
         self.decay_steps = decay_steps
         self.decay_rate = decay_rate
         self.staircase = staircase
-        self.name = name
+        self.name = name or type(self).__name__
 
     def __call__(self, step: Any) -> Any:
         lr = _as_float(self.initial_learning_rate)
         p = jnp.asarray(unwrap(step)).astype(lr.dtype) / jnp.asarray(self.decay_steps, lr.dtype)
         if self.staircase:
             p = jnp.floor(p)
-        return lr * jnp.power(jnp.asarray(self.decay_rate, lr.dtype), p)
+        return self._decayed(lr, jnp.asarray(self.decay_rate, lr.dtype), p)
+
+    def _decayed(self, lr: Any, rate: Any, p: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must define `_decayed(lr, rate, p)`.")
 
     def get_config(self) -> dict:
         return {
@@ -109,6 +107,20 @@ class ExponentialDecay(LearningRateSchedule):
             "staircase": self.staircase,
             "name": self.name,
         }
+
+
+class ExponentialDecay(_StepDecay):
+    """``initial_learning_rate * decay_rate ** (step / decay_steps)``
+    (the exponent floored when ``staircase``).
+
+    Example:
+        >>> s = ExponentialDecay(1.0, decay_steps=2, decay_rate=0.5, staircase=True)
+        >>> [float(s(i)) for i in range(4)]
+        [1.0, 1.0, 0.5, 0.5]
+    """
+
+    def _decayed(self, lr: Any, rate: Any, p: Any) -> Any:
+        return lr * jnp.power(rate, p)
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):
@@ -200,7 +212,7 @@ class PolynomialDecay(LearningRateSchedule):
         }
 
 
-class InverseTimeDecay(LearningRateSchedule):
+class InverseTimeDecay(_StepDecay):
     """``initial_learning_rate / (1 + decay_rate * step / decay_steps)``
     (the ratio floored when ``staircase``).
 
@@ -210,36 +222,8 @@ class InverseTimeDecay(LearningRateSchedule):
         [1.0, 0.5, 0.3333333432674408]
     """
 
-    def __init__(
-        self,
-        initial_learning_rate: float,
-        decay_steps: int,
-        decay_rate: float,
-        staircase: bool = False,
-        name: str = "InverseTimeDecay",
-    ):
-        _check_positive(self, "decay_steps", decay_steps)
-        self.initial_learning_rate = initial_learning_rate
-        self.decay_steps = decay_steps
-        self.decay_rate = decay_rate
-        self.staircase = staircase
-        self.name = name
-
-    def __call__(self, step: Any) -> Any:
-        lr = _as_float(self.initial_learning_rate)
-        p = jnp.asarray(unwrap(step)).astype(lr.dtype) / jnp.asarray(self.decay_steps, lr.dtype)
-        if self.staircase:
-            p = jnp.floor(p)
-        return lr / (1 + jnp.asarray(self.decay_rate, lr.dtype) * p)
-
-    def get_config(self) -> dict:
-        return {
-            "initial_learning_rate": self.initial_learning_rate,
-            "decay_steps": self.decay_steps,
-            "decay_rate": self.decay_rate,
-            "staircase": self.staircase,
-            "name": self.name,
-        }
+    def _decayed(self, lr: Any, rate: Any, p: Any) -> Any:
+        return lr / (1 + rate * p)
 
 
 def _cosine(fraction: Any, alpha: Any) -> Any:
