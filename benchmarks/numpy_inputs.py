@@ -17,7 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 
 import callax
-import callax.core.layer as layer_module
+import callax.core.call as layer_module
 
 current = layer_module._from_numpy
 

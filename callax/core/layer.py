@@ -2,21 +2,17 @@
 
 Write a layer by creating sublayers (or nothing) in ``__init__``, weights in
 ``build(input_shape)`` (optional), and the computation in ``call``. Then
-``layer(x)`` runs the protocol in :meth:`Layer.__call__`:
+``layer(x)`` runs the call protocol, ``Layer.__call__``, written out step by
+step in ``core/call.py`` (check, explicit ``training``, inputs, compiled path,
+call's arguments, frame, build, taps in, run, outputs, taps out, finish). In
+short: array-likes become JAX arrays, ``training`` reaches nested layers, the
+first call builds, and an exception raised inside ``call`` leaves with the call
+path attached as a note (``MultiInputModel.call → dense1 (Dense 'dense', call 2)
+→ Dense.call``).
 
-1. check ``super().__init__()`` ran;
-2. convert array-likes (numpy arrays, lists of numbers, scalars) to JAX arrays in
-   the layer's compute dtype;
-3. resolve ``training``: the explicit argument, else the enclosing call's value,
-   else ``call``'s default. It reaches nested layers whether or not each ``call``
-   in between declares or forwards it, and a default never leaks into siblings;
-4. build on the first call: ``build`` gets the input shape(s); a layer with no
-   ``build`` of its own is built by running ``call`` once (not twice);
-5. push a frame on the call context and run ``call``;
-6. tell the listeners (a no-op when there are none), pop the frame, return.
-
-An exception raised inside ``call`` leaves with the call path attached as a note
-(``MultiInputModel.call → dense1 (Dense 'dense', call 2) → Dense.call``).
+This module holds the rest of ``Layer``: tracking (sublayers and variables found
+by walking ``__dict__`` in assignment order), structure stamps, weights
+(``add_weight``), losses, abstract builds, ``stateless_call`` and configs.
 
 Example:
     >>> import callax
@@ -36,8 +32,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import re
-import threading
 import warnings
 import weakref
 from typing import Any
@@ -48,36 +42,33 @@ import numpy as np
 
 from callax import initializers as _initializers
 from callax.core import call_context as _ctx
-from callax.core import config as _config
 from callax.core import dtype_policy as _policy
-from callax.core import masking as _masking
+from callax.core import names as _names
 from callax.core import pitfalls
 from callax.core import remat as _remat
 from callax.core.auto_config import auto_config
+from callax.core.call import _loss_holders, hold_losses, layer_call, run_build
+from callax.core.call_spec import CallSpec, call_spec, protocol_default, shape_of
 from callax.core.compiled_call import CompiledCall
 from callax.core.hooks import register as _register_hook
-from callax.core.input_spec import assert_input_compatibility
 from callax.core.keras_tensor import KerasTensor
 from callax.core.kernels import LayerKernel
+from callax.core.names import layer_name_scope, to_snake_case, unique_name
 from callax.core.seed_generator import SeedGenerator
 from callax.core.stateless_scope import StatelessScope, get_stateless_scope
-from callax.core.stateless_scope import _local as _scope_local
-from callax.core.structure import ArrayImpl as _ArrayImpl
+from callax.core.structure import ArrayImpl as _ArrayImpl  # noqa: F401 — re-exported
 from callax.core.structure import restamp as _restamp
 from callax.core.structure import structure_stamps, structure_version  # noqa: F401 — re-exported
 from callax.core.variable import Variable, abstract_variables
-from callax.distribution import hooks as _distribution_hooks
 
-_ARRAY_TYPES = (np.ndarray, np.generic)
-_JAX_ARRAY = jax.Array
-_listeners = _ctx._listeners
-_observers = _ctx._observers  # listeners + taps (hooks, capture, intervention)
-_kernels_off = _ctx._kernels_off  # listeners + taps that need every call op by op
+# Names other modules import from here; they live in core/call_spec.py and
+# core/names.py since the call protocol moved to core/call.py.
+_call_spec = call_spec
+_shape_of = shape_of
+_name_scope = layer_name_scope
+_name_counts = _names._name_counts
+reset_names = _names.reset_names
 _ctx_local = _ctx._local
-# Held while a layer builds: when several threads make a layer's first call at
-# once, one builds and the others then find it built (weights created once).
-# Re-entrant: a build may build sublayers. Only unbuilt layers ever take it.
-_build_lock = threading.RLock()
 
 # Attributes the walk over `__dict__` never descends into.
 _UNTRACKED = frozenset(
@@ -98,139 +89,8 @@ def _holds_state(value: Any, depth: int = 0) -> bool:
     return False
 
 
-# Layers whose `_last_losses` may be non-empty (id -> weak reference): an
-# outermost call clears those in its tree. Empty unless some layer adds losses,
-# so the protocol pays one truthiness check per call.
-_loss_holders: dict[int, weakref.ref] = {}
 # Layer -> (structure_version, ids of the layers in its tree), for `_clear_losses`.
 _tree_ids: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-
-
-def _hold_losses(layer: Any) -> None:
-    key = id(layer)
-    if key not in _loss_holders:
-        _loss_holders[key] = weakref.ref(layer, lambda _, key=key: _loss_holders.pop(key, None))
-
-
-# --------------------------------------------------------------------- names
-_name_counts: dict[str, int] = {}
-
-
-def to_snake_case(name: str) -> str:
-    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    name = re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()  # Conv2D -> conv2d
-    return name.lstrip("_") or "layer"
-
-
-def unique_name(base: str) -> str:
-    """``dense``, then ``dense_1``, ``dense_2``, ... (reset by ``clear_session``)."""
-    count = _name_counts.get(base, 0)
-    _name_counts[base] = count + 1
-    return base if count == 0 else f"{base}_{count}"
-
-
-def reset_names() -> None:
-    _name_counts.clear()
-
-
-# ----------------------------------------------------------------- call spec
-class CallSpec:
-    """What the protocol needs to know about a class's ``call`` and ``build``,
-    inspected once per class, never per call."""
-
-    __slots__ = (
-        "positional", "accepts_training", "training_position", "training_default",
-        "accepts_mask", "var_kwargs", "own_build", "build_params", "kernel", "has_mask_arg",
-        "own_compute_mask",
-    )  # fmt: skip
-
-    def __init__(self, cls: type):
-        sig = inspect.signature(cls.call)
-        params = list(sig.parameters.values())[1:]  # drop self
-        kinds = inspect.Parameter
-        self.positional = [
-            p.name for p in params if p.kind in (kinds.POSITIONAL_ONLY, kinds.POSITIONAL_OR_KEYWORD)
-        ]
-        names = {p.name: p for p in params}
-        self.var_kwargs = any(p.kind == kinds.VAR_KEYWORD for p in params)
-        self.accepts_training = "training" in names or self.var_kwargs
-        self.training_position = (
-            self.positional.index("training") if "training" in self.positional else None
-        )
-        default = names["training"].default if "training" in names else None
-        self.training_default = None if default is inspect.Parameter.empty else default
-        self.accepts_mask = "mask" in names or self.var_kwargs
-        self.has_mask_arg = "mask" in names
-        self.own_compute_mask = cls.compute_mask is not Layer.compute_mask
-        self.own_build = cls.build is not Layer.build
-        # Per-layer compiled kernels only for callax's own side-effect-free calls
-        # (True, or "training": only when training is truthy); see core/kernels.py.
-        opt_in = getattr(cls, "_kernel_call", False)
-        self.kernel = opt_in if (cls.call.__module__ or "").startswith("callax.") else False
-        if self.own_build:
-            bparams = list(inspect.signature(cls.build).parameters.values())[1:]
-            self.build_params = [
-                p.name
-                for p in bparams
-                if p.kind in (kinds.POSITIONAL_ONLY, kinds.POSITIONAL_OR_KEYWORD)
-            ]
-        else:
-            self.build_params = []
-
-
-def _call_spec(cls: type) -> CallSpec:
-    spec = cls.__dict__.get("_callax_spec")
-    if spec is None:
-        spec = CallSpec(cls)
-        type.__setattr__(cls, "_callax_spec", spec)
-    return spec
-
-
-# ------------------------------------------------------------ shape helpers
-def _shape_of(x: Any) -> Any:
-    if isinstance(x, (list, tuple)):
-        return [_shape_of(v) for v in x]
-    if isinstance(x, dict):
-        return {k: _shape_of(v) for k, v in x.items()}
-    shape = getattr(x, "shape", None)
-    return None if shape is None else tuple(shape)
-
-
-def _dtype_of(x: Any) -> Any:
-    if isinstance(x, (list, tuple)):
-        return [_dtype_of(v) for v in x]
-    if isinstance(x, dict):
-        return {k: _dtype_of(v) for k, v in x.items()}
-    dtype = getattr(x, "dtype", None)
-    return None if dtype is None else str(dtype)
-
-
-def _is_tensor(x: Any) -> bool:
-    return isinstance(x, (_JAX_ARRAY, np.ndarray, KerasTensor, jax.ShapeDtypeStruct))
-
-
-def _has_tensor(x: Any) -> bool:
-    if isinstance(x, (list, tuple)):
-        return any(_has_tensor(v) for v in x)
-    if isinstance(x, dict):
-        return any(_has_tensor(v) for v in x.values())
-    return _is_tensor(x)
-
-
-def _has_shape(x: Any) -> bool:
-    """Whether some leaf of ``x`` is array-like (has a ``shape``: JAX/numpy arrays,
-    symbolic tensors, and foreign tensors such as tf.Tensor alike)."""
-    if isinstance(x, (list, tuple)):
-        return any(_has_shape(v) for v in x)
-    if isinstance(x, dict):
-        return any(_has_shape(v) for v in x.values())
-    return getattr(x, "shape", None) is not None
-
-
-def _all_numbers(x: Any) -> bool:
-    if isinstance(x, (list, tuple)):
-        return len(x) > 0 and all(_all_numbers(v) for v in x)
-    return isinstance(x, (int, float)) and not isinstance(x, bool)
 
 
 def _mark_built_after(build):
@@ -277,6 +137,10 @@ class Layer:
 
     _callax_spec: CallSpec | None = None
     _kernel_call: bool | str = False  # built-in layers opt in to per-layer kernels
+
+    # The call protocol (core/call.py): a plain function as the method, so a
+    # layer call costs no extra Python frame.
+    __call__ = layer_call
 
     def __new__(cls, *args: Any, **kwargs: Any):
         obj = super().__new__(cls)
@@ -616,7 +480,7 @@ class Layer:
         init = _initializers.get(initializer)
         frame = _ctx.current_frame()
         if frame is None or frame.layer is not self:
-            with _name_scope(self):
+            with layer_name_scope(self):
                 variable = Variable(
                     init, shape=shape, dtype=dtype, trainable=trainable and self._trainable,
                     name=name, regularizer=regularizers.get(regularizer),
@@ -653,7 +517,7 @@ class Layer:
             root = root.parent
         if root is None or root.call_index == 0:  # outside any call (or in a hand-called build)
             self._last_losses.append(loss)
-            _hold_losses(self)
+            hold_losses(self)
             return
         if root.record is None:
             root.record = {"losses": []}
@@ -696,6 +560,7 @@ class Layer:
                 layer.__dict__["_last_losses"] = []
 
     # ------------------------------------------------------------ building
+    @protocol_default
     def build(self, input_shape: Any = None) -> None:
         """Creates weights from the input shape. The default builds a layer that
         has no ``build`` of its own by running ``call`` abstractly on zeros of
@@ -721,7 +586,7 @@ class Layer:
             args, kwargs = (specs,), {}
         elif isinstance(shapes, list) and shapes and isinstance(shapes[0], (list, tuple)):
             args, kwargs = tuple(_spec(s, dtype) for s in shapes), {}
-            if len(_call_spec(type(self)).positional) == 1:
+            if len(call_spec(type(self)).positional) == 1:
                 args = (list(args),)
         else:
             args, kwargs = (_spec(shapes, dtype),), {}
@@ -736,161 +601,11 @@ class Layer:
         with abstract_variables(), StatelessScope(), _ctx.isolated_context():
             return jax.eval_shape(lambda a, k: self(*a, **k), args, kwargs)
 
-    def _run_build(self, args: tuple, kwargs: dict) -> None:
-        spec = _call_spec(type(self))
-        if spec.kernel and args and not _has_shape(args[0]):
-            # callax's numeric layers take arrays: say what came instead of failing
-            # in `build` on a shape of None (checked once, at the first call).
-            got = args[0]
-            shown = "None" if got is None else f"{type(got).__name__} {got!r}"[:120]
-            raise TypeError(
-                f"{type(self).__name__} '{self.name}' expects a tensor (an array, or a list "
-                f"of numbers) as its input; received {shown}."
-            )
-        if len(spec.build_params) >= 2:
-            # One shape per argument: by name (`build(self, query_shape, value_shape)`
-            # for `call(self, query, value)`) or else by position.
-            names = spec.positional
-            bound = dict(zip(names, args))
-            bound.update({k: v for k, v in kwargs.items() if _has_tensor(v)})
-            by_name = [
-                bound.get(p[: -len("_shape")]) for p in spec.build_params if p.endswith("_shape")
-            ]
-            complete = len(by_name) == len(spec.build_params)
-            while complete and len(by_name) > 1 and by_name[-1] is None:
-                by_name.pop()  # an optional trailing shape (`key_shape=None`) not given
-            if complete and all(b is not None for b in by_name):
-                values = by_name
-            else:
-                values = [a for a in args if _has_tensor(a)][: len(spec.build_params)]
-            self.__dict__["_build_shapes"] = [_shape_of(v) for v in values]
-            self.build(*self._build_shapes)
-            return
-        else:
-            first = args[0] if args else next((v for v in kwargs.values() if _has_tensor(v)), None)
-            shapes = _shape_of(first)
-        self.__dict__["_build_shapes"] = shapes
-        self.build(shapes)
+    # Builds from a call's inputs (core/call.py); symbolic calls use it too.
+    _run_build = run_build
 
-    # ------------------------------------------------------ the call protocol
     def call(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(pitfalls.missing_call(type(self)))
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        # 1. initialised?
-        d = self.__dict__
-        if "_callax_init" not in d:
-            raise RuntimeError(pitfalls.not_initialized(type(self)))
-        spec = type(self).__dict__.get("_callax_spec") or _call_spec(type(self))
-
-        # 3a. the explicit training value (keyword or positional)
-        training = kwargs.pop("training", None)
-        pos = spec.training_position
-        if pos is not None and len(args) > pos:
-            explicit = args[pos]
-            args = args[:pos] + args[pos + 1 :]
-            if training is None:
-                training = explicit
-        if training is not None and training is not True and training is not False:
-            training = _checked_training(self, training)  # rare: only non-bool values
-
-        # 2. convert array-likes; spot symbolic inputs (Functional construction)
-        args, symbolic = self._convert_args(args)
-        if kwargs:
-            kwargs, sym_kw = self._convert_kwargs(kwargs)
-            symbolic = symbolic or sym_kw
-        if d["input_spec"] is not None and args:
-            assert_input_compatibility(
-                d["input_spec"], args[0], f"{type(self).__name__} '{self.name}'"
-            )
-        if symbolic:
-            from callax.models.functional import symbolic_call
-
-            return symbolic_call(self, args, kwargs, training)
-
-        # 3b. inherited, else the signature default
-        parent = _ctx_local.__dict__.get("frame")
-        if (
-            parent is None
-            and _config._COMPILED_CALLS
-            and d["built"]
-            and _scope_local.__dict__.get("scope") is None
-        ):
-            return self._compiled_call()(*args, training=training, **kwargs)
-        if training is None:
-            if parent is not None:
-                training = parent.training
-            if training is None:
-                training = spec.training_default
-        masking = _masking.in_use[0] or spec.own_compute_mask
-        if masking:
-            previous_mask = kwargs.get("mask")
-            if previous_mask is None and args:
-                previous_mask = _masking.mask_structure(args[0])
-            if spec.has_mask_arg and kwargs.get("mask") is None and previous_mask is not None:
-                kwargs["mask"] = previous_mask
-        if "mask" in kwargs and not spec.accepts_mask:
-            kwargs.pop("mask")
-        if spec.accepts_training and training is not None:
-            kwargs["training"] = training
-
-        # 5. a frame for this call
-        frame = _ctx.push_frame(self, training)
-        try:
-            # 4. build on first call
-            built_here = False
-            if not d["built"] and spec.own_build:
-                with _build_lock:
-                    if not d["built"]:
-                        self._run_build(args, kwargs)
-                        d["built"] = built_here = True
-            if _observers:  # taps may replace the arguments (pre-hooks)
-                args, kwargs = _ctx.call_start(frame, args, kwargs)
-            remat_mode = d.get("_remat_mode")
-            call = self.call if remat_mode is None else _remat.wrap(self, remat_mode, args, kwargs)
-            kernel = spec.kernel
-            kernel = (
-                kernel
-                and remat_mode is None
-                and (kernel is True or training)
-                and d["built"]
-                and not _kernels_off
-                and _scope_local.__dict__.get("scope") is None
-                and (d.get("_kernel") or self._make_kernel())
-            )
-            if self.dtype_policy.compute_dtype != self.dtype_policy.variable_dtype:
-                from callax.core.variable import autocast_scope
-
-                with autocast_scope(self.dtype_policy.compute_dtype):
-                    outputs = kernel.run(args, kwargs) if kernel else call(*args, **kwargs)
-            else:
-                outputs = kernel.run(args, kwargs) if kernel else call(*args, **kwargs)
-            if _distribution_hooks.distribution() is not None:  # ModelParallel "<path>/output"
-                outputs = _distribution_hooks.layout_outputs(outputs)
-            if not d["built"]:
-                d["built"] = built_here = True
-                if d["_build_shapes"] is None:
-                    d["_build_shapes"] = _shape_of(args[0] if len(args) == 1 else list(args))
-                    d["_build_dtypes"] = _dtype_of(args[0] if len(args) == 1 else list(args))
-            if d["activity_regularizer"] is not None:
-                self._add_activity_loss(outputs)
-            if masking and (d["supports_masking"] or spec.own_compute_mask):
-                out_mask = self.compute_mask(args[0] if args else None, previous_mask)
-                if out_mask is not None:
-                    _masking.attach_structure(outputs, out_mask)
-            # 6. the taps (may replace the outputs), the listeners; pop the frame
-            if _observers:
-                outputs = _ctx.call_end(frame, args, kwargs, outputs, built_here)
-        except Exception as error:
-            if _observers:
-                _ctx.call_error(frame, error)
-            pitfalls.attach_call_path(error, frame)
-            raise
-        finally:
-            _ctx_local.frame = parent
-        if parent is None and (frame.record is not None or _loss_holders):
-            self._finish_top_level(frame)
-        return outputs
 
     def _compiled_call(self):
         compiled = self.__dict__.get("_compiled")
@@ -942,79 +657,6 @@ class Layer:
             [(1, 2)]
         """
         return _register_hook(self, "forward", hook, prepend=prepend, with_kwargs=with_kwargs)
-
-    def _convert_args(self, args: tuple) -> tuple[tuple, bool]:
-        out = list(args)
-        symbolic = False
-        policy = self.dtype_policy
-        dtype = policy.compute_dtype if self.autocast else None
-        np_dtype = policy.compute_np if self.autocast else None
-        for i, a in enumerate(args):
-            t = type(a)
-            if t is _ArrayImpl or isinstance(a, _JAX_ARRAY):
-                # dtype objects compare fast; strings do not (this runs on every call)
-                a_dtype = a.dtype
-                if np_dtype is not None and a_dtype != np_dtype and a_dtype.kind == "f":
-                    out[i] = a.astype(np_dtype)
-            elif t is np.ndarray or isinstance(a, _ARRAY_TYPES):
-                out[i] = _from_numpy(a, np_dtype)
-            elif t is KerasTensor:
-                symbolic = True
-            elif t is list or t is tuple:
-                if _all_numbers(a):
-                    out[i] = jnp.asarray(a, dtype=dtype or None)
-                else:
-                    converted, sym = self._convert_args(tuple(a))
-                    symbolic = symbolic or sym
-                    out[i] = t(converted)
-            elif t is dict:
-                converted, sym = self._convert_kwargs(a)
-                symbolic = symbolic or sym
-                out[i] = converted
-            elif t is float or t is int:
-                out[i] = jnp.asarray(a, dtype=dtype if t is float else None)
-            elif isinstance(a, Variable):
-                out[i] = a.value
-        return tuple(out), symbolic
-
-    def _convert_kwargs(self, kwargs: dict) -> tuple[dict, bool]:
-        symbolic = False
-        out = dict(kwargs)
-        dtype = self.dtype_policy.compute_np if self.autocast else None
-        for key, a in kwargs.items():
-            t = type(a)
-            if t is np.ndarray:
-                out[key] = _from_numpy(a, dtype)
-            elif t is KerasTensor:
-                symbolic = True
-            elif t is list or t is tuple or t is dict:
-                if (t is dict and any_symbolic_value(a.values())) or (
-                    t is not dict and any_symbolic_value(a)
-                ):
-                    symbolic = True
-        return out, symbolic
-
-    def _add_activity_loss(self, outputs: Any) -> None:
-        leaves = [o for o in jax.tree_util.tree_leaves(outputs) if hasattr(o, "shape")]
-        for o in leaves:
-            batch = o.shape[0] if o.ndim else 1
-            self.add_loss(self.activity_regularizer(o) / batch)
-
-    def _finish_top_level(self, frame: _ctx.Frame) -> None:
-        pairs = frame.record.get("losses", ()) if isinstance(frame.record, dict) else ()
-        scope = get_stateless_scope()
-        if scope is not None:
-            # A stateless call changes nothing in the layers: its losses live in
-            # the scope, and the last eager call's losses stay.
-            for owner, loss in pairs:
-                scope.losses.append(loss)
-                scope.loss_owners[id(loss)] = owner
-        else:
-            if _loss_holders:
-                self._clear_losses()
-            for owner, loss in pairs:
-                owner.__dict__["_last_losses"].append(loss)
-                _hold_losses(owner)
 
     # ----------------------------------------------------------- stateless
     def stateless_call(
@@ -1125,6 +767,7 @@ class Layer:
             )
         return nodes[0]
 
+    @protocol_default
     def compute_mask(self, inputs: Any, previous_mask: Any = None) -> Any:
         """The mask of the outputs: by default the input's mask, passed on when the
         layer ``supports_masking`` (see callax/core/masking.py)."""
@@ -1140,49 +783,6 @@ class Layer:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
-
-
-def _checked_training(layer: Layer, training: Any) -> Any:
-    """``training`` given as something other than True/False/None: numpy bools and
-    0-d boolean arrays are accepted (a traced one stays traced); anything else
-    (the string ``"False"`` is truthy!) is a ``TypeError``."""
-    if isinstance(training, np.bool_):
-        return bool(training)
-    dtype = getattr(training, "dtype", None)
-    if dtype is not None and getattr(training, "ndim", None) == 0 and np.dtype(dtype) == bool:
-        if isinstance(training, jax.core.Tracer):
-            return training
-        return bool(training)
-    if dtype is not None:
-        shown = f"array of shape {tuple(training.shape)} and dtype {dtype}"
-    else:
-        shown = f"{type(training).__name__} {training!r}"
-    raise TypeError(
-        f"{type(layer).__name__} '{layer.name}': `training` must be True, False or None "
-        f"(or a 0-d boolean array); received {shown}."
-    )
-
-
-def any_symbolic_value(values: Any) -> bool:
-    from callax.core.keras_tensor import any_symbolic
-
-    return any(any_symbolic(v) for v in values)
-
-
-def _from_numpy(a: np.ndarray, dtype: Any) -> jax.Array:
-    """Floats take the compute dtype; other dtypes stay (JAX narrows 64-bit ints
-    to 32 bits unless x64 is on). One ``jnp.asarray`` per array: ``dtype=`` is
-    passed only when a cast is needed (it doubles the conversion's Python cost,
-    ~18 -> ~33 us for a 32x16 float32 array, even when the dtype already matches)."""
-    a_dtype = a.dtype
-    kind = a_dtype.kind
-    if kind == "f":
-        if dtype is not None and a_dtype != dtype:
-            return jnp.asarray(a, dtype=dtype)
-        return jnp.asarray(a)
-    if kind in "USO":  # strings stay on the host for the text preprocessing layers
-        return a
-    return jnp.asarray(a)
 
 
 def _spec(shape: Any, dtype: Any = None) -> Any:
@@ -1206,21 +806,3 @@ def _batch_shape_from(kw: dict) -> tuple:
     if "input_dim" in kw:
         return (kw.get("batch_size"), kw["input_dim"])
     return (kw.get("batch_size"),)
-
-
-class _name_scope:
-    """Pushes ``layer`` on the call context so variables made outside a call
-    (``build`` called by hand) still get ``layer/...`` paths."""
-
-    def __init__(self, layer: Layer):
-        self.layer = layer
-
-    def __enter__(self):
-        self.parent = _ctx.current_frame()
-        self.frame = _ctx.Frame(
-            self.layer, self.parent, None, 0, {} if self.parent is None else self.parent.counts
-        )
-        _ctx_local.frame = self.frame
-
-    def __exit__(self, *exc):
-        _ctx_local.frame = self.parent
