@@ -71,6 +71,7 @@ from callax.core.keras_tensor import KerasTensor, any_symbolic
 from callax.core.stateless_scope import _local as _scope_local
 from callax.core.stateless_scope import get_stateless_scope
 from callax.core.structure import ArrayImpl as _ArrayImpl
+from callax.core.structure import structure_version
 from callax.core.variable import Variable, autocast_scope
 from callax.distribution import hooks as _distribution_hooks
 
@@ -95,7 +96,7 @@ def layer_call(layer: Any, *args: Any, **kwargs: Any) -> Any:
         raise RuntimeError(pitfalls.not_initialized(type(layer)))
     spec = type(layer).__dict__.get("_callax_spec") or call_spec(type(layer))
 
-    # 2. explicit training
+    # 2. explicit training: keyword or positional
     training = kwargs.pop("training", None)
     if spec.training_position is not None and len(args) > spec.training_position:
         args, training = positional_training(args, spec.training_position, training)
@@ -116,7 +117,7 @@ def layer_call(layer: Any, *args: Any, **kwargs: Any) -> Any:
 
         return symbolic_call(layer, args, kwargs, training)
 
-    # 4. compiled path (a built top-level call, compiled calls enabled)
+    # 4. compiled path: a built top-level call, compiled calls enabled
     parent = _ctx_local.__dict__.get("frame")
     if (
         parent is None
@@ -139,14 +140,14 @@ def layer_call(layer: Any, *args: Any, **kwargs: Any) -> Any:
     if spec.accepts_training and training is not None:
         kwargs["training"] = training
 
-    # 6. frame
+    # 6. frame: pushed here, popped in step 12
     frame = _ctx.push_frame(layer, training)
     try:
-        # 7. build on the first call
+        # 7. build: on the first call
         built_here = False
         if not d["built"] and spec.own_build:
             built_here = build_on_first_call(layer, args, kwargs)
-        # 8. taps in (may replace the arguments), listeners
+        # 8. taps in: may replace the arguments; listeners
         if _observers:
             args, kwargs = _ctx.call_start(frame, args, kwargs)
         # 9. run: compiled kernel, else `call` (remat, autocast)
@@ -177,7 +178,7 @@ def layer_call(layer: Any, *args: Any, **kwargs: Any) -> Any:
             add_activity_loss(layer, outputs)
         if masking and (d["supports_masking"] or spec.own_compute_mask):
             attach_output_mask(layer, args, previous_mask, outputs)
-        # 11. taps out (may replace the outputs), listeners
+        # 11. taps out: may replace the outputs; listeners
         if _observers:
             outputs = _ctx.call_end(frame, args, kwargs, outputs, built_here)
     except Exception as error:
@@ -227,9 +228,11 @@ def convert_args(layer: Any, args: tuple) -> tuple[tuple, bool]:
     compute dtype when the layer autocasts), and whether any is symbolic."""
     out = list(args)
     symbolic = False
-    policy = layer.dtype_policy
-    dtype = policy.compute_dtype if layer.autocast else None
-    np_dtype = policy.compute_np if layer.autocast else None
+    if layer.autocast:
+        policy = layer.dtype_policy
+        dtype, np_dtype = policy.compute_dtype, policy.compute_np
+    else:
+        dtype = np_dtype = None
     for i, a in enumerate(args):
         t = type(a)
         if t is _ArrayImpl or isinstance(a, _JAX_ARRAY):
@@ -402,6 +405,8 @@ def call_failed(frame: _ctx.Frame, error: Exception) -> None:
 # outermost call clears those in its tree. Empty unless some layer adds losses,
 # so the protocol pays one truthiness check per call.
 _loss_holders: dict[int, weakref.ref] = {}
+# Layer -> (structure_version, ids of the layers in its tree), for `clear_losses`.
+_tree_ids: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def hold_losses(layer: Any) -> None:
@@ -410,6 +415,21 @@ def hold_losses(layer: Any) -> None:
     key = id(layer)
     if key not in _loss_holders:
         _loss_holders[key] = weakref.ref(layer, lambda _, key=key: _loss_holders.pop(key, None))
+
+
+def clear_losses(layer: Any) -> None:
+    """Drops the last call's losses of ``layer`` and its sublayers (Keras resets
+    them at each outermost call). Only layers known to hold some are visited; the
+    tree's layer ids are cached until some structure changes."""
+    cached = _tree_ids.get(layer)
+    if cached is None or cached[0] != structure_version[0]:
+        cached = (structure_version[0], {id(sub) for sub in layer._flatten_layers()})
+        _tree_ids[layer] = cached
+    ids = cached[1]
+    for key in [k for k in _loss_holders if k in ids]:
+        holder = _loss_holders.pop(key)()
+        if holder is not None:
+            holder.__dict__["_last_losses"] = []
 
 
 def finish_top_level(layer: Any, frame: _ctx.Frame) -> None:
@@ -424,7 +444,7 @@ def finish_top_level(layer: Any, frame: _ctx.Frame) -> None:
             scope.loss_owners[id(loss)] = owner
     else:
         if _loss_holders:
-            layer._clear_losses()
+            clear_losses(layer)
         for owner, loss in pairs:
             owner.__dict__["_last_losses"].append(loss)
             hold_losses(owner)

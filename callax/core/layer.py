@@ -33,7 +33,6 @@ from __future__ import annotations
 import functools
 import inspect
 import warnings
-import weakref
 from typing import Any
 
 import jax
@@ -47,7 +46,7 @@ from callax.core import names as _names
 from callax.core import pitfalls
 from callax.core import remat as _remat
 from callax.core.auto_config import auto_config
-from callax.core.call import _loss_holders, hold_losses, layer_call, run_build
+from callax.core.call import hold_losses, layer_call, run_build
 from callax.core.call_spec import CallSpec, call_spec, protocol_default, shape_of
 from callax.core.compiled_call import CompiledCall
 from callax.core.hooks import register as _register_hook
@@ -87,10 +86,6 @@ def _holds_state(value: Any, depth: int = 0) -> bool:
         if depth < 2 and isinstance(item, (list, tuple, dict)) and _holds_state(item, depth + 1):
             return True
     return False
-
-
-# Layer -> (structure_version, ids of the layers in its tree), for `_clear_losses`.
-_tree_ids: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _mark_built_after(build):
@@ -544,20 +539,6 @@ class Layer:
             if v.regularizer is not None and v.trainable:
                 out.append(v.regularizer(v.value))
         return out
-
-    def _clear_losses(self) -> None:
-        """Drops the last call's losses of this layer and its sublayers (Keras
-        resets them at each outermost call). Only layers known to hold some are
-        visited; the tree's layer ids are cached until the structure changes."""
-        cached = _tree_ids.get(self)
-        if cached is None or cached[0] != structure_version[0]:
-            cached = (structure_version[0], {id(layer) for layer in self._flatten_layers()})
-            _tree_ids[self] = cached
-        ids = cached[1]
-        for key in [k for k in _loss_holders if k in ids]:
-            layer = _loss_holders.pop(key)()
-            if layer is not None:
-                layer.__dict__["_last_losses"] = []
 
     # ------------------------------------------------------------ building
     @protocol_default
