@@ -4,6 +4,8 @@
 layers in ``__init__``, write the forward pass in ``call``, and call ``model(x)``.
 """
 
+import importlib as _importlib
+
 from callax.core.jax_setup import enable_compilation_cache as _enable_compilation_cache
 
 _enable_compilation_cache()  # before anything compiles; see callax/core/jax_setup.py
@@ -31,6 +33,24 @@ from callax.models import Model
 from callax.models import Functional, Sequential
 from callax.layers.core.input_layer import Input, InputLayer
 from callax.core.compiled_call import jit
+from callax.core.registry import declare_public_module as _declare_public_module
+
+# The Keras modules configs name, and the callax modules holding the same names:
+# callax.core.serialization looks classes up only there, loading a module this
+# package imports on first use (losses, optimizers...) when a config first names it.
+for _keras_name, _callax_name in {
+    "keras.layers": "callax.layers", "keras.models": "callax.models", "keras": "callax",
+    "keras.initializers": "callax.initializers", "keras.regularizers": "callax.regularizers",
+    "keras.constraints": "callax.constraints", "keras.activations": "callax.activations",
+    "keras.optimizers": "callax.optimizers",
+    "keras.optimizers.schedules": "callax.optimizers.schedules",
+    "keras.losses": "callax.losses", "keras.metrics": "callax.metrics",
+    "keras.callbacks": "callax.callbacks", "keras.dtype_policies": "callax.dtype_policies",
+    "keras.src.models.functional": "callax.models",
+    "keras.src.models.sequential": "callax.models", "keras.src.models.model": "callax.models",
+}.items():  # fmt: skip
+    _declare_public_module(_keras_name, _callax_name, load=_importlib.import_module)
+del _keras_name, _callax_name
 
 # Imported on first use (PEP 562), so `import callax` stays quick: optax, h5py and
 # the training/saving/inspection machinery load when a program first needs them.

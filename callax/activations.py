@@ -17,6 +17,7 @@ import jax
 import jax.numpy as jnp
 
 from callax.core.registry import NameRegistry
+from callax.core.serialization import deserialize_keras_object, serialize_keras_object
 from callax.core.variable import unwrap
 
 
@@ -257,8 +258,6 @@ def serialize(activation: Callable) -> str | Any:
             )
         return _REGISTRY.serialize_function(activation)
     if callable(activation) and hasattr(activation, "get_config"):
-        from callax.saving import serialize_keras_object
-
         return serialize_keras_object(activation)
     raise ValueError(
         f"Cannot serialize activation {activation!r}: give it a name registered in "
@@ -291,8 +290,6 @@ def deserialize(config: Any, custom_objects: dict | None = None) -> Callable:
         if config.get("class_name") not in (None, "function", "__function__") and (
             "module" in config
         ):
-            from callax.saving import deserialize_keras_object
-
             return deserialize_keras_object(config, custom_objects)  # a callable object's config
         name = config.get("config", config)
         if isinstance(name, dict):

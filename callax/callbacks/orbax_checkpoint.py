@@ -53,6 +53,7 @@ import numpy as np
 
 from callax.callbacks.backup_and_restore import _arrays, _jsonable, _tuples  # RNG states as JSON
 from callax.callbacks.monitor_callback import MonitorCallback
+from callax.core import serialization
 
 FORMAT = "callax.orbax_checkpoint/1"
 _GROUPS = ("trainable", "non_trainable", "optimizer", "metrics")
@@ -335,8 +336,6 @@ class OrbaxCheckpoint(MonitorCallback):
             ValueError: the checkpoint holds no model config (``save_weights_only``,
                 or a model whose config could not be serialized).
         """
-        from callax.saving import serialization_lib
-
         manager, step, meta = _open(directory, step, "OrbaxCheckpoint.load_model")
         manager.close()
         if not meta.get("model_config"):
@@ -348,7 +347,7 @@ class OrbaxCheckpoint(MonitorCallback):
         config = json.loads(meta["model_config"])
         if not compile:
             config.pop("compile_config", None)
-        model = serialization_lib.deserialize_keras_object(config, custom_objects=custom_objects)
+        model = serialization.deserialize_keras_object(config, custom_objects=custom_objects)
         OrbaxCheckpoint.restore(model, directory, step=step, resume=resume)
         return model
 

@@ -33,6 +33,9 @@ _FLAGS: dict = {
     "interactive_logging": True,
     "traceback_filtering": True,
     "flash_attention": None,  # None: let the attention layer choose (Keras's default)
+    # Loading may run Python code stored in configs (lambdas) outside a
+    # SafeModeScope; callax.core.serialization reads it.
+    "unsafe_deserialization": False,
 }
 
 
@@ -143,10 +146,14 @@ def set_backend(backend: str) -> None:
 
 def enable_unsafe_deserialization() -> None:
     """Lets every later load run Python code (``lambda``s) stored in configs.
-    Only do this for files you trust as you trust your own code."""
-    from callax.saving import serialization_lib
+    Only do this for files you trust as you trust your own code. A
+    ``safe_mode=`` given to a loading call (a ``SafeModeScope``) still wins."""
+    _FLAGS["unsafe_deserialization"] = True
 
-    serialization_lib.enable_unsafe_deserialization()
+
+def is_unsafe_deserialization_enabled() -> bool:
+    """Whether :func:`enable_unsafe_deserialization` was called in this process."""
+    return bool(_FLAGS["unsafe_deserialization"])
 
 
 def keras_home() -> str:

@@ -124,12 +124,27 @@ def register_keras_serializable(package: str = "Custom", name: str | None = None
     return decorator
 
 
+def registered_name_of(obj: Any) -> str | None:
+    """The ``"package>name"`` ``obj`` was registered under with
+    :func:`register_keras_serializable`; ``None`` if it was not registered.
+
+    Example:
+        >>> import callax
+        >>> @callax.saving.register_keras_serializable(package="docs")
+        ... def triple(x):
+        ...     return 3 * x
+        >>> registered_name_of(triple), registered_name_of(len)
+        ('docs>triple', None)
+    """
+    try:
+        return _GLOBAL_CUSTOM_NAMES.get(obj)
+    except TypeError:  # unhashable: never registered
+        return None
+
+
 def get_registered_name(obj: Any) -> str:
     """The name ``obj`` is registered under, else its ``__name__``."""
-    try:
-        registered = _GLOBAL_CUSTOM_NAMES.get(obj)
-    except TypeError:  # unhashable
-        registered = None
+    registered = registered_name_of(obj)
     return registered if registered is not None else obj.__name__
 
 

@@ -30,14 +30,19 @@ Example:
 from __future__ import annotations
 
 import inspect
+import sys
 import types
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from callax.core import custom_objects as _user
 
 _REGISTER_HINT = "register your own with @keras.saving.register_keras_serializable()."
 
+# Keras's public module name -> (the name of the callax module holding the same
+# names, how to load it): "keras.layers" -> ("callax.layers", ...), filled by
+# declare_public_module; callax.core.serialization searches only these.
+_PUBLIC_MODULES: dict[str, tuple[str, Callable[[str], types.ModuleType] | None]] = {}
 # kind -> the family's registry; filled by NameRegistry.__init__ (the family module
 # declares its table at import). A re-declared kind (a reloaded module) replaces it.
 _FAMILIES: dict[str, NameRegistry] = {}
@@ -73,6 +78,63 @@ def family(kind: str) -> NameRegistry:
             f"No name registry of kind {kind!r}: known kinds are {sorted(_FAMILIES)}; "
             "a family declares its NameRegistry when its module is imported."
         ) from None
+
+
+def declare_public_module(
+    keras_module: str, callax_module: str, load: Callable[[str], types.ModuleType] | None = None
+) -> None:
+    """Declares that the callax module named ``callax_module`` holds the public
+    names Keras has under ``keras_module``: configs naming ``keras_module`` find
+    their classes and functions there, and callax objects found there are written
+    with that module (:mod:`callax.core.serialization`).
+
+    The package declares its public modules when it is imported (see
+    ``callax/__init__.py``), so ``core`` needs nothing above itself.
+
+    Args:
+        keras_module: ``"keras"``, ``"keras.layers"``, ...
+        callax_module: the module's import name (``"callax.layers"``).
+        load: how to load the module when a config first needs it and it is not
+            loaded yet (``importlib.import_module`` for a module the package imports
+            on first use); ``None``: the module is found only once loaded.
+
+    Raises:
+        ValueError: if ``keras_module`` is not a Keras module name.
+
+    Example:
+        >>> import callax
+        >>> public_modules()["keras.regularizers"]
+        'callax.regularizers'
+    """
+    if not keras_module.startswith("keras"):
+        raise ValueError(
+            "declare_public_module: keras_module must name a Keras module "
+            f"('keras', 'keras.layers', ...); received {keras_module!r}."
+        )
+    _PUBLIC_MODULES[keras_module] = (callax_module, load)
+
+
+def public_modules() -> dict[str, str]:
+    """``{keras_module: callax_module name}`` as declared so far."""
+    return {keras: name for keras, (name, _) in _PUBLIC_MODULES.items()}
+
+
+def public_module(keras_module: str) -> types.ModuleType | None:
+    """The callax module declared for ``keras_module`` (loaded by its ``load`` if
+    it is not yet); ``None`` if none is declared (or it cannot be loaded yet).
+
+    Example:
+        >>> import callax
+        >>> public_module("keras.layers") is callax.layers, public_module("keras.nowhere")
+        (True, None)
+    """
+    name, load = _PUBLIC_MODULES.get(keras_module, (None, None))
+    if name is None:
+        return None
+    module = sys.modules.get(name)
+    if module is None and load is not None:
+        module = load(name)
+    return module
 
 
 def families() -> dict[str, NameRegistry]:

@@ -46,7 +46,7 @@ SRC_PATHS: dict[str, SrcPath] = {
         "keras-hub: from keras.src import saving (serialize/deserialize_keras_object)",
     ),
     "keras.src.saving.serialization_lib": SrcPath(
-        "callax.saving.serialization_lib", "keras-hub tokenizers: in_safe_mode()"
+        "callax.core.serialization", "keras-hub tokenizers: in_safe_mode()"
     ),
     "keras.src.saving.saving_lib": SrcPath(
         f"{_SHIMS}.saving_lib", "keras-hub Backbone.save/load_lora_weights: H5IOStore"

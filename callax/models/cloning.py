@@ -25,6 +25,7 @@ from typing import Any
 
 import jax
 
+from callax.core import serialization
 from callax.core.keras_tensor import KerasTensor
 from callax.core.layer import Layer
 
@@ -217,17 +218,13 @@ def clone_model(
             "clone_model: call_function is supported for Functional models only; "
             f"received a {type(model).__name__}."
         )
-    from callax.saving import serialization_lib
-
-    config = serialization_lib.serialize_keras_object(model)
-    return serialization_lib.deserialize_keras_object(
+    config = serialization.serialize_keras_object(model)
+    return serialization.deserialize_keras_object(
         config, custom_objects={type(model).__name__: type(model)}
     )
 
 
 def model_from_json(json_string: str, custom_objects: dict | None = None) -> Any:
     """A model (fresh weights) from the JSON of ``model.to_json()`` (Keras's included)."""
-    from callax.saving import serialization_lib
-
     config = json.loads(json_string)
-    return serialization_lib.deserialize_keras_object(config, custom_objects=custom_objects)
+    return serialization.deserialize_keras_object(config, custom_objects=custom_objects)

@@ -24,6 +24,7 @@ from __future__ import annotations
 from typing import Any
 
 from callax.core.layer import Layer
+from callax.core.serialization import serialize_keras_object
 from callax.training.trainer import Trainer
 
 
@@ -90,8 +91,6 @@ class Model(Trainer, Layer):
         """The model's config as JSON (``callax.models.model_from_json`` reads it back);
         ``kwargs`` go to ``json.dumps``."""
         import json
-
-        from callax.saving.serialization_lib import serialize_keras_object
 
         return json.dumps(serialize_keras_object(self), **kwargs)
 

@@ -17,6 +17,8 @@ import os
 import tempfile
 from typing import Any
 
+from callax.core.serialization import deserialize_keras_object, serialize_keras_object
+
 
 def serialize_model_as_bytes(model: Any) -> bytes:
     """The ``.keras`` archive of ``model``, as bytes."""
@@ -45,8 +47,6 @@ def deserialize_model_from_bytes(data: bytes) -> Any:
 
 def deserialize_model_from_config(config: dict) -> Any:
     """An unbuilt model from its serialized config."""
-    from callax.saving.serialization_lib import deserialize_keras_object
-
     return deserialize_keras_object(config, safe_mode=False)
 
 
@@ -54,6 +54,4 @@ def reduce_model(model: Any) -> tuple:
     """``Model.__reduce__``: the archive's bytes for a built model, else its config."""
     if model.built:
         return (deserialize_model_from_bytes, (serialize_model_as_bytes(model),))
-    from callax.saving.serialization_lib import serialize_keras_object
-
     return (deserialize_model_from_config, (serialize_keras_object(model),))

@@ -24,15 +24,12 @@ from typing import Any
 
 import numpy as np
 
+from callax.core import serialization
+from callax.core.custom_objects import get_registered_object
 from callax.core.keras_tensor import KerasTensor
 from callax.core.layer import Layer, _call_spec, to_snake_case
 
 _MODELS = ("Functional", "Sequential", "Model")
-# Keras's module and registered name for callax's model classes.
-_MODEL_MODULES = {
-    "Functional": ("keras.src.models.functional", "Functional"),
-    "Sequential": ("keras", None),
-}
 
 
 # ------------------------------------------------------------ class lookup
@@ -53,15 +50,10 @@ def get_layer_class(
     for key in (registered_name, class_name):
         if key and key in custom_objects:
             return custom_objects[key]
-    try:
-        from callax.saving.object_registration import get_registered_object
-    except ImportError:  # saving not available: built-in classes only
-        get_registered_object = None
-    if get_registered_object is not None:
-        for key in (registered_name, class_name):
-            found = key and get_registered_object(key, custom_objects)
-            if found is not None:
-                return found
+    for key in (registered_name, class_name):
+        found = key and get_registered_object(key, custom_objects)
+        if found is not None:
+            return found
     from callax import layers as _layers
     from callax import models as _models
 
@@ -77,16 +69,6 @@ def get_layer_class(
         "the class with @callax.saving.register_keras_serializable(); received "
         f"class_name={class_name!r}, registered_name={registered_name!r}."
     )
-
-
-def _registered_name(cls: type) -> str | None:
-    if cls.__module__.startswith("callax."):
-        return None
-    try:
-        from callax.saving.object_registration import get_registered_name
-    except ImportError:
-        return cls.__name__
-    return get_registered_name(cls)
 
 
 # ------------------------------------------------------------- serializing
@@ -107,22 +89,8 @@ def serialize_layer(layer: Any) -> dict:
     cls = type(layer)
     name = cls.__name__
     ours = cls.__module__.startswith("callax.")
-    library = _saving_lib()
-    if library is not None:  # the saving library's form: registered names, nested objects
-        out = library.serialize_keras_object(layer)
-    else:
-        if name in ("Functional", "Sequential") and ours:
-            module, registered = _MODEL_MODULES[name]
-        elif ours:
-            module, registered = "keras.layers", None
-        else:
-            module, registered = cls.__module__, _registered_name(cls)
-        out = {
-            "module": module,
-            "class_name": name,
-            "config": layer.get_config(),
-            "registered_name": registered,
-        }
+    # The generic form: registered names, nested objects.
+    out = serialization.serialize_keras_object(layer)
     # Keras writes the build shapes of layers with a `build` (and None for Functional).
     if "build_config" not in out:
         if name == "Functional" and ours:
@@ -130,14 +98,6 @@ def serialize_layer(layer: Any) -> dict:
         elif layer.built and layer._build_shapes is not None and _call_spec(cls).own_build:
             out["build_config"] = {"input_shape": layer._build_shapes}
     return out
-
-
-def _saving_lib() -> Any:
-    try:
-        from callax.saving import serialization_lib
-    except ImportError:  # callax.saving not available: our own minimal form
-        return None
-    return serialization_lib
 
 
 def _kept_index(layer: Any, node: Any, in_graph: set) -> int:
@@ -260,14 +220,9 @@ def deserialize_layer(data: dict, custom_objects: dict | None = None) -> Any:
     module = data.get("module") or ""
     if module.startswith("keras.src.ops") or module.startswith("keras.ops"):
         return _deserialize_op(class_name, config)
-    library = _saving_lib()
-    if library is not None:  # custom-object scopes, safe mode, Keras-only defaults
-        entry = {k: v for k, v in data.items() if k not in ("name", "inbound_nodes")}
-        return library.deserialize_keras_object(entry, custom_objects=custom_objects)
-    cls = get_layer_class(class_name, custom_objects, data.get("registered_name"))
-    if class_name in _MODELS and cls.__module__.startswith("callax."):
-        return cls.from_config(config, custom_objects=custom_objects)
-    return cls.from_config(config)
+    # The generic path: custom-object scopes, safe mode, Keras-only defaults.
+    entry = {k: v for k, v in data.items() if k not in ("name", "inbound_nodes")}
+    return serialization.deserialize_keras_object(entry, custom_objects=custom_objects)
 
 
 def _deserialize_op(class_name: str, config: dict) -> Any:

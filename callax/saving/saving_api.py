@@ -25,12 +25,12 @@ import json
 import os
 from typing import Any
 
+from callax.core import custom_objects as _reg
+from callax.core import serialization as _ser
 from callax.core.layer import Layer
 from callax.core.variable import variable_budget
 from callax.distribution.multihost import write_on_primary
 from callax.saving import keras_archive as _archive
-from callax.saving import object_registration as _reg
-from callax.saving import serialization_lib as _ser
 from callax.saving import weights_file as _wf
 from callax.saving.legacy_h5 import is_legacy_h5, load_legacy_h5
 from callax.utils.atomic_files import atomic_write, remove_stale_temps

@@ -3,8 +3,8 @@
 The modules here are low-level helpers (files, logging, progress bars, RNG,
 datasets) that import only ``callax.core`` and each other, so any layer of the
 library may use them. A few ``keras.utils`` names are high-level things that
-live elsewhere (``plot_model`` in ``callax.inspect``, the ``.keras`` config
-functions in ``callax.saving``); they are re-exported here on first use, so that
+live elsewhere (``plot_model`` in ``callax.inspect``, ``model_to_dot``, the
+``model_utils`` functions); they are re-exported here on first use, so that
 importing a helper such as ``callax.utils.io_utils`` does not load them.
 
 >>> import callax
@@ -27,6 +27,7 @@ from callax.core.custom_objects import (
 )
 from callax.core.dtypes import standardize_dtype
 from callax.core.keras_tensor import is_keras_tensor
+from callax.core.serialization import deserialize_keras_object, serialize_keras_object
 from callax.utils import (
     bounding_boxes,
     legacy,  # noqa: F401  (keras.utils.legacy: Keras 2 configs)
@@ -54,8 +55,6 @@ Sequence = PyDataset  # Keras 2's name, still accepted by Keras 3
 _HIGH_LEVEL = {
     "plot_model": ("callax.inspect.plot", "plot_model"),
     "model_to_dot": ("callax.utils.model_visualization", "model_to_dot"),
-    "serialize_keras_object": ("callax.saving.serialization_lib", "serialize_keras_object"),
-    "deserialize_keras_object": ("callax.saving.serialization_lib", "deserialize_keras_object"),
     "get_source_inputs": ("callax.utils.model_utils", "get_source_inputs"),
     "pack_x_y_sample_weight": ("callax.utils.model_utils", "pack_x_y_sample_weight"),
     "unpack_x_y_sample_weight": ("callax.utils.model_utils", "unpack_x_y_sample_weight"),

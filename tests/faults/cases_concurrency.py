@@ -14,7 +14,7 @@ from fault_case import OK, C
 
 import callax
 from callax.core.variable import variable_budget
-from callax.saving.serialization_lib import SafeModeScope
+from callax.saving import SafeModeScope
 
 L = callax.layers
 

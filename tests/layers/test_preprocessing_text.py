@@ -368,7 +368,7 @@ def test_text_vectorization_in_pipeline_model_and_saving(tmp_path):
     np.testing.assert_allclose(text_model(texts), model(x), rtol=1e-6)
 
     # the vocabulary travels in the config of a saved model
-    from callax.saving.serialization_lib import deserialize_keras_object, serialize_keras_object
+    from callax.saving import deserialize_keras_object, serialize_keras_object
 
     config = serialize_keras_object(vectorize)
     assert config["config"]["vocabulary"] == vectorize.get_vocabulary(False)

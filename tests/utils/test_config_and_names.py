@@ -97,12 +97,12 @@ def test_compatibility_flags(restore_flags):
 
 
 def test_enable_unsafe_deserialization(monkeypatch):
-    from callax.saving import serialization_lib
+    from callax.core import config_flags, serialization
 
-    monkeypatch.setitem(serialization_lib._global_unsafe, "on", False)
-    assert serialization_lib.in_safe_mode()
+    monkeypatch.setitem(config_flags._FLAGS, "unsafe_deserialization", False)
+    assert serialization.in_safe_mode()
     callax.config.enable_unsafe_deserialization()
-    assert not serialization_lib.in_safe_mode()
+    assert not serialization.in_safe_mode()
 
 
 def test_dtype_names_match_keras():

@@ -13,6 +13,7 @@ import numpy as np
 
 from callax.core.layer import Layer
 from callax.core.seed_generator import SeedGenerator, next_global_key
+from callax.core.serialization import deserialize_keras_object, serialize_keras_object
 
 _CALL_ARGS = ("params", "state", "rng", "inputs", "training")
 _INIT_ARGS = ("rng", "inputs", "training")
@@ -219,8 +220,6 @@ class JaxLayer(Layer):
         return outputs
 
     def get_config(self) -> dict:
-        from callax.saving.serialization_lib import serialize_keras_object
-
         return {
             **super().get_config(),
             "call_fn": serialize_keras_object(self.call_fn),
@@ -230,8 +229,6 @@ class JaxLayer(Layer):
 
     @classmethod
     def from_config(cls, config: dict) -> JaxLayer:
-        from callax.saving.serialization_lib import deserialize_keras_object
-
         config = dict(config)
         config["call_fn"] = deserialize_keras_object(config["call_fn"])
         config["init_fn"] = deserialize_keras_object(config["init_fn"])
@@ -308,8 +305,6 @@ class FlaxLayer(JaxLayer):
         return {"dropout": self._get_call_seed()} if training else {}
 
     def get_config(self) -> dict:
-        from callax.saving.serialization_lib import serialize_keras_object
-
         config = Layer.get_config(self)
         method = self.method
         if getattr(method, "__self__", None) is self.module:
@@ -322,8 +317,6 @@ class FlaxLayer(JaxLayer):
 
     @classmethod
     def from_config(cls, config: dict) -> FlaxLayer:
-        from callax.saving.serialization_lib import deserialize_keras_object
-
         config = dict(config)
         module = deserialize_keras_object(config["module"])
         method = config["method"]

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from callax.core.layer import Layer
+from callax.core.serialization import in_safe_mode
 
 
 # ------------------------------------------------------ function configs
@@ -89,8 +90,6 @@ def deserialize_function(
         return config
     custom_objects = custom_objects or {}
     if safe_mode is None:  # follow the enclosing load_model(safe_mode=...)
-        from callax.saving.serialization_lib import in_safe_mode
-
         safe_mode = in_safe_mode()
     if config.get("class_name") == "__lambda__":
         if safe_mode is not False:

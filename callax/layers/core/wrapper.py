@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from callax.core.layer import Layer
+from callax.core.serialization import deserialize_keras_object, serialize_keras_object
 
 
 # --------------------------------------------------------------------- Wrapper
@@ -54,8 +55,6 @@ class Wrapper(Layer):
 def serialize_layer(layer: Layer) -> dict:
     """``{"module", "class_name", "config", "registered_name"}`` for ``layer``
     (the saving library's format: the one rule for layer configs)."""
-    from callax.saving.serialization_lib import serialize_keras_object
-
     return serialize_keras_object(layer)
 
 
@@ -63,6 +62,4 @@ def deserialize_layer(config: Any, custom_objects: dict | None = None) -> Layer:
     """A layer from :func:`serialize_layer`'s output (a layer is returned as is)."""
     if isinstance(config, Layer):
         return config
-    from callax.saving.serialization_lib import deserialize_keras_object
-
     return deserialize_keras_object(config, custom_objects=custom_objects)

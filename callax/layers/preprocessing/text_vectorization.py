@@ -27,6 +27,7 @@ from typing import Any
 import jax.numpy as jnp
 import numpy as np
 
+from callax.core.serialization import deserialize_keras_object, serialize_keras_object
 from callax.layers.preprocessing.base_preprocessing import (
     HostPreprocessingLayer,
     _batches,
@@ -305,8 +306,6 @@ class TextVectorization(HostPreprocessingLayer):
         config = dict(config)
         for key in ("standardize", "split"):
             if isinstance(config.get(key), dict):
-                from callax.saving.serialization_lib import deserialize_keras_object
-
                 config[key] = deserialize_keras_object(config[key])
         if isinstance(config.get("ngrams"), list):
             config["ngrams"] = tuple(config["ngrams"])
@@ -318,6 +317,4 @@ def _serialize_callable(value: Any) -> Any:
     format: register it with ``keras.saving.register_keras_serializable``)."""
     if not callable(value):
         return value
-    from callax.saving.serialization_lib import serialize_keras_object
-
     return serialize_keras_object(value)

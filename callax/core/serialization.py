@@ -8,10 +8,16 @@
 and ``deserialize_keras_object(config)`` recreates the object. Built-in objects
 are named by their Keras module (``keras.layers``, ``keras.optimizers``...) so
 files move between callax and Keras 3; user objects by ``registered_name``
-(see :mod:`callax.saving.object_registration`). Classes are only ever looked up
-in callax's own public modules or among the objects the user made known: a file
+(see :mod:`callax.core.custom_objects`). Classes are only ever looked up in
+callax's own public modules or among the objects the user made known: a file
 cannot make callax import anything. Python code stored in a config (a ``lambda``)
 is refused unless ``safe_mode=False``.
+
+This lives in ``core`` and imports nothing above it: each public callax module
+declares the Keras module whose names it holds
+(:func:`callax.core.registry.declare_public_module`, called when it is imported), and lookups go through those declarations, the
+family registries (:func:`callax.core.registry.family`) and the user registry.
+``callax.saving`` re-exports the public names.
 
 Example:
     >>> import callax
@@ -26,40 +32,26 @@ Example:
 from __future__ import annotations
 
 import base64
-import importlib
 import inspect
 import marshal
+import sys
 import threading
 import types
 import warnings
 from typing import Any
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 
-from callax.saving import object_registration as _reg
+from callax.core import config_flags as _flags
+from callax.core import custom_objects as _user
+from callax.core import registry as _registry
+from callax.core.keras_tensor import KerasTensor
+from callax.core.layer import Layer, _call_spec
 
 PLAIN_TYPES = (str, int, float, bool)
 
-# Keras's public module name -> the callax module holding the same names.
-# Only these modules are ever searched for a class named in a file.
-_KERAS_TO_CALLAX = {
-    "keras.layers": "callax.layers",
-    "keras.models": "callax.models",
-    "keras": "callax",
-    "keras.initializers": "callax.initializers",
-    "keras.regularizers": "callax.regularizers",
-    "keras.constraints": "callax.constraints",
-    "keras.activations": "callax.activations",
-    "keras.optimizers": "callax.optimizers",
-    "keras.optimizers.schedules": "callax.optimizers.schedules",
-    "keras.losses": "callax.losses",
-    "keras.metrics": "callax.metrics",
-    "keras.callbacks": "callax.callbacks",
-    "keras.dtype_policies": "callax.dtype_policies",
-    "keras.src.models.functional": "callax.models",
-    "keras.src.models.sequential": "callax.models",
-    "keras.src.models.model": "callax.models",
-}
 # The order in which a callax class looks for its public Keras name.
 _SEARCH_ORDER = [
     "keras.layers", "keras.initializers", "keras.regularizers", "keras.constraints",
@@ -74,7 +66,6 @@ _MODEL_MODULES = {
 }
 
 _safe = threading.local()
-_global_unsafe = {"on": False}
 
 
 # ------------------------------------------------------------------ safe mode
@@ -95,17 +86,25 @@ class SafeModeScope:
 
 
 def in_safe_mode() -> bool:
-    """Whether loading currently refuses Python code in configs."""
+    """Whether loading currently refuses Python code in configs: the innermost
+    :class:`SafeModeScope`, else ``not`` :func:`enable_unsafe_deserialization`.
+
+    Example:
+        >>> with SafeModeScope(True):
+        ...     in_safe_mode()
+        True
+        >>> with SafeModeScope(False):
+        ...     in_safe_mode()
+        False
+    """
     mode = getattr(_safe, "mode", None)
     if mode is None:
-        return not _global_unsafe["on"]
+        return not _flags.is_unsafe_deserialization_enabled()
     return bool(mode)
 
 
-def enable_unsafe_deserialization() -> None:
-    """Lets every later load run Python code (``lambda``s) stored in configs.
-    Only do this for files you trust as you trust your own code."""
-    _global_unsafe["on"] = True
+# The process-wide switch is one of keras.config's flags (core/config_flags.py).
+enable_unsafe_deserialization = _flags.enable_unsafe_deserialization
 
 
 def unsafe_code_message(what: str) -> str:
@@ -139,9 +138,10 @@ def func_load(value: Any, globs: dict | None = None) -> types.FunctionType:
     cells = None
     if closure:
         cells = tuple(types.CellType(c) for c in closure)
-    import callax
-
-    globs = dict(globs or {"callax": callax, "keras": callax, "np": np})
+    # Lambdas written by Keras name `keras`; both names mean the callax package,
+    # which is loaded whenever this submodule of it is (no import needed).
+    package = sys.modules[__name__.split(".")[0]]
+    globs = dict(globs or {"callax": package, "keras": package, "np": np})
     return types.FunctionType(
         code_obj, globs, name=code_obj.co_name, argdefs=tuple(defaults or ()) or None,
         closure=cells,
@@ -156,17 +156,10 @@ def _public_keras_module(obj_or_cls: Any) -> str | None:
         return None
     name = obj_or_cls.__name__
     for keras_module in _SEARCH_ORDER:
-        callax_module = _import_callax(_KERAS_TO_CALLAX[keras_module])
+        callax_module = _registry.public_module(keras_module)
         if callax_module is not None and getattr(callax_module, name, None) is obj_or_cls:
             return keras_module
     return None
-
-
-def _import_callax(name: str) -> Any:
-    try:
-        return importlib.import_module(name)
-    except ImportError:  # a part of callax not written yet
-        return None
 
 
 def serialize_keras_object(obj: Any) -> Any:
@@ -191,8 +184,6 @@ def serialize_keras_object(obj: Any) -> Any:
             "step": serialize_keras_object(obj.step)}}  # fmt: skip
     if obj is Ellipsis:
         return {"class_name": "__ellipsis__", "config": {}}
-    from callax.core.keras_tensor import KerasTensor
-
     if isinstance(obj, KerasTensor):
         history = getattr(obj, "_keras_history", None)
         if history is not None and history[0] is not None:
@@ -206,7 +197,7 @@ def serialize_keras_object(obj: Any) -> Any:
         return obj.name
     if isinstance(obj, np.generic):
         return obj.item()
-    if isinstance(obj, np.ndarray) or _is_jax_array(obj):
+    if isinstance(obj, (np.ndarray, jax.Array)):
         array = np.asarray(obj)
         if array.ndim == 0 and isinstance(obj, np.ndarray):
             return array.item()
@@ -227,14 +218,8 @@ def serialize_keras_object(obj: Any) -> Any:
     return _serialize_instance(obj)
 
 
-def _is_jax_array(obj: Any) -> bool:
-    import jax
-
-    return isinstance(obj, jax.Array)
-
-
 def _serialize_function(fn: Any) -> dict:
-    registered = _reg._GLOBAL_CUSTOM_NAMES.get(fn)
+    registered = _user.registered_name_of(fn)
     if registered is not None:
         return {"module": _user_module(fn), "class_name": "function",
                 "config": registered, "registered_name": registered}  # fmt: skip
@@ -251,7 +236,7 @@ def _serialize_class_reference(cls: type) -> dict:
     if keras_module is not None:
         return {"module": keras_module, "class_name": "class",
                 "config": cls.__name__, "registered_name": None}  # fmt: skip
-    name = _reg.get_registered_name(cls)
+    name = _user.get_registered_name(cls)
     return {"module": _user_module(cls), "class_name": "class", "config": name,
             "registered_name": name}  # fmt: skip
 
@@ -285,11 +270,11 @@ def _serialize_instance(obj: Any) -> dict:
     class_name = cls.__name__
     if cls.__module__.startswith("callax") and class_name in _MODEL_MODULES:
         keras_module, registered = _MODEL_MODULES[class_name]
-    elif cls not in _reg._GLOBAL_CUSTOM_NAMES:
+    elif _user.registered_name_of(cls) is None:
         keras_module = _public_keras_module(cls)
     if keras_module is None:
         keras_module = _user_module(cls)
-        registered = _reg.get_registered_name(cls)
+        registered = _user.get_registered_name(cls)
     config = {"module": keras_module, "class_name": class_name, "config": inner,
               "registered_name": registered}  # fmt: skip
     build_config = layer_build_config(obj)
@@ -326,7 +311,7 @@ def deserialize_keras_object(
     kwargs.pop("printable_module_name", None)
     config = drop_keras_only_defaults(config)
     with SafeModeScope(safe_mode if getattr(_safe, "mode", None) is None else _safe.mode):
-        with _reg.CustomObjectScope(custom_objects):
+        with _user.CustomObjectScope(custom_objects):
             return _deserialize(config, custom_objects, module_objects)
 
 
@@ -360,7 +345,7 @@ def _deserialize(config: Any, custom_objects: dict | None, module_objects: dict 
         return config
     if isinstance(config, str):
         if module_objects is not None:
-            found = _reg.get_registered_object(config, custom_objects, module_objects)
+            found = _user.get_registered_object(config, custom_objects, module_objects)
             if found is None:
                 raise ValueError(f"Unknown object {config!r}; known: {sorted(module_objects)}.")
             if inspect.isclass(found) and hasattr(found, "from_config"):
@@ -424,8 +409,6 @@ _NOT_SPECIAL = object()
 
 def _special(class_name: str, inner: Any, config: dict) -> Any:
     if class_name == "__tensor__":
-        import jax.numpy as jnp
-
         return jnp.asarray(np.asarray(inner["value"], dtype=inner["dtype"]))
     if class_name == "__numpy__":
         return np.asarray(inner["value"], dtype=inner["dtype"])
@@ -446,15 +429,16 @@ def _special(class_name: str, inner: Any, config: dict) -> Any:
 
 def _lookup_builtin(name: str, module: str | None) -> Any:
     candidates = []
-    if module in _KERAS_TO_CALLAX:
-        candidates.append(_KERAS_TO_CALLAX[module])
-    elif module is not None and module.startswith("callax"):
-        # Written by callax for a module Keras does not have: search the public ones.
-        candidates.extend(_KERAS_TO_CALLAX[m] for m in _SEARCH_ORDER)
-    elif module is not None and module.startswith("keras"):
-        candidates.extend(_KERAS_TO_CALLAX[m] for m in _SEARCH_ORDER)
-    for mod_name in candidates:
-        mod = _import_callax(mod_name)
+    # Only the modules declared with callax.core.registry.declare_public_module
+    # are ever searched for a class named in a file.
+    if module is not None and _registry.public_module(module) is not None:
+        candidates.append(module)
+    elif module is not None and module.startswith(("callax", "keras")):
+        # Written by callax for a module Keras does not have (or a Keras module
+        # callax does not mirror): search the public ones.
+        candidates.extend(_SEARCH_ORDER)
+    for keras_module in candidates:
+        mod = _registry.public_module(keras_module)
         found = getattr(mod, name, None) if mod is not None and not name.startswith("_") else None
         if found is not None and (inspect.isclass(found) or callable(found)):
             return found
@@ -464,7 +448,7 @@ def _lookup_builtin(name: str, module: str | None) -> Any:
 def _resolve_class(name: str, module: str | None, registered: str | None, config: dict) -> Any:
     for key in (registered, name):
         if key:
-            found = _reg.get_registered_object(key)
+            found = _user.get_registered_object(key)
             if found is not None:
                 return found
     found = _lookup_builtin(name, module)
@@ -485,16 +469,14 @@ def _resolve_function(
 ) -> Any:
     for key in (registered, name):
         if isinstance(key, str):
-            found = _reg.get_registered_object(key, custom_objects, module_objects)
+            found = _user.get_registered_object(key, custom_objects, module_objects)
             if found is not None:
                 return found
     if isinstance(name, str):
         if module == "keras.activations" or module is None:
-            from callax import activations
-
             try:
-                return activations.get(name)
-            except ValueError:
+                return _registry.family("activation").get(name)
+            except (KeyError, ValueError):  # not declared, or not an activation name
                 pass
         found = _lookup_builtin(name, module)
         if found is not None:
@@ -518,8 +500,6 @@ def layer_build_config(obj: Any) -> dict | None:
     own = getattr(obj, "get_build_config", None)
     if callable(own):
         return own()
-    from callax.core.layer import Layer, _call_spec
-
     if not isinstance(obj, Layer) or not obj.built:
         return None
     shapes = obj.__dict__.get("_build_shapes")
