@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from callax.core.dtype_policy import DTypePolicy
+from callax.core.dtype_policy import DTypePolicy, dtype_policy
 from callax.dtype_policies.policy_map import DTypePolicyMap
 
 # Keras 3 keeps `FloatDTypePolicy` as an alias of the plain policy.
@@ -83,8 +83,6 @@ def get(identifier: Any) -> DTypePolicy:
     """A policy from a policy, a name (``"float32"``, ``"mixed_bfloat16"``...),
     a config dict, a dtype, or ``None`` (the global policy)."""
     if identifier is None:
-        from callax.core.dtype_policy import dtype_policy
-
         return dtype_policy()
     if isinstance(identifier, DTypePolicy):
         return identifier

@@ -228,7 +228,7 @@ __all__ += [  # activation, merging and misc layers
     "maximum", "minimum", "subtract", "ActivityRegularization", "AdditiveAttention",
     "InputSpec", "RMSNormalization", "SpectralNormalization", "Wrapper",
 ]  # fmt: skip
-from callax.layers.serialization import deserialize, serialize  # noqa: E402
+from callax.layers.registry import deserialize, serialize  # noqa: E402
 
 __all__ += ["deserialize", "serialize"]
 __all__ += ["ReversibleEmbedding"]

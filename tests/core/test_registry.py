@@ -225,3 +225,22 @@ def test_registry_imports_nothing_outside_core():
                     )
                 else:
                     assert top in sys.stdlib_module_names or top == "__future__", (path.name, name)
+
+
+def test_layer_family_knows_every_public_layer():
+    layer_names = core_registry.family("layer")
+    public = {
+        name: obj
+        for name in callax.layers.__all__
+        if isinstance(obj := getattr(callax.layers, name), type) and issubclass(obj, callax.Layer)
+    }
+    assert len(public) > 100
+    for name, cls in public.items():
+        assert layer_names.lookup(name) is cls, name
+    assert layer_names.lookup("Convolution2D") is callax.layers.Conv2D
+    # a layer's config is the full generic one (build_config included)
+    dense = callax.layers.Dense(2)
+    dense.build((None, 3))
+    config = callax.layers.serialize(dense)
+    assert config["build_config"] == {"input_shape": (None, 3)}
+    assert callax.layers.deserialize(config).built
