@@ -129,11 +129,11 @@ def load_requested_weights(
         load_application_weights(model, weights)
 
 
-def keras_builder(build: Any, title: str, default_name: str, doc: str) -> Any:
-    """A public builder with Keras's application signature (``include_top``,
-    ``weights``, ``input_tensor``, ``input_shape``, ``pooling``, ``classes``,
-    ``classifier_activation``, ``name``) named ``title``, calling ``build`` with
-    those arguments in that order."""
+def keras_builder(build: Any, title: str, default_name: str, doc: str, module: str) -> Any:
+    """A public builder of ``module`` with Keras's application signature
+    (``include_top``, ``weights``, ``input_tensor``, ``input_shape``, ``pooling``,
+    ``classes``, ``classifier_activation``, ``name``) named ``title``, calling
+    ``build`` with those arguments in that order."""
 
     def builder(
         include_top: bool = True,
@@ -144,7 +144,10 @@ def keras_builder(build: Any, title: str, default_name: str, doc: str) -> Any:
         classes: int = 1000,
         classifier_activation: Any = "softmax",
         name: str = default_name,
+        **kwargs: Any,
     ) -> Any:
+        if kwargs:
+            raise TypeError(f"{title}() got unexpected keyword argument(s) {sorted(kwargs)}.")
         return build(
             include_top, weights, input_tensor, input_shape, pooling, classes,
             classifier_activation, name,
@@ -152,4 +155,5 @@ def keras_builder(build: Any, title: str, default_name: str, doc: str) -> Any:
 
     builder.__name__ = builder.__qualname__ = title
     builder.__doc__ = doc
+    builder.__module__ = module
     return builder

@@ -16,6 +16,7 @@ from callax.applications._common import (
     build_model,
     check_arguments,
     classifier_head,
+    keras_builder,
     load_requested_weights,
     make_input,
 )
@@ -161,32 +162,15 @@ def _efficientnet(
 
 
 def _variant(key: str) -> Any:
-    def builder(
-        include_top: bool = True,
-        weights: str | None = "imagenet",
-        input_tensor: Any = None,
-        input_shape: tuple | None = None,
-        pooling: str | None = None,
-        classes: int = 1000,
-        classifier_activation: Any = "softmax",
-        name: str = f"efficientnet{key}",
-        **kwargs: Any,
-    ) -> Any:
-        if kwargs:
-            raise TypeError(
-                f"EfficientNet{key.upper()}() got unexpected keyword argument(s) {sorted(kwargs)}."
-            )
-        return _efficientnet(
-            key, include_top, weights, input_tensor, input_shape, pooling, classes,
-            classifier_activation, name,
-        )  # fmt: skip
+    def build(*args: Any) -> Any:
+        return _efficientnet(key, *args)
 
-    builder.__name__ = builder.__qualname__ = f"EfficientNet{key.upper()}"
-    builder.__doc__ = (
-        f"Builds EfficientNet{key.upper()} (default input {_SCALING[key][2]}x"
-        f"{_SCALING[key][2]}; arguments as ``ResNet50``; inputs are raw ``[0, 255]`` RGB)."
+    size = _SCALING[key][2]
+    doc = (
+        f"Builds EfficientNet{key.upper()} (default input {size}x{size}; arguments as "
+        "``ResNet50``; inputs are raw ``[0, 255]`` RGB)."
     )
-    return builder
+    return keras_builder(build, f"EfficientNet{key.upper()}", f"efficientnet{key}", doc, __name__)
 
 
 EfficientNetB0 = _variant("b0")

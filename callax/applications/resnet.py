@@ -132,9 +132,7 @@ def _builder(depth: int, doc: str) -> Any:
     def build(*args: Any) -> Any:
         return build_resnet(key, title, depth, _stack, False, WEIGHTS_HASHES[key], *args)
 
-    builder = keras_builder(build, title, key, doc)
-    builder.__module__ = __name__
-    return builder
+    return keras_builder(build, title, key, doc, __name__)
 
 
 ResNet50 = _builder(50, "Builds the ResNet50 Functional model (inputs: see "

@@ -61,9 +61,7 @@ def _builder(depth: int, doc: str) -> Any:
     def build(*args: Any) -> Any:
         return build_resnet(key, title, depth, _stack, True, WEIGHTS_HASHES[key], *args)
 
-    builder = keras_builder(build, title, key, doc)
-    builder.__module__ = __name__
-    return builder
+    return keras_builder(build, title, key, doc, __name__)
 
 
 ResNet50V2 = _builder(50, "Builds ResNet50V2 (arguments as ``ResNet50``; inputs: "

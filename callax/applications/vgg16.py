@@ -2,6 +2,16 @@
 
 Reference: Simonyan & Zisserman, "Very Deep Convolutional Networks for
 Large-Scale Image Recognition" (ICLR 2015). Caffe-style preprocessing.
+
+Builders take Keras's arguments (as ``resnet``'s): ``include_top`` (with the
+``flatten``/``fc1``/``fc2``/``predictions`` classifier), ``weights``
+(``"imagenet"``, ``None`` or a file), ``input_tensor``, ``input_shape`` (at
+least 32x32), ``pooling`` (``None``/``"avg"``/``"max"`` without the top),
+``classes``, ``classifier_activation``, ``name``.
+
+>>> model = VGG16(weights=None, include_top=False, input_shape=(32, 32, 3))
+>>> model.output_shape
+(None, 1, 1, 512)
 """
 
 from __future__ import annotations
@@ -13,6 +23,7 @@ from callax.applications import imagenet_utils
 from callax.applications._common import (
     build_model,
     check_arguments,
+    keras_builder,
     load_requested_weights,
     make_input,
     pooled_head,
@@ -32,37 +43,15 @@ _HASHES = ("64373286793e3c8b2b4e3219cbf3544b", "6d6bbae143d832006294945121d1f1fc
 _BLOCKS = ((64, 2), (128, 2), (256, 3), (512, 3), (512, 3))
 
 
-def VGG16(  # noqa: N802 — Keras's public name
-    include_top: bool = True,
-    weights: str | None = "imagenet",
-    input_tensor: Any = None,
-    input_shape: tuple | None = None,
-    pooling: str | None = None,
-    classes: int = 1000,
-    classifier_activation: Any = "softmax",
-    name: str = "vgg16",
-) -> Any:
-    """Builds the VGG16 Functional model (inputs: see ``vgg16.preprocess_input``).
+def _build(*args: Any) -> Any:
+    return build_vgg("VGG16", _BLOCKS, (WEIGHTS_PATH, WEIGHTS_PATH_NO_TOP), _HASHES, *args)
 
-    Args:
-        include_top: with the ``flatten``/``fc1``/``fc2``/``predictions`` classifier.
-        weights: ``"imagenet"``, ``None`` (random) or a weights file path.
-        input_tensor: a Keras tensor to build on.
-        input_shape: ``(rows, cols, 3)``, at least 32x32 (default 224x224, or any
-            size without the top).
-        pooling: without the top, ``None``, ``"avg"`` or ``"max"`` global pooling.
-        classes: classifier size (1000 with ImageNet weights and the top).
-        classifier_activation: the top layer's activation.
-        name: the model name.
 
-    >>> model = VGG16(weights=None, include_top=False, input_shape=(32, 32, 3))
-    >>> model.output_shape
-    (None, 1, 1, 512)
-    """
-    return build_vgg(
-        "VGG16", _BLOCKS, (WEIGHTS_PATH, WEIGHTS_PATH_NO_TOP), _HASHES, include_top, weights,
-        input_tensor, input_shape, pooling, classes, classifier_activation, name,
-    )  # fmt: skip
+VGG16 = keras_builder(
+    _build, "VGG16", "vgg16",
+    "Builds the VGG16 Functional model (inputs: see ``vgg16.preprocess_input``; "
+    "arguments: see the module).", __name__,
+)  # fmt: skip
 
 
 def build_vgg(

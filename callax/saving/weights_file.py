@@ -268,13 +268,7 @@ class WeightsReader:
                 f"{path!r}; refusing it as malformed."
             )
         for key in group:
-            link = group.get(key, getlink=True)
-            if not isinstance(link, h5py.HardLink):
-                raise WeightsFileError(
-                    f"Weights file {self.display_name!r} holds a {type(link).__name__} at "
-                    f"'{path}/{key}': only plain groups and datasets are accepted (links "
-                    "could read other files)."
-                )
+            self._refuse_links(group, key, path, "groups and datasets")
             item = group[key]
             sub = f"{path}/{key}" if path else key
             if key == "vars" and isinstance(item, h5py.Group):
@@ -282,18 +276,23 @@ class WeightsReader:
             elif isinstance(item, h5py.Group):
                 self._scan(item, sub, depth + 1)
 
+    def _refuse_links(self, group: Any, key: str, path: str, accepted: str) -> None:
+        import h5py
+
+        link = group.get(key, getlink=True)
+        if not isinstance(link, h5py.HardLink):
+            raise WeightsFileError(
+                f"Weights file {self.display_name!r} holds a {type(link).__name__} at "
+                f"'{path}/{key}': only plain {accepted} are accepted (links could read "
+                "other files)."
+            )
+
     def _datasets(self, group: Any, path: str) -> list[Any]:
         import h5py
 
         items = {}
         for key in group:
-            link = group.get(key, getlink=True)
-            if not isinstance(link, h5py.HardLink):
-                raise WeightsFileError(
-                    f"Weights file {self.display_name!r} holds a {type(link).__name__} at "
-                    f"'{path}/{key}': only plain datasets are accepted (links could read "
-                    "other files)."
-                )
+            self._refuse_links(group, key, path, "datasets")
             ds = group[key]
             if (
                 ds is None

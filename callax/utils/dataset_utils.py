@@ -299,6 +299,55 @@ def encode_labels(labels: np.ndarray, label_mode: str | None, num_classes: int) 
     )
 
 
+def subset_datasets(
+    caller: str,
+    not_found: str,
+    paths: list[str],
+    label_array: np.ndarray | None,
+    class_names: list[str] | None,
+    label_mode: str | None,
+    read: Callable[[list[str], np.ndarray], Any],
+    *,
+    subset: str | None,
+    validation_split: float | None,
+    batch_size: int | None,
+    shuffle: bool,
+    seed: int | None,
+    verbose: bool,
+    **kwargs: Any,
+) -> Any:
+    """The ``*_dataset_from_directory`` result: a :class:`BatchDataset` per
+    requested subset (a list of two for ``subset="both"``) whose batches are
+    ``read(paths, indices)`` (with the encoded labels unless ``label_mode`` is
+    ``None``); ``.class_names`` and ``.file_paths`` set. An empty subset raises
+    ``ValueError``: ``"<caller>: no <part> <not_found>"``. ``kwargs`` go to
+    ``BatchDataset`` (``workers=``)."""
+    datasets = []
+    for part, piece in zip(
+        ["training", "validation"] if subset == "both" else [subset],
+        subset_slices(len(paths), validation_split, subset),
+    ):
+        part_paths = paths[piece]
+        if not part_paths:
+            raise ValueError(f"{caller}: no {f'{part} ' if part else ''}{not_found}")
+        if verbose and validation_split:
+            print_msg(f"Using {len(part_paths)} files for {part}.")
+        encoded = None
+        if label_array is not None:
+            encoded = encode_labels(label_array[piece], label_mode, len(class_names or ()))
+
+        def load(indices: np.ndarray, _paths: list[str] = part_paths, _labels: Any = encoded):
+            data = read(_paths, indices)
+            return data if _labels is None else (data, _labels[indices])
+
+        ds = BatchDataset(load, len(part_paths), batch_size=batch_size,
+                          shuffle=shuffle and part != "validation", seed=seed, **kwargs)  # fmt: skip
+        ds.class_names = class_names
+        ds.file_paths = part_paths
+        datasets.append(ds)
+    return datasets if subset == "both" else datasets[0]
+
+
 # ------------------------------------------------------------ split_dataset
 def _split_sizes(left: Any, right: Any, total: int) -> tuple[int, int]:
     if left is None and right is None:

@@ -28,7 +28,6 @@ import numpy as np
 
 from callax.utils import dataset_utils as du
 from callax.utils.image_utils import _data_format, crop_box, pil_image
-from callax.utils.io_utils import print_msg
 
 ALLOWLIST_FORMATS = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
 _INTERPOLATIONS = (
@@ -199,38 +198,19 @@ def image_dataset_from_directory(
     data_format = _data_format(data_format)
     size = (int(image_size[0]), int(image_size[1]))
     num_channels = _CHANNELS[color_mode]
-    datasets = []
-    for part, piece in zip(
-        ["training", "validation"] if subset == "both" else [subset],
-        du.subset_slices(len(paths), validation_split, subset),
-    ):
-        part_paths = paths[piece]
-        part_labels = None if label_array is None else label_array[piece]
-        if not part_paths:
-            what = f"{part} images" if part else "images"
-            raise ValueError(
-                f"image_dataset_from_directory: no {what} found in directory {directory!r}; "
-                f"allowed formats: {ALLOWLIST_FORMATS}."
-            )
-        if verbose and validation_split:
-            print_msg(f"Using {len(part_paths)} files for {part}.")
-        encoded = None
-        if part_labels is not None:
-            encoded = du.encode_labels(part_labels, label_mode, len(names or ()))
 
-        def load(indices, _paths=part_paths, _labels=encoded):
-            images = np.stack([
-                load_image(_paths[i], size, num_channels, interpolation, data_format,
-                           crop_to_aspect_ratio, pad_to_aspect_ratio)
-                for i in indices
-            ])  # fmt: skip
-            return images if _labels is None else (images, _labels[indices])
+    def read(paths: list[str], indices: np.ndarray) -> np.ndarray:
+        return np.stack([
+            load_image(paths[i], size, num_channels, interpolation, data_format,
+                       crop_to_aspect_ratio, pad_to_aspect_ratio)
+            for i in indices
+        ])  # fmt: skip
 
-        # Decoding runs in threads (Pillow releases the GIL), ahead of the training step.
-        ds = du.BatchDataset(load, len(part_paths), batch_size=batch_size,
-                             shuffle=shuffle and part != "validation", seed=seed,
-                             workers=min(4, os.cpu_count() or 1))  # fmt: skip
-        ds.class_names = names
-        ds.file_paths = part_paths
-        datasets.append(ds)
-    return datasets if subset == "both" else datasets[0]
+    # Decoding runs in threads (Pillow releases the GIL), ahead of the training step.
+    return du.subset_datasets(
+        "image_dataset_from_directory",
+        f"images found in directory {directory!r}; allowed formats: {ALLOWLIST_FORMATS}.",
+        paths, label_array, names, label_mode, read, subset=subset,
+        validation_split=validation_split, batch_size=batch_size, shuffle=shuffle, seed=seed,
+        verbose=verbose, workers=min(4, os.cpu_count() or 1),
+    )  # fmt: skip

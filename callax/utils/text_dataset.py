@@ -26,7 +26,6 @@ from typing import Any
 import numpy as np
 
 from callax.utils import dataset_utils as du
-from callax.utils.io_utils import print_msg
 
 
 def _read(path: str, max_length: int | None) -> str:
@@ -88,32 +87,15 @@ def text_dataset_from_directory(
             "text_dataset_from_directory: label_mode='binary' needs exactly 2 classes; "
             f"received class_names={names}."
         )
-    datasets = []
-    for part, piece in zip(
-        ["training", "validation"] if subset == "both" else [subset],
-        du.subset_slices(len(paths), validation_split, subset),
-    ):
-        part_paths = paths[piece]
-        part_labels = None if label_array is None else label_array[piece]
-        if not part_paths:
-            what = f"{part} text files" if part else "text files"
-            raise ValueError(
-                f"text_dataset_from_directory: no {what} found in directory {directory!r}."
-            )
-        if verbose and validation_split:
-            print_msg(f"Using {len(part_paths)} files for {part}.")
-        encoded = None
-        if part_labels is not None:
-            encoded = du.encode_labels(part_labels, label_mode, len(names or ()))
 
-        def load(indices, _paths=part_paths, _labels=encoded):
-            texts = np.empty(len(indices), dtype=object)
-            texts[:] = [_read(_paths[i], max_length) for i in indices]
-            return texts if _labels is None else (texts, _labels[indices])
+    def read(paths: list[str], indices: np.ndarray) -> np.ndarray:
+        texts = np.empty(len(indices), dtype=object)
+        texts[:] = [_read(paths[i], max_length) for i in indices]
+        return texts
 
-        ds = du.BatchDataset(load, len(part_paths), batch_size=batch_size,
-                             shuffle=shuffle and part != "validation", seed=seed)  # fmt: skip
-        ds.class_names = names
-        ds.file_paths = part_paths
-        datasets.append(ds)
-    return datasets if subset == "both" else datasets[0]
+    return du.subset_datasets(
+        "text_dataset_from_directory", f"text files found in directory {directory!r}.",
+        paths, label_array, names, label_mode, read, subset=subset,
+        validation_split=validation_split, batch_size=batch_size, shuffle=shuffle, seed=seed,
+        verbose=verbose,
+    )  # fmt: skip
