@@ -26,7 +26,7 @@ import jax
 import jax.numpy as jnp
 
 from callax.core import config, registry
-from callax.core.layer import to_snake_case, unique_name
+from callax.core.names import to_snake_case, unique_name
 
 REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
 

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from callax import losses as _losses
-from callax.core.layer import to_snake_case
+from callax.core.names import to_snake_case
 from callax.core.registry import NameRegistry
 from callax.losses import (
     binary_crossentropy,

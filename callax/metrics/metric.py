@@ -36,7 +36,7 @@ import jax
 import jax.numpy as jnp
 
 from callax import initializers
-from callax.core.layer import to_snake_case, unique_name
+from callax.core.names import to_snake_case, unique_name
 from callax.core.stateless_scope import StatelessScope
 from callax.core.variable import Variable
 from callax.losses.loss import _compute_dtype

@@ -49,7 +49,7 @@ import optax
 
 from callax import initializers
 from callax.core import config
-from callax.core.layer import to_snake_case, unique_name
+from callax.core.names import to_snake_case, unique_name
 from callax.core.pure_call import snapshot, write_back
 from callax.core.stateless_scope import StatelessScope, in_stateless_scope
 from callax.core.variable import Variable, unwrap
