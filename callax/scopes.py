@@ -18,8 +18,8 @@ import jax
 
 from callax.core import call_context as _ctx
 from callax.core.keras_tensor import KerasTensor
+from callax.core.symbolic import eval_symbolic, symbolic_op
 from callax.models.functional import Functional
-from callax.models.symbolic import eval_symbolic, symbolic_op
 
 
 class name_scope:

@@ -64,6 +64,7 @@ from callax.core import call_context as _ctx
 from callax.core import config as _config
 from callax.core import masking as _masking
 from callax.core import pitfalls
+from callax.core import placement as _placement
 from callax.core import remat as _remat
 from callax.core.call_spec import all_numbers, call_spec, dtype_of, has_shape, has_tensor, shape_of
 from callax.core.input_spec import assert_input_compatibility
@@ -72,8 +73,8 @@ from callax.core.stateless_scope import _local as _scope_local
 from callax.core.stateless_scope import get_stateless_scope
 from callax.core.structure import ArrayImpl as _ArrayImpl
 from callax.core.structure import structure_version
+from callax.core.symbolic import symbolic_call
 from callax.core.variable import Variable, autocast_scope
-from callax.distribution import hooks as _distribution_hooks
 
 _ARRAY_TYPES = (np.ndarray, np.generic)
 _JAX_ARRAY = jax.Array
@@ -113,8 +114,6 @@ def layer_call(layer: Any, *args: Any, **kwargs: Any) -> Any:
             d["input_spec"], args[0], f"{type(layer).__name__} '{layer.name}'"
         )
     if symbolic:
-        from callax.models.functional import symbolic_call
-
         return symbolic_call(layer, args, kwargs, training)
 
     # 4. compiled path: a built top-level call, compiled calls enabled
@@ -172,8 +171,8 @@ def layer_call(layer: Any, *args: Any, **kwargs: Any) -> Any:
         if not d["built"]:
             built_here = built_by_call(layer, args)
         # 10. outputs: distribution layout, activity loss, output mask
-        if _distribution_hooks.distribution() is not None:  # ModelParallel "<path>/output"
-            outputs = _distribution_hooks.layout_outputs(outputs)
+        if _placement.current_distribution() is not None:  # ModelParallel "<path>/output"
+            outputs = _placement.layout_outputs(outputs)
         if d["activity_regularizer"] is not None:
             add_activity_loss(layer, outputs)
         if masking and (d["supports_masking"] or spec.own_compute_mask):

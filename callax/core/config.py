@@ -8,23 +8,11 @@ Example:
 
 from __future__ import annotations
 
-_FLOATX = "float32"
+from callax.core import dtype_policy as _policy
+from callax.core.dtypes import floatx, set_floatx  # noqa: F401 — keras.config names
+
 _EPSILON = 1e-7
 _IMAGE_DATA_FORMAT = "channels_last"
-
-
-def floatx() -> str:
-    """The default float dtype for new variables and converted inputs."""
-    return _FLOATX
-
-
-def set_floatx(value: str) -> None:
-    global _FLOATX
-    if value not in ("float16", "bfloat16", "float32", "float64"):
-        raise ValueError(
-            f"Unknown floatx {value!r}: expected one of 'float16', 'bfloat16', 'float32', 'float64'."
-        )
-    _FLOATX = value
 
 
 def epsilon() -> float:
@@ -72,15 +60,11 @@ def backend() -> str:
 
 def set_dtype_policy(policy) -> None:
     """Sets the dtype policy of layers created afterwards (``"mixed_bfloat16"``...)."""
-    from callax.core import dtype_policy as _policy
-
     _policy.set_dtype_policy(policy)
 
 
 def dtype_policy():
     """The global dtype policy."""
-    from callax.core import dtype_policy as _policy
-
     return _policy.dtype_policy()
 
 

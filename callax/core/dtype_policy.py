@@ -12,7 +12,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpy as np
 
-from callax.core import config
+from callax.core.dtypes import floatx
 
 _MIXED = {"mixed_float16": "float16", "mixed_bfloat16": "bfloat16"}
 _PLAIN = ("float16", "bfloat16", "float32", "float64")
@@ -32,7 +32,7 @@ class DTypePolicy:
 
     def __init__(self, name: str | None = None):
         if name is None:
-            name = config.floatx()
+            name = floatx()
         if name in _MIXED:
             self.compute_dtype, self.variable_dtype = _MIXED[name], "float32"
         elif name in _PLAIN:

@@ -31,6 +31,27 @@ ALLOWED_DTYPES = (
 _PYTHON_TYPES = {bool: "bool", int: "int32", float: "float32", str: "string",
                  complex: "complex64", "int": "int32"}  # fmt: skip
 
+# The default float dtype (``keras.config.floatx``). It lives here, beside the
+# names it picks from, so dtype code reads it without importing ``config`` (which
+# re-exports it and imports the dtype policies).
+_FLOATX = "float32"
+
+
+def floatx() -> str:
+    """The default float dtype for new variables and converted inputs."""
+    return _FLOATX
+
+
+def set_floatx(value: str) -> None:
+    """Sets the default float dtype: ``"float16"``, ``"bfloat16"``, ``"float32"``
+    or ``"float64"``."""
+    global _FLOATX
+    if value not in ("float16", "bfloat16", "float32", "float64"):
+        raise ValueError(
+            f"Unknown floatx {value!r}: expected one of 'float16', 'bfloat16', 'float32', 'float64'."
+        )
+    _FLOATX = value
+
 
 def standardize_dtype(dtype: Any) -> str:
     """Keras's name for ``dtype`` (``None`` means ``floatx()``).
@@ -38,8 +59,6 @@ def standardize_dtype(dtype: Any) -> str:
     Raises:
         ValueError: ``dtype`` names no dtype Keras knows.
     """
-    from callax.core.config import floatx
-
     if dtype is None:
         return floatx()
     if isinstance(dtype, str) or isinstance(dtype, type):
@@ -100,8 +119,6 @@ def result_type(*dtypes: Any) -> str:
     take the other operands' precision; with no strong operand they mean
     ``int32``/``floatx()``/``complex64``.
     """
-    from callax.core.config import floatx
-
     if not dtypes:
         return floatx()
     strong: list[str] = []

@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import jax.numpy as jnp
@@ -98,125 +99,164 @@ class KerasTensor:
 
     # ------------------------------------------------- operators build nodes
     def __add__(self, other):
-        return _ops().add(self, other)
+        return _OPERATORS["add"](self, other)
 
     def __radd__(self, other):
-        return _ops().add(other, self)
+        return _OPERATORS["add"](other, self)
 
     def __sub__(self, other):
-        return _ops().subtract(self, other)
+        return _OPERATORS["subtract"](self, other)
 
     def __rsub__(self, other):
-        return _ops().subtract(other, self)
+        return _OPERATORS["subtract"](other, self)
 
     def __mul__(self, other):
-        return _ops().multiply(self, other)
+        return _OPERATORS["multiply"](self, other)
 
     def __rmul__(self, other):
-        return _ops().multiply(other, self)
+        return _OPERATORS["multiply"](other, self)
 
     def __matmul__(self, other):
-        return _ops().matmul(self, other)
+        return _OPERATORS["matmul"](self, other)
 
     def __rmatmul__(self, other):
-        return _ops().matmul(other, self)
+        return _OPERATORS["matmul"](other, self)
 
     def __truediv__(self, other):
-        return _ops().true_divide(self, other)
+        return _OPERATORS["true_divide"](self, other)
 
     def __rtruediv__(self, other):
-        return _ops().true_divide(other, self)
+        return _OPERATORS["true_divide"](other, self)
 
     def __floordiv__(self, other):
-        return _ops().floor_divide(self, other)
+        return _OPERATORS["floor_divide"](self, other)
 
     def __rfloordiv__(self, other):
-        return _ops().floor_divide(other, self)
+        return _OPERATORS["floor_divide"](other, self)
 
     def __mod__(self, other):
-        return _ops().mod(self, other)
+        return _OPERATORS["mod"](self, other)
 
     def __rmod__(self, other):
-        return _ops().mod(other, self)
+        return _OPERATORS["mod"](other, self)
 
     def __pow__(self, other):
-        return _ops().power(self, other)
+        return _OPERATORS["power"](self, other)
 
     def __rpow__(self, other):
-        return _ops().power(other, self)
+        return _OPERATORS["power"](other, self)
 
     def __neg__(self):
-        return _ops().negative(self)
+        return _OPERATORS["negative"](self)
 
     def __pos__(self):
         return self
 
     def __abs__(self):
-        return _ops().absolute(self)
+        return _OPERATORS["absolute"](self)
 
     def __invert__(self):
-        return _ops().logical_not(self)
+        return _OPERATORS["logical_not"](self)
 
     # No __eq__: tensors stay hashable and comparable by identity (as in Keras).
     def __ne__(self, other):
-        return _ops().not_equal(self, other)
+        return _OPERATORS["not_equal"](self, other)
 
     def __lt__(self, other):
-        return _ops().less(self, other)
+        return _OPERATORS["less"](self, other)
 
     def __le__(self, other):
-        return _ops().less_equal(self, other)
+        return _OPERATORS["less_equal"](self, other)
 
     def __gt__(self, other):
-        return _ops().greater(self, other)
+        return _OPERATORS["greater"](self, other)
 
     def __ge__(self, other):
-        return _ops().greater_equal(self, other)
+        return _OPERATORS["greater_equal"](self, other)
 
     def __and__(self, other):
-        return _ops().logical_and(self, other)
+        return _OPERATORS["logical_and"](self, other)
 
     def __rand__(self, other):
-        return _ops().logical_and(other, self)
+        return _OPERATORS["logical_and"](other, self)
 
     def __or__(self, other):
-        return _ops().logical_or(self, other)
+        return _OPERATORS["logical_or"](self, other)
 
     def __ror__(self, other):
-        return _ops().logical_or(other, self)
+        return _OPERATORS["logical_or"](other, self)
 
     def __xor__(self, other):
-        return _ops().logical_xor(self, other)
+        return _OPERATORS["logical_xor"](self, other)
 
     def __rxor__(self, other):
-        return _ops().logical_xor(other, self)
+        return _OPERATORS["logical_xor"](other, self)
 
     def __round__(self, ndigits=None):
-        return _ops().round(self, 0 if ndigits is None else ndigits)
+        return _OPERATORS["round"](self, 0 if ndigits is None else ndigits)
 
     def __getitem__(self, key):
-        from callax.models.symbolic import get_item
-
-        return get_item(self, key)
+        return _OPERATORS["get_item"](self, key)
 
     def reshape(self, newshape):
-        return _ops().reshape(self, newshape)
+        return _OPERATORS["reshape"](self, newshape)
 
     def squeeze(self, axis=None):
-        return _ops().squeeze(self, axis=axis)
+        return _OPERATORS["squeeze"](self, axis=axis)
 
     def astype(self, dtype):
-        return _ops().cast(self, dtype)
+        return _OPERATORS["cast"](self, dtype)
 
     @property
     def T(self):  # noqa: N802 — numpy's name
-        return _ops().transpose(self)
+        return _OPERATORS["transpose"](self)
 
 
-def _ops():
-    from callax import ops
+class _Operators(dict):
+    """The ops KerasTensor operators record, by ``callax.ops`` name. ``callax.ops``
+    (a floor above core) fills it at import (:func:`register_operators`); reading
+    a missing entry says so instead of a bare ``KeyError``."""
 
-    return ops
+    def __missing__(self, name: str) -> Any:
+        raise RuntimeError(
+            f"KerasTensor operators need callax.ops, which registers {name!r} and the other "
+            "operator ops when it is imported: `import callax` (or `import callax.ops`) "
+            "before building a graph."
+        )
+
+
+_OPERATORS: dict[str, Callable] = _Operators()
+
+# The callax.ops functions the operators above use (what register_operators expects).
+OPERATOR_OPS = (
+    "absolute", "add", "cast", "floor_divide", "get_item", "greater", "greater_equal",
+    "less", "less_equal", "logical_and", "logical_not", "logical_or", "logical_xor",
+    "matmul", "mod", "multiply", "negative", "not_equal", "power", "reshape", "round",
+    "squeeze", "subtract", "transpose", "true_divide",
+)  # fmt: skip
+
+
+def register_operators(ops: Mapping[str, Callable]) -> None:
+    """Gives KerasTensor's Python operators (``+``, ``x[i]``, ``@``, ``.T``...)
+    the ops they record: ``ops`` maps each name in ``OPERATOR_OPS`` to the
+    ``callax.ops`` function of that name. ``callax.ops`` calls it at import.
+
+    Raises:
+        KeyError: naming the operator ops missing from ``ops``.
+
+    Example:
+        >>> import callax
+        >>> x = callax.Input((4,))
+        >>> (x + 1).node.layer.op_name      # recorded by callax.ops.add
+        'add'
+    """
+    missing = [name for name in OPERATOR_OPS if name not in ops]
+    if missing:
+        raise KeyError(
+            f"register_operators: every KerasTensor operator op must be given; missing "
+            f"{missing}, received {sorted(ops)}."
+        )
+    _OPERATORS.update({name: ops[name] for name in OPERATOR_OPS})
 
 
 def any_symbolic(structure: Any) -> bool:

@@ -39,7 +39,6 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from callax import initializers as _initializers
 from callax.core import call_context as _ctx
 from callax.core import dtype_policy as _policy
 from callax.core import names as _names
@@ -53,12 +52,14 @@ from callax.core.hooks import register as _register_hook
 from callax.core.keras_tensor import KerasTensor
 from callax.core.kernels import LayerKernel
 from callax.core.names import layer_name_scope, to_snake_case, unique_name
+from callax.core.pure_call import abstract_scope
+from callax.core.registry import family as _family
 from callax.core.seed_generator import SeedGenerator
 from callax.core.stateless_scope import StatelessScope, get_stateless_scope
 from callax.core.structure import ArrayImpl as _ArrayImpl  # noqa: F401 — re-exported
 from callax.core.structure import restamp as _restamp
 from callax.core.structure import structure_stamps, structure_version  # noqa: F401 — re-exported
-from callax.core.variable import Variable, abstract_variables
+from callax.core.variable import Variable
 
 # Names other modules import from here; they live in core/call_spec.py and
 # core/names.py since the call protocol moved to core/call.py.
@@ -197,9 +198,7 @@ class Layer:
         d["_build_shapes"] = None
         d["input_spec"] = None
         d["supports_masking"] = False
-        from callax import regularizers
-
-        d["activity_regularizer"] = regularizers.get(activity_regularizer)
+        d["activity_regularizer"] = _family("regularizer").get(activity_regularizer)
         if shape_kwargs:
             d["_input_shape_arg"] = _batch_shape_from(shape_kwargs)
         frame = _ctx_local.__dict__.get("frame")
@@ -316,9 +315,7 @@ class Layer:
     def layers(self, value: Any) -> None:
         # Keras 3's Layer has no `layers` property, so a layer may keep its own list under
         # that name (KerasTuner's RandAugment does); a Model's stays reserved, as in Keras.
-        from callax.models.model import Model
-
-        if isinstance(self, Model):
+        if getattr(type(self), "_reserves_layers", False):  # a Model (duck-typed: above core)
             raise AttributeError(
                 f"{type(self).__name__}.layers is reserved (the model's sublayers) and cannot "
                 "be assigned; store the list under another attribute name."
@@ -466,27 +463,28 @@ class Layer:
             raise TypeError(
                 f"{self.name}.add_weight() got unexpected keyword argument(s) {sorted(kwargs)}."
             )
-        from callax import constraints, regularizers
-
+        # The families are found through core's registry (they sit above core).
+        regularizer = _family("regularizer").get(regularizer)
+        constraint = _family("constraint").get(constraint)
         shape = () if shape is None else shape
         dtype = jnp.dtype(dtype or self.dtype_policy.variable_dtype)
         if initializer is None:
             initializer = "glorot_uniform" if jnp.issubdtype(dtype, jnp.floating) else "zeros"
-        init = _initializers.get(initializer)
+        init = _family("initializer").get(initializer)
         frame = _ctx.current_frame()
         if frame is None or frame.layer is not self:
             with layer_name_scope(self):
                 variable = Variable(
                     init, shape=shape, dtype=dtype, trainable=trainable and self._trainable,
-                    name=name, regularizer=regularizers.get(regularizer),
-                    constraint=constraints.get(constraint), aggregation=aggregation,
+                    name=name, regularizer=regularizer,
+                    constraint=constraint, aggregation=aggregation,
                     autocast=autocast,
                 )  # fmt: skip
         else:
             variable = Variable(
                 init, shape=shape, dtype=dtype, trainable=trainable and self._trainable,
-                name=name, regularizer=regularizers.get(regularizer),
-                constraint=constraints.get(constraint), aggregation=aggregation,
+                name=name, regularizer=regularizer,
+                constraint=constraint, aggregation=aggregation,
                 autocast=autocast,
             )  # fmt: skip
         self._own_variables.append(variable)
@@ -579,7 +577,7 @@ class Layer:
         """Runs the call protocol on ``jax.ShapeDtypeStruct`` inputs with
         ``jax.eval_shape``: builds what needs building without computing anything
         (new weights stay uninitialised until read) and returns output specs."""
-        with abstract_variables(), StatelessScope(), _ctx.isolated_context():
+        with abstract_scope():
             return jax.eval_shape(lambda a, k: self(*a, **k), args, kwargs)
 
     # Builds from a call's inputs (core/call.py); symbolic calls use it too.
@@ -709,9 +707,9 @@ class Layer:
             },
         }
         if self.activity_regularizer is not None:
-            from callax import regularizers
-
-            config["activity_regularizer"] = regularizers.serialize(self.activity_regularizer)
+            config["activity_regularizer"] = _family("regularizer").serialize(
+                self.activity_regularizer
+            )
         if type(self).get_config is Layer.get_config and "_init_args" in self.__dict__:
             return auto_config(self, config)  # a user class without its own get_config
         return config

@@ -13,13 +13,22 @@ a write-back made on another thread (``fit``'s end-of-epoch sync, a
 ``callax.jit`` call's state updates): it sees the set from before or from after.
 The lock covers only these Python loops (microseconds), never a compiled call, so
 concurrent calls still run in parallel.
+
+``abstract_scope()`` is the third piece: the scope in which a call is evaluated
+abstractly (``jax.eval_shape``: output specs, abstract builds), computing and
+writing nothing.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
+
+from callax.core.call_context import isolated_context
+from callax.core.stateless_scope import StatelessScope
+from callax.core.variable import abstract_variables
 
 # One lock for every bulk read and write-back. It is re-entrant: a write-back may
 # run while the same thread holds it for a longer section (TrainingState.sync).
@@ -38,3 +47,24 @@ def write_back(variables: Sequence[Any], values: Iterable[Any]) -> None:
     with state_lock:
         for variable, value in zip(variables, values):
             variable._store(value)
+
+
+@contextlib.contextmanager
+def abstract_scope() -> Iterator[None]:
+    """The scope an abstract evaluation (``jax.eval_shape`` of a layer call) runs
+    in: weights created inside stay uninitialised until really read
+    (``abstract_variables``), reads and assignments go to a fresh
+    ``StatelessScope`` (nothing is written to any variable), and calls inside run
+    as fresh top-level calls (``isolated_context``), not as part of a call that
+    may be in progress around it.
+
+    Example:
+        >>> import jax, callax
+        >>> dense = callax.layers.Dense(3)
+        >>> with abstract_scope():
+        ...     out = jax.eval_shape(dense, jax.ShapeDtypeStruct((2, 4), "float32"))
+        >>> out.shape, dense.built
+        ((2, 3), True)
+    """
+    with abstract_variables(), StatelessScope(), isolated_context():
+        yield

@@ -52,11 +52,9 @@ class StatelessScope:
         self.losses: list[Any] = []  # losses added by calls inside the scope
         self.loss_owners: dict[int, Any] = {}  # id(loss) -> the layer that added it
         if state_mapping is not None:
-            from callax.core.variable import Variable
-
             items = state_mapping.items() if hasattr(state_mapping, "items") else state_mapping
             for variable, value in items:
-                if isinstance(value, Variable):
+                if getattr(type(value), "_is_variable", False):  # a Variable (defined above)
                     # `stateless_call(model.trainable_variables, ...)`: a variable
                     # given as a value stands for its current value.
                     value = value._value if value._value is not None else value.value

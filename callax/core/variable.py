@@ -29,8 +29,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from callax.core import call_context, config
+from callax.core import placement as _placement
 from callax.core import stateless_scope as _scope_mod
-from callax.distribution import hooks as _distribution_hooks
 
 _scope_local = _scope_mod._local
 _abstract = threading.local()
@@ -132,6 +132,7 @@ class Variable:
     """
 
     __array_priority__ = 100  # so numpy defers `ndarray + Variable` to us
+    _is_variable = True  # how stateless_scope.py (which variable.py imports) tells one
 
     def __init__(
         self,
@@ -165,7 +166,7 @@ class Variable:
                 budget.spend(self.path, self._shape, self._dtype)
             self._initializer = initializer
             self._value = None
-            self._layout = _distribution_hooks.variable_sharding(self)
+            self._layout = _placement.variable_sharding(self)
             if not getattr(_abstract, "on", False):
                 self._materialize()
         else:
@@ -191,9 +192,9 @@ class Variable:
             self._shape = tuple(value.shape)
             self._dtype = value.dtype
             self._value = value
-            self._layout = _distribution_hooks.variable_sharding(self)
+            self._layout = _placement.variable_sharding(self)
             if self._layout is not None and not isinstance(value, jax.core.Tracer):
-                self._value = _distribution_hooks.place(value, self._layout, self.path)
+                self._value = _placement.place(value, self._layout, self.path)
 
     # ------------------------------------------------------------------ value
     def _materialize(self) -> jax.Array:
@@ -201,7 +202,7 @@ class Variable:
         if self._layout is not None:  # host value: each device receives only its shard
             if not isinstance(value, jax.Array):
                 value = np.asarray(value, dtype=self._dtype)
-            value = _distribution_hooks.place(value, self._layout, self.path)
+            value = _placement.place(value, self._layout, self.path)
         self._value = jnp.asarray(value, dtype=self._dtype)
         self._initializer = None
         return self._value
@@ -251,9 +252,17 @@ class Variable:
         dtype when the call was traced."""
         layout = getattr(self, "_layout", None)
         if layout is not None:  # keep the variable's layout (set_weights, fit's write-back)
-            value = _distribution_hooks.place(value, layout, self.path)
+            value = _placement.place(value, layout, self.path)
         self._value = value
         self._initializer = None
+
+    def _set_layout(self, sharding: Any) -> None:
+        """Lays the variable out as ``sharding`` from now on (its value moves now;
+        every later ``assign`` keeps it), e.g. an optimizer slot like its variable."""
+        self._layout = sharding
+        value = self._value
+        if value is not None and not isinstance(value, jax.core.Tracer):
+            self._value = _placement.place(value, sharding, self.path)
 
     def assign_add(self, value: Any) -> None:
         self.assign(self.value + value)

@@ -23,14 +23,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import jax
-import numpy as np
 
+from callax.core import placement
 from callax.distribution.devices import list_devices
 from callax.distribution.layout import DeviceMesh, LayoutMap, TensorLayout, replicated
 
 DEFAULT_BATCH_DIM_NAME = "batch"
-
-_current: Distribution | None = None  # global, as in Keras (not per thread)
 
 
 class Distribution:
@@ -193,18 +191,19 @@ class ModelParallel(Distribution):
 
 def set_distribution(value: Distribution | None) -> None:
     """Sets the global distribution (``None`` turns distribution off)."""
-    global _current
     if value is not None and not isinstance(value, Distribution):
         raise ValueError(
             f"set_distribution: expected a Distribution (DataParallel, ModelParallel) or "
             f"None; received {value!r}."
         )
-    _current = value
+    # Stored in core, which places variables and layer outputs by it without
+    # importing this package (global, as in Keras: not per thread).
+    placement.set_current_distribution(value)
 
 
 def distribution() -> Distribution | None:
     """The current distribution (``None`` when none is set)."""
-    return _current
+    return placement.current_distribution()
 
 
 def _sharding(layout: Any) -> Any:
@@ -221,6 +220,7 @@ def distribute_tensor(tensor: Any, layout: Any) -> jax.Array:
     inside a jitted function, constrained with ``jax.lax.with_sharding_constraint``.
 
     Example:
+        >>> import numpy as np
         >>> from callax import distribution
         >>> mesh = distribution.DeviceMesh((len(distribution.list_devices()),), ["batch"])
         >>> x = distribution.distribute_tensor(np.zeros((8, 2)),
@@ -228,12 +228,7 @@ def distribute_tensor(tensor: Any, layout: Any) -> jax.Array:
         >>> tuple(x.sharding.spec)
         ('batch', None)
     """
-    sharding = _sharding(layout)
-    if isinstance(tensor, jax.core.Tracer):
-        return jax.lax.with_sharding_constraint(tensor, sharding)
-    if not isinstance(tensor, jax.Array):
-        tensor = np.asarray(tensor)
-    return jax.device_put(tensor, sharding)
+    return placement.lay_out(tensor, _sharding(layout))
 
 
 def distribute_variable(value: Any, layout: Any) -> jax.Array:

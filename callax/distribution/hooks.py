@@ -1,11 +1,13 @@
 """Where the rest of callax meets the current distribution (small hooks).
 
-- ``variable_sharding``: a new variable's ``NamedSharding`` (``Variable`` places
-  its value with it and keeps it on every ``assign``);
+What core needs (a new variable's sharding, placing values, laying out a
+layer's outputs as ``"<layer path>/output"`` says) lives in
+``callax/core/placement.py``, which reads the distribution ``set_distribution``
+stores there; this module holds the hooks of the floors above:
+
+- ``set_variable_layout``: an optimizer slot laid out like its variable;
 - ``distribute_batch``: ``fit``/``evaluate``/``predict`` put each batch on the
   devices split along the batch axis;
-- ``layout_outputs``: ``Layer.__call__`` lays out a layer's outputs as the
-  distribution's tensor layout for ``"<layer path>/output"`` says, as in Keras;
 - ``jit_step``: the compiled steps keep every state array's sharding, so the
   state written back after a step is laid out as the variables were (XLA would
   otherwise be free to, say, shard a replicated optimizer slot like its gradient).
@@ -22,76 +24,20 @@ from typing import Any
 import jax
 import numpy as np
 
-from callax.distribution.distributions import distribute_tensor, distribution
+from callax.core.placement import (  # noqa: F401 — the core side, re-exported
+    canonical,
+    layout_outputs,
+    place,
+    variable_sharding,
+)
+from callax.distribution.distributions import distribution
 from callax.distribution.multihost import check_same_shapes
-
-
-def variable_sharding(variable: Any) -> Any:
-    """The ``NamedSharding`` for ``variable`` under the current distribution, or
-    ``None`` when there is none."""
-    dist = distribution()
-    if dist is None:
-        return None
-    return canonical(dist.get_variable_layout(variable).backend_layout)
-
-
-def canonical(sharding: Any) -> Any:
-    """``sharding`` without trailing ``None``s in its spec, as XLA returns it, so
-    a state array keeps one sharding key before and after a step (one compile)."""
-    if not isinstance(sharding, jax.sharding.NamedSharding):
-        return sharding
-    spec = tuple(sharding.spec)
-    while spec and spec[-1] is None:
-        spec = spec[:-1]
-    if spec == tuple(sharding.spec):
-        return sharding
-    return jax.sharding.NamedSharding(sharding.mesh, jax.sharding.PartitionSpec(*spec))
-
-
-def place(value: jax.Array, sharding: Any, path: str) -> jax.Array:
-    """``value`` laid out as ``sharding`` (a no-op when it already is)."""
-    current = getattr(value, "sharding", None)
-    # Only a NamedSharding counts as placed: on a one-device mesh a SingleDeviceSharding
-    # is "equivalent", but the variable should still report its layout's spec.
-    if isinstance(current, jax.sharding.NamedSharding) and current.is_equivalent_to(
-        sharding, value.ndim
-    ):
-        return value
-    try:
-        return jax.device_put(value, sharding)
-    except ValueError as e:
-        raise ValueError(
-            f"Variable {path!r} of shape {tuple(value.shape)} cannot be laid out as "
-            f"{sharding.spec} on mesh {dict(sharding.mesh.shape)}: each sharded dimension "
-            f"must divide by its mesh axis size. Received: {e}"
-        ) from e
 
 
 def set_variable_layout(variable: Any, layout: Any) -> None:
     """Lays ``variable`` out as ``layout`` (a ``TensorLayout`` or a jax sharding)
     from now on, e.g. an optimizer slot like the variable it belongs to."""
-    sharding = canonical(getattr(layout, "backend_layout", layout))
-    variable._layout = sharding
-    if variable._value is not None and not isinstance(variable._value, jax.core.Tracer):
-        variable._value = place(variable._value, sharding, variable.path)
-
-
-def layout_outputs(outputs: Any) -> Any:
-    """A layer's outputs laid out as the distribution's tensor layout for
-    ``"<layer path>/output"`` says (``ModelParallel``: a ``LayoutMap`` key such as
-    ``".*dense.*output"``), else unchanged."""
-    from callax.core.call_context import current_path
-
-    layout = distribution().get_tensor_layout(f"{current_path()}/output")
-    if layout is None:
-        return outputs
-
-    def put(t):
-        if not isinstance(t, (jax.Array, np.ndarray)) or np.ndim(t) != len(layout.axes):
-            return t  # e.g. a state tuple of another rank: only matching tensors move
-        return distribute_tensor(t, layout)
-
-    return jax.tree_util.tree_map(put, outputs)
+    variable._set_layout(canonical(getattr(layout, "backend_layout", layout)))
 
 
 def distribute_batch(batch: Any, steps: int = 1, global_batch: bool = False) -> Any:

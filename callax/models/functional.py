@@ -31,6 +31,7 @@ import numpy as np
 
 from callax.core.keras_tensor import KerasTensor
 from callax.core.layer import Layer
+from callax.core.symbolic import Node, Operation, symbolic_call, symbolic_op
 from callax.layers.core.input_layer import InputLayer
 from callax.models import graph as _graph
 from callax.models.model import Model
@@ -39,7 +40,6 @@ from callax.models.serialization import (  # noqa: F401 — functional_from_conf
     functional_get_config,
     get_layer_class,
 )
-from callax.models.symbolic import Node, Operation, symbolic_call, symbolic_op
 
 __all__ = ["Functional", "symbolic_call", "symbolic_op", "get_layer_class", "is_functional_call"]
 
@@ -184,6 +184,10 @@ class Functional(Model):
             if masks or makes_mask:
                 _graph.record_output_masks(layer, node, args, out, masks)
         return self._out_treedef.unflatten([values[id(t)] for t in self._flat_outputs])
+
+    # core/symbolic.py tells a model that runs this graph-walking call (not a
+    # subclass's own) by this name: it cannot import Functional.
+    _graph_call = call
 
     def _store_outputs(self, node: Node, out: Any, values: dict) -> None:
         flat = node.flat_outputs

@@ -31,6 +31,10 @@ from callax.training.trainer import Trainer
 class Model(Trainer, Layer):
     """A trainable layer; ``Model(inputs, outputs)`` builds a Functional model."""
 
+    # `layers` is the model's sublayers: Layer's `layers` setter refuses it for a Model
+    # (core tests this attribute: it cannot import Model).
+    _reserves_layers = True
+
     def __new__(cls, *args: Any, **kwargs: Any):
         if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
             from callax.models.functional import Functional

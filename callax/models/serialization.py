@@ -74,7 +74,7 @@ def get_layer_class(
 # ------------------------------------------------------------- serializing
 def serialize_layer(layer: Any) -> dict:
     """``{"module", "class_name", "config", "registered_name"[, "build_config"]}``."""
-    from callax.models.symbolic import Operation
+    from callax.core.symbolic import Operation
 
     if isinstance(layer, Operation):
         module = getattr(layer.fn, "__module__", "") or ""
@@ -149,8 +149,8 @@ def _serialize_value(x: Any, in_graph: set) -> Any:
 
 
 def _serialize_node(node: Any, in_graph: set) -> dict:
+    from callax.core.symbolic import Operation
     from callax.models import graph
-    from callax.models.symbolic import Operation
 
     kwargs = dict(node.kwargs)
     layer = node.layer
@@ -227,7 +227,8 @@ def deserialize_layer(data: dict, custom_objects: dict | None = None) -> Any:
 
 def _deserialize_op(class_name: str, config: dict) -> Any:
     from callax import ops
-    from callax.models.symbolic import Operation, get_item
+    from callax.core.symbolic import Operation
+    from callax.ops import get_item
 
     op_name = to_snake_case(class_name)
     fn = get_item if op_name == "get_item" else getattr(ops, op_name, None)
@@ -272,7 +273,8 @@ class _NotReady(Exception):
 
 
 def _call_node(layer: Any, node_data: Any, resolve) -> None:
-    from callax.models.symbolic import Operation, get_item
+    from callax.core.symbolic import Operation
+    from callax.ops import get_item
 
     if isinstance(node_data, list):  # the legacy format: [[name, node, tensor, kwargs?], ...]
         tensors, kwargs = [], {}

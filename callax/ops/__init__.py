@@ -26,6 +26,7 @@ Keras. See ``docs/extending.md``.
 
 from __future__ import annotations
 
+from callax.core import keras_tensor as _keras_tensor
 from callax.ops import core, image, linalg, math, nn, numpy
 from callax.ops.core import *  # noqa: F403
 from callax.ops.einops import rearrange
@@ -39,3 +40,7 @@ __all__ = [
     *linalg.__all__, *math.__all__,
 ]  # fmt: skip
 __all__ = list(dict.fromkeys(__all__))  # qr is both a math and a linalg name
+
+# KerasTensor's Python operators (`x + 1`, `x[:, 0]`...) record these ops; core
+# (below ops) holds the table they read.
+_keras_tensor.register_operators({name: globals()[name] for name in _keras_tensor.OPERATOR_OPS})

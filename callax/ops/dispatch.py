@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from callax.core.keras_tensor import KerasTensor
+from callax.core.symbolic import symbolic_op
 from callax.core.variable import Variable
 
 
@@ -51,8 +52,6 @@ def op(fn: Callable, name: str | None = None) -> Callable:
             kwargs = dict(zip(kwargs, vals))
             symbolic = symbolic or sym_kw
         if symbolic:
-            from callax.models.functional import symbolic_op
-
             return symbolic_op(wrapper, fn, args, kwargs)
         try:
             return fn(*args, **kwargs)

@@ -139,7 +139,7 @@ class InputLayer(Layer):
         else:
             input_tensor.shape, input_tensor.dtype = self.batch_shape, self._input_dtype
             input_tensor.name = input_tensor.name or self.name
-        from callax.models.symbolic import Node
+        from callax.core.symbolic import Node
 
         Node(self, (), {}, input_tensor)
         self.__dict__["output"] = input_tensor

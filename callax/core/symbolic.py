@@ -1,10 +1,14 @@
-"""Recording calls on symbolic tensors: nodes, and the output specs of a call.
+"""Recording calls on symbolic tensors: the graph nodes KerasTensors carry, and
+the output specs of a call.
 
 A layer (or op) called on :class:`~callax.core.keras_tensor.KerasTensor` s does not
 compute: :func:`symbolic_call` / :func:`symbolic_op` find the output shapes and
 dtypes by running the call under ``jax.eval_shape`` (no FLOPs, no user code on
 real data), wrap them in new KerasTensors and record a :class:`Node` linking the
-inputs to the outputs. ``Functional`` walks those nodes.
+inputs to the outputs. ``Functional`` (``callax.models``) walks those nodes;
+``Layer.__call__`` routes here, and so does every ``callax.ops`` function
+(``ops/dispatch.py``) and KerasTensor operator, which ``callax.ops`` provides
+(``keras_tensor.register_operators``).
 
 Unknown dimensions (``None``, such as the batch) are found by evaluating with two
 different stand-in sizes: a dimension that differs between the two runs depends
@@ -25,12 +29,11 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from callax.core import call_context as _ctx
+from callax.core import masking
+from callax.core.call_spec import call_spec, shape_of
 from callax.core.keras_tensor import KerasTensor
-from callax.core.layer import _call_spec, _shape_of, unique_name
-from callax.core.stateless_scope import StatelessScope
-from callax.core.variable import abstract_variables
-from callax.ops.dispatch import op
+from callax.core.names import unique_name
+from callax.core.pure_call import abstract_scope
 
 # Stand-in sizes for unknown dimensions (multiples of 8: friendly to pooling,
 # strides and reshapes that need divisibility; two of them to tell which output
@@ -174,7 +177,7 @@ def _to_keras_tensors(specs: Any) -> Any:
 
 
 def _symbolic_shapes(args: tuple, kwargs: dict) -> Any:
-    return _shape_of(args[0] if len(args) == 1 else list(args))
+    return shape_of(args[0] if len(args) == 1 else list(args))
 
 
 def _describe_inputs(args: tuple, kwargs: dict) -> str:
@@ -249,14 +252,16 @@ def _declared_specs(layer: Any, args: tuple) -> Any:
 
 
 def _runs_graph(model: Any) -> bool:
-    from callax.models.functional import Functional
-
-    return isinstance(model, Functional) and type(model).call is Functional.call
+    """Whether ``model`` is a Functional model that keeps Functional's ``call``
+    (duck-typed: ``Functional`` sits above core and names its graph-walking
+    ``call`` as ``_graph_call``)."""
+    graph_call = getattr(type(model), "_graph_call", None)
+    return graph_call is not None and type(model).call is graph_call
 
 
 def _layer_specs(layer: Any, args: tuple, kwargs: dict) -> Any:
     try:
-        with abstract_variables(), StatelessScope(), _ctx.isolated_context():
+        with abstract_scope():
             return eval_symbolic(lambda *a, **k: layer(*a, **k), args, kwargs)
     except Exception:
         specs = _declared_specs(layer, args)
@@ -306,7 +311,7 @@ def symbolic_call(layer: Any, args: tuple, kwargs: dict, training: Any = None) -
     ``None`` for unknown dimensions, as in Keras)."""
     try:
         d = layer.__dict__
-        spec = _call_spec(type(layer))
+        spec = call_spec(type(layer))
         if not d["built"] and spec.own_build:
             layer._run_build(args, kwargs)
             d["built"] = True
@@ -318,8 +323,6 @@ def symbolic_call(layer: Any, args: tuple, kwargs: dict, training: Any = None) -
             # As in Keras, `call(inputs, mask=None)` sees the input's mask while the
             # graph is built (the recorded node does not keep it: a Functional model
             # passes the real mask when it runs).
-            from callax.core import masking
-
             previous = masking.mask_structure(args[0])
             if previous is not None:
                 call_kwargs["mask"] = previous
@@ -328,7 +331,7 @@ def symbolic_call(layer: Any, args: tuple, kwargs: dict, training: Any = None) -
             specs = host_spec(args[0])
         else:
             try:
-                with abstract_variables(), StatelessScope(), _ctx.isolated_context():
+                with abstract_scope():
                     specs = eval_symbolic(lambda *a, **k: layer(*a, **k), args, call_kwargs)
             except Exception:
                 # A call that only works for some sizes of an unknown dimension (slicing a
@@ -356,9 +359,7 @@ def _attach_symbolic_mask(layer: Any, args: tuple, kwargs: dict, outputs: Any) -
     would attach to real outputs, so ``x._keras_mask`` reads as in Keras while a
     graph is built. Only for inspection: a Functional model recomputes masks when
     it runs."""
-    from callax.core import masking
-
-    spec = _call_spec(type(layer))
+    spec = call_spec(type(layer))
     if not (layer.__dict__.get("supports_masking") or spec.own_compute_mask):
         return
     first = args[0] if args else None
@@ -368,7 +369,7 @@ def _attach_symbolic_mask(layer: Any, args: tuple, kwargs: dict, outputs: Any) -
     if previous is None and not spec.own_compute_mask:
         return
     try:
-        with abstract_variables(), StatelessScope(), _ctx.isolated_context():
+        with abstract_scope():
             mask_specs = eval_symbolic(layer.compute_mask, (first, previous), {})
     except Exception:  # a mask that cannot be inferred abstractly is left off
         return
@@ -391,10 +392,3 @@ def symbolic_op(wrapper: Any, fn: Any, args: Any, kwargs: dict) -> Any:
     outputs = _to_keras_tensors(specs)
     Node(operation, tuple(args), kwargs, outputs)
     return outputs
-
-
-def _get_item(x, key):
-    return x[key]
-
-
-get_item = op(_get_item, "get_item")
