@@ -4,6 +4,7 @@ callax.jit and the per-layer kernels are keyed on the structure stamps of the
 layer's own tree (core/layer.py): an unrelated layer or model must not re-trace
 them or grow their tables; a change to the model itself must."""
 
+import collections
 import gc
 import weakref
 
@@ -141,6 +142,9 @@ def test_creating_and_dropping_300_models_keeps_tables_and_memory_bounded():
 def test_kernel_tables_are_bounded(monkeypatch):
     monkeypatch.setattr(kernels, "MAX_SHARED", 3)
     monkeypatch.setattr(kernels, "MAX_SIGNATURES", 2)
+    # A fresh shared table: one filled by earlier tests in this process could serve
+    # these calls without an insertion, and only insertions prune it.
+    monkeypatch.setattr(kernels, "_shared", collections.OrderedDict())
     dense = layers.Dense(3)
     for rows in (1, 2, 3, 4):  # four signatures: the layer keeps the last two
         x = _x(rows, 2, seed=rows)
