@@ -58,7 +58,8 @@ def family(kind: str) -> NameRegistry:
     Args:
         kind: the family's singular name: ``"activation"``, ``"initializer"``,
             ``"regularizer"``, ``"constraint"``, ``"loss"``, ``"metric"``,
-            ``"optimizer"``, ``"learning rate schedule"``, ``"layer"``.
+            ``"optimizer"``, ``"learning rate schedule"``, ``"layer"``,
+            ``"dtype policy"``.
 
     Raises:
         KeyError: if no family of that kind has been declared (its module is not

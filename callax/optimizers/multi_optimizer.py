@@ -26,6 +26,7 @@ import re
 from collections.abc import Iterator, MutableMapping, Sequence
 from typing import Any
 
+from callax.core.serialization import deserialize_keras_object, serialize_keras_object
 from callax.core.variable import Variable, unwrap
 from callax.optimizers.base_optimizer import Optimizer
 from callax.optimizers.loss_scale_optimizer import LossScaleOptimizer
@@ -108,8 +109,6 @@ class OptimizerMap(MutableMapping):
         return self[str(getattr(variable, "path", None) or variable.name)]
 
     def get_config(self) -> dict:
-        from callax.saving import serialize_keras_object
-
         return {
             "default_optimizer": serialize_keras_object(self._default_optimizer),
             "optimizer_map": {k: serialize_keras_object(v) for k, v in self._optimizer_map.items()},
@@ -117,8 +116,6 @@ class OptimizerMap(MutableMapping):
 
     @classmethod
     def from_config(cls, config: dict, custom_objects: dict | None = None) -> OptimizerMap:
-        from callax.saving import deserialize_keras_object
-
         def revive(x):
             return deserialize_keras_object(x, custom_objects=custom_objects)
 
@@ -310,8 +307,6 @@ class MultiOptimizer(Optimizer):
 
     # ---------------------------------------------------------------- config
     def get_config(self) -> dict:
-        from callax.saving import serialize_keras_object
-
         return {
             "optimizer_map": serialize_keras_object(self._optimizer_map),
             "loss_scale_factor": self.loss_scale_factor,
@@ -320,8 +315,6 @@ class MultiOptimizer(Optimizer):
 
     @classmethod
     def from_config(cls, config: dict, custom_objects: dict | None = None) -> MultiOptimizer:
-        from callax.saving import deserialize_keras_object
-
         config = dict(config)
         config["optimizer_map"] = deserialize_keras_object(
             config["optimizer_map"], custom_objects=custom_objects

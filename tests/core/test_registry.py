@@ -244,3 +244,25 @@ def test_layer_family_knows_every_public_layer():
     config = callax.layers.serialize(dense)
     assert config["build_config"] == {"input_shape": (None, 3)}
     assert callax.layers.deserialize(config).built
+
+
+def test_dtype_policy_family():
+    from callax import dtype_policies
+
+    assert core_registry.family("dtype policy") is dtype_policies.policies._REGISTRY
+    policies = dtype_policies.DTypePolicyMap("bfloat16")
+    policies["a/.*"] = "float16"
+    config = json.loads(json.dumps(dtype_policies.serialize(policies)))
+    assert dtype_policies.deserialize(config) == policies
+
+    class MyPolicy(dtype_policies.DTypePolicy):
+        pass
+
+    plain = {"class_name": "MyPolicy", "config": {"name": "float16"}, "registered_name": None}
+    assert (
+        type(dtype_policies.deserialize(plain, custom_objects={"MyPolicy": MyPolicy})) is MyPolicy
+    )
+    with callax.saving.custom_object_scope({"MyPolicy": MyPolicy}):
+        assert dtype_policies.deserialize(plain).name == "float16"
+    with pytest.raises(ValueError, match="quantized policies are not supported"):
+        dtype_policies.deserialize({"class_name": "Int4DTypePolicy", "config": {}})

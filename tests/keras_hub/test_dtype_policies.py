@@ -62,7 +62,9 @@ def test_bad_map_arguments():
         dtype_policies.DTypePolicyMap(policy_map=[("a", "float32")])
     with pytest.raises(ValueError, match="cannot interpret the policy for key 'a'"):
         dtype_policies.DTypePolicyMap()["a"] = "not-a-dtype"
-    with pytest.raises(ValueError, match="unknown policy class.*'Nope'"):
+    with pytest.raises(
+        ValueError, match="Unknown policy class 'Nope'. Built-in ones: .*'DTypePolicyMap'"
+    ):
         dtype_policies.deserialize({"class_name": "Nope", "config": {}})
 
 

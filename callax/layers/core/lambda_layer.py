@@ -19,6 +19,7 @@ import types
 from collections.abc import Callable
 from typing import Any
 
+from callax.core.custom_objects import get_registered_object
 from callax.core.layer import Layer
 from callax.core.serialization import in_safe_mode
 
@@ -116,8 +117,6 @@ def deserialize_function(
     if name in custom_objects:
         return custom_objects[name]
     module = config.get("module")
-    from callax.saving import get_registered_object
-
     registered = get_registered_object(str(config.get("registered_name") or name))
     if callable(registered):
         return registered

@@ -1,4 +1,10 @@
-"""DTypePolicyMap: dtype policies looked up by layer path (exact key or regex)."""
+"""``DTypePolicyMap`` (dtype policies looked up by layer path, exact key or regex)
+and the family's ``get`` / ``serialize`` / ``deserialize``, in one file because
+each needs the other: a map holds policies read by ``get``, and ``deserialize``
+rebuilds maps. Configs are Keras 3's; classes named in them are found through
+the ``"dtype policy"`` :class:`~callax.core.registry.NameRegistry` (built-ins,
+``custom_objects``, ``custom_object_scope`` and registered classes).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from callax.core.dtype_policy import DTypePolicy
+from callax.core.dtype_policy import DTypePolicy, dtype_policy
+from callax.core.registry import NameRegistry
 
 
 def _policy_config(policy: DTypePolicy) -> dict:
@@ -45,8 +52,6 @@ class DTypePolicyMap(DTypePolicy, MutableMapping):
     """
 
     def __init__(self, default_policy: Any = None, policy_map: dict | None = None):
-        from callax import dtype_policies
-
         if isinstance(default_policy, DTypePolicyMap):
             raise ValueError(
                 "DTypePolicyMap: default_policy must be a plain policy or name, not another "
@@ -58,7 +63,7 @@ class DTypePolicyMap(DTypePolicy, MutableMapping):
                 f"{policy_map!r} (of type {type(policy_map).__name__})."
             )
         self._default_policy_arg = default_policy
-        self._default_policy = dtype_policies.get(default_policy)
+        self._default_policy = get(default_policy)
         self._policy_map: dict[str, DTypePolicy] = {}
         for key, policy in (policy_map or {}).items():
             self[key] = policy
@@ -103,8 +108,6 @@ class DTypePolicyMap(DTypePolicy, MutableMapping):
         return self._default_policy
 
     def __setitem__(self, key: str, policy: Any) -> None:
-        from callax import dtype_policies
-
         if not isinstance(key, str):
             raise TypeError(
                 f"DTypePolicyMap: keys are layer paths (str); received {key!r} "
@@ -116,7 +119,7 @@ class DTypePolicyMap(DTypePolicy, MutableMapping):
                 "delete it first to replace it."
             )
         try:
-            value = dtype_policies.get(policy)
+            value = get(policy)
         except (ValueError, TypeError, KeyError) as error:
             raise ValueError(
                 f"DTypePolicyMap: cannot interpret the policy for key {key!r}; expected a "
@@ -162,12 +165,94 @@ class DTypePolicyMap(DTypePolicy, MutableMapping):
 
     @classmethod
     def from_config(cls, config: dict, custom_objects: dict | None = None) -> DTypePolicyMap:
-        from callax import dtype_policies
-
         config = dict(config)
         entries = config.get("policy_map") or {}
         config["policy_map"] = {
-            k: dtype_policies.deserialize(v, custom_objects) if isinstance(v, dict) else v
+            k: deserialize(v, custom_objects) if isinstance(v, dict) else v
             for k, v in entries.items()
         }
         return cls(**config)
+
+
+# ------------------------------------------------------------- lookups
+_REGISTRY = NameRegistry(
+    "dtype policy",
+    "keras.dtype_policies",
+    classes=(DTypePolicy, DTypePolicyMap),
+    extra_class_names={"FloatDTypePolicy": DTypePolicy},  # Keras 3's alias
+    base=DTypePolicy,
+    class_label="policy class",
+)
+# Keras's quantized policies: refused with a message of their own.
+_QUANTIZED = ("QuantizedDTypePolicy", "QuantizedFloat8DTypePolicy", "GPTQDTypePolicy",
+              "AWQDTypePolicy", "Int4DTypePolicy")  # fmt: skip
+
+
+def serialize(policy: DTypePolicy) -> dict:
+    """The Keras 3 config dict of a policy (or a ``DTypePolicyMap``)."""
+    if isinstance(policy, DTypePolicyMap):
+        return {
+            "module": "keras.dtype_policies",
+            "class_name": "DTypePolicyMap",
+            "config": policy.get_config(),
+            "registered_name": None,
+        }
+    if isinstance(policy, DTypePolicy):
+        return {
+            "module": "keras",
+            "class_name": "DTypePolicy",
+            "config": policy.get_config(),
+            "registered_name": None,
+        }
+    raise TypeError(
+        "dtype_policies.serialize: expected a DTypePolicy or DTypePolicyMap; received "
+        f"{policy!r} (of type {type(policy).__name__})."
+    )
+
+
+def deserialize(config: dict, custom_objects: dict | None = None) -> DTypePolicy:
+    """The policy described by a config dict written by ``serialize`` (or Keras 3).
+
+    Raises:
+        ValueError: for a config that is not a dict with ``class_name``, a quantized
+            policy, or an unknown class (naming the built-in ones).
+
+    Example:
+        >>> from callax import dtype_policies
+        >>> dtype_policies.deserialize(
+        ...     {"module": "keras", "class_name": "FloatDTypePolicy", "config": {"name": "float16"}}
+        ... ).name
+        'float16'
+    """
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ValueError(
+            "dtype_policies.deserialize: expected a config dict with 'class_name' and "
+            f"'config' keys; received {config!r}."
+        )
+    if config["class_name"] in _QUANTIZED:
+        raise ValueError(
+            f"dtype_policies.deserialize: quantized policies are not supported by callax; "
+            f"received class_name={config['class_name']!r}."
+        )
+    return _REGISTRY.deserialize(config, custom_objects)
+
+
+def get(identifier: Any) -> DTypePolicy:
+    """A policy from a policy, a name (``"float32"``, ``"mixed_bfloat16"``...),
+    a config dict, a dtype, or ``None`` (the global policy)."""
+    if identifier is None:
+        return dtype_policy()
+    if isinstance(identifier, DTypePolicy):
+        return identifier
+    if isinstance(identifier, dict):
+        return deserialize(identifier)
+    if isinstance(identifier, str):
+        return DTypePolicy(identifier)
+    name = getattr(identifier, "name", None)  # a numpy / jax dtype
+    if isinstance(name, str):
+        return DTypePolicy(name)
+    raise ValueError(
+        "dtype_policies.get: cannot interpret the identifier; expected a DTypePolicy, a "
+        f"policy name, a config dict or None; received {identifier!r} "
+        f"(of type {type(identifier).__name__})."
+    )
