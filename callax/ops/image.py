@@ -404,6 +404,18 @@ def _two_of(a: int | None, b: int | None, target: int | None, names: tuple, who:
     return given
 
 
+def _box_arguments(who: str, kind: str, images: Any, data_format: Any, edges: tuple) -> tuple:
+    """``pad_images``/``crop_images``' common start: the images as NHWC (and the
+    way back), then per axis the checked ``[start, end, target]`` from ``edges``
+    (``top, left, bottom, right, target_height, target_width`` as given, ``kind``
+    ``"padding"`` or ``"cropping"`` naming them in errors)."""
+    top, left, bottom, right, height, width = edges
+    x, back = _to_nhwc(_images(images, who), _data_format(data_format, who))
+    rows = _two_of(top, bottom, height, (f"top_{kind}", f"bottom_{kind}", "target_height"), who)
+    cols = _two_of(left, right, width, (f"left_{kind}", f"right_{kind}", "target_width"), who)
+    return x, back, rows, cols
+
+
 @op
 def pad_images(
     images: Any,
@@ -423,23 +435,11 @@ def pad_images(
         ...                      target_width=30).shape
         (20, 30, 3)
     """
-    images = _images(images, "pad_images")
-    x, back = _to_nhwc(images, _data_format(data_format, "pad_images"))
+    edges = (top_padding, left_padding, bottom_padding, right_padding, target_height, target_width)
+    x, back, (top, bottom, th), (left, right, tw) = _box_arguments(
+        "pad_images", "padding", images, data_format, edges
+    )
     _, h, w, _ = x.shape
-    top, bottom, th = _two_of(
-        top_padding,
-        bottom_padding,
-        target_height,
-        ("top_padding", "bottom_padding", "target_height"),
-        "pad_images",
-    )
-    left, right, tw = _two_of(
-        left_padding,
-        right_padding,
-        target_width,
-        ("left_padding", "right_padding", "target_width"),
-        "pad_images",
-    )
     top = th - bottom - h if top is None else top
     bottom = th - top - h if bottom is None else bottom
     left = tw - right - w if left is None else left
@@ -473,23 +473,18 @@ def crop_images(
         ...                       target_width=4).shape
         (2, 5, 4, 3)
     """
-    images = _images(images, "crop_images")
-    x, back = _to_nhwc(images, _data_format(data_format, "crop_images"))
-    _, h, w, _ = x.shape
-    top, bottom, th = _two_of(
+    edges = (
         top_cropping,
-        bottom_cropping,
-        target_height,
-        ("top_cropping", "bottom_cropping", "target_height"),
-        "crop_images",
-    )
-    left, right, tw = _two_of(
         left_cropping,
+        bottom_cropping,
         right_cropping,
+        target_height,
         target_width,
-        ("left_cropping", "right_cropping", "target_width"),
-        "crop_images",
     )
+    x, back, (top, bottom, th), (left, right, tw) = _box_arguments(
+        "crop_images", "cropping", images, data_format, edges
+    )
+    _, h, w, _ = x.shape
     top = h - th - bottom if top is None else top
     th = h - top - bottom if th is None else th
     left = w - tw - right if left is None else left
