@@ -99,8 +99,9 @@ def layer_call(layer: Any, *args: Any, **kwargs: Any) -> Any:
 
     # 2. explicit training: keyword or positional
     training = kwargs.pop("training", None)
-    if spec.training_position is not None and len(args) > spec.training_position:
-        args, training = positional_training(args, spec.training_position, training)
+    position = spec.training_position
+    if position is not None and len(args) > position:
+        args, training = positional_training(args, position, training)
     if training is not None and training is not True and training is not False:
         training = checked_training(layer, training)  # rare: only non-bool values
 
