@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from callax import losses
-from callax.metrics.reduction import MeanMetricWrapper
+from callax.metrics.reduction import LossMean, MeanMetricWrapper, loss_mean_init
 
 
 class BinaryCrossentropy(MeanMetricWrapper):
@@ -61,46 +61,31 @@ class SparseCategoricalCrossentropy(MeanMetricWrapper):
         self._direction = "down"
 
 
-def _simple(fn, default_name: str):
-    """An ``__init__(name=default_name, dtype=None)`` wrapping ``fn`` (lower is better)."""
-
-    def __init__(self, name: str = default_name, dtype: Any = None):
-        MeanMetricWrapper.__init__(self, fn, name=name, dtype=dtype)
-        self._direction = "down"
-
-    return __init__
-
-
-class _Simple(MeanMetricWrapper):
-    def get_config(self) -> dict:
-        return {"name": self.name, "dtype": self.dtype}
-
-
-class KLDivergence(_Simple):
+class KLDivergence(LossMean):
     """Mean Kullback-Leibler divergence."""
 
-    __init__ = _simple(losses.kl_divergence, "kl_divergence")
+    __init__ = loss_mean_init(losses.kl_divergence, "kl_divergence")
 
 
-class Poisson(_Simple):
+class Poisson(LossMean):
     """Mean Poisson loss."""
 
-    __init__ = _simple(losses.poisson, "poisson")
+    __init__ = loss_mean_init(losses.poisson, "poisson")
 
 
-class Hinge(_Simple):
+class Hinge(LossMean):
     """Mean hinge loss."""
 
-    __init__ = _simple(losses.hinge, "hinge")
+    __init__ = loss_mean_init(losses.hinge, "hinge")
 
 
-class SquaredHinge(_Simple):
+class SquaredHinge(LossMean):
     """Mean squared hinge loss."""
 
-    __init__ = _simple(losses.squared_hinge, "squared_hinge")
+    __init__ = loss_mean_init(losses.squared_hinge, "squared_hinge")
 
 
-class CategoricalHinge(_Simple):
+class CategoricalHinge(LossMean):
     """Mean categorical hinge loss."""
 
-    __init__ = _simple(losses.categorical_hinge, "categorical_hinge")
+    __init__ = loss_mean_init(losses.categorical_hinge, "categorical_hinge")

@@ -147,3 +147,34 @@ class MeanMetricWrapper(Mean):
         if cls is MeanMetricWrapper and "fn" in config and not callable(config["fn"]):
             config["fn"] = registry.family("metric").function_from_config(config["fn"])
         return cls(**config)
+
+
+class LossMean(MeanMetricWrapper):
+    """The mean of one fixed loss function, lower is better (``MeanSquaredError``,
+    ``Hinge``, ``KLDivergence``...): a subclass sets
+    ``__init__ = loss_mean_init(fn, default_name)``, and its config is just ``name``
+    and ``dtype``, as Keras writes it.
+
+    Example:
+        >>> import numpy as np
+        >>> from callax import losses
+        >>> class MeanL1(LossMean):
+        ...     __init__ = loss_mean_init(losses.mean_absolute_error, "mean_l1")
+        >>> m = MeanL1()
+        >>> float(m(np.zeros((2, 2)), np.ones((2, 2)))), m.get_config()
+        (1.0, {'name': 'mean_l1', 'dtype': 'float32'})
+    """
+
+    def get_config(self) -> dict:
+        return {"name": self.name, "dtype": self.dtype}
+
+
+def loss_mean_init(fn: Callable, default_name: str) -> Callable:
+    """An ``__init__(self, name=default_name, dtype=None)`` for a :class:`LossMean`
+    of ``fn`` (a real signature, with Keras's default name)."""
+
+    def __init__(self, name: str = default_name, dtype: Any = None):
+        MeanMetricWrapper.__init__(self, fn, name=name, dtype=dtype)
+        self._direction = "down"
+
+    return __init__

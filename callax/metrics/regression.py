@@ -19,56 +19,47 @@ import jax.numpy as jnp
 from callax import losses
 from callax.losses.loss import squeeze_or_expand_to_same_rank
 from callax.metrics.metric import Metric
-from callax.metrics.reduction import Mean, MeanMetricWrapper, _divide_no_nan
+from callax.metrics.reduction import (
+    LossMean,
+    Mean,
+    MeanMetricWrapper,
+    _divide_no_nan,
+    loss_mean_init,
+)
 
 
-class _ErrorMetric(MeanMetricWrapper):
-    """A ``MeanMetricWrapper`` of a fixed function whose config is just name and dtype."""
-
-    _fn: Any
-
-    def get_config(self) -> dict:
-        return {"name": self.name, "dtype": self.dtype}
-
-
-def _fixed_init(fn, default_name: str):
-    """An ``__init__(name=default_name, dtype=None)`` wrapping ``fn`` (lower is better)."""
-
-    def __init__(self, name: str = default_name, dtype: Any = None):
-        MeanMetricWrapper.__init__(self, fn, name=name, dtype=dtype)
-        self._direction = "down"
-
-    return __init__
-
-
-class MeanSquaredError(_ErrorMetric):
+class MeanSquaredError(LossMean):
     """Mean of squared errors."""
 
-    __init__ = _fixed_init(losses.mean_squared_error, "mean_squared_error")
+    __init__ = loss_mean_init(losses.mean_squared_error, "mean_squared_error")
 
 
-class MeanAbsoluteError(_ErrorMetric):
+class MeanAbsoluteError(LossMean):
     """Mean of absolute errors."""
 
-    __init__ = _fixed_init(losses.mean_absolute_error, "mean_absolute_error")
+    __init__ = loss_mean_init(losses.mean_absolute_error, "mean_absolute_error")
 
 
-class MeanAbsolutePercentageError(_ErrorMetric):
+class MeanAbsolutePercentageError(LossMean):
     """Mean absolute percentage error."""
 
-    __init__ = _fixed_init(losses.mean_absolute_percentage_error, "mean_absolute_percentage_error")
+    __init__ = loss_mean_init(
+        losses.mean_absolute_percentage_error, "mean_absolute_percentage_error"
+    )
 
 
-class MeanSquaredLogarithmicError(_ErrorMetric):
+class MeanSquaredLogarithmicError(LossMean):
     """Mean squared logarithmic error."""
 
-    __init__ = _fixed_init(losses.mean_squared_logarithmic_error, "mean_squared_logarithmic_error")
+    __init__ = loss_mean_init(
+        losses.mean_squared_logarithmic_error, "mean_squared_logarithmic_error"
+    )
 
 
-class LogCoshError(_ErrorMetric):
+class LogCoshError(LossMean):
     """Mean of the log-cosh of the errors."""
 
-    __init__ = _fixed_init(losses.log_cosh, "logcosh")
+    __init__ = loss_mean_init(losses.log_cosh, "logcosh")
 
 
 class CosineSimilarity(MeanMetricWrapper):
