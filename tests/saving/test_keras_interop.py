@@ -5,13 +5,19 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from layer_cases import available, call, case_id, make_input
+from layer_catalog import available, build, call, case_id, make_input
 
 import callax
 
 keras = pytest.importorskip("keras")
 
-CASES = [c for c in available(callax.layers) if hasattr(keras.layers, c[0])]
+# Catalog cases Keras 3 (JAX backend) cannot run inside a model as the test does:
+# its Normalization(mean=, variance=) leaks a tracer on build; the string layers
+# need TensorFlow string tensors.
+KERAS_CANNOT = {"Normalization", "StringLookup", "TextVectorization"}
+CASES = [
+    c for c in available(callax.layers) if hasattr(keras.layers, c[0]) and c[0] not in KERAS_CANNOT
+]
 
 
 def _twin_classes():
@@ -54,14 +60,13 @@ def _flat(x):
 
 @pytest.mark.parametrize("case", CASES, ids=case_id)
 def test_layer_weights_keras_to_callax_and_back(case, tmp_path):
-    name, kwargs, _, _ = case
     KWrap, CWrap = _twin_classes()
     x = make_input(case)
-    km = KWrap(getattr(keras.layers, name)(**kwargs))
+    km = KWrap(build(keras.layers, case))
     km(x)
     _randomize(km, 0)
     km.save_weights(tmp_path / "k.weights.h5")
-    cm = CWrap(getattr(callax.layers, name)(**kwargs))
+    cm = CWrap(build(callax.layers, case))
     cm(x)
     cm.load_weights(tmp_path / "k.weights.h5")
     _close(cm(x), km(x))

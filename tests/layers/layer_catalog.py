@@ -1,14 +1,35 @@
-"""Every layer callax has, with arguments and an input: the list the saving
-tests iterate over (config round trips, weights layout vs Keras 3, .keras
-interop). Add new layers here as they land.
+"""The layer catalog: every built-in layer, with arguments and an input.
+
+Generic tests iterate over it: ``tests/generic/test_every_layer.py`` (eager, kernel,
+jit and stateless calls agree; abstract calls; gradients; configs) and the saving
+tests (config round trips, weights layout against Keras 3). A new layer gets an
+entry here; ``tests/layers/test_layer_catalog.py`` fails for a public layer class
+that has none (its short exclusion list says why the few left out are).
+
+Import it by name (``from layer_catalog import CASES``): ``tests/conftest.py`` puts
+every test folder on ``sys.path``.
 
 Each case: ``(class_name, kwargs, input_shape, input_dtype)``; an input shape
-that is a list of shapes means a layer called on a list of tensors.
+that is a list of shapes means a layer called on a list of tensors. A kwarg value
+``Sub(class_name, kwargs)`` is a layer built from the same module (``callax.layers``
+or ``keras.layers``), for wrappers and RNNs; build cases with :func:`build`.
 """
 
 from __future__ import annotations
 
+from typing import Any, NamedTuple
+
 import numpy as np
+
+from callax import ops
+
+
+class Sub(NamedTuple):
+    """A layer argument of a case, built from the same module as the case's layer."""
+
+    class_name: str
+    kwargs: dict
+
 
 CASES = [
     ("Dense", {"units": 4, "activation": "relu"}, (2, 5), "float32"),
@@ -104,15 +125,101 @@ CASES = [
      (2, 6, 8, 3), "float32"),
     ("Equalization", {"value_range": (-3, 3)}, (2, 6, 8, 3), "float32"),
     ("MixUp", {"alpha": 0.2, "seed": 1}, (1, 6, 8, 3), "float32"),  # one image: nothing to mix
+    # Random layers with fixed draws (so eager, jit and Keras agree): a 1x1 image
+    # flips onto itself; a quarter turn; whole-pixel shifts; one zoom factor.
+    ("RandomFlip", {"seed": 1}, (2, 1, 1, 3), "float32"),
+    ("RandomRotation", {"factor": (0.25, 0.25), "seed": 1}, (2, 6, 6, 3), "float32"),
+    ("RandomTranslation", {"height_factor": (0.25, 0.25), "width_factor": (-0.5, -0.5),
+                           "seed": 1}, (2, 4, 4, 3), "float32"),
+    ("RandomZoom", {"height_factor": (-0.5, -0.5), "seed": 1}, (2, 4, 4, 3), "float32"),
+    # Identity outside training (training is what the gradient check turns on).
+    ("AlphaDropout", {"rate": 0.2, "seed": 1}, (2, 5), "float32"),
+    ("GaussianDropout", {"rate": 0.2, "seed": 1}, (2, 5), "float32"),
+    ("GaussianNoise", {"stddev": 0.1, "seed": 1}, (2, 5), "float32"),
+    ("SpatialDropout1D", {"rate": 0.2, "seed": 1}, (2, 4, 3), "float32"),
+    ("SpatialDropout2D", {"rate": 0.2, "seed": 1}, (2, 3, 3, 2), "float32"),
+    ("SpatialDropout3D", {"rate": 0.2, "seed": 1}, (1, 2, 2, 2, 2), "float32"),
+    ("Attention", {}, [(2, 3, 4), (2, 5, 4)], "float32"),
+    ("Normalization", {"mean": 0.5, "variance": 2.0}, (2, 5), "float32"),
+    ("Rescaling", {"scale": 0.5, "offset": 1.0}, (2, 5), "float32"),
+    ("Hashing", {"num_bins": 4}, (2, 5), "int32"),
+    ("StringLookup", {"vocabulary": ["a", "b", "c"]}, (2, 5), "string"),
+    ("TextVectorization", {"max_tokens": 6, "output_sequence_length": 3,
+                           "vocabulary": ["a", "b", "c"]}, (2,), "string"),
+    ("HashedCrossing", {"num_bins": 5}, [(2,), (2,)], "int32"),
+    ("IntegerLookup", {"vocabulary": [1, 2, 3]}, (2, 5), "int32"),
+    ("DepthwiseConv1D", {"kernel_size": 2}, (2, 6, 3), "float32"),
+    ("SeparableConv1D", {"filters": 4, "kernel_size": 2}, (2, 6, 3), "float32"),
+    ("Conv3DTranspose", {"filters": 2, "kernel_size": 2}, (1, 3, 3, 3, 2), "float32"),
+    ("MaxPooling1D", {"pool_size": 2}, (2, 6, 3), "float32"),
+    ("MaxPooling3D", {"pool_size": 2}, (1, 4, 4, 4, 2), "float32"),
+    ("AveragePooling2D", {"pool_size": 2}, (2, 4, 4, 3), "float32"),
+    ("AveragePooling3D", {"pool_size": 2}, (1, 4, 4, 4, 2), "float32"),
+    ("GlobalAveragePooling1D", {}, (2, 6, 3), "float32"),
+    ("GlobalAveragePooling3D", {}, (1, 3, 3, 3, 2), "float32"),
+    ("GlobalMaxPooling2D", {}, (2, 4, 4, 3), "float32"),
+    ("GlobalMaxPooling3D", {}, (1, 3, 3, 3, 2), "float32"),
+    ("Cropping2D", {"cropping": 1}, (2, 5, 5, 2), "float32"),
+    ("Cropping3D", {"cropping": 1}, (1, 4, 4, 4, 2), "float32"),
+    ("UpSampling1D", {"size": 2}, (2, 3, 2), "float32"),
+    ("UpSampling3D", {"size": 2}, (1, 2, 2, 2, 2), "float32"),
+    ("ZeroPadding1D", {"padding": 1}, (2, 3, 2), "float32"),
+    ("ZeroPadding3D", {"padding": 1}, (1, 2, 2, 2, 2), "float32"),
+    ("Masking", {"mask_value": 0.0}, (2, 4, 3), "float32"),
+    ("ReversibleEmbedding", {"input_dim": 10, "output_dim": 4}, (2, 3), "int32"),
+    # A library function: configs name it, and it reloads in safe mode (a lambda would not).
+    ("Lambda", {"function": ops.tanh}, (2, 5), "float32"),
+    # Layers holding layers.
+    ("Bidirectional", {"layer": Sub("LSTM", {"units": 3})}, (2, 4, 5), "float32"),
+    ("TimeDistributed", {"layer": Sub("Dense", {"units": 3})}, (2, 4, 5), "float32"),
+    ("SpectralNormalization", {"layer": Sub("Dense", {"units": 3})}, (2, 5), "float32"),
+    ("RNN", {"cell": Sub("SimpleRNNCell", {"units": 3})}, (2, 4, 5), "float32"),
+    ("RNN", {"cell": Sub("StackedRNNCells", {"cells": [Sub("LSTMCell", {"units": 3}),
+                                                       Sub("GRUCell", {"units": 2})]})},
+     (2, 4, 5), "float32"),
+    ("Pipeline", {"layers": [Sub("Rescaling", {"scale": 2.0}),
+                             Sub("CenterCrop", {"height": 3, "width": 4})]},
+     (2, 6, 8, 3), "float32"),
 ]  # fmt: skip
 
 
 TWO_INPUT_LAYERS = {"MultiHeadAttention", "GroupedQueryAttention"}  # called (query, value)
+# Layers that hash or look up strings on the host with numpy: no jit or abstract call.
+HOST_LAYERS = {"Hashing", "StringLookup", "TextVectorization", "HashedCrossing"}
+
+
+def _class_names(value: Any) -> list[str]:
+    """Class names of ``Sub`` layers in a kwarg value (nested in lists too)."""
+    if isinstance(value, Sub):
+        return [value.class_name] + [n for v in value.kwargs.values() for n in _class_names(v)]
+    if isinstance(value, (list, tuple)):
+        return [n for v in value for n in _class_names(v)]
+    return []
+
+
+def class_names(case) -> list[str]:
+    """Every layer class a case builds: its own and its ``Sub`` layers'."""
+    return [case[0]] + [n for v in case[1].values() for n in _class_names(v)]
 
 
 def available(module) -> list[tuple]:
-    """The cases whose layer ``module`` (callax.layers or keras.layers) has."""
-    return [c for c in CASES if hasattr(module, c[0])]
+    """The cases whose layers (nested ones included) ``module`` (callax.layers or
+    keras.layers) has."""
+    return [c for c in CASES if all(hasattr(module, n) for n in class_names(c))]
+
+
+def _resolve(module, value: Any) -> Any:
+    if isinstance(value, Sub):
+        return build(module, (value.class_name, value.kwargs))
+    if isinstance(value, list):
+        return [_resolve(module, v) for v in value]
+    return value
+
+
+def build(module, case):
+    """The case's layer from ``module`` (``callax.layers`` or ``keras.layers``)."""
+    name, kwargs = case[0], case[1]
+    return getattr(module, name)(**{k: _resolve(module, v) for k, v in kwargs.items()})
 
 
 def case_id(case) -> str:
@@ -123,7 +230,12 @@ def case_id(case) -> str:
 def make_input(case, seed: int = 0):
     _, _, shape, dtype = case
     rng = np.random.default_rng(seed)
+    if dtype == "string":  # words, some out of the vocabulary ("a", "b", "c")
+        words = np.array(["a", "b", "d", "c a", "b b"])
+        return words[rng.integers(0, len(words), size=shape)]
     if isinstance(shape, list):
+        if dtype.startswith("int"):
+            return [rng.integers(0, 10, size=s).astype(dtype) for s in shape]
         return [rng.normal(size=s).astype(dtype) for s in shape]
     if dtype.startswith("int"):
         return rng.integers(0, 10, size=shape).astype(dtype)
