@@ -28,6 +28,7 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+import jax
 import numpy as np
 
 from callax.utils.io_utils import print_msg
@@ -421,8 +422,6 @@ def split_dataset(
             parts.append(BatchDataset(lambda i, _d=dataset: _d[int(i[0])],
                                       len(idx), batch_size=1, order=idx))  # fmt: skip
         return parts[0], parts[1]
-    import jax
-
     leaves, treedef = jax.tree_util.tree_flatten(dataset)
     if not leaves:
         raise ValueError("split_dataset: the dataset holds no arrays; received an empty structure.")

@@ -24,6 +24,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import jax
 import numpy as np
 
 from callax.utils import dataset_utils as du
@@ -71,8 +72,6 @@ def resize_image(image: np.ndarray, size: tuple[int, int], interpolation: str) -
         return resize_bilinear(image, height, width)
     if interpolation == "nearest":
         return resize_nearest(image, height, width)
-    import jax
-
     method = {"bicubic": "bicubic", "lanczos3": "lanczos3", "lanczos5": "lanczos5",
               "mitchellcubic": "cubic", "gaussian": "linear", "area": "linear"}[interpolation]  # fmt: skip
     # area/gaussian average over the source pixels: jax's antialiased linear filter.
