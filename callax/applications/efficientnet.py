@@ -20,8 +20,21 @@ from callax.applications._common import (
     load_requested_weights,
     make_input,
 )
-from callax.applications.imagenet_utils import decode_predictions as _decode_predictions
+from callax.applications.imagenet_utils import decode_predictions
 from callax.applications.mobilenet_v2 import _correct_pad
+
+__all__ = [
+    "EfficientNetB0",
+    "EfficientNetB1",
+    "EfficientNetB2",
+    "EfficientNetB3",
+    "EfficientNetB4",
+    "EfficientNetB5",
+    "EfficientNetB6",
+    "EfficientNetB7",
+    "decode_predictions",
+    "preprocess_input",
+]
 
 BASE_WEIGHTS_PATH = "https://storage.googleapis.com/keras-applications/"
 # md5 of (with top, without top) Keras's ImageNet weight files.
@@ -190,8 +203,3 @@ def preprocess_input(x: Any, data_format: str | None = None) -> Any:
     [1, 2]
     """
     return x
-
-
-def decode_predictions(preds: Any, top: int = 5) -> list:
-    """ImageNet ``(class_id, name, score)`` lists (see ``imagenet_utils.decode_predictions``)."""
-    return _decode_predictions(preds, top=top)

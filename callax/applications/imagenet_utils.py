@@ -120,6 +120,27 @@ def _class_index() -> dict[str, list[str]]:
     return _CLASS_INDEX[path]
 
 
+def preprocess_caffe(x: Any, data_format: str | None = None) -> Any:
+    """Caffe-style preprocessing (VGG, ResNet): RGB to BGR, minus the ImageNet
+    channel means.
+
+    >>> import numpy as np
+    >>> preprocess_caffe(np.array([[[[0.0, 0.0, 0.0]]]])).round(3).tolist()
+    [[[[-103.939, -116.779, -123.68]]]]
+    """
+    return preprocess_input(x, data_format=data_format, mode="caffe")
+
+
+def preprocess_tf(x: Any, data_format: str | None = None) -> Any:
+    """Scales RGB images from ``[0, 255]`` to ``[-1, 1]`` (MobileNet, ResNetV2).
+
+    >>> import numpy as np
+    >>> preprocess_tf(np.array([[0.0, 255.0]])).tolist()
+    [[-1.0, 1.0]]
+    """
+    return preprocess_input(x, data_format=data_format, mode="tf")
+
+
 def decode_predictions(preds: Any, top: int = 5) -> list[list[tuple[str, str, float]]]:
     """Turns ImageNet predictions ``(batch, 1000)`` into ``(class_id, name, score)`` lists.
 

@@ -10,7 +10,6 @@ import warnings
 from typing import Any
 
 from callax import layers
-from callax.applications import imagenet_utils
 from callax.applications._common import (
     build_model,
     check_arguments,
@@ -18,7 +17,10 @@ from callax.applications._common import (
     make_input,
     pooled_head,
 )
-from callax.applications.imagenet_utils import decode_predictions as _decode_predictions
+from callax.applications.imagenet_utils import decode_predictions
+from callax.applications.imagenet_utils import preprocess_tf as preprocess_input
+
+__all__ = ["MobileNet", "decode_predictions", "preprocess_input"]
 
 BASE_WEIGHT_PATH = "https://storage.googleapis.com/tensorflow/keras-applications/mobilenet/"
 _ALPHA_TEXT = {0.25: "2_5", 0.5: "5_0", 0.75: "7_5", 1.0: "1_0"}
@@ -127,18 +129,3 @@ def _depthwise_block(x: Any, filters: int, depth_multiplier: int, stride: int, i
     )(x)
     x = layers.BatchNormalization(axis=-1, name=f"conv_pw_{i}_bn")(x)
     return layers.ReLU(6.0, name=f"conv_pw_{i}_relu")(x)
-
-
-def preprocess_input(x: Any, data_format: str | None = None) -> Any:
-    """Scales RGB images from ``[0, 255]`` to ``[-1, 1]`` (the ``"tf"`` mode).
-
-    >>> import numpy as np
-    >>> preprocess_input(np.array([[0.0, 255.0]])).tolist()
-    [[-1.0, 1.0]]
-    """
-    return imagenet_utils.preprocess_input(x, data_format=data_format, mode="tf")
-
-
-def decode_predictions(preds: Any, top: int = 5) -> list:
-    """ImageNet ``(class_id, name, score)`` lists (see ``imagenet_utils.decode_predictions``)."""
-    return _decode_predictions(preds, top=top)

@@ -28,7 +28,6 @@ from collections.abc import Callable
 from typing import Any
 
 from callax import layers
-from callax.applications import imagenet_utils
 from callax.applications._common import (
     build_model,
     check_arguments,
@@ -37,7 +36,10 @@ from callax.applications._common import (
     load_requested_weights,
     make_input,
 )
-from callax.applications.imagenet_utils import decode_predictions as _decode_predictions
+from callax.applications.imagenet_utils import decode_predictions
+from callax.applications.imagenet_utils import preprocess_caffe as preprocess_input
+
+__all__ = ["ResNet50", "ResNet101", "ResNet152", "decode_predictions", "preprocess_input"]
 
 BASE_WEIGHTS_PATH = "https://storage.googleapis.com/tensorflow/keras-applications/resnet/"
 # md5 of (with top, without top) Keras's ImageNet weight files.
@@ -126,13 +128,27 @@ def _stack(x: Any, filters: int, blocks: int, stage: int, name: str) -> Any:
     return x
 
 
-def _builder(depth: int, doc: str) -> Any:
-    key, title = f"resnet{depth}", f"ResNet{depth}"
+def resnet_builder(
+    depth: int,
+    version: str,
+    stack: Callable[..., Any],
+    preact: bool,
+    hashes: dict[str, tuple[str, str]],
+    doc: str,
+    module: str,
+) -> Any:
+    """The public builder ``ResNet<depth><version>`` (model name and weights key
+    ``resnet<depth><version>``) of ``module``: :func:`build_resnet` with ``stack``."""
+    key, title = f"resnet{depth}{version.lower()}", f"ResNet{depth}{version}"
 
     def build(*args: Any) -> Any:
-        return build_resnet(key, title, depth, _stack, False, WEIGHTS_HASHES[key], *args)
+        return build_resnet(key, title, depth, stack, preact, hashes[key], *args)
 
-    return keras_builder(build, title, key, doc, __name__)
+    return keras_builder(build, title, key, doc, module)
+
+
+def _builder(depth: int, doc: str) -> Any:
+    return resnet_builder(depth, "", _stack, False, WEIGHTS_HASHES, doc, __name__)
 
 
 ResNet50 = _builder(50, "Builds the ResNet50 Functional model (inputs: see "
@@ -141,18 +157,3 @@ ResNet101 = _builder(101, "Builds ResNet101 (as :func:`ResNet50`, with 23 blocks
 ResNet152 = _builder(
     152, "Builds ResNet152 (as :func:`ResNet50`, with 8 and 36 blocks in stages 3 and 4)."
 )
-
-
-def preprocess_input(x: Any, data_format: str | None = None) -> Any:
-    """Caffe-style preprocessing: RGB to BGR, minus the ImageNet channel means.
-
-    >>> import numpy as np
-    >>> preprocess_input(np.array([[[[0.0, 0.0, 0.0]]]])).round(3).tolist()
-    [[[[-103.939, -116.779, -123.68]]]]
-    """
-    return imagenet_utils.preprocess_input(x, data_format=data_format, mode="caffe")
-
-
-def decode_predictions(preds: Any, top: int = 5) -> list:
-    """ImageNet ``(class_id, name, score)`` lists (see ``imagenet_utils.decode_predictions``)."""
-    return _decode_predictions(preds, top=top)

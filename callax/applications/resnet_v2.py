@@ -15,10 +15,11 @@ from __future__ import annotations
 from typing import Any
 
 from callax import layers
-from callax.applications import imagenet_utils
-from callax.applications._common import keras_builder
-from callax.applications.imagenet_utils import decode_predictions as _decode_predictions
-from callax.applications.resnet import batch_norm, build_resnet
+from callax.applications.imagenet_utils import decode_predictions
+from callax.applications.imagenet_utils import preprocess_tf as preprocess_input
+from callax.applications.resnet import batch_norm, resnet_builder
+
+__all__ = ["ResNet50V2", "ResNet101V2", "ResNet152V2", "decode_predictions", "preprocess_input"]
 
 # md5 of (with top, without top) Keras's ImageNet weight files.
 WEIGHTS_HASHES = {
@@ -56,12 +57,7 @@ def _stack(x: Any, filters: int, blocks: int, stage: int, name: str) -> Any:
 
 
 def _builder(depth: int, doc: str) -> Any:
-    key, title = f"resnet{depth}v2", f"ResNet{depth}V2"
-
-    def build(*args: Any) -> Any:
-        return build_resnet(key, title, depth, _stack, True, WEIGHTS_HASHES[key], *args)
-
-    return keras_builder(build, title, key, doc, __name__)
+    return resnet_builder(depth, "V2", _stack, True, WEIGHTS_HASHES, doc, __name__)
 
 
 ResNet50V2 = _builder(50, "Builds ResNet50V2 (arguments as ``ResNet50``; inputs: "
@@ -72,18 +68,3 @@ ResNet101V2 = _builder(
 ResNet152V2 = _builder(
     152, "Builds ResNet152V2 (as :func:`ResNet50V2`, with 8 and 36 blocks in stages 3 and 4)."
 )
-
-
-def preprocess_input(x: Any, data_format: str | None = None) -> Any:
-    """Scales RGB images from ``[0, 255]`` to ``[-1, 1]`` (the ``"tf"`` mode).
-
-    >>> import numpy as np
-    >>> preprocess_input(np.array([[0.0, 255.0]])).tolist()
-    [[-1.0, 1.0]]
-    """
-    return imagenet_utils.preprocess_input(x, data_format=data_format, mode="tf")
-
-
-def decode_predictions(preds: Any, top: int = 5) -> list:
-    """ImageNet ``(class_id, name, score)`` lists (see ``imagenet_utils.decode_predictions``)."""
-    return _decode_predictions(preds, top=top)

@@ -19,7 +19,6 @@ from __future__ import annotations
 from typing import Any
 
 from callax import layers
-from callax.applications import imagenet_utils
 from callax.applications._common import (
     build_model,
     check_arguments,
@@ -28,7 +27,10 @@ from callax.applications._common import (
     make_input,
     pooled_head,
 )
-from callax.applications.imagenet_utils import decode_predictions as _decode_predictions
+from callax.applications.imagenet_utils import decode_predictions
+from callax.applications.imagenet_utils import preprocess_caffe as preprocess_input
+
+__all__ = ["VGG16", "decode_predictions", "preprocess_input"]
 
 WEIGHTS_PATH = (
     "https://storage.googleapis.com/tensorflow/keras-applications/"
@@ -91,18 +93,3 @@ def build_vgg(
     fname = origin.rsplit("/", 1)[-1]
     load_requested_weights(model, weights, title, fname, origin, hashes[0 if include_top else 1])
     return model
-
-
-def preprocess_input(x: Any, data_format: str | None = None) -> Any:
-    """Caffe-style preprocessing: RGB to BGR, minus the ImageNet channel means.
-
-    >>> import numpy as np
-    >>> preprocess_input(np.array([[[[123.68, 116.779, 103.939]]]])).round(3).tolist()
-    [[[[0.0, 0.0, 0.0]]]]
-    """
-    return imagenet_utils.preprocess_input(x, data_format=data_format, mode="caffe")
-
-
-def decode_predictions(preds: Any, top: int = 5) -> list:
-    """ImageNet ``(class_id, name, score)`` lists (see ``imagenet_utils.decode_predictions``)."""
-    return _decode_predictions(preds, top=top)

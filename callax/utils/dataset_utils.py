@@ -254,6 +254,33 @@ def index_directory(
     return paths, label_array, names
 
 
+def check_label_args(
+    caller: str, files: str, labels: Any, class_names: Any, label_mode: str | None
+) -> tuple[Any, str | None]:
+    """Checks a ``*_dataset_from_directory``'s ``labels``/``class_names``/
+    ``label_mode``; returns ``(labels, label_mode)``, both ``None`` when either
+    is (no labels at all). ``files`` names the samples (``"image file"``)."""
+    if labels not in ("inferred", None):
+        if not isinstance(labels, (list, tuple)):
+            raise ValueError(
+                f"{caller}: labels must be 'inferred', None, or a list of integer labels "
+                f"(one per {files}, sorted by path); received labels={labels!r}."
+            )
+        if class_names:
+            raise ValueError(
+                f"{caller}: class_names goes with labels='inferred'; "
+                f"received labels={labels!r} and class_names={class_names!r}."
+            )
+    if label_mode not in ("int", "categorical", "binary", None):
+        raise ValueError(
+            f"{caller}: label_mode must be 'int', 'categorical', 'binary' "
+            f"or None; received label_mode={label_mode!r}."
+        )
+    if labels is None or label_mode is None:
+        return None, None
+    return labels, label_mode
+
+
 def check_split_args(validation_split: float | None, subset: str | None, shuffle: bool,
                      seed: int | None) -> None:  # fmt: skip
     if validation_split is not None and not 0 < validation_split < 1:

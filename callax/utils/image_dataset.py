@@ -146,24 +146,9 @@ def image_dataset_from_directory(
     ``subset="both"`` returns ``[training, validation]``. ``format`` is
     accepted for compatibility; the result is always a callax ``PyDataset``.
     """
-    if labels not in ("inferred", None):
-        if not isinstance(labels, (list, tuple)):
-            raise ValueError(
-                "image_dataset_from_directory: labels must be 'inferred', None, or a list of "
-                f"integer labels (one per image file, sorted by path); received labels={labels!r}."
-            )
-        if class_names:
-            raise ValueError(
-                "image_dataset_from_directory: class_names goes with labels='inferred'; "
-                f"received labels={labels!r} and class_names={class_names!r}."
-            )
-    if label_mode not in ("int", "categorical", "binary", None):
-        raise ValueError(
-            "image_dataset_from_directory: label_mode must be 'int', 'categorical', 'binary' "
-            f"or None; received label_mode={label_mode!r}."
-        )
-    if labels is None or label_mode is None:
-        labels, label_mode = None, None
+    labels, label_mode = du.check_label_args(
+        "image_dataset_from_directory", "image file", labels, class_names, label_mode
+    )
     if color_mode not in _CHANNELS:
         raise ValueError(
             "image_dataset_from_directory: color_mode must be 'rgb', 'rgba' or 'grayscale'; "

@@ -57,24 +57,9 @@ def text_dataset_from_directory(
     ``max_length`` truncates each text to that many bytes. ``subset="both"``
     returns ``[training, validation]``.
     """
-    if labels not in ("inferred", None):
-        if not isinstance(labels, (list, tuple)):
-            raise ValueError(
-                "text_dataset_from_directory: labels must be 'inferred', None, or a list of "
-                f"integer labels (one per text file, sorted by path); received labels={labels!r}."
-            )
-        if class_names:
-            raise ValueError(
-                "text_dataset_from_directory: class_names goes with labels='inferred'; "
-                f"received labels={labels!r} and class_names={class_names!r}."
-            )
-    if label_mode not in ("int", "categorical", "binary", None):
-        raise ValueError(
-            "text_dataset_from_directory: label_mode must be 'int', 'categorical', 'binary' "
-            f"or None; received label_mode={label_mode!r}."
-        )
-    if labels is None or label_mode is None:
-        labels, label_mode = None, None
+    labels, label_mode = du.check_label_args(
+        "text_dataset_from_directory", "text file", labels, class_names, label_mode
+    )
     du.check_split_args(validation_split, subset, shuffle, seed)
     if seed is None:
         seed = int(np.random.randint(1_000_000))
