@@ -24,10 +24,10 @@ from typing import Any
 
 import numpy as np
 
-from callax.core import serialization
+from callax.core import registry, serialization
 from callax.core.custom_objects import get_registered_object
 from callax.core.keras_tensor import KerasTensor
-from callax.core.layer import Layer, _call_spec, to_snake_case
+from callax.core.layer import _call_spec, to_snake_case
 
 _MODELS = ("Functional", "Sequential", "Model")
 
@@ -54,14 +54,13 @@ def get_layer_class(
         found = key and get_registered_object(key, custom_objects)
         if found is not None:
             return found
-    from callax import layers as _layers
-    from callax import models as _models
-
-    found = getattr(_layers, class_name, None)
-    if isinstance(found, type) and issubclass(found, Layer):
+    # The layer family's table (every public class of callax.layers), then the
+    # model classes where the package declared keras.models: no upward import.
+    found = registry.family("layer").classes.get(class_name)
+    if found is not None:
         return found
     if class_name in _MODELS:
-        return getattr(_models, class_name)
+        return getattr(registry.public_module("keras.models"), class_name)
     raise ValueError(
         f"Unknown layer class {class_name!r} in a model config: it is not a callax layer, "
         "and no custom object or registered class has that name. Pass "
