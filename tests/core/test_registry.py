@@ -266,3 +266,42 @@ def test_dtype_policy_family():
         assert dtype_policies.deserialize(plain).name == "float16"
     with pytest.raises(ValueError, match="quantized policies are not supported"):
         dtype_policies.deserialize({"class_name": "Int4DTypePolicy", "config": {}})
+
+
+def test_declared_module_loads_when_a_config_first_names_it(tmp_path, monkeypatch):
+    # callax declares modules it imports on first use with load=import_module; a
+    # config naming one loads it (core itself imports nothing above core).
+    import importlib
+
+    (tmp_path / "registry_test_things.py").write_text(
+        "class Thing:\n"
+        "    def __init__(self, k=1):\n"
+        "        self.k = k\n"
+        "    def get_config(self):\n"
+        "        return {'k': self.k}\n"
+        "    @classmethod\n"
+        "    def from_config(cls, config):\n"
+        "        return cls(**config)\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert "registry_test_things" not in sys.modules
+    core_registry.declare_public_module(
+        "keras.registry_test", "registry_test_things", load=importlib.import_module
+    )
+    try:
+        config = {"module": "keras.registry_test", "class_name": "Thing", "config": {"k": 4},
+                  "registered_name": None}  # fmt: skip
+        thing = callax.saving.deserialize_keras_object(config)
+        assert type(thing).__module__ == "registry_test_things" and thing.k == 4
+        assert (
+            core_registry.public_module("keras.registry_test")
+            is sys.modules["registry_test_things"]
+        )
+    finally:
+        core_registry._PUBLIC_MODULES.pop("keras.registry_test")
+        sys.modules.pop("registry_test_things", None)
+
+
+def test_public_modules_are_keras_names():
+    with pytest.raises(ValueError, match="must name a Keras module.*'callax.layers'"):
+        core_registry.declare_public_module("callax.layers", "callax.layers")
