@@ -45,9 +45,8 @@ import numpy as np
 from callax import losses as losses_module
 from callax import metrics as metrics_module
 from callax import optimizers
-from callax.core import call_context as _ctx
+from callax.core.pure_call import abstract_scope
 from callax.core.stateless_scope import StatelessScope
-from callax.core.variable import abstract_variables
 from callax.training import compile_utils
 from callax.training.data_adapters import unpack_x_y_sample_weight
 from callax.training.loop import TrainingLoop, holds_text
@@ -619,7 +618,7 @@ class Trainer:
                 out = self(*args, training=False)
                 out = jax.tree_util.tree_map(lambda o: jax.ShapeDtypeStruct(o.shape, o.dtype), out)
             else:
-                with abstract_variables(), StatelessScope(), _ctx.isolated_context():
+                with abstract_scope():
                     out = jax.eval_shape(lambda *a: self(*a, training=False), *specs)
         except Exception as error:
             if isinstance(error, (ValueError, TypeError)):
