@@ -15,7 +15,8 @@ Example:
 
 Where ops live: one module per namespace of Keras's ops, named as Keras names it
 (``core``, ``math``, ``linalg``, ``nn``, ``numpy``, ``image``; the convolutions in
-``convolution``, CTC in ``ctc``, imported into ``nn``). Adding an op: write it in
+``convolution``, CTC in ``ctc``, imported into ``nn``; the activations' math in
+``activation_functions``, which ``nn`` wraps and :mod:`callax.activations` names). Adding an op: write it in
 its namespace's module as a function decorated with
 :func:`callax.ops.dispatch.op` (which lets it take variables and symbolic
 ``callax.Input`` tensors) and add its name to that module's ``__all__``; this

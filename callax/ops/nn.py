@@ -21,8 +21,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from callax import activations as _act
 from callax.core import config
+from callax.ops import activation_functions as _act
 from callax.ops.convolution import (
     average_pool,
     conv,
