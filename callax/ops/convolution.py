@@ -19,6 +19,7 @@ Example:
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,6 +27,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
+from jax.custom_derivatives import SymbolicZero
 
 from callax.core import config
 from callax.ops.dispatch import op
@@ -122,6 +124,196 @@ def _check_kernel_rank(kernel: jax.Array, rank: int, what: str, inputs: jax.Arra
         )
 
 
+# ------------------------------------------------ CPU convolution gradients
+# XLA:CPU runs a 2-D convolution's *weight* gradient (the convolution it builds
+# by transposing the forward with respect to the kernel) far below its matmul
+# speed: ~19-38 GFLOP/s for the small CNN's 128x13x13x32 -> 64 3x3 conv, against
+# ~65 GFLOP/s for a plain matmul of the same size on this CPU. On CPU, 2-D
+# channels-last float32 convolutions therefore go through ``_conv2d_cpu``, a
+# ``jax.custom_jvp`` whose tangent in the kernel is written as matmuls of shifted
+# input windows ("taps"); reverse mode transposes that tangent into
+# ``window^T @ cotangent`` matmuls, which XLA runs as GEMMs. The tangent in the
+# input stays XLA's own convolution (its transpose, the input gradient, is
+# already fast), and so does the primal unless the input has very few channels.
+# Being a custom_jvp built from ordinary primitives, it keeps jvp, vmap and
+# higher-order derivatives. Numbers: benchmarks/README.md, "CPU convolution
+# gradients (issue 13 item 3)"; measure with benchmarks/conv_ops.py.
+
+_NHWC = lax.ConvDimensionNumbers(*lax.conv_general_permutations(("NHWC", "HWIO", "NHWC")))
+
+# Weight gradient as ONE matmul of the stacked windows (im2col, channel-major) when
+# taps * in_channels is at most this; per-tap matmuls above it. The stacked matrix
+# is taps * in_channels rows by batch * out_pixels columns: for the first conv of
+# the CNN (1 channel, 9 taps) one GEMM of 9 rows beat XLA 2.7-3.7x where nine
+# 1-row GEMMs lost to it; for the second conv (32 channels, 288 rows) stacking
+# costs more memory traffic than the GEMM saves (36 ms vs 12.5 ms per-tap, XLA 15-19).
+_IM2COL_MAX_ROWS = 32
+# Primal as a sum of per-tap products when in_channels is at most this: with one
+# input channel each tap is a broadcast multiply-add that XLA fuses into one loop
+# (1.4 ms vs 3.6 ms for the first conv); with 32 channels the taps lose (66 vs 21 ms).
+_FORWARD_TAPS_MAX_CHANNELS = 4
+
+
+def cpu_conv_plan(
+    input_shape: tuple, kernel_shape: tuple, dtype: Any, strides: tuple, dilation: tuple,
+    groups: int, dimension_numbers: Any,
+) -> tuple[str, str] | None:  # fmt: skip
+    """``(forward, weight)`` formulations for a CPU convolution, or ``None`` for XLA's.
+
+    Only 2-D channels-last float32 convolutions without groups or dilation qualify,
+    and only on the CPU backend (GPU and TPU keep XLA's native convolution).
+    ``forward`` is ``"taps"`` or ``"native"``, ``weight`` ``"im2col"`` or ``"taps"``.
+
+    Example:
+        >>> from callax.ops.convolution import cpu_conv_plan, _NHWC
+        >>> cpu_conv_plan((128, 28, 28, 1), (3, 3, 1, 32), "float32", (1, 1), (1, 1), 1, _NHWC)
+        ('taps', 'im2col')
+        >>> cpu_conv_plan((8, 9, 9, 4), (3, 3, 4, 8), "float32", (1, 1), (2, 2), 1, _NHWC) is None
+        True
+    """
+    if (
+        len(input_shape) != 4
+        or dimension_numbers != _NHWC
+        or groups != 1
+        or any(d != 1 for d in dilation)
+        or np.dtype(dtype) != np.float32
+        or jax.default_backend() != "cpu"
+    ):
+        return None
+    taps = kernel_shape[0] * kernel_shape[1]
+    if taps == 1:  # a 1x1 convolution is already one matmul for XLA
+        return None
+    channels = input_shape[-1]
+    forward = "taps" if channels <= _FORWARD_TAPS_MAX_CHANNELS else "native"
+    weight = "im2col" if taps * channels <= _IM2COL_MAX_ROWS else "taps"
+    return forward, weight
+
+
+def _explicit_pads(padding: Any, spatial: tuple, window: tuple, strides: tuple) -> tuple:
+    if isinstance(padding, str):
+        padding = lax.padtype_to_pads(spatial, window, strides, padding)
+    return tuple((int(lo), int(hi)) for lo, hi in padding)
+
+
+def _windows(
+    x: jax.Array, kernel_shape: tuple, strides: tuple, pads: tuple, channel_major: bool = False
+) -> list:
+    """The ``kh * kw`` shifted (strided) windows of NHWC ``x`` that meet each kernel
+    tap, in the kernel's row-major tap order: each ``(batch, out_h, out_w, channels)``,
+    or ``(channels, batch, out_h, out_w)`` with ``channel_major`` (``x`` is then
+    transposed once, before slicing)."""
+    x = lax.pad(x, np.array(0, x.dtype), ((0, 0, 0), (*pads[0], 0), (*pads[1], 0), (0, 0, 0)))
+    if channel_major:
+        x = jnp.transpose(x, (3, 0, 1, 2))
+    h_axis = 2 if channel_major else 1
+    h, w = x.shape[h_axis], x.shape[h_axis + 1]
+    kh, kw = kernel_shape[:2]
+    oh, ow = (h - kh) // strides[0] + 1, (w - kw) // strides[1] + 1
+    wins = []
+    for i in range(kh):
+        for j in range(kw):
+            start, limit, step = [0] * 4, list(x.shape), [1] * 4
+            start[h_axis], start[h_axis + 1] = i, j
+            limit[h_axis] = i + (oh - 1) * strides[0] + 1
+            limit[h_axis + 1] = j + (ow - 1) * strides[1] + 1
+            step[h_axis], step[h_axis + 1] = strides
+            wins.append(lax.slice(x, start, limit, step))
+    return wins
+
+
+# Weight-gradient formulations (the transpose of ``_kernel_linear``), all GEMMs:
+#   "taps"        per tap, NHWC window^T @ cotangent (contracting batch, h, w)
+#   "cm_taps"     per tap, channel-major window (c, pixels) @ cotangent (pixels, out)
+#   "im2col"      channel-major windows stacked, ONE (taps * c, pixels) @ (pixels, out)
+#   "im2col_nhwc" NHWC windows concatenated on channels, ONE GEMM
+WEIGHT_FORMS = ("taps", "cm_taps", "im2col", "im2col_nhwc")
+
+
+def _kernel_linear(x: jax.Array, dk: jax.Array, strides: tuple, pads: tuple, weight: str):
+    """``conv(x, dk)`` as sums of window-by-tap products, linear in ``dk``; reverse
+    mode transposes it into the weight-gradient GEMMs named by ``weight``."""
+    kh, kw, c, o = dk.shape
+    channel_major = weight in ("cm_taps", "im2col")
+    wins = _windows(x, dk.shape, strides, pads, channel_major)
+    # Contract the window's channel axis with the tap's input axis: the output is
+    # NHWC either way; the transpose contracts the remaining (pixel) axes with the
+    # cotangent's.
+    contract = (((0 if channel_major else 3,), (0,)), ((), ()))
+    if weight in ("im2col", "im2col_nhwc"):
+        stacked = jnp.concatenate(wins, axis=0 if channel_major else 3)
+        return lax.dot_general(stacked, dk.reshape(kh * kw * c, o), contract)
+    taps = dk.reshape(kh * kw, c, o)
+    out = None
+    for t, win in enumerate(wins):
+        term = lax.dot_general(win, lax.index_in_dim(taps, t, keepdims=False), contract)
+        out = term if out is None else out + term
+    return out
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(2, 3, 4, 5))
+def _conv2d_cpu(x, kernel, strides: tuple, pads: tuple, forward: str, weight: str):
+    if forward == "taps":
+        out = None
+        taps = kernel.reshape(-1, *kernel.shape[2:])
+        for t, win in enumerate(_windows(x, kernel.shape, strides, pads)):
+            term = win @ taps[t]
+            out = term if out is None else out + term
+        return out
+    return lax.conv_general_dilated(x, kernel, strides, pads, dimension_numbers=_NHWC)
+
+
+def _conv2d_cpu_jvp(strides, pads, forward, weight, primals, tangents):
+    x, kernel = primals
+    dx, dk = tangents
+    out = _conv2d_cpu(x, kernel, strides, pads, forward, weight)
+    terms = []
+    if not isinstance(dx, SymbolicZero):
+        terms.append(lax.conv_general_dilated(dx, kernel, strides, pads, dimension_numbers=_NHWC))
+    if not isinstance(dk, SymbolicZero):
+        if weight == "native":  # XLA's own weight gradient (the transpose of this conv)
+            terms.append(lax.conv_general_dilated(x, dk, strides, pads, dimension_numbers=_NHWC))
+        else:
+            terms.append(_kernel_linear(x, dk, strides, pads, weight))
+    if not terms:
+        return out, jnp.zeros_like(out)
+    return out, terms[0] if len(terms) == 1 else terms[0] + terms[1]
+
+
+_conv2d_cpu.defjvp(_conv2d_cpu_jvp, symbolic_zeros=True)
+
+
+def conv_general(
+    inputs: jax.Array, kernel: jax.Array, strides: tuple, padding: Any, dilation: tuple,
+    dimension_numbers: Any, groups: int = 1,
+) -> jax.Array:  # fmt: skip
+    """``lax.conv_general_dilated`` (``rhs_dilation=dilation``), with the CPU route above.
+
+    ``padding`` is ``"VALID"``, ``"SAME"`` or ``(low, high)`` pairs; the kernel is cast
+    to the input dtype. Where :func:`cpu_conv_plan` returns a plan the value is the
+    same convolution, computed and differentiated by the faster CPU formulations.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> from callax.ops.convolution import conv_general, _NHWC
+        >>> conv_general(jnp.ones((1, 4, 4, 1)), jnp.ones((3, 3, 1, 2)), (1, 1), "VALID",
+        ...              (1, 1), _NHWC).tolist()[0][0]
+        [[9.0, 9.0], [9.0, 9.0]]
+    """
+    if kernel.dtype != inputs.dtype:
+        kernel = kernel.astype(inputs.dtype)
+    strides, dilation = tuple(strides), tuple(dilation)
+    plan = cpu_conv_plan(
+        inputs.shape, kernel.shape, inputs.dtype, strides, dilation, groups, dimension_numbers
+    )
+    if plan is not None:
+        pads = _explicit_pads(padding, inputs.shape[1:3], kernel.shape[:2], strides)
+        return _conv2d_cpu(inputs, kernel, strides, pads, *plan)
+    return lax.conv_general_dilated(
+        inputs, kernel, window_strides=strides, padding=padding, rhs_dilation=dilation,
+        dimension_numbers=dimension_numbers, feature_group_count=groups,
+    )  # fmt: skip
+
+
 # ------------------------------------------------------------ convolutions
 @op
 def conv(
@@ -159,14 +351,14 @@ def conv(
             f"conv: with {groups} groups the kernel's output axis must be a multiple of "
             f"{groups}; received kernel with shape {tuple(kernel.shape)}."
         )
-    return lax.conv_general_dilated(
+    return conv_general(
         inputs,
-        kernel.astype(inputs.dtype) if kernel.dtype != inputs.dtype else kernel,
-        window_strides=normalize_tuple(strides, rank, "strides"),
-        padding=_lax_padding(normalize_padding(padding, ("valid", "same")), rank),
-        rhs_dilation=normalize_tuple(dilation_rate, rank, "dilation_rate"),
-        dimension_numbers=_dimension_numbers(rank, channels_first),
-        feature_group_count=groups,
+        kernel,
+        normalize_tuple(strides, rank, "strides"),
+        _lax_padding(normalize_padding(padding, ("valid", "same")), rank),
+        normalize_tuple(dilation_rate, rank, "dilation_rate"),
+        _dimension_numbers(rank, channels_first),
+        groups,
     )
 
 
@@ -371,12 +563,68 @@ def max_pool(
 def window_max(inputs: jax.Array, window: tuple, step: tuple, padding: Any) -> jax.Array:
     """``lax.reduce_window`` max. The initial value must be a concrete (numpy)
     scalar: JAX recognises the differentiable max reduction only then (a
-    ``jnp`` array is a tracer under ``jit`` and leaves the op without a VJP)."""
+    ``jnp`` array is a tracer under ``jit`` and leaves the op without a VJP).
+
+    On CPU, floating windows of at most ``_SLICED_MAX_WINDOW`` elements go through
+    :func:`_sliced_window_max` instead (same values, same gradients).
+    """
     if jnp.issubdtype(inputs.dtype, jnp.floating):
         init = np.array(-np.inf, inputs.dtype)
+        if (
+            isinstance(padding, str)
+            and int(np.prod(window)) <= _SLICED_MAX_WINDOW
+            and jax.default_backend() == "cpu"
+        ):
+            pads = tuple(lax.padtype_to_pads(inputs.shape, window, step, padding))
+            return _sliced_window_max(inputs, tuple(window), tuple(step), pads)
     else:
         init = np.array(jnp.iinfo(inputs.dtype).min, inputs.dtype)
     return lax.reduce_window(inputs, init, lax.max, window, step, padding)
+
+
+# XLA:CPU differentiates a reduce_window max into select_and_scatter, a slow loop:
+# in the small CNN's training step (2x2 pools after 26x26x32 and 11x11x64 maps,
+# batch 128) it was ~60 % of the step (one thread: step 136-200 ms with it,
+# 76 ms with a max of the four strided slices instead). The sliced form is a
+# custom_jvp whose tangent picks, per output, the tangent of the FIRST maximum in
+# row-major window order -- select_and_scatter's choice, so ties (all-zero
+# windows after a relu) route the gradient exactly as before; plain jnp.maximum
+# would split it. Reverse mode turns the selects into fused element-wise loops.
+# Windows up to 3x3 (9 slices); larger ones keep reduce_window.
+_SLICED_MAX_WINDOW = 9
+
+
+def _window_slices(x: jax.Array, window: tuple, step: tuple) -> list:
+    """One strided slice of ``x`` per window offset, in row-major window order."""
+    out = [(n - w) // s + 1 for n, w, s in zip(x.shape, window, step)]
+    return [
+        lax.slice(x, offsets, [o + (m - 1) * s + 1 for o, m, s in zip(offsets, out, step)], step)
+        for offsets in itertools.product(*(range(w) for w in window))
+    ]
+
+
+def _pad_with(x: jax.Array, value: float, pads: tuple) -> jax.Array:
+    if not any(lo or hi for lo, hi in pads):
+        return x
+    return lax.pad(x, np.array(value, x.dtype), [(lo, hi, 0) for lo, hi in pads])
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(1, 2, 3))
+def _sliced_window_max(x: jax.Array, window: tuple, step: tuple, pads: tuple) -> jax.Array:
+    return functools.reduce(lax.max, _window_slices(_pad_with(x, -np.inf, pads), window, step))
+
+
+@_sliced_window_max.defjvp
+def _sliced_window_max_jvp(window, step, pads, primals, tangents):
+    (x,), (t,) = primals, tangents
+    out = _sliced_window_max(x, window, step, pads)
+    values = _window_slices(_pad_with(x, -np.inf, pads), window, step)
+    grads = _window_slices(_pad_with(t, 0, pads), window, step)
+    # Walk the offsets backwards so the first maximum's tangent is selected last.
+    picked = grads[-1]
+    for value, grad in zip(values[-2::-1], grads[-2::-1]):
+        picked = jnp.where(value == out, grad, picked)
+    return out, picked
 
 
 def window_sum(inputs: jax.Array, window: tuple, step: tuple, padding: Any) -> jax.Array:
