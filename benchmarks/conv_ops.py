@@ -19,7 +19,7 @@ times the small-CNN fit (samples/s, median epoch of interleaved rounds) of calla
 (whichever `callax` is on PYTHONPATH: run it once per worktree to compare),
 hand-written JAX + optax and PyTorch (eager loop, Adam).
 
-Run: python benchmarks/conv_ops.py [--rounds N] [--cpu-time] [--one-thread] [--only NAME] [--fit]
+Run: python benchmarks/conv_ops.py [--rounds N] [--cpu-time] [--one-thread] [--only NAME] [--fit [--n SAMPLES]]
 """
 
 from __future__ import annotations
@@ -274,7 +274,8 @@ def main(argv: list[str]) -> str:
         CLOCK = time.process_time
     if "--fit" in argv:
         sys.path.insert(0, __file__.rsplit("/", 1)[0])
-        return fit(rounds)
+        n = int(argv[argv.index("--n") + 1]) if "--n" in argv else 4096
+        return fit(rounds, n)
     return per_op(rounds, argv[argv.index("--only") + 1] if "--only" in argv else "")
 
 

@@ -125,33 +125,33 @@ def _check_kernel_rank(kernel: jax.Array, rank: int, what: str, inputs: jax.Arra
 
 
 # ------------------------------------------------ CPU convolution gradients
-# XLA:CPU runs a 2-D convolution's *weight* gradient (the convolution it builds
-# by transposing the forward with respect to the kernel) far below its matmul
-# speed: ~19-38 GFLOP/s for the small CNN's 128x13x13x32 -> 64 3x3 conv, against
-# ~65 GFLOP/s for a plain matmul of the same size on this CPU. On CPU, 2-D
-# channels-last float32 convolutions therefore go through ``_conv2d_cpu``, a
-# ``jax.custom_jvp`` whose tangent in the kernel is written as matmuls of shifted
-# input windows ("taps"); reverse mode transposes that tangent into
-# ``window^T @ cotangent`` matmuls, which XLA runs as GEMMs. The tangent in the
-# input stays XLA's own convolution (its transpose, the input gradient, is
-# already fast), and so does the primal unless the input has very few channels.
-# Being a custom_jvp built from ordinary primitives, it keeps jvp, vmap and
-# higher-order derivatives. Numbers: benchmarks/README.md, "CPU convolution
-# gradients (issue 13 item 3)"; measure with benchmarks/conv_ops.py.
+# XLA:CPU (jax 0.10.2) runs 2-D convolutions with few input channels far below its
+# matmul speed. For those, ``_conv2d_cpu`` is a ``jax.custom_jvp`` that computes
+# the convolution as a sum over kernel taps of (shifted window) @ (tap matrix),
+# and writes its tangent in the kernel the same way, so reverse mode transposes it
+# into one ``window^T @ cotangent`` GEMM per tap (the weight gradient). The tangent
+# in the input stays XLA's own convolution (its transpose, the input gradient, is
+# XLA's). Built from ordinary primitives, it keeps jvp, vmap and higher-order
+# derivatives. GPU and TPU keep XLA's native convolution.
+#
+# The rule, from benchmarks/conv_ops.py on the shared 2-core AMD EPYC (one XLA
+# thread, CPU time, medians of 3-5 interleaved rounds; benchmarks/README.md,
+# "CPU convolution gradients (issue 13 item 3)"):
+#   1 input channel (the CNN's first conv, 128x28x28x1 -> 32, 3x3): forward
+#     0.71 ms vs XLA 1.57; weight gradient per-tap 6.0 ms vs XLA 6.7 (2 threads
+#     under load: 2.2 vs 4.6 and 19 vs 28 ms). Each tap is a broadcast
+#     multiply-add that XLA fuses.
+#   3 channels (32x32x32x3 -> 32, same): taps lose 10x (forward 30 ms vs 3.2,
+#     weight 21 vs 2.4: a dot with a 3-long contraction takes a slow path).
+#   8-64 channels: XLA wins every weight formulation (per-tap, channel-major
+#     per-tap, im2col in either order, conv_general_dilated_patches): e.g. the
+#     CNN's second conv 16.3 ms vs 21.6-46.6, 32x16x16x64 10.9 vs 27.8-56.4.
+# Hence: only single-channel inputs take this route. The other weight forms stay
+# selectable (``WEIGHT_FORMS``) so the probe can re-measure them on other CPUs.
 
 _NHWC = lax.ConvDimensionNumbers(*lax.conv_general_permutations(("NHWC", "HWIO", "NHWC")))
 
-# Weight gradient as ONE matmul of the stacked windows (im2col, channel-major) when
-# taps * in_channels is at most this; per-tap matmuls above it. The stacked matrix
-# is taps * in_channels rows by batch * out_pixels columns: for the first conv of
-# the CNN (1 channel, 9 taps) one GEMM of 9 rows beat XLA 2.7-3.7x where nine
-# 1-row GEMMs lost to it; for the second conv (32 channels, 288 rows) stacking
-# costs more memory traffic than the GEMM saves (36 ms vs 12.5 ms per-tap, XLA 15-19).
-_IM2COL_MAX_ROWS = 32
-# Primal as a sum of per-tap products when in_channels is at most this: with one
-# input channel each tap is a broadcast multiply-add that XLA fuses into one loop
-# (1.4 ms vs 3.6 ms for the first conv); with 32 channels the taps lose (66 vs 21 ms).
-_FORWARD_TAPS_MAX_CHANNELS = 4
+_TAPS_MAX_CHANNELS = 1
 
 
 def cpu_conv_plan(
@@ -160,15 +160,16 @@ def cpu_conv_plan(
 ) -> tuple[str, str] | None:  # fmt: skip
     """``(forward, weight)`` formulations for a CPU convolution, or ``None`` for XLA's.
 
-    Only 2-D channels-last float32 convolutions without groups or dilation qualify,
+    Only 2-D channels-last float32 convolutions without groups or dilation, with at
+    most ``_TAPS_MAX_CHANNELS`` input channels and a kernel larger than 1x1 qualify,
     and only on the CPU backend (GPU and TPU keep XLA's native convolution).
-    ``forward`` is ``"taps"`` or ``"native"``, ``weight`` ``"im2col"`` or ``"taps"``.
 
     Example:
         >>> from callax.ops.convolution import cpu_conv_plan, _NHWC
         >>> cpu_conv_plan((128, 28, 28, 1), (3, 3, 1, 32), "float32", (1, 1), (1, 1), 1, _NHWC)
-        ('taps', 'im2col')
-        >>> cpu_conv_plan((8, 9, 9, 4), (3, 3, 4, 8), "float32", (1, 1), (2, 2), 1, _NHWC) is None
+        ('taps', 'taps')
+        >>> cpu_conv_plan((128, 13, 13, 32), (3, 3, 32, 64), "float32", (1, 1), (1, 1), 1, _NHWC)
+        >>> cpu_conv_plan((8, 9, 9, 1), (3, 3, 1, 8), "float32", (1, 1), (2, 2), 1, _NHWC) is None
         True
     """
     if (
@@ -177,16 +178,12 @@ def cpu_conv_plan(
         or groups != 1
         or any(d != 1 for d in dilation)
         or np.dtype(dtype) != np.float32
+        or input_shape[-1] > _TAPS_MAX_CHANNELS
+        or kernel_shape[0] * kernel_shape[1] == 1  # a 1x1 convolution is a product already
         or jax.default_backend() != "cpu"
     ):
         return None
-    taps = kernel_shape[0] * kernel_shape[1]
-    if taps == 1:  # a 1x1 convolution is already one matmul for XLA
-        return None
-    channels = input_shape[-1]
-    forward = "taps" if channels <= _FORWARD_TAPS_MAX_CHANNELS else "native"
-    weight = "im2col" if taps * channels <= _IM2COL_MAX_ROWS else "taps"
-    return forward, weight
+    return "taps", "taps"
 
 
 def _explicit_pads(padding: Any, spatial: tuple, window: tuple, strides: tuple) -> tuple:
@@ -221,7 +218,8 @@ def _windows(
     return wins
 
 
-# Weight-gradient formulations (the transpose of ``_kernel_linear``), all GEMMs:
+# Weight-gradient formulations (the transpose of ``_kernel_linear``), all GEMMs
+# ("native" in a plan means XLA's own):
 #   "taps"        per tap, NHWC window^T @ cotangent (contracting batch, h, w)
 #   "cm_taps"     per tap, channel-major window (c, pixels) @ cotangent (pixels, out)
 #   "im2col"      channel-major windows stacked, ONE (taps * c, pixels) @ (pixels, out)
