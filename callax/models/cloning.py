@@ -28,6 +28,9 @@ import jax
 from callax.core import serialization
 from callax.core.keras_tensor import KerasTensor
 from callax.core.layer import Layer
+from callax.layers.core.input_layer import Input, InputLayer
+from callax.models.functional import Functional
+from callax.models.sequential import Sequential
 
 
 def _default_clone(layer: Layer) -> Layer:
@@ -38,9 +41,6 @@ def _wrap(clone_function: Callable | None, call_function: Callable | None, recur
           cache: dict) -> Callable:  # fmt: skip
     """``clone_function`` with layer sharing kept (one clone per layer) and, when
     ``recursive``, nested Sequential/Functional models cloned layer by layer."""
-    from callax.models.functional import Functional
-    from callax.models.sequential import Sequential
-
     fn = clone_function or _default_clone
 
     def clone(layer: Layer) -> Layer:
@@ -65,8 +65,6 @@ def _is_keras_tensor_tree(struct: Any) -> bool:
 
 
 def _clone_sequential(model: Any, clone: Callable, input_tensors: Any) -> Any:
-    from callax.layers.core.input_layer import Input, InputLayer
-    from callax.models.sequential import Sequential
 
     new_layers: list = [clone(layer) for layer in model.layers]
     first = model._layers[0] if model._layers else None
@@ -109,9 +107,6 @@ def _functional_constructor(cls: type) -> bool:
 
 def _clone_functional(model: Any, clone: Callable, input_tensors: Any,
                       call_function: Callable | None) -> Any:  # fmt: skip
-    from callax.layers.core.input_layer import Input
-    from callax.models.functional import Functional
-
     is_leaf = lambda x: isinstance(x, KerasTensor)  # noqa: E731
     if input_tensors is not None:
         if not _is_keras_tensor_tree(input_tensors):
@@ -188,9 +183,6 @@ def clone_model(
         ValueError: ``clone_function``/``input_tensors``/``call_function`` on a
             subclassed model, or ``call_function`` on a Sequential model.
     """
-    from callax.models.functional import Functional
-    from callax.models.sequential import Sequential
-
     cache = kwargs.pop("cache", None)
     if kwargs:
         raise ValueError(f"clone_model: unexpected keyword arguments {tuple(kwargs)}.")

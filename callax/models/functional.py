@@ -34,12 +34,13 @@ from callax.core.layer import Layer
 from callax.core.symbolic import Node, Operation, symbolic_call, symbolic_op
 from callax.layers.core.input_layer import InputLayer
 from callax.models import graph as _graph
-from callax.models.model import Model
+from callax.models.model import Model, functional_hooks
 from callax.models.serialization import (  # noqa: F401 — functional_from_config is re-exported
     functional_from_config,
     functional_get_config,
     get_layer_class,
 )
+from callax.training.trainer import Trainer
 
 __all__ = ["Functional", "symbolic_call", "symbolic_op", "get_layer_class", "is_functional_call"]
 
@@ -70,8 +71,6 @@ class Functional(Model):
         self, inputs: Any, outputs: Any, name: str | None = None, trainable: bool = True, **kwargs
     ):
         Layer.__init__(self, name=name, trainable=True, **kwargs)
-        from callax.training.trainer import Trainer
-
         Trainer.__init__(self)
         inputs = self._check_structure(inputs, "inputs")
         outputs = self._check_structure(outputs, "outputs")
@@ -351,3 +350,10 @@ def _plan_entry(node: Node) -> tuple:
     is_op = type(layer) is Operation
     makes_mask = not is_op and _graph.produces_mask(layer)
     return (node, layer, is_op, makes_mask, single_in, single_out)
+
+
+functional_hooks.cls = Functional
+functional_hooks.is_call = is_functional_call
+functional_hooks.become = become_functional
+functional_hooks.is_config = is_functional_config
+functional_hooks.from_config = functional_from_config

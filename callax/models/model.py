@@ -21,11 +21,33 @@ Example:
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from typing import Any
 
 from callax.core.layer import Layer
 from callax.core.serialization import serialize_keras_object
+from callax.distribution.multihost import to_host
+from callax.export.model_export import export_model
+from callax.inspect.summary import summary as print_summary
+from callax.inspect.trace import trace as trace_calls
+from callax.models.pickling import reduce_model
+from callax.saving import building, saving_api
 from callax.training.trainer import Trainer
+
+
+class _FunctionalHooks:
+    """How ``Model`` becomes Functional: ``functional.py`` (which subclasses
+    ``Model``, so this module cannot import it) fills these at import."""
+
+    cls: type | None = None
+    is_call: Callable[[tuple, dict], bool] | None = None
+    become: Callable[..., None] | None = None
+    is_config: Callable[[type, dict], bool] | None = None
+    from_config: Callable[..., Any] | None = None
+
+
+functional_hooks = _FunctionalHooks()
 
 
 class Model(Trainer, Layer):
@@ -37,19 +59,16 @@ class Model(Trainer, Layer):
 
     def __new__(cls, *args: Any, **kwargs: Any):
         if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
-            from callax.models.functional import Functional
-
-            return Functional.__new__(Functional)
+            functional = functional_hooks.cls
+            return functional.__new__(functional)
         return super().__new__(cls, *args, **kwargs)
 
     def __init__(self, *args: Any, **kwargs: Any):
         if args or "inputs" in kwargs:
-            from callax.models import functional
-
-            if functional.is_functional_call(args, kwargs):
+            if functional_hooks.is_call(args, kwargs):
                 # `class M(Model)` built as `M(inputs, outputs)` or calling
                 # `super().__init__(inputs, outputs)`: a Functional model of class M.
-                functional.become_functional(self, *args, **kwargs)
+                functional_hooks.become(self, *args, **kwargs)
                 return
         if args:
             raise TypeError(
@@ -62,8 +81,6 @@ class Model(Trainer, Layer):
     def __reduce__(self) -> tuple:
         """Pickles as Keras 3 does: through the ``.keras`` format (see
         ``callax.models.pickling``)."""
-        from callax.models.pickling import reduce_model
-
         return reduce_model(self)
 
     # ----------------------------------------------------------- weights
@@ -79,51 +96,37 @@ class Model(Trainer, Layer):
     ) -> None:
         """Prints the layer table (output shape per call, params), as Keras does,
         for subclassed models too: see :func:`callax.inspect.summary.summary`."""
-        from callax.inspect.summary import summary
-
-        summary(self, line_length, positions, print_fn, expand_nested, show_trainable,
+        print_summary(self, line_length, positions, print_fn, expand_nested, show_trainable,
                 layer_range)  # fmt: skip
 
     def trace(self, *inputs: Any, **kwargs: Any) -> Any:
         """``callax.trace(self, *inputs, **kwargs)``: the tree of layer calls."""
-        from callax.inspect.trace import trace
-
-        return trace(self, *inputs, **kwargs)
+        return trace_calls(self, *inputs, **kwargs)
 
     # ------------------------------------------------------------ saving
     def to_json(self, **kwargs: Any) -> str:
         """The model's config as JSON (``callax.models.model_from_json`` reads it back);
         ``kwargs`` go to ``json.dumps``."""
-        import json
-
         return json.dumps(serialize_keras_object(self), **kwargs)
 
     def get_weights(self) -> list:
         """Every weight's value as a numpy array, in ``model.weights`` order. In a
         job of several processes, weights sharded over devices of several processes
         are gathered (every process must call it; each gets the full values)."""
-        from callax.distribution.multihost import to_host
-
         return to_host([v.value for v in self.weights])
 
     def save(self, filepath: Any, overwrite: bool = True, **kwargs: Any) -> None:
         """Saves config, weights and optimizer state to a ``.keras`` archive
         (atomically): see :func:`callax.saving.save_model`."""
-        from callax.saving import saving_api
-
         saving_api.save_model(self, filepath, overwrite=overwrite, **kwargs)
 
     def save_weights(self, filepath: Any, overwrite: bool = True, **kwargs: Any) -> None:
         """Saves the weights to a Keras-compatible ``.weights.h5`` file (atomically)."""
-        from callax.saving import saving_api
-
         saving_api.save_weights(self, filepath, overwrite=overwrite, **kwargs)
 
     def load_weights(self, filepath: Any, skip_mismatch: bool = False, **kwargs: Any) -> None:
         """Loads weights from ``.weights.h5`` or ``.keras``, all or nothing, matching
         by layer path; ``skip_mismatch=True`` loads what matches and warns."""
-        from callax.saving import saving_api
-
         saving_api.load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)
 
     def export(
@@ -138,30 +141,22 @@ class Model(Trainer, Layer):
         ``format="jax"`` (a ``jax.export`` StableHLO file that runs with JAX alone),
         ``"onnx"`` (jax2onnx) or ``"tf_saved_model"`` (jax2tf); the batch axis is
         dynamic. See :func:`callax.export.export_model`."""
-        from callax.export.model_export import export_model
-
         export_model(self, filepath, format, verbose, input_signature, **kwargs)
 
     def get_build_config(self) -> dict | None:
         """The input structure this model was built with (to rebuild it on load)."""
-        from callax.saving.building import get_build_config
-
-        return get_build_config(self)
+        return building.get_build_config(self)
 
     def build_from_config(self, config: dict) -> None:
         """Builds the model from :meth:`get_build_config`'s dict (abstractly)."""
-        from callax.saving.building import build_from_config
-
-        build_from_config(self, config)
+        building.build_from_config(self, config)
 
     @classmethod
     def from_config(cls, config: dict, custom_objects: dict | None = None) -> Model:
         """A model from its config; a Functional config (``layers`` with
         ``input_layers``/``output_layers``, as Keras writes) rebuilds the graph."""
-        from callax.models import functional
-
-        if functional.is_functional_config(cls, config):
-            return functional.functional_from_config(cls, config, custom_objects)
+        if functional_hooks.is_config(cls, config):
+            return functional_hooks.from_config(cls, config, custom_objects)
         return super().from_config(config)
 
     def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:

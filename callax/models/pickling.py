@@ -18,13 +18,12 @@ import tempfile
 from typing import Any
 
 from callax.core.serialization import deserialize_keras_object, serialize_keras_object
+from callax.layers.core.lora import raw_lora_weights
+from callax.saving.saving_api import load_model, save_model
 
 
 def serialize_model_as_bytes(model: Any) -> bytes:
     """The ``.keras`` archive of ``model``, as bytes."""
-    from callax.layers.core.lora import raw_lora_weights
-    from callax.saving.saving_api import save_model
-
     with tempfile.TemporaryDirectory() as folder, raw_lora_weights():
         path = os.path.join(folder, "model.keras")
         save_model(model, path)  # LoRA factors as they are: the copy trains on exactly
@@ -35,9 +34,6 @@ def serialize_model_as_bytes(model: Any) -> bytes:
 def deserialize_model_from_bytes(data: bytes) -> Any:
     """The model whose ``.keras`` archive is ``data`` (compiled as it was saved).
     Unpickling runs code anyway, so the archive is read with ``safe_mode=False``."""
-    from callax.layers.core.lora import raw_lora_weights
-    from callax.saving.saving_api import load_model
-
     with tempfile.TemporaryDirectory() as folder, raw_lora_weights():
         path = os.path.join(folder, "model.keras")
         with open(path, "wb") as f:

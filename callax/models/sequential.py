@@ -34,6 +34,7 @@ from callax.layers.core.input_layer import InputLayer
 from callax.models import graph as _graph
 from callax.models.model import Model
 from callax.models.serialization import deserialize_layer, sequential_get_config
+from callax.training.trainer import Trainer
 
 
 class Sequential(Model):
@@ -56,8 +57,6 @@ class Sequential(Model):
         **kwargs: Any,
     ):
         Layer.__init__(self, name=name, **kwargs)
-        from callax.training.trainer import Trainer
-
         Trainer.__init__(self)
         self._layers = []
         d = self.__dict__
