@@ -24,10 +24,14 @@ from typing import Any
 
 import numpy as np
 
+from callax import ops
 from callax.core import registry, serialization
 from callax.core.custom_objects import get_registered_object
 from callax.core.keras_tensor import KerasTensor
 from callax.core.layer import _call_spec, to_snake_case
+from callax.core.symbolic import Operation
+from callax.models import graph
+from callax.ops import get_item
 
 _MODELS = ("Functional", "Sequential", "Model")
 
@@ -73,8 +77,6 @@ def get_layer_class(
 # ------------------------------------------------------------- serializing
 def serialize_layer(layer: Any) -> dict:
     """``{"module", "class_name", "config", "registered_name"[, "build_config"]}``."""
-    from callax.core.symbolic import Operation
-
     if isinstance(layer, Operation):
         module = getattr(layer.fn, "__module__", "") or ""
         kind = module.rsplit(".", 1)[-1] if module.startswith("callax.ops") else "numpy"
@@ -148,9 +150,6 @@ def _serialize_value(x: Any, in_graph: set) -> Any:
 
 
 def _serialize_node(node: Any, in_graph: set) -> dict:
-    from callax.core.symbolic import Operation
-    from callax.models import graph
-
     kwargs = dict(node.kwargs)
     layer = node.layer
     if not isinstance(layer, Operation):
@@ -225,10 +224,6 @@ def deserialize_layer(data: dict, custom_objects: dict | None = None) -> Any:
 
 
 def _deserialize_op(class_name: str, config: dict) -> Any:
-    from callax import ops
-    from callax.core.symbolic import Operation
-    from callax.ops import get_item
-
     op_name = to_snake_case(class_name)
     fn = get_item if op_name == "get_item" else getattr(ops, op_name, None)
     if fn is None or not callable(fn):
@@ -272,9 +267,6 @@ class _NotReady(Exception):
 
 
 def _call_node(layer: Any, node_data: Any, resolve) -> None:
-    from callax.core.symbolic import Operation
-    from callax.ops import get_item
-
     if isinstance(node_data, list):  # the legacy format: [[name, node, tensor, kwargs?], ...]
         tensors, kwargs = [], {}
         for entry in node_data:
@@ -369,12 +361,12 @@ def functional_from_config(cls: type, config: dict, custom_objects: dict | None 
 
     inputs = refs(config["input_layers"])
     outputs = refs(config["output_layers"])
-    from callax.models.functional import Functional
-    from callax.models.model import Model
-
-    # `Model` itself builds a Functional; a subclass becomes a Functional of its class.
-    target = cls if isinstance(cls, type) and issubclass(cls, Model) and cls is not Model else None
-    target = target or Functional
+    # `Model` itself builds a Functional; a subclass becomes a Functional of its class
+    # (the classes through the declared keras.models module: functional.py imports us).
+    models = registry.public_module("keras.models")
+    model = models.Model
+    target = cls if isinstance(cls, type) and issubclass(cls, model) and cls is not model else None
+    target = target or models.Functional
     return target(
         inputs,
         outputs,
