@@ -14,12 +14,14 @@ others that place the rule's thresholds) it times, interleaved round by round
   torch         `F.conv2d` / `torch.nn.grad.conv2d_input` / `conv2d_weight`
                 (NCHW), when torch imports
 
-and prints GFLOP/s (2 * out_pixels * kh * kw * in * out per op). `--fit` instead
+and prints GFLOP/s (2 * out_pixels * kh * kw * in * out per op). `--steps` times
+the CNN's jitted training step with XLA's native ops vs callax's ops (the CPU
+routes) vs PyTorch's step, interleaved (`--one-thread --cpu-time` apply). `--fit` instead
 times the small-CNN fit (samples/s, median epoch of interleaved rounds) of callax
 (whichever `callax` is on PYTHONPATH: run it once per worktree to compare),
 hand-written JAX + optax and PyTorch (eager loop, Adam).
 
-Run: python benchmarks/conv_ops.py [--rounds N] [--cpu-time] [--one-thread] [--only NAME] [--fit [--n SAMPLES]]
+Run: python benchmarks/conv_ops.py [--rounds N] [--cpu-time] [--one-thread] [--only NAME] [--steps] [--fit [--n SAMPLES]]
 """
 
 from __future__ import annotations
@@ -207,6 +209,8 @@ def torch_cnn_fit(x, y, batch):
     from torch import nn
 
     torch.manual_seed(0)
+    if "--one-thread" in sys.argv:
+        torch.set_num_threads(1)
     model = nn.Sequential(
         nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3), nn.ReLU(),
         nn.MaxPool2d(2), nn.Flatten(), nn.Linear(5 * 5 * 64, 10),
@@ -261,10 +265,50 @@ def fit(rounds: int, n: int = 4096, batch: int = 128, epochs: int = 3) -> str:
     return text
 
 
+def steps(rounds: int, batch: int = 128, n_steps: int = 8) -> str:
+    """The CNN's training step (grad + Adam, jit) with XLA's native ops (lax conv +
+    reduce_window max, as `training.py`'s hand-written model) against the same
+    model written with `callax.ops.conv` / `callax.ops.max_pool` (the CPU routes),
+    and PyTorch's step; interleaved rounds of `n_steps` steps, median ms per step."""
+    from training import HandWritten, data, jax_cnn_apply, jax_cnn_params
+
+    from callax import ops
+
+    def callax_apply(params, x):
+        for i in (0, 2):
+            x = jax.nn.relu(ops.conv(x, params[i]) + params[i + 1])
+            x = ops.max_pool(x, 2)
+        return x.reshape(x.shape[0], -1) @ params[4] + params[5]
+
+    x, y = data(batch * n_steps, image=True)
+    runs = {}
+    for name, apply in (("xla native ops", jax_cnn_apply), ("callax ops", callax_apply)):
+        hand = HandWritten(jax_cnn_params, apply, batch)
+        runs[name] = functools.partial(hand.epoch, x, y)
+    try:
+        runs["pytorch"] = torch_cnn_fit(x, y, batch)
+    except ImportError:
+        pass
+    for run in runs.values():
+        run()
+    times: dict[str, list[float]] = {k: [] for k in runs}
+    for _ in range(rounds):
+        for name, run in runs.items():
+            times[name].append(_timed(run) / n_steps)
+    base = statistics.median(times["xla native ops"])
+    lines = [f"CNN training step, batch {batch} (median of {rounds} rounds of {n_steps} steps)"]
+    for k, v in times.items():
+        m = statistics.median(v)
+        lines.append(f"  {k:16s} {m * 1e3:8.1f} ms/step  ({base / m:.2f}x xla native speed)")
+    text = "\n".join(lines)
+    print(text, flush=True)
+    return text
+
+
 def _timed(fn):
-    start = time.perf_counter()
+    start = CLOCK()
     fn()
-    return time.perf_counter() - start
+    return CLOCK() - start
 
 
 def main(argv: list[str]) -> str:
@@ -272,8 +316,10 @@ def main(argv: list[str]) -> str:
     rounds = int(argv[argv.index("--rounds") + 1]) if "--rounds" in argv else 5
     if "--cpu-time" in argv:
         CLOCK = time.process_time
+    sys.path.insert(0, __file__.rsplit("/", 1)[0])
+    if "--steps" in argv:
+        return steps(rounds)
     if "--fit" in argv:
-        sys.path.insert(0, __file__.rsplit("/", 1)[0])
         n = int(argv[argv.index("--n") + 1]) if "--n" in argv else 4096
         return fit(rounds, n)
     return per_op(rounds, argv[argv.index("--only") + 1] if "--only" in argv else "")
