@@ -108,6 +108,8 @@ enable_unsafe_deserialization = _flags.enable_unsafe_deserialization
 
 
 def unsafe_code_message(what: str) -> str:
+    """The error message for refusing to run ``what`` (Python code stored in a
+    file), saying how to allow it and what to use instead."""
     return (
         f"Refusing to load {what}: it holds Python bytecode, and running it would run "
         "arbitrary code from the file. If you trust the file's author as you trust "
