@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, NamedTuple
 
 from callax import layers
 from callax.applications.imagenet_utils import obtain_input_shape, validate_activation
@@ -12,6 +12,20 @@ from callax.models import Model
 from callax.saving.legacy_h5 import is_legacy_h5, load_legacy_h5
 from callax.utils.file_utils import get_file
 from callax.utils.model_utils import get_source_inputs
+
+
+class ApplicationArgs(NamedTuple):
+    """The arguments every Keras application builder takes, in Keras's order
+    (what :func:`keras_builder` hands the family's build function)."""
+
+    include_top: bool
+    weights: Any
+    input_tensor: Any
+    input_shape: Any
+    pooling: str | None
+    classes: int
+    classifier_activation: Any
+    name: str
 
 
 def check_arguments(
@@ -61,27 +75,30 @@ def pooled_head(x: Any, pooling: str | None) -> Any:
     return x
 
 
-def classifier_head(
-    x: Any,
-    include_top: bool,
-    pooling: str | None,
-    classes: int,
-    classifier_activation: Any,
-    dropout: float = 0.0,
-) -> Any:
+def classifier_head(x: Any, args: ApplicationArgs, dropout: float = 0.0) -> Any:
     """Keras's top of an ImageNet model: ``avg_pool`` (+ ``top_dropout``) +
     ``Dense(classes)`` named ``predictions``; without the top, the optional
     ``avg_pool`` / ``max_pool`` global pooling."""
-    if include_top:
+    if args.include_top:
         x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
         if dropout > 0:
             x = layers.Dropout(dropout, name="top_dropout")(x)
-        return layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
-    if pooling == "avg":
+        activation = args.classifier_activation
+        return layers.Dense(args.classes, activation=activation, name="predictions")(x)
+    if args.pooling == "avg":
         return layers.GlobalAveragePooling2D(name="avg_pool")(x)
-    if pooling == "max":
+    if args.pooling == "max":
         return layers.GlobalMaxPooling2D(name="max_pool")(x)
     return x
+
+
+def start_model(args: ApplicationArgs, title: str, default_size: int) -> tuple[Any, Any]:
+    """Checks ``args`` and makes the input: ``(img_input, source_inputs_or_None)``
+    (see :func:`make_input`; at least 32x32)."""
+    check_arguments(args.weights, args.include_top, args.classes, args.classifier_activation, title)
+    return make_input(
+        args.input_tensor, args.input_shape, default_size, 32, args.include_top, args.weights, title
+    )
 
 
 def build_model(img_input: Any, input_tensor: Any, outputs: Any, name: str) -> Any:
@@ -133,7 +150,7 @@ def keras_builder(build: Any, title: str, default_name: str, doc: str, module: s
     """A public builder of ``module`` with Keras's application signature
     (``include_top``, ``weights``, ``input_tensor``, ``input_shape``, ``pooling``,
     ``classes``, ``classifier_activation``, ``name``) named ``title``, calling
-    ``build`` with those arguments in that order."""
+    ``build`` with them as one :class:`ApplicationArgs`."""
 
     def builder(
         include_top: bool = True,
@@ -149,8 +166,8 @@ def keras_builder(build: Any, title: str, default_name: str, doc: str, module: s
         if kwargs:
             raise TypeError(f"{title}() got unexpected keyword argument(s) {sorted(kwargs)}.")
         return build(
-            include_top, weights, input_tensor, input_shape, pooling, classes,
-            classifier_activation, name,
+            ApplicationArgs(include_top, weights, input_tensor, input_shape, pooling, classes,
+                            classifier_activation, name)
         )  # fmt: skip
 
     builder.__name__ = builder.__qualname__ = title

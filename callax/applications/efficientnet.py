@@ -13,12 +13,12 @@ from typing import Any
 
 from callax import layers
 from callax.applications._common import (
+    ApplicationArgs,
     build_model,
-    check_arguments,
     classifier_head,
     keras_builder,
     load_requested_weights,
-    make_input,
+    start_model,
 )
 from callax.applications.imagenet_utils import decode_predictions
 from callax.applications.mobilenet_v2 import _correct_pad
@@ -120,26 +120,13 @@ def _block(
     return x
 
 
-def _efficientnet(
-    key: str,
-    include_top: bool,
-    weights: Any,
-    input_tensor: Any,
-    input_shape: Any,
-    pooling: str | None,
-    classes: int,
-    classifier_activation: Any,
-    name: str,
-) -> Any:
+def _efficientnet(key: str, args: ApplicationArgs) -> Any:
     title = f"EfficientNet{key.upper()}"
     width, depth, resolution, dropout = _SCALING[key]
-    check_arguments(weights, include_top, classes, classifier_activation, title)
-    img_input, source = make_input(
-        input_tensor, input_shape, resolution, 32, include_top, weights, title
-    )
+    img_input, source = start_model(args, title, resolution)
     x = layers.Rescaling(1.0 / 255.0)(img_input)
     x = layers.Normalization(axis=3)(x)
-    if weights == "imagenet":
+    if args.weights == "imagenet":
         # The weights file stores variance = std, so one more 1/sqrt(std) gives x/std.
         x = layers.Rescaling([1.0 / math.sqrt(s) for s in IMAGENET_STDDEV_RGB])(x)
     x = layers.ZeroPadding2D(padding=_correct_pad(x, 3), name="stem_conv_pad")(x)
@@ -166,17 +153,18 @@ def _efficientnet(
     )(x)
     x = layers.BatchNormalization(axis=3, name="top_bn")(x)
     x = layers.Activation("swish", name="top_activation")(x)
-    x = classifier_head(x, include_top, pooling, classes, classifier_activation, dropout)
-    model = build_model(img_input, source, x, name)
-    fname = name + (".h5" if include_top else "_notop.h5")  # Keras names it after the model
-    file_hash = WEIGHTS_HASHES[key][0 if include_top else 1]
-    load_requested_weights(model, weights, title, fname, BASE_WEIGHTS_PATH + fname, file_hash)
+    x = classifier_head(x, args, dropout)
+    model = build_model(img_input, source, x, args.name)
+    # Keras names the file after the model.
+    fname = args.name + (".h5" if args.include_top else "_notop.h5")
+    file_hash = WEIGHTS_HASHES[key][0 if args.include_top else 1]
+    load_requested_weights(model, args.weights, title, fname, BASE_WEIGHTS_PATH + fname, file_hash)
     return model
 
 
 def _variant(key: str) -> Any:
-    def build(*args: Any) -> Any:
-        return _efficientnet(key, *args)
+    def build(args: ApplicationArgs) -> Any:
+        return _efficientnet(key, args)
 
     size = _SCALING[key][2]
     doc = (

@@ -29,12 +29,12 @@ from typing import Any
 
 from callax import layers
 from callax.applications._common import (
+    ApplicationArgs,
     build_model,
-    check_arguments,
     classifier_head,
     keras_builder,
     load_requested_weights,
-    make_input,
+    start_model,
 )
 from callax.applications.imagenet_utils import decode_predictions
 from callax.applications.imagenet_utils import preprocess_caffe as preprocess_input
@@ -64,21 +64,13 @@ def build_resnet(
     stack: Callable[..., Any],
     preact: bool,
     weights_hash: tuple[str, str],
-    include_top: bool,
-    weights: Any,
-    input_tensor: Any,
-    input_shape: Any,
-    pooling: str | None,
-    classes: int,
-    classifier_activation: Any,
-    name: str,
+    args: ApplicationArgs,
 ) -> Any:
     """A ResNet: the 7x7 stem, four stages of ``stack(x, filters, blocks, stage,
     name)``, the head, and Keras's weights file ``<key>_weights_tf_dim_ordering_
     tf_kernels[_notop].h5``. ``preact`` (V2): no BatchNorm + ReLU after the stem,
     one after the last stage (``post_bn``)."""
-    check_arguments(weights, include_top, classes, classifier_activation, title)
-    img_input, source = make_input(input_tensor, input_shape, 224, 32, include_top, weights, title)
+    img_input, source = start_model(args, title, 224)
     x = layers.ZeroPadding2D(padding=((3, 3), (3, 3)), name="conv1_pad")(img_input)
     x = layers.Conv2D(64, 7, strides=2, use_bias=True, name="conv1_conv")(x)
     if not preact:
@@ -91,12 +83,12 @@ def build_resnet(
     if preact:
         x = batch_norm("post_bn")(x)
         x = layers.Activation("relu", name="post_relu")(x)
-    x = classifier_head(x, include_top, pooling, classes, classifier_activation)
-    model = build_model(img_input, source, x, name)
-    suffix = "" if include_top else "_notop"
+    x = classifier_head(x, args)
+    model = build_model(img_input, source, x, args.name)
+    suffix = "" if args.include_top else "_notop"
     fname = f"{key}_weights_tf_dim_ordering_tf_kernels{suffix}.h5"
-    file_hash = weights_hash[0 if include_top else 1]
-    load_requested_weights(model, weights, title, fname, BASE_WEIGHTS_PATH + fname, file_hash)
+    file_hash = weights_hash[0 if args.include_top else 1]
+    load_requested_weights(model, args.weights, title, fname, BASE_WEIGHTS_PATH + fname, file_hash)
     return model
 
 
@@ -141,8 +133,8 @@ def resnet_builder(
     ``resnet<depth><version>``) of ``module``: :func:`build_resnet` with ``stack``."""
     key, title = f"resnet{depth}{version.lower()}", f"ResNet{depth}{version}"
 
-    def build(*args: Any) -> Any:
-        return build_resnet(key, title, depth, stack, preact, hashes[key], *args)
+    def build(args: ApplicationArgs) -> Any:
+        return build_resnet(key, title, depth, stack, preact, hashes[key], args)
 
     return keras_builder(build, title, key, doc, module)
 

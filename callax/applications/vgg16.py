@@ -20,12 +20,12 @@ from typing import Any
 
 from callax import layers
 from callax.applications._common import (
+    ApplicationArgs,
     build_model,
-    check_arguments,
     keras_builder,
     load_requested_weights,
-    make_input,
     pooled_head,
+    start_model,
 )
 from callax.applications.imagenet_utils import decode_predictions
 from callax.applications.imagenet_utils import preprocess_caffe as preprocess_input
@@ -45,8 +45,8 @@ _HASHES = ("64373286793e3c8b2b4e3219cbf3544b", "6d6bbae143d832006294945121d1f1fc
 _BLOCKS = ((64, 2), (128, 2), (256, 3), (512, 3), (512, 3))
 
 
-def _build(*args: Any) -> Any:
-    return build_vgg("VGG16", _BLOCKS, (WEIGHTS_PATH, WEIGHTS_PATH_NO_TOP), _HASHES, *args)
+def _build(args: ApplicationArgs) -> Any:
+    return build_vgg("VGG16", _BLOCKS, (WEIGHTS_PATH, WEIGHTS_PATH_NO_TOP), _HASHES, args)
 
 
 VGG16 = keras_builder(
@@ -61,18 +61,10 @@ def build_vgg(
     blocks: tuple,
     origins: tuple[str, str],
     hashes: tuple[str, str],
-    include_top: bool,
-    weights: Any,
-    input_tensor: Any,
-    input_shape: Any,
-    pooling: str | None,
-    classes: int,
-    classifier_activation: Any,
-    name: str,
+    args: ApplicationArgs,
 ) -> Any:
     """The VGG family: 3x3 conv blocks with max pooling, then three dense layers."""
-    check_arguments(weights, include_top, classes, classifier_activation, title)
-    img_input, source = make_input(input_tensor, input_shape, 224, 32, include_top, weights, title)
+    img_input, source = start_model(args, title, 224)
     x = img_input
     for b, (filters, convs) in enumerate(blocks, start=1):
         for c in range(1, convs + 1):
@@ -80,16 +72,18 @@ def build_vgg(
                 filters, (3, 3), activation="relu", padding="same", name=f"block{b}_conv{c}"
             )(x)
         x = layers.MaxPooling2D((2, 2), strides=(2, 2), name=f"block{b}_pool")(x)
-    if include_top:
+    if args.include_top:
         x = layers.Flatten(name="flatten")(x)
         x = layers.Dense(4096, activation="relu", name="fc1")(x)
         x = layers.Dense(4096, activation="relu", name="fc2")(x)
-        x = layers.Dense(classes, activation=classifier_activation, name="predictions")(x)
+        x = layers.Dense(args.classes, activation=args.classifier_activation, name="predictions")(x)
     else:
-        x = pooled_head(x, pooling)
-    model = build_model(img_input, source, x, name)
+        x = pooled_head(x, args.pooling)
+    model = build_model(img_input, source, x, args.name)
 
-    origin = origins[0 if include_top else 1]
+    origin = origins[0 if args.include_top else 1]
     fname = origin.rsplit("/", 1)[-1]
-    load_requested_weights(model, weights, title, fname, origin, hashes[0 if include_top else 1])
+    load_requested_weights(
+        model, args.weights, title, fname, origin, hashes[0 if args.include_top else 1]
+    )
     return model

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from callax.applications._common import keras_builder
+from callax.applications._common import ApplicationArgs, keras_builder
 from callax.applications.vgg16 import build_vgg, decode_predictions, preprocess_input
 
 WEIGHTS_PATH = (
@@ -26,8 +26,8 @@ _BLOCKS = ((64, 2), (128, 2), (256, 4), (512, 4), (512, 4))
 __all__ = ["VGG19", "decode_predictions", "preprocess_input"]
 
 
-def _build(*args: Any) -> Any:
-    return build_vgg("VGG19", _BLOCKS, (WEIGHTS_PATH, WEIGHTS_PATH_NO_TOP), _HASHES, *args)
+def _build(args: ApplicationArgs) -> Any:
+    return build_vgg("VGG19", _BLOCKS, (WEIGHTS_PATH, WEIGHTS_PATH_NO_TOP), _HASHES, args)
 
 
 VGG19 = keras_builder(

@@ -22,15 +22,9 @@ In a notebook a trace renders as this page inline (``CallTrace._repr_html_``).
 
 Example:
     >>> import os, tempfile, callax
-    >>> class Mlp(callax.Model):
-    ...     def __init__(self):
-    ...         super().__init__()
-    ...         self.hidden = callax.layers.Dense(8, activation="relu")
-    ...         self.out = callax.layers.Dense(2)
-    ...     def call(self, x):
-    ...         return self.out(self.hidden(x))
+    >>> model = callax.Sequential([callax.Input((3,)), callax.layers.Dense(8, name="hidden")])
     >>> path = os.path.join(tempfile.mkdtemp(), "mlp.html")
-    >>> page = callax.show(Mlp(), callax.ops.ones((4, 3)), path=path)
+    >>> page = callax.show(model, callax.ops.ones((4, 3)), path=path)
     >>> page.path == path, "hidden" in open(path).read()
     (True, True)
 """

@@ -23,14 +23,12 @@ no BatchNorm statistics move).
 
 Example:
     >>> import callax
-    >>> class Mlp(callax.Model):
-    ...     def __init__(self):
-    ...         super().__init__()
-    ...         self.hidden = callax.layers.Dense(64, activation="relu")
-    ...         self.out = callax.layers.Dense(10)
-    ...     def call(self, x):
-    ...         return self.out(self.hidden(x))
-    >>> report = callax.profile(Mlp(), callax.ops.ones((32, 128)), repeat=2)
+    >>> model = callax.Sequential([
+    ...     callax.Input((128,)),
+    ...     callax.layers.Dense(64, activation="relu", name="hidden"),
+    ...     callax.layers.Dense(10, name="out"),
+    ... ])
+    >>> report = callax.profile(model, callax.ops.ones((32, 128)), repeat=2)
     >>> [row.label for row in report.rows if row.depth == 1]   # by self time, slowest first
     ... # doctest: +SKIP
     ['hidden', 'out']
