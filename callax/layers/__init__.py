@@ -8,7 +8,9 @@ LoRA, JaxLayer), ``activations/``, ``convolutional/``, ``pooling/``,
 Bidirectional, TimeDistributed, ConvLSTM) and ``preprocessing/`` (numerical,
 categorical, text and ``image/``). Each family's shared base sits in its folder
 (``base_conv.py``, ``base_pooling.py``, ``rnn/base_cell.py``...); what convolution,
-pooling and spatial shape layers share is ``spatial_layer.py``.
+pooling and spatial shape layers share is ``spatial_layer.py``; how every layer with
+weights takes, creates and lists their initializer/regularizer/constraint arguments
+is ``weight_args.py``.
 """
 
 from callax.core.input_spec import InputSpec

@@ -7,9 +7,10 @@ from typing import Any
 
 import jax
 
-from callax import activations, constraints, initializers, regularizers
+from callax import activations
 from callax.core.input_spec import InputSpec
 from callax.core.layer import Layer
+from callax.layers.weight_args import add_weight_from_args, set_weight_args, weight_args_config
 
 
 class _Elementwise(Layer):
@@ -164,9 +165,7 @@ class PReLU(Layer):
     ):
         super().__init__(**kwargs)
         self.supports_masking = True
-        self.alpha_initializer = initializers.get(alpha_initializer)
-        self.alpha_regularizer = regularizers.get(alpha_regularizer)
-        self.alpha_constraint = constraints.get(alpha_constraint)
+        set_weight_args(self, "alpha", alpha_initializer, alpha_regularizer, alpha_constraint)
         if shared_axes is None:
             self.shared_axes = None
         elif isinstance(shared_axes, (list, tuple)):
@@ -194,10 +193,7 @@ class PReLU(Layer):
                 f"PReLU '{self.name}': every non-batch axis that is not shared must have a "
                 f"known size; received input shape {input_shape}."
             )
-        self.alpha = self.add_weight(
-            shape=tuple(param_shape), initializer=self.alpha_initializer, name="alpha",
-            regularizer=self.alpha_regularizer, constraint=self.alpha_constraint,
-        )  # fmt: skip
+        self.alpha = add_weight_from_args(self, "alpha", shape=tuple(param_shape), name="alpha")
         axes = {
             i: input_shape[i]
             for i in range(1, len(input_shape))
@@ -214,8 +210,6 @@ class PReLU(Layer):
     def get_config(self):
         return {
             **super().get_config(),
-            "alpha_initializer": initializers.serialize(self.alpha_initializer),
-            "alpha_regularizer": regularizers.serialize(self.alpha_regularizer),
-            "alpha_constraint": constraints.serialize(self.alpha_constraint),
+            **weight_args_config(self, "alpha"),
             "shared_axes": self.shared_axes,
         }

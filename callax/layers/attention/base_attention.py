@@ -10,6 +10,7 @@ import jax.numpy as jnp
 
 from callax.core.layer import Layer
 from callax.layers.core.lora import LoraMixin
+from callax.layers.weight_args import add_weight_from_args
 
 
 def _masked_softmax(scores: jax.Array, mask: jax.Array | None, n_axes: int = 1) -> jax.Array:
@@ -47,16 +48,12 @@ class _Projection(LoraMixin, Layer):
 
     def build(self, input_shape):
         head = tuple(int(d) for d in input_shape[len(input_shape) - self.contract :])
-        self.kernel = self.add_weight(
-            shape=head + self.kernel_tail, name="kernel", initializer=self.kernel_initializer,
-            regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
-        )  # fmt: skip
+        self.kernel = add_weight_from_args(
+            self, "kernel", shape=head + self.kernel_tail, name="kernel"
+        )
         self.bias = None
         if self.use_bias:
-            self.bias = self.add_weight(
-                shape=self.kernel_tail, name="bias", initializer=self.bias_initializer,
-                regularizer=self.bias_regularizer, constraint=self.bias_constraint,
-            )  # fmt: skip
+            self.bias = add_weight_from_args(self, "bias", shape=self.kernel_tail, name="bias")
 
     def call(self, inputs):
         axes = (tuple(range(inputs.ndim - self.contract, inputs.ndim)), tuple(range(self.contract)))

@@ -9,7 +9,6 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from callax import constraints, initializers, regularizers
 from callax.core.layer import Layer
 from callax.layers.attention.base_attention import (
     _masked_softmax,
@@ -17,6 +16,7 @@ from callax.layers.attention.base_attention import (
     merge_attention_masks,
 )
 from callax.layers.regularization.dropout import Dropout
+from callax.layers.weight_args import set_weight_args, weight_args_config
 
 
 def _positive_int(layer: Layer, arg: str, value: Any) -> int:
@@ -131,12 +131,8 @@ class GroupedQueryAttention(Layer):
         self.use_gate = bool(use_gate)
         self.sliding_window = sliding_window
         self.flash_attention = flash_attention
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        set_weight_args(self, "kernel", kernel_initializer, kernel_regularizer, kernel_constraint)
+        set_weight_args(self, "bias", bias_initializer, bias_regularizer, bias_constraint)
         self.seed = seed
         self._inverse_sqrt_head_dim = 1.0 / math.sqrt(float(self.head_dim))
         self.supports_masking = True
@@ -279,12 +275,7 @@ class GroupedQueryAttention(Layer):
             "use_gate": self.use_gate,
             "sliding_window": self.sliding_window,
             "dropout": self.dropout,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "kernel_constraint": constraints.serialize(self.kernel_constraint),
-            "bias_constraint": constraints.serialize(self.bias_constraint),
+            **weight_args_config(self, "kernel", "bias"),
             "seed": self.seed,
         }
 

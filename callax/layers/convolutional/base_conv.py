@@ -25,8 +25,14 @@ from typing import Any
 
 import jax.numpy as jnp
 
-from callax import activations, constraints, initializers, regularizers
+from callax import activations
 from callax.layers.spatial_layer import SpatialLayer
+from callax.layers.weight_args import (
+    add_bias,
+    add_weight_from_args,
+    set_weight_args,
+    weight_args_config,
+)
 from callax.ops.convolution import (
     _dimension_numbers,
     _lax_padding,
@@ -117,6 +123,23 @@ class BaseConv(SpatialLayer):
             x, kernel, self.strides, self._lax_pad, self.dilation_rate, self._dn, groups
         )
 
+    def _init_activation_and_bias(
+        self, activation: Any, use_bias: bool, bias_initializer: Any, bias_regularizer: Any,
+        bias_constraint: Any,
+    ) -> None:  # fmt: skip
+        self.activation = activations.get(activation)
+        self.use_bias = use_bias
+        set_weight_args(self, "bias", bias_initializer, bias_regularizer, bias_constraint)
+
+    def _output_config(self, *weights: str) -> dict:
+        """``activation``, ``use_bias`` and the arguments of ``weights`` and the bias,
+        in Keras's order."""
+        return {
+            "activation": activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+            **weight_args_config(self, *weights, "bias"),
+        }
+
     def get_config(self) -> dict:
         # Keras lists activity_regularizer (None included) in every conv config.
         return {"activity_regularizer": None, **super().get_config()}
@@ -192,14 +215,10 @@ class Conv(BaseConv):
                 f"filters={filters}, groups={groups}."
             )
         self.groups = groups
-        self.activation = activations.get(activation)
-        self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        self._init_activation_and_bias(
+            activation, use_bias, bias_initializer, bias_regularizer, bias_constraint
+        )
+        set_weight_args(self, "kernel", kernel_initializer, kernel_regularizer, kernel_constraint)
 
     def build(self, input_shape):
         channels = self._channels_from(input_shape)
@@ -209,22 +228,13 @@ class Conv(BaseConv):
                 f"{self.groups}; received input shape {tuple(input_shape)}."
             )
         self._input_channels = channels
-        self.kernel = self.add_weight(
+        self.kernel = add_weight_from_args(
+            self,
+            "kernel",
             shape=self.kernel_size + (channels // self.groups, self.filters),
-            initializer=self.kernel_initializer, name="kernel",
-            regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
-        )  # fmt: skip
-        self.bias = (
-            self.add_weight(
-                shape=(self.filters,),
-                initializer=self.bias_initializer,
-                name="bias",
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint,
-            )  # fmt: skip
-            if self.use_bias
-            else None
+            name="kernel",
         )
+        self.bias = add_bias(self, (self.filters,))
 
     def call(self, inputs):
         self._check_input(inputs)
@@ -240,12 +250,5 @@ class Conv(BaseConv):
             "filters": self.filters,
             **self._conv_config(),
             "groups": self.groups,
-            "activation": activations.serialize(self.activation),
-            "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "kernel_constraint": constraints.serialize(self.kernel_constraint),
-            "bias_constraint": constraints.serialize(self.bias_constraint),
+            **self._output_config("kernel"),
         }

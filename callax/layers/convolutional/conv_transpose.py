@@ -18,8 +18,12 @@ from typing import Any
 
 from jax import lax
 
-from callax import activations, constraints, initializers, regularizers
 from callax.layers.convolutional.base_conv import BaseConv, _check_filters
+from callax.layers.weight_args import (
+    add_bias,
+    add_weight_from_args,
+    set_weight_args,
+)
 from callax.ops.convolution import (
     _dimension_numbers,
     conv_transpose_output_length,
@@ -84,14 +88,10 @@ class ConvTranspose(BaseConv):
                         f"than `strides` on every axis (axis {i}: {p} vs stride {s}); received "
                         f"output_padding={self.output_padding}, strides={self.strides}."
                     )
-        self.activation = activations.get(activation)
-        self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        self._init_activation_and_bias(
+            activation, use_bias, bias_initializer, bias_regularizer, bias_constraint
+        )
+        set_weight_args(self, "kernel", kernel_initializer, kernel_regularizer, kernel_constraint)
         # Kernel axes (*spatial, out, in): "OI" where a forward conv has "IO".
         self._dn = _dimension_numbers(self._rank, self._channels_first, "OI")
         out_pad = self.output_padding or (None,) * self._rank
@@ -103,22 +103,10 @@ class ConvTranspose(BaseConv):
     def build(self, input_shape):
         channels = self._channels_from(input_shape)
         self._input_channels = channels
-        self.kernel = self.add_weight(
-            shape=self.kernel_size + (self.filters, channels),
-            initializer=self.kernel_initializer, name="kernel",
-            regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
-        )  # fmt: skip
-        self.bias = (
-            self.add_weight(
-                shape=(self.filters,),
-                initializer=self.bias_initializer,
-                name="bias",
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint,
-            )  # fmt: skip
-            if self.use_bias
-            else None
+        self.kernel = add_weight_from_args(
+            self, "kernel", shape=self.kernel_size + (self.filters, channels), name="kernel"
         )
+        self.bias = add_bias(self, (self.filters,))
 
     def call(self, inputs):
         self._check_input(inputs)
@@ -154,14 +142,7 @@ class ConvTranspose(BaseConv):
         config["output_padding"] = self.output_padding
         return {
             **config,
-            "activation": activations.serialize(self.activation),
-            "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "kernel_constraint": constraints.serialize(self.kernel_constraint),
-            "bias_constraint": constraints.serialize(self.bias_constraint),
+            **self._output_config("kernel"),
         }
 
 

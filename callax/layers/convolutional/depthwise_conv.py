@@ -7,8 +7,12 @@ from typing import Any
 
 import jax.numpy as jnp
 
-from callax import activations, constraints, initializers, regularizers
 from callax.layers.convolutional.base_conv import BaseConv
+from callax.layers.weight_args import (
+    add_bias,
+    add_weight_from_args,
+    set_weight_args,
+)
 
 
 class DepthwiseConv(BaseConv):
@@ -50,14 +54,12 @@ class DepthwiseConv(BaseConv):
                 f"depth_multiplier={depth_multiplier!r}."
             )
         self.depth_multiplier = depth_multiplier
-        self.activation = activations.get(activation)
-        self.use_bias = use_bias
-        self.depthwise_initializer = initializers.get(depthwise_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.depthwise_constraint = constraints.get(depthwise_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        self._init_activation_and_bias(
+            activation, use_bias, bias_initializer, bias_regularizer, bias_constraint
+        )
+        set_weight_args(
+            self, "depthwise", depthwise_initializer, depthwise_regularizer, depthwise_constraint
+        )
 
     @property
     def depthwise_kernel(self):
@@ -66,22 +68,13 @@ class DepthwiseConv(BaseConv):
     def build(self, input_shape):
         channels = self._channels_from(input_shape)
         self._input_channels = channels
-        self.kernel = self.add_weight(
+        self.kernel = add_weight_from_args(
+            self,
+            "depthwise",
             shape=self.kernel_size + (channels, self.depth_multiplier),
-            initializer=self.depthwise_initializer, name="kernel",
-            regularizer=self.depthwise_regularizer, constraint=self.depthwise_constraint,
-        )  # fmt: skip
-        self.bias = (
-            self.add_weight(
-                shape=(channels * self.depth_multiplier,),
-                initializer=self.bias_initializer,
-                name="bias",
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint,
-            )  # fmt: skip
-            if self.use_bias
-            else None
+            name="kernel",
         )
+        self.bias = add_bias(self, (channels * self.depth_multiplier,))
 
     def call(self, inputs):
         self._check_input(inputs)
@@ -98,14 +91,7 @@ class DepthwiseConv(BaseConv):
             **super().get_config(),
             "depth_multiplier": self.depth_multiplier,
             **self._conv_config(),
-            "activation": activations.serialize(self.activation),
-            "use_bias": self.use_bias,
-            "depthwise_initializer": initializers.serialize(self.depthwise_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "depthwise_regularizer": regularizers.serialize(self.depthwise_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "depthwise_constraint": constraints.serialize(self.depthwise_constraint),
-            "bias_constraint": constraints.serialize(self.bias_constraint),
+            **self._output_config("depthwise"),
         }
 
 

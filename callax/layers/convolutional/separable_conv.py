@@ -8,9 +8,13 @@ from typing import Any
 import jax.numpy as jnp
 from jax import lax
 
-from callax import activations, constraints, initializers, regularizers
 from callax.layers.convolutional.base_conv import BaseConv, _check_filters
 from callax.layers.convolutional.depthwise_conv import _depthwise
+from callax.layers.weight_args import (
+    add_bias,
+    add_weight_from_args,
+    set_weight_args,
+)
 
 
 class SeparableConv(BaseConv):
@@ -57,42 +61,32 @@ class SeparableConv(BaseConv):
                 f"depth_multiplier={depth_multiplier!r}."
             )
         self.depth_multiplier = depth_multiplier
-        self.activation = activations.get(activation)
-        self.use_bias = use_bias
-        self.depthwise_initializer = initializers.get(depthwise_initializer)
-        self.pointwise_initializer = initializers.get(pointwise_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
-        self.pointwise_regularizer = regularizers.get(pointwise_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.depthwise_constraint = constraints.get(depthwise_constraint)
-        self.pointwise_constraint = constraints.get(pointwise_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        self._init_activation_and_bias(
+            activation, use_bias, bias_initializer, bias_regularizer, bias_constraint
+        )
+        set_weight_args(
+            self, "depthwise", depthwise_initializer, depthwise_regularizer, depthwise_constraint
+        )
+        set_weight_args(
+            self, "pointwise", pointwise_initializer, pointwise_regularizer, pointwise_constraint
+        )
 
     def build(self, input_shape):
         channels = self._channels_from(input_shape)
         self._input_channels = channels
-        self.depthwise_kernel = self.add_weight(
+        self.depthwise_kernel = add_weight_from_args(
+            self,
+            "depthwise",
             shape=self.kernel_size + (channels, self.depth_multiplier),
-            initializer=self.depthwise_initializer, name="depthwise_kernel",
-            regularizer=self.depthwise_regularizer, constraint=self.depthwise_constraint,
-        )  # fmt: skip
-        self.pointwise_kernel = self.add_weight(
-            shape=(1,) * self._rank + (channels * self.depth_multiplier, self.filters),
-            initializer=self.pointwise_initializer, name="pointwise_kernel",
-            regularizer=self.pointwise_regularizer, constraint=self.pointwise_constraint,
-        )  # fmt: skip
-        self.bias = (
-            self.add_weight(
-                shape=(self.filters,),
-                initializer=self.bias_initializer,
-                name="bias",
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint,
-            )  # fmt: skip
-            if self.use_bias
-            else None
+            name="depthwise_kernel",
         )
+        self.pointwise_kernel = add_weight_from_args(
+            self,
+            "pointwise",
+            shape=(1,) * self._rank + (channels * self.depth_multiplier, self.filters),
+            name="pointwise_kernel",
+        )
+        self.bias = add_bias(self, (self.filters,))
 
     def call(self, inputs):
         self._check_input(inputs)
@@ -119,17 +113,7 @@ class SeparableConv(BaseConv):
             "depth_multiplier": self.depth_multiplier,
             "filters": self.filters,
             **self._conv_config(),
-            "activation": activations.serialize(self.activation),
-            "use_bias": self.use_bias,
-            "depthwise_initializer": initializers.serialize(self.depthwise_initializer),
-            "pointwise_initializer": initializers.serialize(self.pointwise_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "depthwise_regularizer": regularizers.serialize(self.depthwise_regularizer),
-            "pointwise_regularizer": regularizers.serialize(self.pointwise_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "depthwise_constraint": constraints.serialize(self.depthwise_constraint),
-            "pointwise_constraint": constraints.serialize(self.pointwise_constraint),
-            "bias_constraint": constraints.serialize(self.bias_constraint),
+            **self._output_config("depthwise", "pointwise"),
         }
 
 

@@ -7,9 +7,15 @@ from typing import Any
 import jax.numpy as jnp
 import numpy as np
 
-from callax import activations, constraints, initializers, regularizers
+from callax import activations
 from callax.core.layer import Layer
 from callax.layers.core.lora import LoraMixin
+from callax.layers.weight_args import (
+    add_bias,
+    add_weight_from_args,
+    set_weight_args,
+    weight_args_config,
+)
 
 
 class Dense(LoraMixin, Layer):
@@ -67,12 +73,8 @@ class Dense(LoraMixin, Layer):
         self.units = units
         self.activation = activations.get(activation)
         self.use_bias = use_bias
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        set_weight_args(self, "kernel", kernel_initializer, kernel_regularizer, kernel_constraint)
+        set_weight_args(self, "bias", bias_initializer, bias_regularizer, bias_constraint)
         self.supports_masking = True
 
     def build(self, input_shape):
@@ -81,21 +83,10 @@ class Dense(LoraMixin, Layer):
                 f"Dense '{self.name}' needs inputs whose last dimension is known; "
                 f"received input shape {input_shape}."
             )
-        self.kernel = self.add_weight(
-            shape=(input_shape[-1], self.units), initializer=self.kernel_initializer,
-            name="kernel", regularizer=self.kernel_regularizer, constraint=self.kernel_constraint,
-        )  # fmt: skip
-        self.bias = (
-            self.add_weight(
-                shape=(self.units,),
-                initializer=self.bias_initializer,
-                name="bias",
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint,
-            )  # fmt: skip
-            if self.use_bias
-            else None
+        self.kernel = add_weight_from_args(
+            self, "kernel", shape=(input_shape[-1], self.units), name="kernel"
         )
+        self.bias = add_bias(self, (self.units,))
         self._lora_after_build()
 
     def call(self, inputs):
@@ -125,12 +116,7 @@ class Dense(LoraMixin, Layer):
             "units": self.units,
             "activation": activations.serialize(self.activation),
             "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "kernel_constraint": constraints.serialize(self.kernel_constraint),
-            "bias_constraint": constraints.serialize(self.bias_constraint),
+            **weight_args_config(self, "kernel", "bias"),
             **self._lora_config(),
         }
 

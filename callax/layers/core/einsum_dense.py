@@ -12,6 +12,7 @@ from callax import activations, constraints, initializers, regularizers
 from callax.core.input_spec import InputSpec
 from callax.core.layer import Layer
 from callax.layers.core.lora import LoraMixin
+from callax.layers.weight_args import add_weight_from_args, set_weight_args
 
 _FORMS = (
     # (pattern on the equation with "..." written as "0", where the ellipsis is)
@@ -184,12 +185,8 @@ class EinsumDense(LoraMixin, Layer):
             self.partial_output_shape = tuple(output_shape)
         self.bias_axes = bias_axes
         self.activation = activations.get(activation)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        set_weight_args(self, "kernel", kernel_initializer, kernel_regularizer, kernel_constraint)
+        set_weight_args(self, "bias", bias_initializer, bias_regularizer, bias_constraint)
 
     def _analyze(self, input_shape) -> dict:
         try:
@@ -217,10 +214,7 @@ class EinsumDense(LoraMixin, Layer):
         )  # fmt: skip
         self.bias = None
         if info["bias_shape"] is not None:
-            self.bias = self.add_weight(
-                shape=info["bias_shape"], initializer=self.bias_initializer, name="bias",
-                regularizer=self.bias_regularizer, constraint=self.bias_constraint,
-            )  # fmt: skip
+            self.bias = add_weight_from_args(self, "bias", shape=info["bias_shape"], name="bias")
         self.input_spec = InputSpec(ndim=len(input_shape))
         self._lora_after_build()
 

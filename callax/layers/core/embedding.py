@@ -8,9 +8,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from callax import constraints, initializers, regularizers
 from callax.core.layer import Layer, _ArrayImpl
 from callax.layers.core.lora import LoraMixin
+from callax.layers.weight_args import add_weight_from_args, set_weight_args, weight_args_config
 
 
 @jax.jit
@@ -91,9 +91,13 @@ class Embedding(LoraMixin, Layer):
         ):
             # Keras's short aliases for RandomUniform / RandomNormal with default ranges.
             embeddings_initializer = "random_" + embeddings_initializer
-        self.embeddings_initializer = initializers.get(embeddings_initializer)
-        self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
-        self.embeddings_constraint = constraints.get(embeddings_constraint)
+        set_weight_args(
+            self,
+            "embeddings",
+            embeddings_initializer,
+            embeddings_regularizer,
+            embeddings_constraint,
+        )
         self.mask_zero = bool(mask_zero)
         self.supports_masking = self.mask_zero
         self.autocast = False  # indices must stay integers
@@ -111,12 +115,8 @@ class Embedding(LoraMixin, Layer):
     def build(self, input_shape: Any = None) -> None:
         if self.built:
             return
-        self.embeddings = self.add_weight(
-            shape=(self.input_dim, self.output_dim),
-            initializer=self.embeddings_initializer,
-            name="embeddings",
-            regularizer=self.embeddings_regularizer,
-            constraint=self.embeddings_constraint,
+        self.embeddings = add_weight_from_args(
+            self, "embeddings", shape=(self.input_dim, self.output_dim), name="embeddings"
         )
         self.built = True
         self._lora_after_build()
@@ -195,9 +195,7 @@ class Embedding(LoraMixin, Layer):
             **super().get_config(),
             "input_dim": self.input_dim,
             "output_dim": self.output_dim,
-            "embeddings_initializer": initializers.serialize(self.embeddings_initializer),
-            "embeddings_regularizer": regularizers.serialize(self.embeddings_regularizer),
-            "embeddings_constraint": constraints.serialize(self.embeddings_constraint),
+            **weight_args_config(self, "embeddings"),
             "mask_zero": self.mask_zero,
             **self._lora_config(),
         }

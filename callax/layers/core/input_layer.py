@@ -22,6 +22,7 @@ import jax.numpy as jnp
 from callax.core import config
 from callax.core.keras_tensor import KerasTensor
 from callax.core.layer import Layer
+from callax.core.symbolic import Node
 
 
 def _batch_shape(owner: str, shape: Any, batch_size: Any, batch_shape: Any) -> tuple:
@@ -139,8 +140,6 @@ class InputLayer(Layer):
         else:
             input_tensor.shape, input_tensor.dtype = self.batch_shape, self._input_dtype
             input_tensor.name = input_tensor.name or self.name
-        from callax.core.symbolic import Node
-
         Node(self, (), {}, input_tensor)
         self.__dict__["output"] = input_tensor
 

@@ -8,8 +8,8 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from callax import constraints, initializers, regularizers
 from callax.core.layer import Layer
+from callax.layers.weight_args import add_weight_from_args, set_weight_args, weight_args_config
 
 
 def _float32_or_wider(x: jax.Array) -> jax.Array:
@@ -41,40 +41,28 @@ class _AffineNormBase(Layer):
                      beta_regularizer, gamma_regularizer, beta_constraint, gamma_constraint):  # fmt: skip
         self.center = bool(center)
         self.scale = bool(scale)
-        self.beta_initializer = initializers.get(beta_initializer)
-        self.gamma_initializer = initializers.get(gamma_initializer)
-        self.beta_regularizer = regularizers.get(beta_regularizer)
-        self.gamma_regularizer = regularizers.get(gamma_regularizer)
-        self.beta_constraint = constraints.get(beta_constraint)
-        self.gamma_constraint = constraints.get(gamma_constraint)
+        set_weight_args(self, "beta", beta_initializer, beta_regularizer, beta_constraint)
+        set_weight_args(self, "gamma", gamma_initializer, gamma_regularizer, gamma_constraint)
         self.gamma = None
         self.beta = None
 
     def _make_affine(self, shape: tuple, make_gamma: bool, make_beta: bool) -> None:
         # Keras creates gamma first, then beta; weight order matters for loading.
         if make_gamma:
-            self.gamma = self.add_weight(
-                shape=shape, name="gamma", initializer=self.gamma_initializer,
-                regularizer=self.gamma_regularizer, constraint=self.gamma_constraint,
-                autocast=False,
-            )  # fmt: skip
+            self.gamma = add_weight_from_args(
+                self, "gamma", shape=shape, name="gamma", autocast=False
+            )
         if make_beta:
-            self.beta = self.add_weight(
-                shape=shape, name="beta", initializer=self.beta_initializer,
-                regularizer=self.beta_regularizer, constraint=self.beta_constraint,
-                autocast=False,
-            )  # fmt: skip
+            self.beta = add_weight_from_args(self, "beta", shape=shape, name="beta", autocast=False)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
 
     def _affine_config(self) -> dict:
         return {
             "center": self.center,
             "scale": self.scale,
-            "beta_initializer": initializers.serialize(self.beta_initializer),
-            "gamma_initializer": initializers.serialize(self.gamma_initializer),
-            "beta_regularizer": regularizers.serialize(self.beta_regularizer),
-            "gamma_regularizer": regularizers.serialize(self.gamma_regularizer),
-            "beta_constraint": constraints.serialize(self.beta_constraint),
-            "gamma_constraint": constraints.serialize(self.gamma_constraint),
+            **weight_args_config(self, "beta", "gamma"),
         }
 
     def _check_rank(self, inputs: jax.Array) -> None:

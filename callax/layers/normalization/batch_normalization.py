@@ -172,9 +172,6 @@ class BatchNormalization(_AffineNormBase):
         out = x * inv.reshape(bshape) + offset.reshape(bshape)
         return out.astype(self.compute_dtype)
 
-    def compute_output_shape(self, input_shape):
-        return tuple(input_shape)
-
     def get_config(self):
         return {
             **super().get_config(),

@@ -106,9 +106,6 @@ class GroupNormalization(_AffineNormBase):
             out = out + self.beta.value.astype(x.dtype).reshape(bshape)
         return out.astype(self.compute_dtype)
 
-    def compute_output_shape(self, input_shape):
-        return tuple(input_shape)
-
     def get_config(self):
         return {
             **super().get_config(),

@@ -96,9 +96,6 @@ class LayerNormalization(_AffineNormBase):
             out = out + self.beta.value.astype(x.dtype).reshape(bshape)
         return out.astype(self.compute_dtype)
 
-    def compute_output_shape(self, input_shape):
-        return tuple(input_shape)
-
     def get_config(self):
         return {
             **super().get_config(),

@@ -8,9 +8,10 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from callax import activations, constraints, initializers, random, regularizers
+from callax import activations, random
 from callax.core.layer import Layer
 from callax.core.seed_generator import SeedGenerator
+from callax.layers.weight_args import add_weight_from_args, set_weight_args, weight_args_config
 
 
 def _as_list(states: Any) -> list:
@@ -65,15 +66,11 @@ class _RNNCellBase(Layer):
             None if recurrent_activation is None else activations.get(recurrent_activation)
         )
         self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.recurrent_initializer = initializers.get(recurrent_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.recurrent_constraint = constraints.get(recurrent_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
+        set_weight_args(self, "kernel", kernel_initializer, kernel_regularizer, kernel_constraint)
+        set_weight_args(
+            self, "recurrent", recurrent_initializer, recurrent_regularizer, recurrent_constraint
+        )
+        set_weight_args(self, "bias", bias_initializer, bias_regularizer, bias_constraint)
         self.dropout = min(1.0, max(0.0, float(dropout)))
         self.recurrent_dropout = min(1.0, max(0.0, float(recurrent_dropout)))
         self.seed = seed
@@ -91,16 +88,12 @@ class _RNNCellBase(Layer):
                 f"known; received input shape {input_shape}."
             )
         width = self._gates * self.units
-        self.kernel = self.add_weight(
-            shape=(int(input_shape[-1]), width), name="kernel",
-            initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint,
-        )  # fmt: skip
-        self.recurrent_kernel = self.add_weight(
-            shape=(self.units, width), name="recurrent_kernel",
-            initializer=self.recurrent_initializer, regularizer=self.recurrent_regularizer,
-            constraint=self.recurrent_constraint,
-        )  # fmt: skip
+        self.kernel = add_weight_from_args(
+            self, "kernel", shape=(int(input_shape[-1]), width), name="kernel"
+        )
+        self.recurrent_kernel = add_weight_from_args(
+            self, "recurrent", shape=(self.units, width), name="recurrent_kernel"
+        )
         bias_shape = (self._bias_shape_rows, width) if self._bias_shape_rows else (width,)
         self.bias = (
             self.add_weight(
@@ -165,15 +158,7 @@ class _RNNCellBase(Layer):
                 else {}
             ),
             "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "recurrent_initializer": initializers.serialize(self.recurrent_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-            "recurrent_regularizer": regularizers.serialize(self.recurrent_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "kernel_constraint": constraints.serialize(self.kernel_constraint),
-            "recurrent_constraint": constraints.serialize(self.recurrent_constraint),
-            "bias_constraint": constraints.serialize(self.bias_constraint),
+            **weight_args_config(self, "kernel", "recurrent", "bias"),
             "dropout": self.dropout,
             "recurrent_dropout": self.recurrent_dropout,
             "seed": self.seed,

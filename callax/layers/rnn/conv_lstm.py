@@ -25,6 +25,7 @@ from callax.core.layer import Layer
 from callax.core.seed_generator import SeedGenerator
 from callax.core.variable import Variable
 from callax.layers.rnn.rnn import scan_steps
+from callax.layers.weight_args import add_weight_from_args
 
 
 def _tuple(value: Any, rank: int, what: str, owner: str) -> tuple[int, ...]:
@@ -170,16 +171,15 @@ class ConvLSTMCell(Layer):
         self.spatial_dims = tuple(int(n) for n in spatial)
         self.input_dim = int(input_shape[self._channel_axis])
         width = 4 * self.filters
-        self.kernel = self.add_weight(
-            shape=self.kernel_size + (self.input_dim, width), name="kernel",
-            initializer=self.kernel_initializer, regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint,
-        )  # fmt: skip
-        self.recurrent_kernel = self.add_weight(
-            shape=self.kernel_size + (self.filters, width), name="recurrent_kernel",
-            initializer=self.recurrent_initializer, regularizer=self.recurrent_regularizer,
-            constraint=self.recurrent_constraint,
-        )  # fmt: skip
+        self.kernel = add_weight_from_args(
+            self, "kernel", shape=self.kernel_size + (self.input_dim, width), name="kernel"
+        )
+        self.recurrent_kernel = add_weight_from_args(
+            self,
+            "recurrent",
+            shape=self.kernel_size + (self.filters, width),
+            name="recurrent_kernel",
+        )
         self.bias = None
         if self.use_bias:
             self.bias = self.add_weight(

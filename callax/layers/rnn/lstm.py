@@ -115,17 +115,4 @@ class LSTM(_CellBackedRNN):
                  return_sequences: bool = False, return_state: bool = False,
                  go_backwards: bool = False, stateful: bool = False, unroll: bool = False,
                  **kwargs: Any):  # fmt: skip
-        cell_kwargs = dict(
-            units=units, activation=activation, recurrent_activation=recurrent_activation,
-            use_bias=use_bias, kernel_initializer=kernel_initializer,
-            recurrent_initializer=recurrent_initializer, bias_initializer=bias_initializer,
-            unit_forget_bias=unit_forget_bias, kernel_regularizer=kernel_regularizer,
-            recurrent_regularizer=recurrent_regularizer, bias_regularizer=bias_regularizer,
-            kernel_constraint=kernel_constraint, recurrent_constraint=recurrent_constraint,
-            bias_constraint=bias_constraint, dropout=dropout,
-            recurrent_dropout=recurrent_dropout, seed=seed,
-        )  # fmt: skip
-        rnn_kwargs = dict(return_sequences=return_sequences, return_state=return_state,
-                          go_backwards=go_backwards, stateful=stateful, unroll=unroll)  # fmt: skip
-        super().__init__(cell_kwargs, rnn_kwargs, activity_regularizer=activity_regularizer,
-                         **kwargs)  # fmt: skip
+        self._init_from_arguments(locals())

@@ -289,6 +289,15 @@ class _CellBackedRNN(RNN):
     _cell_name = "cell"
     _cell_args: tuple = ()
 
+    def _init_from_arguments(self, arguments: dict) -> None:
+        """Initializes from a subclass constructor's ``locals()``: the ``_cell_args``
+        build the cell, the rest (``return_sequences``...) configure the loop. One
+        place splits them, so each subclass lists its Keras signature only."""
+        arguments = {k: v for k, v in arguments.items() if k not in ("self", "__class__")}
+        kwargs = arguments.pop("kwargs")
+        cell_kwargs = {name: arguments.pop(name) for name in self._cell_args}
+        _CellBackedRNN.__init__(self, cell_kwargs, arguments, **kwargs)
+
     def __init__(self, cell_kwargs: dict, rnn_kwargs: dict, **kwargs: Any):
         kwargs.pop("use_cudnn", None)  # one implementation on every device here
         kwargs.pop("cell", None)
