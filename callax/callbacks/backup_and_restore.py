@@ -29,6 +29,8 @@ from typing import Any
 import numpy as np
 
 from callax.callbacks.callback import Callback
+from callax.layers.core.lora import raw_lora_weights
+from callax.utils.atomic_files import atomic_write
 
 BACKUP_FILE = "latest.weights.h5"
 _RNG_GROUP = "callax_rng"
@@ -79,7 +81,6 @@ class BackupAndRestore(Callback):
 
     def _backup(self, epoch: int) -> None:
         from callax.saving import weights_file
-        from callax.utils.atomic_files import atomic_write
 
         model = self.model  # syncs the training state into the variables
         rng = getattr(self.data_adapter, "_rng", None)
@@ -91,8 +92,6 @@ class BackupAndRestore(Callback):
         }
         os.makedirs(self.backup_dir, exist_ok=True)
         seeds = [np.asarray(v.value) for v in self._seed_states(model)]
-        from callax.layers.core.lora import raw_lora_weights
-
         with atomic_write(self.path) as f, raw_lora_weights():  # LoRA factors kept as they are
             weights_file.write_weights(
                 model, f, extra={_RNG_GROUP: seeds}, attrs={"callax_backup": json.dumps(meta)}
@@ -111,8 +110,6 @@ class BackupAndRestore(Callback):
                     "'callax_backup' attribute); remove it or use another backup_dir."
                 )
             meta = json.loads(raw)
-            from callax.layers.core.lora import raw_lora_weights
-
             with raw_lora_weights():
                 weights_file.load_weights_from(model, reader)
             seeds = weights_file.read_extra(reader, _RNG_GROUP) or []
