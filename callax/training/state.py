@@ -13,7 +13,7 @@ Threads. The loops that update the model (``fit``, ``train_on_batch``, and
 ``evaluate``/``test_on_batch``, which update the metrics) hold the model's
 **lease** (:meth:`TrainingState.lease`) while they run; only the lease holder's
 thread holds values here. A second updating loop on another thread gets a clear
-``RuntimeError`` (``evaluate`` instead runs detached, see ``loops.py``), never
+``RuntimeError`` (``evaluate`` instead runs detached, see ``loop.py``), never
 corrupted state. Everything else reads the variables, which are never donated:
 values pulled from them are copied before a donating step eats them, so a
 ``predict`` (or ``model(x)``, ``callax.jit``) on another thread always finds valid
