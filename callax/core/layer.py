@@ -48,6 +48,7 @@ from callax.core.auto_config import auto_config
 from callax.core.call import hold_losses, layer_call, run_build
 from callax.core.call_spec import CallSpec, call_spec, protocol_default, shape_of
 from callax.core.compiled_call import CompiledCall
+from callax.core.dtypes import floatx
 from callax.core.hooks import register as _register_hook
 from callax.core.keras_tensor import KerasTensor
 from callax.core.kernels import LayerKernel
@@ -772,9 +773,7 @@ def _spec(shape: Any, dtype: Any = None) -> Any:
     if hasattr(shape, "shape") and hasattr(shape, "dtype"):
         return jax.ShapeDtypeStruct(tuple(shape.shape), shape.dtype)
     shape = tuple(1 if d is None else int(d) for d in shape)
-    from callax.core import config
-
-    return jax.ShapeDtypeStruct(shape, jnp.dtype(dtype or config.floatx()))
+    return jax.ShapeDtypeStruct(shape, jnp.dtype(dtype or floatx()))
 
 
 def _batch_shape_from(kw: dict) -> tuple:
