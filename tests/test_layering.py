@@ -54,7 +54,7 @@ KNOWN_UPWARD: set[tuple[str, str]] = {
 
 # The largest import cycle (strongly connected component), in modules, measured
 # when this was last updated (goal: at most 20). Only ever lower it.
-MAX_CYCLE = 6
+MAX_CYCLE = 0
 
 
 def _module_name(path: pathlib.Path) -> str:
