@@ -29,8 +29,7 @@ import jax
 import jax.numpy as jnp
 from jax.scipy.ndimage import map_coordinates
 
-from callax.core.layer import Layer
-from callax.core.seed_generator import SeedGenerator
+from callax.layers.preprocessing.image.base_image_layer import _RandomImageLayer
 
 _FILL_MODES = ("reflect", "wrap", "nearest", "constant")
 _ORDER = {"bilinear": 1, "nearest": 0}
@@ -49,38 +48,34 @@ def _range(factor: Any, name: str, who: str) -> tuple[float, float]:
     return lower, upper
 
 
-class _RandomImageLayer(Layer):
-    _kernel_call = "training"  # compiled per layer only when it transforms
+class _GeometricLayer(_RandomImageLayer):
+    """The shared random-image base, with the conventions of Keras's geometric
+    layers: always channels-last, no ``data_format`` argument or config entry, no
+    dict inputs, and the input returned as it is (not cast) outside training."""
 
     def __init__(self, seed: int | None = None, **kwargs: Any):
-        super().__init__(**kwargs)
-        self.seed = seed
-        self.seed_generator = SeedGenerator(seed, name=self.name)
-        self.supports_masking = False
-        self.built = True
+        super().__init__(seed=seed, data_format="channels_last", **kwargs)
 
     def call(self, inputs, training=True):
         # As in Keras 3: a plain call augments; fit passes training=True and
         # predict/evaluate training=False (identity).
         if not training:
             return inputs
-        unbatched = inputs.ndim == 3
-        images = inputs[None] if unbatched else inputs
-        if images.ndim != 4:
+        if inputs.ndim not in (3, 4):
             raise ValueError(
-                f"{type(self).__name__} '{self.name}' expects images of shape (batch, height, "
-                f"width, channels) or (height, width, channels); received input with shape "
+                f"{self._who} expects images of shape (batch, height, width, channels) "
+                f"or (height, width, channels); received input with shape "
                 f"{tuple(inputs.shape)}."
             )
-        key = jax.random.wrap_key_data(self.seed_generator.next(), impl="threefry2x32")
-        out = self._transform(images, key)
-        return out[0] if unbatched else out
+        return super().call(inputs, training)
 
     def get_config(self) -> dict:
-        return {**super().get_config(), "seed": self.seed}
+        config = super().get_config()
+        del config["data_format"]  # not an argument of these layers
+        return config
 
 
-class RandomFlip(_RandomImageLayer):
+class RandomFlip(_GeometricLayer):
     """Flips each image horizontally and/or vertically with probability 1/2.
 
     Args:
@@ -97,7 +92,7 @@ class RandomFlip(_RandomImageLayer):
         super().__init__(seed, **kwargs)
         self.mode = mode
 
-    def _transform(self, images, key):
+    def _augment(self, images, key):
         n = images.shape[0]
         kh, kv = jax.random.split(key)
         if self.mode != "vertical":
@@ -112,7 +107,7 @@ class RandomFlip(_RandomImageLayer):
         return {**super().get_config(), "mode": self.mode}
 
 
-class _AffineLayer(_RandomImageLayer):
+class _AffineLayer(_GeometricLayer):
     """Shared resampling: subclasses give, per sample, a 2x2 matrix ``A`` and an
     offset ``t`` mapping output pixel coordinates to source coordinates
     (``src = A @ (dst - center) + center + t``)."""
@@ -132,7 +127,7 @@ class _AffineLayer(_RandomImageLayer):
         super().__init__(seed, **kwargs)
         self.fill_mode, self.interpolation, self.fill_value = fill_mode, interpolation, fill_value
 
-    def _transform(self, images, key):
+    def _augment(self, images, key):
         n, h, w, _ = images.shape
         matrices, offsets = self._sample(key, n, h, w)
         center = jnp.array([(h - 1) / 2.0, (w - 1) / 2.0])
