@@ -17,9 +17,9 @@ import jax.numpy as jnp
 import numpy as np
 
 import callax
-import callax.core.call as layer_module
+import callax.core.call as call_module
 
-current = layer_module._from_numpy
+current = call_module._from_numpy
 
 
 def session2(a, dtype):
@@ -46,11 +46,11 @@ def main(rounds: int = 15) -> str:
 
     def numpy_call(convert):
         def run():
-            layer_module._from_numpy = convert
+            call_module._from_numpy = convert
             try:
                 return per_call_us(lambda: dense(xn).block_until_ready())
             finally:
-                layer_module._from_numpy = current
+                call_module._from_numpy = current
 
         return run
 

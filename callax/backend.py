@@ -32,7 +32,7 @@ def clear_session(free_memory: bool = True) -> None:
     counters and the global random stream, as Keras's ``clear_session`` does for
     a fresh start; ``free_memory`` also runs the garbage collector."""
     from callax.core.dtypes import reset_uids
-    from callax.core.layer import reset_names
+    from callax.core.names import reset_names
     from callax.core.seed_generator import reset_global_stream
 
     reset_names()

@@ -20,7 +20,7 @@ for _dir, _subdirs, _files in os.walk(os.path.join(ROOT, "tests")):
 @pytest.fixture(autouse=True)
 def _fresh_names():
     """Each test starts with fresh default layer names (dense, dense_1, ...)."""
-    from callax.core.layer import reset_names
+    from callax.core.names import reset_names
 
     reset_names()
     yield

@@ -41,12 +41,11 @@ import numpy as np
 
 from callax.core import call_context as _ctx
 from callax.core import dtype_policy as _policy
-from callax.core import names as _names
 from callax.core import pitfalls
 from callax.core import remat as _remat
 from callax.core.auto_config import auto_config
 from callax.core.call import hold_losses, layer_call, run_build
-from callax.core.call_spec import CallSpec, call_spec, protocol_default, shape_of
+from callax.core.call_spec import CallSpec, call_spec, protocol_default
 from callax.core.compiled_call import CompiledCall
 from callax.core.dtypes import floatx
 from callax.core.hooks import register as _register_hook
@@ -62,13 +61,6 @@ from callax.core.structure import restamp as _restamp
 from callax.core.structure import structure_stamps, structure_version  # noqa: F401 — re-exported
 from callax.core.variable import Variable
 
-# Names other modules import from here; they live in core/call_spec.py and
-# core/names.py since the call protocol moved to core/call.py.
-_call_spec = call_spec
-_shape_of = shape_of
-_name_scope = layer_name_scope
-_name_counts = _names._name_counts
-reset_names = _names.reset_names
 _ctx_local = _ctx._local
 
 # Attributes the walk over `__dict__` never descends into.
@@ -121,6 +113,10 @@ def _mark_built_after(build):
 # ------------------------------------------------------------------- Layer
 class Layer:
     """Base class of all layers and models.
+
+    ``layer(*args, **kwargs)`` runs the call protocol, :func:`callax.core.call.layer_call`
+    (check, explicit ``training``, inputs, compiled path, call's arguments, frame,
+    build, taps in, run, outputs, taps out, finish), which calls ``call``.
 
     Args:
         name: unique default derived from the class name (``dense``, ``dense_1``).

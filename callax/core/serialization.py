@@ -47,8 +47,9 @@ import numpy as np
 from callax.core import config_flags as _flags
 from callax.core import custom_objects as _user
 from callax.core import registry as _registry
+from callax.core.call_spec import call_spec
 from callax.core.keras_tensor import KerasTensor
-from callax.core.layer import Layer, _call_spec
+from callax.core.layer import Layer
 
 PLAIN_TYPES = (str, int, float, bool)
 
@@ -505,7 +506,7 @@ def layer_build_config(obj: Any) -> dict | None:
     if not isinstance(obj, Layer) or not obj.built:
         return None
     shapes = obj.__dict__.get("_build_shapes")
-    spec = _call_spec(type(obj))
+    spec = call_spec(type(obj))
     if shapes is None or not spec.own_build:
         return None
     if len(spec.build_params) >= 2 and isinstance(shapes, list):

@@ -26,7 +26,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from callax.core.layer import Layer, _call_spec
+from callax.core.call_spec import call_spec
+from callax.core.layer import Layer
 from callax.core.pitfalls import attribute_name
 from callax.inspect.recorder import CallRecord, render
 from callax.inspect.summary import build_inputs
@@ -106,7 +107,7 @@ def explain(model, *inputs: Any, **kwargs: Any) -> Explanation:
     """
     args = inputs if inputs else build_inputs(model)
     built_before = {id(layer): layer.built for layer in model._flatten_layers()}
-    spec = _call_spec(type(model))
+    spec = call_spec(type(model))
     modes: list[Any]
     if "training" in kwargs:
         modes = [kwargs.pop("training")]

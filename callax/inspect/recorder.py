@@ -31,8 +31,8 @@ import jax
 import numpy as np
 
 from callax.core.call_context import current_frame as _current_frame
+from callax.core.call_spec import call_spec
 from callax.core.keras_tensor import KerasTensor
-from callax.core.layer import _call_spec
 from callax.core.pitfalls import attribute_name
 from callax.core.stateless_scope import StatelessScope
 
@@ -243,7 +243,7 @@ class CallRecord:
         self.path = (parent.path if parent is not None else ()) + (layer.name,)
         self.call_index = frame.call_index
         self.total_calls = frame.call_index
-        spec = _call_spec(type(layer))
+        spec = call_spec(type(layer))
         self.arg_names = spec.positional[: len(args)]
         self.inputs = [describe(a) for a in args]
         self.kwargs = {k: describe(v) for k, v in kwargs.items() if k != "training"}

@@ -40,8 +40,8 @@ from typing import Any
 import numpy as np
 
 from callax.core import pitfalls
+from callax.core.call_spec import call_spec
 from callax.core.keras_tensor import KerasTensor
-from callax.core.layer import _call_spec
 from callax.inspect.recorder import CallRecord, TensorInfo
 from callax.inspect.trace import trace as run_trace
 from callax.utils.io_utils import print_msg
@@ -96,9 +96,7 @@ def shapes_to_args(model, shapes: Any, dtypes: Any = None) -> tuple:
 
     shapes = as_shape(shapes, dtypes)
     if isinstance(shapes, list):
-        positional = [
-            p for p in _call_spec(type(model)).positional if p not in ("training", "mask")
-        ]
+        positional = [p for p in call_spec(type(model)).positional if p not in ("training", "mask")]
         if len(positional) >= len(shapes) > 1:
             return tuple(shapes)
     return (shapes,)

@@ -7,7 +7,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from callax.core.layer import Layer, unique_name
+from callax.core.layer import Layer
+from callax.core.names import unique_name
 from callax.ops.convolution import (
     normalize_data_format,
 )

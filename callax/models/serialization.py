@@ -26,9 +26,10 @@ import numpy as np
 
 from callax import ops
 from callax.core import registry, serialization
+from callax.core.call_spec import call_spec
 from callax.core.custom_objects import get_registered_object
 from callax.core.keras_tensor import KerasTensor
-from callax.core.layer import _call_spec, to_snake_case
+from callax.core.names import to_snake_case
 from callax.core.symbolic import Operation
 from callax.models import graph
 from callax.ops import get_item
@@ -96,7 +97,7 @@ def serialize_layer(layer: Any) -> dict:
     if "build_config" not in out:
         if name == "Functional" and ours:
             out["build_config"] = {"input_shape": None}
-        elif layer.built and layer._build_shapes is not None and _call_spec(cls).own_build:
+        elif layer.built and layer._build_shapes is not None and call_spec(cls).own_build:
             out["build_config"] = {"input_shape": layer._build_shapes}
     return out
 
@@ -157,7 +158,7 @@ def _serialize_node(node: Any, in_graph: set) -> dict:
         # and, for calls taking a mask, the mask given (None here).
         training = node.training
         if training is None:
-            training = _call_spec(type(layer)).training_default
+            training = call_spec(type(layer)).training_default
         if training is not None:
             kwargs["training"] = training
         if graph.takes_mask(layer) and "mask" not in kwargs:

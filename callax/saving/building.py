@@ -15,7 +15,8 @@ import jax
 import jax.numpy as jnp
 
 from callax.core import config
-from callax.core.layer import Layer, _call_spec
+from callax.core.call_spec import call_spec
+from callax.core.layer import Layer
 
 
 def get_build_config(layer: Any) -> dict | None:
@@ -75,7 +76,7 @@ def build_from_config(layer: Any, build_config: dict) -> None:
         layer.build(_tuples(shapes))  # the model's own build(input_shape)
         return
     specs = _specs(shapes, build_config.get("input_dtype"))
-    if isinstance(specs, list) and len(_call_spec(type(layer)).positional) != 1:
+    if isinstance(specs, list) and len(call_spec(type(layer)).positional) != 1:
         args = tuple(specs)  # call(self, a, b): one argument per recorded input
     else:
         args = (specs,)

@@ -34,6 +34,7 @@ from typing import IO, Any
 import numpy as np
 
 from callax.core import layer as layer_mod
+from callax.core import names as _names
 from callax.core.layer import Layer
 from callax.optimizers.base_optimizer import Optimizer
 from callax.training.trainer import Trainer
@@ -66,7 +67,7 @@ def _base_skipset() -> frozenset:
     if skip is None:
         base = Layer.__new__(Layer)
         Layer.__init__(base, name="__callax_skipset__")
-        layer_mod._name_counts.pop("__callax_skipset__", None)
+        _names._name_counts.pop("__callax_skipset__", None)
         skip = frozenset(dir(base)) | frozenset(layer_mod._UNTRACKED) | _KERAS_LAYER_NAMES
         skip = skip | {"_init_args", "_build_dtypes"}
         _skip_cache["layer"] = skip

@@ -8,7 +8,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from callax.core.layer import Layer, _ArrayImpl
+from callax.core.layer import Layer
+from callax.core.structure import ArrayImpl as _ArrayImpl
 from callax.layers.core.lora import LoraMixin
 from callax.layers.weight_args import add_weight_from_args, set_weight_args, weight_args_config
 

@@ -17,7 +17,8 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from callax.core.layer import Layer, _name_scope
+from callax.core.layer import Layer
+from callax.core.names import layer_name_scope
 from callax.layers.core.wrapper import deserialize_layer, serialize_layer
 from callax.layers.rnn.base_cell import _RNNCellBase
 
@@ -117,7 +118,7 @@ class StackedRNNCells(Layer):
 
     # ---------------------------------------------------------------- build
     def build(self, input_shape):
-        with _name_scope(self):  # weight paths rnn/stacked_rnn_cells/lstm_cell/kernel
+        with layer_name_scope(self):  # weight paths rnn/stacked_rnn_cells/lstm_cell/kernel
             self._build_cells(tuple(input_shape))
 
     def _build_cells(self, shape: tuple) -> None:
