@@ -155,11 +155,15 @@ class BaseConv(SpatialLayer):
 
 
 def _check_filters(label: str, filters: Any) -> int:
-    if isinstance(filters, bool) or not isinstance(filters, int) or filters <= 0:
-        raise ValueError(
-            f"{label}: `filters` must be a positive int; received filters={filters!r}."
-        )
-    return filters
+    return _check_positive_int(label, "filters", filters)
+
+
+def _check_positive_int(label: str, arg: str, value: Any) -> int:
+    """``value`` if it is a positive int (not a bool), else a ValueError naming
+    the layer (``label``) and the argument ``arg``."""
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"{label}: `{arg}` must be a positive int; received {arg}={value!r}.")
+    return value
 
 
 class Conv(BaseConv):
@@ -205,10 +209,7 @@ class Conv(BaseConv):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self._init_conv(kernel_size, strides, padding, data_format, dilation_rate)
         self.filters = _check_filters(self._label(), filters)
-        if isinstance(groups, bool) or not isinstance(groups, int) or groups <= 0:
-            raise ValueError(
-                f"{self._label()}: `groups` must be a positive int; received {groups!r}."
-            )
+        _check_positive_int(self._label(), "groups", groups)
         if filters % groups:
             raise ValueError(
                 f"{self._label()}: `filters` must be a multiple of `groups`; received "

@@ -8,7 +8,7 @@ from typing import Any
 import jax.numpy as jnp
 from jax import lax
 
-from callax.layers.convolutional.base_conv import BaseConv, _check_filters
+from callax.layers.convolutional.base_conv import BaseConv, _check_filters, _check_positive_int
 from callax.layers.convolutional.depthwise_conv import _depthwise
 from callax.layers.weight_args import (
     add_bias,
@@ -51,16 +51,9 @@ class SeparableConv(BaseConv):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self._init_conv(kernel_size, strides, padding, data_format, dilation_rate)
         self.filters = _check_filters(self._label(), filters)
-        if (
-            isinstance(depth_multiplier, bool)
-            or not isinstance(depth_multiplier, int)
-            or (depth_multiplier <= 0)
-        ):
-            raise ValueError(
-                f"{self._label()}: `depth_multiplier` must be a positive int; received "
-                f"depth_multiplier={depth_multiplier!r}."
-            )
-        self.depth_multiplier = depth_multiplier
+        self.depth_multiplier = _check_positive_int(
+            self._label(), "depth_multiplier", depth_multiplier
+        )
         self._init_activation_and_bias(
             activation, use_bias, bias_initializer, bias_regularizer, bias_constraint
         )

@@ -23,7 +23,7 @@ from callax import activations, constraints, initializers, random, regularizers
 from callax.core import config as _config
 from callax.core.layer import Layer
 from callax.core.seed_generator import SeedGenerator
-from callax.core.variable import Variable
+from callax.layers.rnn.recurrent_loop import _RecurrentLoop
 from callax.layers.rnn.rnn import scan_steps
 from callax.layers.weight_args import add_weight_from_args
 
@@ -301,7 +301,7 @@ _CELL_ARGS = (
 )  # fmt: skip
 
 
-class ConvLSTM(Layer):
+class ConvLSTM(_RecurrentLoop, Layer):
     """The shared ConvLSTM layer: a :class:`ConvLSTMCell` scanned over the time axis.
     Use :class:`ConvLSTM1D`, :class:`ConvLSTM2D` or :class:`ConvLSTM3D`."""
 
@@ -337,14 +337,8 @@ class ConvLSTM(Layer):
             name="conv_lstm_cell", dtype=kwargs.get("dtype"),
         )  # fmt: skip
         self.rank = rank
-        self.return_sequences = bool(return_sequences)
-        self.return_state = bool(return_state)
-        self.go_backwards = bool(go_backwards)
-        self.stateful = bool(stateful)
-        self.unroll = bool(unroll)
-        self.zero_output_for_mask = bool(zero_output_for_mask)
-        self.states = None
-        self.supports_masking = True
+        self._init_loop(return_sequences, return_state, go_backwards, stateful, unroll,
+                        zero_output_for_mask)  # fmt: skip
 
     def __getattr__(self, name: str) -> Any:
         # Only reached when normal lookup fails: `layer.filters`, `layer.kernel`, ...
@@ -366,55 +360,15 @@ class ConvLSTM(Layer):
         if not self.cell.built:
             self.cell.build((batch,) + tuple(sequences_shape[2:]))
             self.cell.built = True
-        if self.stateful:
-            if batch is None:
-                raise ValueError(
-                    f"{type(self).__name__} '{self.name}': stateful=True needs a fixed batch "
-                    f"size; received input shape {tuple(sequences_shape)}."
-                )
-            shape = self.cell.state_shape(batch)
-            self.states = [
-                Variable(jnp.zeros(shape, self.compute_dtype), trainable=False, name="rnn_state")
-                for _ in range(2)
-            ]  # fmt: skip
-
-    def reset_state(self, states: Any = None) -> None:
-        """Zeroes the carried states of a stateful layer (or sets them to ``states``)."""
-        if not self.stateful or self.states is None:
-            return
-        values = list(states) if states is not None else [None, None]
-        for var, value in zip(self.states, values):
-            var.assign(jnp.zeros(var.shape, var.dtype) if value is None else value)
-
-    reset_states = reset_state
+        self._build_state_variables(sequences_shape,
+                                    lambda batch: [self.cell.state_shape(batch)] * 2)  # fmt: skip
 
     def get_initial_state(self, batch_size: int) -> list[jax.Array]:
         return self.cell.get_initial_state(batch_size)
 
     # ----------------------------------------------------------------- call
-    def _initial_state(self, sequences, initial_state):
-        batch = sequences.shape[0]
-        if initial_state is None:
-            if self.stateful:
-                if batch != self.states[0].shape[0]:
-                    raise ValueError(
-                        f"{type(self).__name__} '{self.name}' is stateful with batch size "
-                        f"{self.states[0].shape[0]}; received input with shape "
-                        f"{tuple(sequences.shape)}."
-                    )
-                return [v.value for v in self.states]
-            return self.get_initial_state(batch)
-        states = [
-            jnp.asarray(getattr(s, "value", s)) for s in jax.tree_util.tree_leaves(initial_state)
-        ]
-        expected = [self.cell.state_shape(batch)] * 2
-        got = [tuple(s.shape) for s in states]
-        if got != expected:
-            raise ValueError(
-                f"{type(self).__name__} '{self.name}': initial_state must be [h, c] of shapes "
-                f"{expected}; received shapes {got}."
-            )
-        return [s.astype(self.compute_dtype) for s in states]
+    def _expected_state_shapes(self, batch):
+        return [self.cell.state_shape(batch)] * 2, "[h, c]"
 
     def call(self, sequences, initial_state=None, mask=None, training=False):
         if sequences.ndim != self.rank + 3:
@@ -431,19 +385,11 @@ class ConvLSTM(Layer):
             return cell._step(x, s, dp, rdp)
 
         final, outputs = scan_steps(self, step, states, sequences, mask)
-        if self.stateful:
-            for var, value in zip(self.states, final):
-                var.assign(value)
+        self._carry_final_states(final)
         output = jnp.swapaxes(outputs, 0, 1) if self.return_sequences else outputs[-1]
         if self.return_state:
             return (output, *final)
         return output
-
-    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
-        """The input mask when returning sequences, else ``None``."""
-        if mask is None or not self.return_sequences:
-            return None
-        return mask
 
     def compute_output_shape(self, sequences_shape, initial_state_shape=None):
         batch, time = sequences_shape[0], sequences_shape[1]
@@ -459,12 +405,7 @@ class ConvLSTM(Layer):
             cell_config.pop(key, None)
         return {
             **super().get_config(),
-            "return_sequences": self.return_sequences,
-            "return_state": self.return_state,
-            "go_backwards": self.go_backwards,
-            "stateful": self.stateful,
-            "unroll": self.unroll,
-            "zero_output_for_mask": self.zero_output_for_mask,
+            **self._loop_config(),
             **cell_config,
             "activity_regularizer": regularizers.serialize(self.activity_regularizer),
         }

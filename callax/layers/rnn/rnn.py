@@ -16,10 +16,10 @@ import jax
 import jax.numpy as jnp
 
 from callax.core.layer import Layer
-from callax.core.variable import Variable
 from callax.layers.core.wrapper import deserialize_layer, serialize_layer
 from callax.layers.rnn.base_cell import _as_list, _RNNCellBase, _state_shape
 from callax.layers.rnn.nested_inputs import build_nested, call_nested
+from callax.layers.rnn.recurrent_loop import _RecurrentLoop
 from callax.layers.rnn.stacked_rnn_cells import StackedRNNCells
 
 
@@ -68,7 +68,7 @@ def _is_nested_shape(shape: Any) -> bool:
     return isinstance(shape, (list, tuple)) and bool(shape) and isinstance(shape[0], (list, tuple))
 
 
-class RNN(Layer):
+class RNN(_RecurrentLoop, Layer):
     """Runs a cell over the time axis of ``(batch, time, features)`` inputs, as
     one ``jax.lax.scan``.
 
@@ -114,17 +114,11 @@ class RNN(Layer):
                 f"attribute (int or list of ints); received cell={cell!r}."
             )
         self.cell = cell
-        self.return_sequences = bool(return_sequences)
-        self.return_state = bool(return_state)
-        self.go_backwards = bool(go_backwards)
-        self.stateful = bool(stateful)
-        self.unroll = bool(unroll)
-        self.zero_output_for_mask = bool(zero_output_for_mask)
+        self._init_loop(return_sequences, return_state, go_backwards, stateful, unroll,
+                        zero_output_for_mask)  # fmt: skip
         size = getattr(cell, "flat_state_size", cell.state_size)  # scan carries flat states
         self.state_size = list(size) if isinstance(size, (list, tuple)) else [size]
         self.single_state = not isinstance(size, (list, tuple))
-        self.states = None
-        self.supports_masking = True
 
     # ---------------------------------------------------------------- build
     def build(self, sequences_shape, initial_state_shape=None):
@@ -148,27 +142,8 @@ class RNN(Layer):
                          for s in self.state_size]  # fmt: skip
                 x_spec = jax.ShapeDtypeStruct((batch or 1, features), self.compute_dtype)
                 self.cell.abstract_call(x_spec, specs)
-        if self.stateful:
-            if batch is None:
-                raise ValueError(
-                    f"{type(self).__name__} '{self.name}': stateful=True needs a fixed batch "
-                    f"size; received input shape {tuple(sequences_shape)}."
-                )
-            self.states = [
-                Variable(jnp.zeros((batch, s), self.compute_dtype), trainable=False,
-                         name="rnn_state")
-                for s in self.state_size
-            ]  # fmt: skip
-
-    def reset_state(self, states: Any = None) -> None:
-        """Zeroes the carried states of a stateful RNN (or sets them to ``states``)."""
-        if not self.stateful or self.states is None:
-            return
-        values = _as_list(states) if states is not None else [None] * len(self.states)
-        for var, value in zip(self.states, values):
-            var.assign(jnp.zeros(var.shape, var.dtype) if value is None else value)
-
-    reset_states = reset_state
+        self._build_state_variables(sequences_shape,
+                                    lambda batch: [(batch, s) for s in self.state_size])  # fmt: skip
 
     def get_initial_state(self, batch_size: int) -> list[jax.Array]:
         if hasattr(self.cell, "get_initial_state"):
@@ -176,28 +151,9 @@ class RNN(Layer):
         return [jnp.zeros(_state_shape(batch_size, s), self.compute_dtype) for s in self.state_size]
 
     # ----------------------------------------------------------------- call
-    def _initial_state(self, sequences, initial_state):
-        batch = sequences.shape[0]
-        if initial_state is None:
-            if self.stateful:
-                if batch != self.states[0].shape[0]:
-                    raise ValueError(
-                        f"{type(self).__name__} '{self.name}' is stateful with batch size "
-                        f"{self.states[0].shape[0]}; received input with shape "
-                        f"{tuple(sequences.shape)}."
-                    )
-                return [v.value for v in self.states]
-            return self.get_initial_state(batch)
-        leaves = jax.tree_util.tree_leaves(initial_state)  # nested per cell when stacked
-        states = [jnp.asarray(getattr(s, "value", s)) for s in leaves]
+    def _expected_state_shapes(self, batch):
         expected = [_state_shape(batch, s) for s in self.state_size]
-        got = [tuple(s.shape) for s in states]
-        if got != expected:
-            raise ValueError(
-                f"{type(self).__name__} '{self.name}': initial_state must be "
-                f"{len(expected)} array(s) of shapes {expected}; received shapes {got}."
-            )
-        return [s.astype(self.compute_dtype) for s in states]
+        return expected, f"{len(expected)} array(s)"
 
     def _step_fn(self, sequences, states, training):
         cell = self.cell
@@ -226,11 +182,8 @@ class RNN(Layer):
         step = self._step_fn(sequences, states, training)
         out_index = getattr(self.cell, "output_state_index", 0)
         final, outputs = scan_steps(self, step, states, sequences, mask, out_index)
-        last = outputs[-1]
-        if self.stateful:
-            for var, value in zip(self.states, final):
-                var.assign(value)
-        output = jnp.swapaxes(outputs, 0, 1) if self.return_sequences else last
+        self._carry_final_states(final)
+        output = jnp.swapaxes(outputs, 0, 1) if self.return_sequences else outputs[-1]
         if self.return_state:
             if hasattr(self.cell, "nest_states"):  # one entry per stacked cell, as Keras
                 final = self.cell.nest_states(final)
@@ -243,12 +196,6 @@ class RNN(Layer):
 
     def _call_nested(self, sequences, initial_state, mask, training):
         return call_nested(self, sequences, initial_state, mask, training)
-
-    def compute_mask(self, inputs: Any, mask: Any = None) -> Any:
-        """The input mask when returning sequences, else ``None``."""
-        if mask is None or not self.return_sequences:
-            return None
-        return mask
 
     def compute_output_shape(self, sequences_shape, initial_state_shape=None):
         batch, time = sequences_shape[0], sequences_shape[1]
@@ -264,12 +211,7 @@ class RNN(Layer):
     def get_config(self):
         return {
             **super().get_config(),
-            "return_sequences": self.return_sequences,
-            "return_state": self.return_state,
-            "go_backwards": self.go_backwards,
-            "stateful": self.stateful,
-            "unroll": self.unroll,
-            "zero_output_for_mask": self.zero_output_for_mask,
+            **self._loop_config(),
             "cell": serialize_layer(self.cell),
         }
 
