@@ -50,6 +50,9 @@ class _ImageLayer(Layer):
     ``_apply(images, training)`` on rank-4 images."""
 
     _kernel_call = True
+    # The attributes each class adds to ``get_config`` (under their own names);
+    # gathered from every class of the hierarchy, so subclasses list only theirs.
+    _config_attrs: tuple[str, ...] = ()
 
     def __init__(self, data_format: str | None = None, **kwargs: Any):
         super().__init__(**kwargs)
@@ -102,11 +105,21 @@ class _ImageLayer(Layer):
         return {**data, "images": self.call(data["images"], training=training)}
 
     def get_config(self) -> dict:
-        return {**super().get_config(), "data_format": self.data_format}
+        config = {**super().get_config(), "data_format": self.data_format}
+        for cls in reversed(type(self).__mro__):
+            for attr in vars(cls).get("_config_attrs", ()):
+                config[attr] = getattr(self, attr)
+        return config
 
 
 class _RandomImageLayer(_ImageLayer):
+    """Shared: a seed, and the identity (cast to the compute dtype, unless the
+    class sets ``_casts = False``) outside training. Subclasses implement
+    ``_augment(images, key)`` on rank-4 images, cast likewise."""
+
     _kernel_call = "training"  # compiled per layer only when it transforms
+    _casts = True
+    _config_attrs = ("seed",)
 
     def __init__(self, seed: int | None = None, data_format: str | None = None, **kwargs: Any):
         super().__init__(data_format=data_format, **kwargs)
@@ -114,16 +127,19 @@ class _RandomImageLayer(_ImageLayer):
         self.seed_generator = SeedGenerator(seed, name=self.name)
 
     def _apply(self, images, training):
+        if self._casts:
+            images = self._float(images)
         if not training:
-            return self._inference(images)
+            return images
         key = jax.random.wrap_key_data(self.seed_generator.next(), impl="threefry2x32")
         return self._augment(images, key)
 
-    def _inference(self, images):
-        return self._float(images)
-
-    def get_config(self) -> dict:
-        return {**super().get_config(), "seed": self.seed}
+    def _set_factor(self, factor: Any, bounds: tuple, value_range: Any, sort_range: bool = True):
+        """Checks and sets ``factor`` (Keras's pair rule within ``bounds``) and
+        ``value_range``: sorted, or kept as given where Keras keeps it so."""
+        self.factor = _pair_factor(factor, bounds, self._who)
+        checked = _value_range(value_range, self._who)
+        self.value_range = checked if sort_range else value_range
 
 
 def _per_sample(key, n: int, low: float, high: float):

@@ -60,23 +60,19 @@ class RandomContrast(_RandomImageLayer):
         [0.10000000149011612, 0.7000000476837158]
     """
 
+    _config_attrs = ("factor", "value_range")
+
     def __init__(self, factor: Any, value_range: Any = (0, 255), seed: int | None = None,
                  **kwargs: Any):  # fmt: skip
         super().__init__(seed=seed, **kwargs)
-        self.factor = _pair_factor(factor, (0, 1), self._who)
-        _value_range(value_range, self._who)
-        self.value_range = value_range
+        self._set_factor(factor, (0, 1), value_range, sort_range=False)
 
     def _augment(self, images, key):
-        images = self._float(images)
         lower, upper = self.factor
         scale = _per_sample(key, images.shape[0], 1.0 - lower, 1.0 + upper).astype(images.dtype)
         mean = jnp.mean(images, axis=self._spatial_axes, keepdims=True)
         out = (images - mean) * scale + mean
         return jnp.clip(out, self.value_range[0], self.value_range[1])
-
-    def get_config(self):
-        return {**super().get_config(), "factor": self.factor, "value_range": self.value_range}
 
 
 class RandomBrightness(_RandomImageLayer):
@@ -95,20 +91,17 @@ class RandomBrightness(_RandomImageLayer):
         [0.699999988079071, 1.0]
     """
 
+    _config_attrs = ("factor", "value_range")
+
     def __init__(self, factor: Any, value_range: Any = (0, 255), seed: int | None = None,
                  **kwargs: Any):  # fmt: skip
         super().__init__(seed=seed, **kwargs)
-        self.factor = _pair_factor(factor, (-1, 1), self._who)
-        self.value_range = _value_range(value_range, self._who)
+        self._set_factor(factor, (-1, 1), value_range)
 
     def _augment(self, images, key):
-        images = self._float(images)
         low, high = self.value_range
         delta = _per_sample(key, images.shape[0], *self.factor) * (high - low)
         return jnp.clip(images + delta.astype(images.dtype), low, high)
-
-    def get_config(self):
-        return {**super().get_config(), "factor": self.factor, "value_range": self.value_range}
 
 
 class RandomGrayscale(_RandomImageLayer):
@@ -122,6 +115,9 @@ class RandomGrayscale(_RandomImageLayer):
         [[[0.29890000820159912, 0.29890000820159912, 0.29890000820159912]]]
     """
 
+    _casts = False  # gray or not, the images keep their dtype (as Keras)
+    _config_attrs = ("factor",)
+
     def __init__(self, factor: float = 0.5, data_format: str | None = None,
                  seed: int | None = None, **kwargs: Any):  # fmt: skip
         super().__init__(seed=seed, data_format=data_format, **kwargs)
@@ -132,16 +128,10 @@ class RandomGrayscale(_RandomImageLayer):
             )
         self.factor = factor
 
-    def _inference(self, images):
-        return images
-
     def _augment(self, images, key):
         gray = image_ops.rgb_to_grayscale(images, data_format=self.data_format)
         apply = _per_sample(key, images.shape[0], 0.0, 1.0) < self.factor
         return jnp.where(apply, gray, images)
-
-    def get_config(self):
-        return {**super().get_config(), "factor": self.factor}
 
 
 class RandomInvert(_RandomImageLayer):
@@ -159,22 +149,18 @@ class RandomInvert(_RandomImageLayer):
         [0.75, 0.0]
     """
 
+    _config_attrs = ("factor", "value_range")
+
     def __init__(self, factor: Any = 1.0, value_range: Any = (0, 255), seed: int | None = None,
                  data_format: str | None = None, **kwargs: Any):  # fmt: skip
         super().__init__(seed=seed, data_format=data_format, **kwargs)
-        self.factor = _pair_factor(factor, (0, 1), self._who)
-        _value_range(value_range, self._who)
-        self.value_range = value_range
+        self._set_factor(factor, (0, 1), value_range, sort_range=False)
 
     def _augment(self, images, key):
-        images = self._float(images)
         kp, kt = jax.random.split(key)
         n = images.shape[0]
         apply = _per_sample(kt, n, 0.0, 1.0) < _per_sample(kp, n, *self.factor)
         return jnp.where(apply, self.value_range[1] - images, images)
-
-    def get_config(self):
-        return {**super().get_config(), "factor": self.factor, "value_range": self.value_range}
 
 
 def _rescale(images, source, target):
@@ -200,6 +186,8 @@ class Solarization(_RandomImageLayer):
         [0.25, 0.25]
     """
 
+    _config_attrs = ("value_range", "addition_factor", "threshold_factor")
+
     def __init__(self, addition_factor: Any = 0.0, threshold_factor: Any = 0.0,
                  value_range: Any = (0, 255), seed: int | None = None, **kwargs: Any):  # fmt: skip
         super().__init__(seed=seed, **kwargs)
@@ -219,7 +207,7 @@ class Solarization(_RandomImageLayer):
         return (lower, upper)
 
     def _augment(self, images, key):
-        x = _rescale(self._float(images), self.value_range, (0, 255))
+        x = _rescale(images, self.value_range, (0, 255))
         ka, kt = jax.random.split(key)
         n = x.shape[0]
         addition = _per_sample(ka, n, *(255.0 * f for f in self.addition_factor))
@@ -227,11 +215,6 @@ class Solarization(_RandomImageLayer):
         x = jnp.clip(x + addition.astype(x.dtype), 0, 255)
         x = jnp.where(x < threshold, x, 255 - x)
         return _rescale(x, (0, 255), self.value_range)
-
-    def get_config(self):
-        return {**super().get_config(), "value_range": self.value_range,
-                "addition_factor": self.addition_factor,
-                "threshold_factor": self.threshold_factor}  # fmt: skip
 
 
 class AutoContrast(_ImageLayer):
@@ -246,6 +229,8 @@ class AutoContrast(_ImageLayer):
         [0.0, 1.0]
     """
 
+    _config_attrs = ("value_range",)
+
     def __init__(self, value_range: Any = (0, 255), **kwargs: Any):
         super().__init__(**kwargs)
         self.value_range = _value_range(value_range, self._who)
@@ -258,9 +243,6 @@ class AutoContrast(_ImageLayer):
         stretched = (x - low) * (255.0 / jnp.where(spread > 0, spread, 1.0))
         out = _rescale(jnp.clip(stretched, 0.0, 255.0), (0, 255), self.value_range)
         return jnp.where(spread > 0, out, images.astype(out.dtype))
-
-    def get_config(self):
-        return {**super().get_config(), "value_range": self.value_range}
 
 
 def _hsv_channels(layer, images):
@@ -285,23 +267,20 @@ class RandomSaturation(_RandomImageLayer):
         [[[0.8, 0.8, 0.8]]]
     """
 
+    _config_attrs = ("factor", "value_range")
+
     def __init__(self, factor: Any, value_range: Any = (0, 255), data_format: str | None = None,
                  seed: int | None = None, **kwargs: Any):  # fmt: skip
         super().__init__(seed=seed, data_format=data_format, **kwargs)
-        self.factor = _pair_factor(factor, (-1, 1), self._who)
-        self.value_range = _value_range(value_range, self._who)
+        self._set_factor(factor, (-1, 1), value_range)
 
     def _augment(self, images, key):
-        images = self._float(images)
         f = jax.random.uniform(key, (images.shape[0],), minval=self.factor[0],
                                maxval=self.factor[1])  # fmt: skip
         f = (f / (1 - f + config.epsilon())).astype(images.dtype).reshape(-1, 1, 1)
         (h, s, v), axis = _hsv_channels(self, images)
         s = jnp.clip(s * f, self.value_range[0], self.value_range[1])
         return image_ops.hsv_to_rgb(jnp.stack([h, s, v], axis=axis), data_format=self.data_format)
-
-    def get_config(self):
-        return {**super().get_config(), "factor": self.factor, "value_range": self.value_range}
 
 
 class RandomHue(_RandomImageLayer):
@@ -320,15 +299,15 @@ class RandomHue(_RandomImageLayer):
         True
     """
 
+    _config_attrs = ("factor", "value_range")
+
     def __init__(self, factor: Any, value_range: Any = (0, 255), data_format: str | None = None,
                  seed: int | None = None, **kwargs: Any):  # fmt: skip
         super().__init__(seed=seed, data_format=data_format, **kwargs)
-        self.factor = _pair_factor(factor, (0, 1), self._who)
-        _value_range(value_range, self._who)
-        self.value_range = value_range
+        self._set_factor(factor, (0, 1), value_range, sort_range=False)
 
     def _augment(self, images, key):
-        images = _rescale(self._float(images), self.value_range, (0, 1))
+        images = _rescale(images, self.value_range, (0, 1))
         k_sign, k_f = jax.random.split(key)
         n = images.shape[0]
         sign = jnp.where(jax.random.uniform(k_sign, (n,)) > 0.5, -1.0, 1.0)
@@ -339,9 +318,6 @@ class RandomHue(_RandomImageLayer):
         h = jnp.where(h > 1.0, h - 1.0, jnp.where(h < 0.0, h + 1.0, h))
         rgb = image_ops.hsv_to_rgb(jnp.stack([h, s, v], axis=axis), data_format=self.data_format)
         return _rescale(jnp.clip(rgb, 0, 1), (0, 1), self.value_range)
-
-    def get_config(self):
-        return {**super().get_config(), "factor": self.factor, "value_range": self.value_range}
 
 
 class RandomColorJitter(_RandomImageLayer):
@@ -356,6 +332,14 @@ class RandomColorJitter(_RandomImageLayer):
         >>> layer(np.random.rand(2, 4, 4, 3)).shape
         (2, 4, 4, 3)
     """
+
+    _config_attrs = (
+        "value_range",
+        "brightness_factor",
+        "contrast_factor",
+        "saturation_factor",
+        "hue_factor",
+    )
 
     def __init__(self, value_range: Any = (0, 255), brightness_factor: Any = None,
                  contrast_factor: Any = None, saturation_factor: Any = None,
@@ -381,17 +365,10 @@ class RandomColorJitter(_RandomImageLayer):
     random_hue = property(lambda self: self._steps.layers[3])
 
     def _augment(self, images, key):
-        images = self._float(images)
         for step, k in zip(self._steps.layers, jax.random.split(key, 4)):
             if step is not None:
                 images = step._augment(images, k)
         return images
-
-    def get_config(self):
-        return {**super().get_config(), "value_range": self.value_range,
-                "brightness_factor": self.brightness_factor,
-                "contrast_factor": self.contrast_factor,
-                "saturation_factor": self.saturation_factor, "hue_factor": self.hue_factor}  # fmt: skip
 
 
 class RandomColorDegeneration(_RandomImageLayer):
@@ -409,20 +386,17 @@ class RandomColorDegeneration(_RandomImageLayer):
         [[[0.2989, 0.2989, 0.2989]]]
     """
 
+    _config_attrs = ("factor", "value_range")
+
     def __init__(self, factor: Any, value_range: Any = (0, 255), data_format: str | None = None,
                  seed: int | None = None, **kwargs: Any):  # fmt: skip
         super().__init__(seed=seed, data_format=data_format, **kwargs)
-        self.factor = _pair_factor(factor, (-1, 1), self._who)
-        self.value_range = _value_range(value_range, self._who)
+        self._set_factor(factor, (-1, 1), value_range)
 
     def _augment(self, images, key):
-        images = self._float(images)
         f = _per_sample(key, images.shape[0], *self.factor).astype(images.dtype)
         gray = image_ops.rgb_to_grayscale(images, data_format=self.data_format)
         return jnp.clip(images + f * (gray - images), *self.value_range)
-
-    def get_config(self):
-        return {**super().get_config(), "factor": self.factor, "value_range": self.value_range}
 
 
 class RandomPosterization(_RandomImageLayer):
@@ -442,14 +416,14 @@ class RandomPosterization(_RandomImageLayer):
         [0.251, 0.7529]
     """
 
+    _config_attrs = ("factor", "value_range")
+
     def __init__(self, factor: Any, value_range: Any = (0, 255), data_format: str | None = None,
                  seed: int | None = None, **kwargs: Any):  # fmt: skip
         super().__init__(seed=seed, data_format=data_format, **kwargs)
-        self.factor = _pair_factor(factor, (1, 8), self._who)
-        self.value_range = _value_range(value_range, self._who)
+        self._set_factor(factor, (1, 8), value_range)
 
     def _augment(self, images, key):
-        images = self._float(images)
         n = images.shape[0]
         low, high = int(self.factor[0]), int(self.factor[1])
         if low != high:
@@ -460,9 +434,6 @@ class RandomPosterization(_RandomImageLayer):
         pixels = _rescale(images, self.value_range, (0, 255)).astype(jnp.uint8)
         kept = jnp.left_shift(jnp.right_shift(pixels, shift), shift)
         return _rescale(kept.astype(images.dtype), (0, 255), self.value_range)
-
-    def get_config(self):
-        return {**super().get_config(), "factor": self.factor, "value_range": self.value_range}
 
 
 class Equalization(_ImageLayer):
@@ -480,6 +451,8 @@ class Equalization(_ImageLayer):
     """
 
     _kernel_call = "training"
+
+    _config_attrs = ("value_range", "bins")
 
     def __init__(self, value_range: Any = (0, 255), bins: int = 256,
                  data_format: str | None = None, **kwargs: Any):  # fmt: skip
@@ -508,6 +481,3 @@ class Equalization(_ImageLayer):
         lookup = jnp.clip(values / 255.0 * (bins - 1), 0, bins - 1).astype(jnp.int32)
         equalized = table[lookup].astype(values.dtype)
         return jnp.where(jnp.count_nonzero(hist) <= 1, values, equalized)
-
-    def get_config(self):
-        return {**super().get_config(), "value_range": self.value_range, "bins": self.bins}

@@ -33,14 +33,14 @@ class RandomSharpness(_RandomImageLayer):
         True
     """
 
+    _config_attrs = ("factor", "value_range")
+
     def __init__(self, factor: Any, value_range: Any = (0, 255), data_format: str | None = None,
                  seed: int | None = None, **kwargs: Any):  # fmt: skip
         super().__init__(seed=seed, data_format=data_format, **kwargs)
-        self.factor = _pair_factor(factor, (0, 1), self._who)
-        self.value_range = _value_range(value_range, self._who)
+        self._set_factor(factor, (0, 1), value_range)
 
     def _augment(self, images, key):
-        images = self._float(images)
         x = jnp.moveaxis(images, 1, -1) if self.data_format == "channels_first" else images
         channels = x.shape[-1]
         a, b = 1.0 / 13.0, 5.0 / 13.0
@@ -53,9 +53,6 @@ class RandomSharpness(_RandomImageLayer):
         f = 2.0 * _per_sample(key, x.shape[0], *self.factor).astype(x.dtype)
         out = jnp.clip(x + (1.0 - f) * (smooth - x), *self.value_range)
         return jnp.moveaxis(out, -1, 1) if self.data_format == "channels_first" else out
-
-    def get_config(self):
-        return {**super().get_config(), "factor": self.factor, "value_range": self.value_range}
 
 
 class RandomGaussianBlur(_RandomImageLayer):
@@ -75,6 +72,8 @@ class RandomGaussianBlur(_RandomImageLayer):
         (2, 5, 5, 3)
     """
 
+    _config_attrs = ("factor", "kernel_size", "sigma", "value_range")
+
     def __init__(self, factor: Any = 1.0, kernel_size: Any = 3, sigma: Any = 1.0,
                  value_range: Any = (0, 255), data_format: str | None = None,
                  seed: int | None = None, **kwargs: Any):  # fmt: skip
@@ -92,14 +91,9 @@ class RandomGaussianBlur(_RandomImageLayer):
         self.value_range = value_range
 
     def _augment(self, images, key):
-        images = self._float(images)
         kp, kt, ks = jax.random.split(key, 3)
         n = images.shape[0]
         apply = _per_sample(kt, n, 0.0, 1.0) < _per_sample(kp, n, *self.factor)
         sigma = jax.random.uniform(ks, (2,), minval=self.sigma[0], maxval=self.sigma[1]) + 1e-6
         blurred = image_ops.gaussian_blur(images, self.kernel_size, sigma, self.data_format)
         return jnp.clip(jnp.where(apply, blurred, images), *self.value_range)
-
-    def get_config(self):
-        return {**super().get_config(), "factor": self.factor, "kernel_size": self.kernel_size,
-                "sigma": self.sigma, "value_range": self.value_range}  # fmt: skip

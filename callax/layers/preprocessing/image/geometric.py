@@ -53,6 +53,8 @@ class _GeometricLayer(_RandomImageLayer):
     layers: always channels-last, no ``data_format`` argument or config entry, no
     dict inputs, and the input returned as it is (not cast) outside training."""
 
+    _casts = False
+
     def __init__(self, seed: int | None = None, **kwargs: Any):
         super().__init__(seed=seed, data_format="channels_last", **kwargs)
 
@@ -83,6 +85,8 @@ class RandomFlip(_GeometricLayer):
         seed: int for a reproducible sequence of flips.
     """
 
+    _config_attrs = ("mode",)
+
     def __init__(self, mode: str = "horizontal_and_vertical", seed: int | None = None, **kwargs):
         if mode not in ("horizontal", "vertical", "horizontal_and_vertical"):
             raise ValueError(
@@ -103,14 +107,13 @@ class RandomFlip(_GeometricLayer):
             images = jnp.where(flip, images[:, ::-1, :, :], images)
         return images
 
-    def get_config(self):
-        return {**super().get_config(), "mode": self.mode}
-
 
 class _AffineLayer(_GeometricLayer):
     """Shared resampling: subclasses give, per sample, a 2x2 matrix ``A`` and an
     offset ``t`` mapping output pixel coordinates to source coordinates
     (``src = A @ (dst - center) + center + t``)."""
+
+    _config_attrs = ("fill_mode", "interpolation", "fill_value")
 
     def __init__(self, fill_mode="reflect", interpolation="bilinear", seed=None,
                  fill_value=0.0, **kwargs):  # fmt: skip
@@ -148,10 +151,6 @@ class _AffineLayer(_GeometricLayer):
         out = jax.vmap(warp)(images.astype(jnp.float32), matrices, offsets)
         return out.astype(images.dtype)
 
-    def get_config(self):
-        return {**super().get_config(), "fill_mode": self.fill_mode,
-                "interpolation": self.interpolation, "fill_value": self.fill_value}  # fmt: skip
-
 
 class RandomRotation(_AffineLayer):
     """Rotates each image by a random angle, ``factor`` times 2π (counter-clockwise
@@ -161,6 +160,8 @@ class RandomRotation(_AffineLayer):
         factor: a number ``f`` (angles in ``[-f, f] * 2π``) or a pair ``(lower, upper)``.
         fill_mode, interpolation, seed, fill_value: see the module docstring.
     """
+
+    _config_attrs = ("factor",)
 
     def __init__(self, factor, fill_mode="reflect", interpolation="bilinear", seed=None,
                  fill_value=0.0, **kwargs):  # fmt: skip
@@ -177,9 +178,6 @@ class RandomRotation(_AffineLayer):
         matrices = jnp.stack([jnp.stack([cos, sin], -1), jnp.stack([-sin, cos], -1)], -2)
         return matrices, jnp.zeros((n, 2))
 
-    def get_config(self):
-        return {**super().get_config(), "factor": self.factor}
-
 
 class RandomTranslation(_AffineLayer):
     """Shifts each image by random fractions of its height and width.
@@ -188,6 +186,8 @@ class RandomTranslation(_AffineLayer):
         height_factor, width_factor: a number ``f`` (shift in ``[-f, f]`` of the
             size) or a pair ``(lower, upper)``; positive moves down / right.
     """
+
+    _config_attrs = ("height_factor", "width_factor")
 
     def __init__(self, height_factor, width_factor, fill_mode="reflect",
                  interpolation="bilinear", seed=None, fill_value=0.0, **kwargs):  # fmt: skip
@@ -202,10 +202,6 @@ class RandomTranslation(_AffineLayer):
         dx = jax.random.uniform(kw, (n,), minval=self._w[0], maxval=self._w[1]) * w
         return jnp.broadcast_to(jnp.eye(2), (n, 2, 2)), -jnp.stack([dy, dx], -1)
 
-    def get_config(self):
-        return {**super().get_config(), "height_factor": self.height_factor,
-                "width_factor": self.width_factor}  # fmt: skip
-
 
 class RandomZoom(_AffineLayer):
     """Zooms each image by a random factor (positive: zoom out, negative: zoom in).
@@ -214,6 +210,8 @@ class RandomZoom(_AffineLayer):
         height_factor: a number ``f`` (zoom in ``[-f, f]``) or a pair.
         width_factor: likewise; ``None`` keeps the aspect ratio (the height zoom).
     """
+
+    _config_attrs = ("height_factor", "width_factor")
 
     def __init__(self, height_factor, width_factor=None, fill_mode="reflect",
                  interpolation="bilinear", seed=None, fill_value=0.0, **kwargs):  # fmt: skip
@@ -233,7 +231,3 @@ class RandomZoom(_AffineLayer):
         )
         matrices = jax.vmap(lambda a, b: jnp.diag(jnp.stack([a, b])))(zy, zx)
         return matrices, jnp.zeros((n, 2))
-
-    def get_config(self):
-        return {**super().get_config(), "height_factor": self.height_factor,
-                "width_factor": self.width_factor}  # fmt: skip

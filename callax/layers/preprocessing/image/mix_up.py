@@ -25,6 +25,9 @@ class MixUp(_RandomImageLayer):
         ((4, 8, 8, 3), True)
     """
 
+    _casts = False  # the identity at inference; _augment casts
+    _config_attrs = ("alpha",)
+
     def __init__(self, alpha: float = 0.2, data_format: str | None = None,
                  seed: int | None = None, **kwargs: Any):  # fmt: skip
         super().__init__(seed=seed, data_format=data_format, **kwargs)
@@ -43,9 +46,6 @@ class MixUp(_RandomImageLayer):
         images = self._float(images)
         return self._mix(images, *self._draw(key, images.shape[0]))
 
-    def _inference(self, images):
-        return images
-
     def _call_dict(self, data: dict, training) -> dict:
         if not training or "labels" not in data:
             return super()._call_dict(data, training)
@@ -58,6 +58,3 @@ class MixUp(_RandomImageLayer):
         if unbatched:
             images, labels = images[0], labels[0]
         return {**data, "images": images, "labels": labels}
-
-    def get_config(self):
-        return {**super().get_config(), "alpha": self.alpha}

@@ -35,6 +35,8 @@ class RandomErasing(_RandomImageLayer):
         [0.0, 0.0, 0.0, 0.0]
     """
 
+    _config_attrs = ("factor", "scale", "fill_value", "value_range")
+
     def __init__(self, factor: Any = 1.0, scale: Any = (0.02, 0.33), fill_value: Any = None,
                  value_range: Any = (0, 255), seed: int | None = None,
                  data_format: str | None = None, **kwargs: Any):  # fmt: skip
@@ -51,7 +53,6 @@ class RandomErasing(_RandomImageLayer):
         self.fill_value, self.value_range = fill_value, value_range
 
     def _augment(self, images, key):
-        images = self._float(images)
         n = images.shape[0]
         h_axis, w_axis = self._spatial_axes
         h, w = images.shape[h_axis], images.shape[w_axis]
@@ -82,7 +83,3 @@ class RandomErasing(_RandomImageLayer):
                 fill = fill.reshape((3, 1, 1) if self.data_format == "channels_first" else (3,))
         fill = jnp.clip(fill, self.value_range[0], self.value_range[1])
         return jnp.where(inside & apply, fill, images)
-
-    def get_config(self):
-        return {**super().get_config(), "factor": self.factor, "scale": self.scale,
-                "fill_value": self.fill_value, "value_range": self.value_range}  # fmt: skip

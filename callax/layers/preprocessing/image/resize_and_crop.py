@@ -36,6 +36,17 @@ class Resizing(_ImageLayer):
         (4, 2, 3, 3)
     """
 
+    _config_attrs = (
+        "height",
+        "width",
+        "interpolation",
+        "crop_to_aspect_ratio",
+        "pad_to_aspect_ratio",
+        "fill_mode",
+        "fill_value",
+        "antialias",
+    )
+
     def __init__(self, height: int, width: int, interpolation: str = "bilinear",
                  crop_to_aspect_ratio: bool = False, pad_to_aspect_ratio: bool = False,
                  fill_mode: str = "constant", fill_value: float = 0.0, antialias: bool = False,
@@ -66,13 +77,6 @@ class Resizing(_ImageLayer):
             fill_value=self.fill_value, data_format=self.data_format,
         )  # fmt: skip
 
-    def get_config(self):
-        return {**super().get_config(), "height": self.height, "width": self.width,
-                "interpolation": self.interpolation,
-                "crop_to_aspect_ratio": self.crop_to_aspect_ratio,
-                "pad_to_aspect_ratio": self.pad_to_aspect_ratio, "fill_mode": self.fill_mode,
-                "fill_value": self.fill_value, "antialias": self.antialias}  # fmt: skip
-
 
 def _crop_or_fit(layer, images, top: int, left: int):
     """Crops ``(layer.height, layer.width)`` at ``(top, left)``, or, for images too
@@ -99,6 +103,8 @@ class CenterCrop(_ImageLayer):
         (4, 2, 3, 3)
     """
 
+    _config_attrs = ("height", "width")
+
     def __init__(self, height: int, width: int, data_format: str | None = None, **kwargs: Any):
         super().__init__(data_format=data_format, **kwargs)
         self.height, self.width = height, width
@@ -109,9 +115,6 @@ class CenterCrop(_ImageLayer):
         top = (images.shape[h_axis] - self.height) // 2
         left = (images.shape[w_axis] - self.width) // 2
         return _crop_or_fit(self, images, top, left)
-
-    def get_config(self):
-        return {**super().get_config(), "height": self.height, "width": self.width}
 
 
 class RandomCrop(_RandomImageLayer):
@@ -127,13 +130,14 @@ class RandomCrop(_RandomImageLayer):
         (4, 2, 3, 3)
     """
 
+    _config_attrs = ("height", "width")
+
     def __init__(self, height: int, width: int, seed: int | None = None,
                  data_format: str | None = None, **kwargs: Any):  # fmt: skip
         super().__init__(seed=seed, data_format=data_format, **kwargs)
         self.height, self.width = height, width
 
     def _augment(self, images, key):
-        images = self._float(images)
         h_axis, w_axis = self._spatial_axes
         h, w = images.shape[h_axis], images.shape[w_axis]
         if h > self.height and w > self.width:
@@ -154,6 +158,3 @@ class RandomCrop(_RandomImageLayer):
             images = image_ops.resize(images, (self.height, self.width),
                                       data_format=self.data_format)  # fmt: skip
         return images
-
-    def get_config(self):
-        return {**super().get_config(), "height": self.height, "width": self.width}
