@@ -6,17 +6,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import jax
 import jax.numpy as jnp
 
 from callax.core.layer import Layer
-from callax.layers.attention.base_attention import (
-    _masked_softmax,
-    _Projection,
-    merge_attention_masks,
-)
+from callax.layers.attention.base_attention import _masked_softmax
+from callax.layers.attention.projected_attention import _ProjectedAttention
 from callax.layers.regularization.dropout import Dropout
-from callax.layers.weight_args import set_weight_args, weight_args_config
+from callax.layers.weight_args import weight_args_config
 
 
 def _positive_int(layer: Layer, arg: str, value: Any) -> int:
@@ -28,7 +24,7 @@ def _positive_int(layer: Layer, arg: str, value: Any) -> int:
     return value
 
 
-class GroupedQueryAttention(Layer):
+class GroupedQueryAttention(_ProjectedAttention):
     """Grouped-query attention: ``num_query_heads`` query heads share
     ``num_key_value_heads`` key/value heads (each key/value head serves
     ``num_query_heads // num_key_value_heads`` query heads).
@@ -76,6 +72,7 @@ class GroupedQueryAttention(Layer):
     """
 
     _kernel_call = True
+    _owner = "GroupedQueryAttention"
 
     def __init__(
         self,
@@ -108,11 +105,9 @@ class GroupedQueryAttention(Layer):
                 f"num_key_value_heads={num_key_value_heads}."
             )
         self.num_repeats = num_query_heads // num_key_value_heads
-        if not 0 <= dropout <= 1:
-            raise ValueError(
-                f"GroupedQueryAttention '{self.name}': dropout must be in [0, 1]; received "
-                f"dropout={dropout!r}."
-            )
+        self._init_projections(dropout, use_bias, use_gate, kernel_initializer, bias_initializer,
+                               kernel_regularizer, bias_regularizer, kernel_constraint,
+                               bias_constraint, seed)  # fmt: skip
         if flash_attention and dropout > 0:
             raise ValueError(
                 f"GroupedQueryAttention '{self.name}': dropout is not supported with "
@@ -126,25 +121,11 @@ class GroupedQueryAttention(Layer):
                 f"GroupedQueryAttention '{self.name}': sliding_window must be a positive int "
                 f"or None; received sliding_window={sliding_window!r}."
             )
-        self.dropout = float(dropout)
-        self.use_bias = bool(use_bias)
-        self.use_gate = bool(use_gate)
         self.sliding_window = sliding_window
         self.flash_attention = flash_attention
-        set_weight_args(self, "kernel", kernel_initializer, kernel_regularizer, kernel_constraint)
-        set_weight_args(self, "bias", bias_initializer, bias_regularizer, bias_constraint)
-        self.seed = seed
         self._inverse_sqrt_head_dim = 1.0 / math.sqrt(float(self.head_dim))
-        self.supports_masking = True
 
     # --------------------------------------------------------------- build
-    def _projection(self, tail: tuple, contract: int, name: str) -> _Projection:
-        return _Projection(
-            tail, contract, self.use_bias, self.kernel_initializer, self.bias_initializer,
-            self.kernel_regularizer, self.bias_regularizer, self.kernel_constraint,
-            self.bias_constraint, name=name, dtype=self.dtype_policy,
-        )  # fmt: skip
-
     def build(self, query_shape, value_shape, key_shape=None):
         key_shape = value_shape if key_shape is None else key_shape
         for arg, shape in (("query", query_shape), ("value", value_shape), ("key", key_shape)):
@@ -193,47 +174,9 @@ class GroupedQueryAttention(Layer):
     _combine_equation = "buqk,bkuh->bquh"
 
     # ---------------------------------------------------------------- call
-    def _compute_attention_mask(self, query, value, query_mask=None, value_mask=None,
-                                key_mask=None, attention_mask=None,
-                                use_causal_mask=False):  # fmt: skip
-        """The ``(B, T, S)`` boolean mask merging every mask given (or ``None``)."""
-        return merge_attention_masks(query.shape[1], value.shape[1], query_mask, value_mask,
-                                     key_mask, attention_mask, use_causal_mask,
-                                     self.sliding_window)  # fmt: skip
-
-    def call(
-        self,
-        query,
-        value,
-        key=None,
-        query_mask=None,
-        value_mask=None,
-        key_mask=None,
-        attention_mask=None,
-        return_attention_scores=False,
-        training=None,
-        use_causal_mask=False,
-    ):
-        key = value if key is None else key
-        if query.shape[-1] != self.feature_dim:
-            raise ValueError(
-                f"GroupedQueryAttention '{self.name}' was built for query features "
-                f"{self.feature_dim}; received query with shape {tuple(query.shape)}."
-            )
-        mask = self._compute_attention_mask(
-            query, value, query_mask, value_mask, key_mask, attention_mask, use_causal_mask
-        )
-        gate = jax.nn.sigmoid(self._gate_dense(query)) if self.use_gate else None
-        q = self._query_dense(query)
-        k = jnp.repeat(self._key_dense(key), self.num_repeats, axis=2)
-        v = jnp.repeat(self._value_dense(value), self.num_repeats, axis=2)
-        output, scores = self._compute_attention(q, k, v, mask, training)
-        if gate is not None:
-            output = output * gate
-        output = self._output_dense(output)
-        if return_attention_scores:
-            return output, scores
-        return output
+    def _expand_key_value_heads(self, x):
+        # Each key/value head serves `num_repeats` consecutive query heads.
+        return jnp.repeat(x, self.num_repeats, axis=2)
 
     def _compute_attention(self, query, key, value, attention_mask=None, training=None,
                            use_causal_mask=False):  # fmt: skip

@@ -7,20 +7,15 @@ import math
 import string
 from typing import Any
 
-import jax
 import jax.numpy as jnp
 
-from callax.core.layer import Layer
-from callax.layers.attention.base_attention import (
-    _masked_softmax,
-    _Projection,
-    merge_attention_masks,
-)
+from callax.layers.attention.base_attention import _masked_softmax
+from callax.layers.attention.projected_attention import _ProjectedAttention
 from callax.layers.regularization.dropout import Dropout
-from callax.layers.weight_args import set_weight_args, weight_args_config
+from callax.layers.weight_args import weight_args_config
 
 
-class MultiHeadAttention(Layer):
+class MultiHeadAttention(_ProjectedAttention):
     """Multi-head scaled dot-product attention (Vaswani et al., 2017).
 
     ``query (B, T, dim)``, ``value (B, S, dim_v)`` and optional ``key`` are
@@ -60,6 +55,7 @@ class MultiHeadAttention(Layer):
     """
 
     _kernel_call = True
+    _owner = "MultiHeadAttention"
 
     def __init__(
         self,
@@ -90,11 +86,9 @@ class MultiHeadAttention(Layer):
                     f"MultiHeadAttention '{self.name}': {arg} must be a positive int; "
                     f"received {arg}={value!r}."
                 )
-        if not 0 <= dropout <= 1:
-            raise ValueError(
-                f"MultiHeadAttention '{self.name}': dropout must be in [0, 1]; received "
-                f"dropout={dropout!r}."
-            )
+        self._init_projections(dropout, use_bias, use_gate, kernel_initializer, bias_initializer,
+                               kernel_regularizer, bias_regularizer, kernel_constraint,
+                               bias_constraint, seed)  # fmt: skip
         if sliding_window is not None and (
             not isinstance(sliding_window, int) or sliding_window <= 0
         ):
@@ -105,9 +99,6 @@ class MultiHeadAttention(Layer):
         self.num_heads = num_heads
         self.key_dim = key_dim
         self.value_dim = value_dim if value_dim else key_dim
-        self.dropout = float(dropout)
-        self.use_bias = bool(use_bias)
-        self.use_gate = use_gate
         self.sliding_window = sliding_window
         if isinstance(output_shape, int):
             output_shape = (output_shape,)
@@ -116,20 +107,9 @@ class MultiHeadAttention(Layer):
             attention_axes = (attention_axes,)
         self.attention_axes = None if attention_axes is None else tuple(attention_axes)
         self.flash_attention = flash_attention
-        set_weight_args(self, "kernel", kernel_initializer, kernel_regularizer, kernel_constraint)
-        set_weight_args(self, "bias", bias_initializer, bias_regularizer, bias_constraint)
-        self.seed = seed
         self._inverse_sqrt_key_dim = 1.0 / math.sqrt(float(self.key_dim))
-        self.supports_masking = True
 
     # --------------------------------------------------------------- build
-    def _projection(self, tail: tuple, contract: int, name: str) -> _Projection:
-        return _Projection(
-            tail, contract, self.use_bias, self.kernel_initializer, self.bias_initializer,
-            self.kernel_regularizer, self.bias_regularizer, self.kernel_constraint,
-            self.bias_constraint, name=name, dtype=self.dtype_policy,
-        )  # fmt: skip
-
     def build(self, query_shape, value_shape, key_shape=None):
         key_shape = value_shape if key_shape is None else key_shape
         if tuple(value_shape[1:-1]) != tuple(key_shape[1:-1]):
@@ -212,46 +192,6 @@ class MultiHeadAttention(Layer):
         combine = f"{scores},{value}->{v_out}"
         return dot, combine
 
-    def _attention_mask(self, query, value, query_mask, value_mask, key_mask, attention_mask,
-                        use_causal_mask):  # fmt: skip
-        return merge_attention_masks(query.shape[1], value.shape[1], query_mask, value_mask,
-                                     key_mask, attention_mask, use_causal_mask,
-                                     self.sliding_window)  # fmt: skip
-
-    def call(
-        self,
-        query,
-        value,
-        key=None,
-        query_mask=None,
-        value_mask=None,
-        key_mask=None,
-        attention_mask=None,
-        return_attention_scores=False,
-        training=None,
-        use_causal_mask=False,
-    ):
-        key = value if key is None else key
-        if query.shape[-1] != self.query_dense.kernel.shape[0]:
-            raise ValueError(
-                f"MultiHeadAttention '{self.name}' was built for query features "
-                f"{self.query_dense.kernel.shape[0]}; received query with shape "
-                f"{tuple(query.shape)}."
-            )
-        mask = self._attention_mask(query, value, query_mask, value_mask, key_mask,
-                                    attention_mask, use_causal_mask)  # fmt: skip
-        gate = self.gate_dense(query) if self.use_gate else None
-        q = self.query_dense(query)
-        k = self.key_dense(key)
-        v = self.value_dense(value)
-        output, scores = self._compute_attention(q, k, v, mask, training)
-        if gate is not None:
-            output = output * jax.nn.sigmoid(gate)
-        output = self.output_dense(output)
-        if return_attention_scores:
-            return output, scores
-        return output
-
     def _compute_attention(self, query, key, value, attention_mask=None, training=None,
                            return_attention_scores=False, use_causal_mask=False):  # fmt: skip
         # Keras's signature: libraries (KerasHub) override `call` and call this with
@@ -279,6 +219,7 @@ class MultiHeadAttention(Layer):
     _key_dense = property(lambda self: self.key_dense)
     _value_dense = property(lambda self: self.value_dense)
     _output_dense = property(lambda self: self.output_dense)
+    _gate_dense = property(lambda self: self.gate_dense)
     _num_heads = property(lambda self: self.num_heads)
     _key_dim = property(lambda self: self.key_dim)
     _value_dim = property(lambda self: self.value_dim)
