@@ -245,6 +245,12 @@ class LossFunctionWrapper(Loss):
         mask_fn = getattr(self.fn, "mask_fn", None)
         return None if mask_fn is None else mask_fn(y_true, y_pred, **self._fn_kwargs)
 
+    def _mirror_fn_kwargs(self) -> None:
+        """For the built-in losses: the function's arguments as attributes too
+        (``loss.from_logits``), as Keras's built-in losses have them."""
+        for key, value in self._fn_kwargs.items():
+            setattr(self, key, value)
+
     def get_config(self) -> dict:
         config = super().get_config()
         config.update(self._fn_kwargs)

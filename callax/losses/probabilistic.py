@@ -200,9 +200,7 @@ class BinaryCrossentropy(LossFunctionWrapper):
             binary_crossentropy, name=name, reduction=reduction, dtype=dtype,
             from_logits=from_logits, label_smoothing=label_smoothing, axis=axis,
         )  # fmt: skip
-        self.from_logits = from_logits
-        self.label_smoothing = label_smoothing
-        self.axis = axis
+        self._mirror_fn_kwargs()
 
 
 class BinaryFocalCrossentropy(LossFunctionWrapper):
@@ -218,12 +216,7 @@ class BinaryFocalCrossentropy(LossFunctionWrapper):
             apply_class_balancing=apply_class_balancing, alpha=alpha, gamma=gamma,
             from_logits=from_logits, label_smoothing=label_smoothing, axis=axis,
         )  # fmt: skip
-        self.from_logits = from_logits
-        self.label_smoothing = label_smoothing
-        self.axis = axis
-        self.apply_class_balancing = apply_class_balancing
-        self.alpha = alpha
-        self.gamma = gamma
+        self._mirror_fn_kwargs()
 
 
 class CategoricalCrossentropy(LossFunctionWrapper):
@@ -237,9 +230,7 @@ class CategoricalCrossentropy(LossFunctionWrapper):
             categorical_crossentropy, name=name, reduction=reduction, dtype=dtype,
             from_logits=from_logits, label_smoothing=label_smoothing, axis=axis,
         )  # fmt: skip
-        self.from_logits = from_logits
-        self.label_smoothing = label_smoothing
-        self.axis = axis
+        self._mirror_fn_kwargs()
 
 
 class SparseCategoricalCrossentropy(LossFunctionWrapper):
@@ -254,9 +245,7 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
             sparse_categorical_crossentropy, name=name, reduction=reduction, dtype=dtype,
             from_logits=from_logits, ignore_class=ignore_class, axis=axis,
         )  # fmt: skip
-        self.from_logits = from_logits
-        self.ignore_class = ignore_class
-        self.axis = axis
+        self._mirror_fn_kwargs()
 
 
 class KLDivergence(LossFunctionWrapper):

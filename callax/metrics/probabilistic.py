@@ -26,8 +26,7 @@ class BinaryCrossentropy(MeanMetricWrapper):
     ):  # fmt: skip
         super().__init__(losses.binary_crossentropy, name=name, dtype=dtype,
                          from_logits=from_logits, label_smoothing=label_smoothing)  # fmt: skip
-        self.from_logits = from_logits
-        self.label_smoothing = label_smoothing
+        self._mirror_fn_kwargs()
         self._direction = "down"
 
 
@@ -40,9 +39,7 @@ class CategoricalCrossentropy(MeanMetricWrapper):
     ):  # fmt: skip
         super().__init__(losses.categorical_crossentropy, name=name, dtype=dtype,
                          from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)  # fmt: skip
-        self.from_logits = from_logits
-        self.label_smoothing = label_smoothing
-        self.axis = axis
+        self._mirror_fn_kwargs()
         self._direction = "down"
 
 
@@ -55,9 +52,7 @@ class SparseCategoricalCrossentropy(MeanMetricWrapper):
     ):  # fmt: skip
         super().__init__(losses.sparse_categorical_crossentropy, name=name, dtype=dtype,
                          from_logits=from_logits, ignore_class=ignore_class, axis=axis)  # fmt: skip
-        self.from_logits = from_logits
-        self.ignore_class = ignore_class
-        self.axis = axis
+        self._mirror_fn_kwargs()
         self._direction = "down"
 
 

@@ -126,6 +126,12 @@ class MeanMetricWrapper(Mean):
         if fn in losses._FUNCTIONS.values() or isinstance(fn, losses.Loss):
             self._direction = "down"
 
+    def _mirror_fn_kwargs(self) -> None:
+        """For the built-in metrics: the function's arguments as attributes too
+        (``metric.from_logits``), as Keras's built-in metrics have them."""
+        for key, value in self._fn_kwargs.items():
+            setattr(self, key, value)
+
     def update_state(self, y_true: Any, y_pred: Any, sample_weight: Any = None) -> None:
         values = self._fn(y_true, y_pred, **self._fn_kwargs)
         mask_fn = getattr(self._fn, "mask_fn", None)
