@@ -42,6 +42,7 @@ import numpy as np
 from callax.core import call_context as _ctx
 from callax.core import dtype_policy as _policy
 from callax.core import pitfalls
+from callax.core import placement as _placement
 from callax.core import remat as _remat
 from callax.core.auto_config import auto_config
 from callax.core.call import hold_losses, layer_call, run_build
@@ -361,8 +362,11 @@ class Layer:
                     v.trainable = value
 
     def get_weights(self) -> list[np.ndarray]:
-        """Every weight's value as a numpy array, in ``model.weights`` order."""
-        return [np.asarray(v.value) for v in self.weights]
+        """Every weight's value as a numpy array, in ``model.weights`` order. In a
+        job of several processes, weights sharded over devices of several processes
+        are gathered (a collective: every process must call it; each gets the full
+        values)."""
+        return _placement.to_host([v.value for v in self.weights])
 
     def set_weights(self, weights: list[Any]) -> None:
         """Sets every weight, in ``model.weights`` order; checks count and shapes

@@ -12,7 +12,12 @@ returning ``None`` or an object whose ``backend_layout`` is a jax sharding.
   places its value with it and keeps it on every ``assign``);
 - :func:`place`: a value laid out as a sharding (a no-op when it already is);
 - :func:`layout_outputs`: ``Layer.__call__`` lays out a layer's outputs as the
-  distribution's tensor layout for ``"<layer path>/output"`` says, as in Keras.
+  distribution's tensor layout for ``"<layer path>/output"`` says, as in Keras;
+- :func:`to_host` / :func:`host_value`: numpy values of arrays, gathered with
+  JAX's ``multihost_utils.process_allgather`` when they are sharded over devices
+  of several processes (``jax.distributed``): then a collective, which every
+  process must call in the same order (``Variable.numpy``, ``Layer.get_weights``
+  and ``Model.get_weights`` read through them).
 
 With no distribution set each costs one global read.
 
@@ -23,6 +28,8 @@ Example:
     >>> import callax
     >>> placement.variable_sharding(callax.Variable(1.0)) is None
     True
+    >>> placement.host_value(callax.Variable([1.0, 2.0]).value)
+    array([1., 2.], dtype=float32)
 """
 
 from __future__ import annotations
@@ -116,3 +123,51 @@ def layout_outputs(outputs: Any) -> Any:
         return lay_out(t, sharding)
 
     return jax.tree_util.tree_map(put, outputs)
+
+
+def spans_processes(a: Any) -> bool:
+    """Whether ``a`` is a (concrete) array sharded over devices of several
+    processes, which ``np.asarray`` cannot read (a replicated one it can)."""
+    return (
+        isinstance(a, jax.Array)
+        and not isinstance(a, jax.core.Tracer)
+        and not a.is_fully_addressable
+        and not a.is_fully_replicated
+    )
+
+
+def _allgather(arrays: list) -> list:
+    from jax.experimental import multihost_utils  # jax's own multi-host collectives
+
+    return multihost_utils.process_allgather(arrays, tiled=True)
+
+
+def to_host(tree: Any) -> Any:
+    """``tree`` with every array as a numpy array holding its full (global) value.
+
+    Arrays sharded over devices of several processes are gathered with
+    ``multihost_utils.process_allgather`` (one collective for the whole tree):
+    every process must call this with the same structure. Other arrays are read
+    locally; with one process this is ``np.asarray`` of each leaf.
+    """
+    leaves, treedef = jax.tree_util.tree_flatten(tree)
+    if jax.process_count() > 1 and any(spans_processes(a) for a in leaves):
+        positions = [i for i, a in enumerate(leaves) if spans_processes(a)]
+        gathered = _allgather([leaves[i] for i in positions])
+        leaves = list(leaves)
+        for i, value in zip(positions, gathered):
+            leaves[i] = value
+    return jax.tree_util.tree_unflatten(treedef, [np.asarray(a) for a in leaves])
+
+
+def host_value(a: Any, dtype: Any = None) -> np.ndarray:
+    """``np.asarray(a, dtype)``, except that an array sharded over devices of
+    several processes is gathered (a collective, as :func:`to_host`: every
+    process must call it; the array's sharding is the same on each, so all of
+    them take the same path). The one-process path is ``np.asarray``."""
+    try:
+        return np.asarray(a, dtype=dtype)
+    except RuntimeError:  # JAX: "spans non-addressable devices" (no cost when it reads)
+        if not (jax.process_count() > 1 and spans_processes(a)):
+            raise
+    return np.asarray(_allgather([a])[0], dtype=dtype)

@@ -271,7 +271,10 @@ class Variable:
         self.assign(self.value - value)
 
     def numpy(self) -> np.ndarray:
-        return np.asarray(self.value)
+        """The value as a numpy array. In a job of several processes a value
+        sharded over devices of several processes is gathered: a collective, so
+        every process must call it (as ``np.asarray(variable)``)."""
+        return _placement.host_value(self.value)
 
     # -------------------------------------------------------------- metadata
     @property
@@ -303,7 +306,8 @@ class Variable:
 
     # -------------------------------------------------------- array protocol
     def __array__(self, dtype=None, copy=None):
-        return np.asarray(self.value, dtype=dtype)
+        # Gathers a value spanning several processes (a collective), as numpy().
+        return _placement.host_value(self.value, dtype)
 
     def __hash__(self) -> int:
         return id(self)

@@ -4,8 +4,10 @@ In a job of several processes an array laid out over the mesh may span devices
 of other processes: reading it (``np.asarray``) is then impossible for JAX. The
 helpers here use JAX's own collectives (``jax.experimental.multihost_utils``):
 
-- ``to_host``: numpy values of arrays, gathered from every process when they
-  span several (a collective: every process must call it, in the same order);
+- ``to_host`` (defined in ``callax.core.placement``, where ``Variable.numpy``
+  reads through it too): numpy values of arrays, gathered from every process
+  when they span several (a collective: every process must call it, in the same
+  order);
 - ``write_on_primary``: process 0 writes a file from gathered values, the others
   wait, and every process learns whether the write succeeded;
 - ``check_same_shapes``: the first batch of each shape is compared across the
@@ -19,43 +21,16 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Callable
-from typing import Any
 
 import jax
 import numpy as np
+
+from callax.core.placement import to_host
 
 
 def is_multi_process() -> bool:
     """Whether this process is one of several (``jax.distributed`` initialized)."""
     return jax.process_count() > 1
-
-
-def _spans_processes(a: Any) -> bool:
-    return (
-        isinstance(a, jax.Array)
-        and not isinstance(a, jax.core.Tracer)
-        and not a.is_fully_addressable
-        and not a.is_fully_replicated
-    )
-
-
-def to_host(tree: Any) -> Any:
-    """``tree`` with every array as a numpy array holding its full (global) value.
-
-    Arrays sharded over devices of several processes are gathered with
-    ``multihost_utils.process_allgather``: every process must call this with the
-    same structure (it is a collective). Other arrays are read locally.
-    """
-    leaves, treedef = jax.tree_util.tree_flatten(tree)
-    if is_multi_process() and any(_spans_processes(a) for a in leaves):
-        from jax.experimental import multihost_utils
-
-        positions = [i for i, a in enumerate(leaves) if _spans_processes(a)]
-        gathered = multihost_utils.process_allgather([leaves[i] for i in positions], tiled=True)
-        leaves = list(leaves)
-        for i, value in zip(positions, gathered):
-            leaves[i] = value
-    return jax.tree_util.tree_unflatten(treedef, [np.asarray(a) for a in leaves])
 
 
 def write_on_primary(variables: list, write: Callable[[], None], what: str) -> None:

@@ -116,6 +116,14 @@ def modelparallel():
     results["block/train_on_batch"] = np.asarray(model.train_on_batch(x[:16], y[:16]))
     results["block/predict_on_batch"] = model.predict_on_batch(x[:8])
     record("final", model)  # the weights saved below
+    # A sub-layer's weights and a single kernel, sharded over both processes: read
+    # with Layer.get_weights / Variable.numpy / np.asarray (each a collective).
+    mha, mlp_in = model.get_layer("mha"), model.get_layer("mlp_in")
+    results["spans/mlp_in_kernel"] = np.asarray(not mlp_in.kernel.value.is_fully_addressable)
+    for i, w in enumerate(mha.get_weights()):
+        results[f"sub/mha{i}"] = w
+    results["sub/mlp_in_kernel"] = mlp_in.kernel.numpy()
+    results["sub/mlp_in_kernel_asarray"] = np.asarray(mlp_in.kernel)
     if cfg.get("save_dir"):
         model.save_weights(os.path.join(cfg["save_dir"], "block.weights.h5"))
         model.save(os.path.join(cfg["save_dir"], "block.keras"))

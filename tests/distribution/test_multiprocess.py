@@ -149,7 +149,8 @@ def test_data_parallel_two_processes_match_one(tmp_path):
 def test_model_parallel_across_processes_weights_and_saving(tmp_path):
     """A MultiHeadAttention+MLP block whose kernels are split over a ``model`` axis
     spanning the processes: fit/evaluate/predict equal one process, get_weights
-    gathers, save_weights/save are written once by process 0."""
+    (of the model and of a sub-layer) and ``Variable.numpy`` / ``np.asarray`` of a
+    split kernel gather, save_weights/save are written once by process 0."""
     save_dir = tmp_path / "saved"
     save_dir.mkdir()
     (ref,), (r0, r1) = run_ok(
@@ -158,7 +159,11 @@ def test_model_parallel_across_processes_weights_and_saving(tmp_path):
     assert_bit_identical(r0, r1, "ModelParallel")
     assert str(r0["block/kernel_spec"][0]) == str(ref["block/kernel_spec"][0])
     assert "model" in str(r0["block/kernel_spec"][0])
-    assert_close(r0, ref, ("block", "final"))
+    assert_close(r0, ref, ("block", "final", "sub"))
+    # Sub-layer weights spanning the processes are gathered, not an error.
+    assert bool(r0["spans/mlp_in_kernel"]) and not bool(ref["spans/mlp_in_kernel"])
+    np.testing.assert_array_equal(r0["sub/mlp_in_kernel"], r0["sub/mlp_in_kernel_asarray"])
+    assert r0["sub/mlp_in_kernel"].shape == (8, 16)
     assert bool(r1["block/saved_seen"])
     assert sorted(os.listdir(save_dir)) == ["block.keras", "block.weights.h5"]  # no temp files
 
