@@ -9,7 +9,6 @@ Example:
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 from callax.callbacks.monitor_callback import MonitorCallback
@@ -92,14 +91,3 @@ class EarlyStopping(MonitorCallback):
                     f"Restoring model weights from the end of the best epoch: {self.best_epoch + 1}."
                 )
             self.model.set_weights(self.best_weights)
-
-    def get_monitor_value(self, logs: dict | None) -> Any:
-        logs = logs or {}
-        value = logs.get(self.monitor)
-        if value is None:
-            warnings.warn(
-                f"EarlyStopping is conditioned on {self.monitor!r}, which is not in the logs. "
-                f"Available: {', '.join(logs)}.",
-                stacklevel=2,
-            )
-        return value

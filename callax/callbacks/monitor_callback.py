@@ -84,6 +84,18 @@ class MonitorCallback(Callback):
         self.monitor_op = operator.gt if up else operator.lt
         self._signed_delta = self.min_delta if up else -self.min_delta
 
+    def get_monitor_value(self, logs: dict | None) -> Any:
+        """The monitored value in ``logs``; ``None``, with a warning, when absent."""
+        logs = logs or {}
+        value = logs.get(self.monitor)
+        if value is None:
+            warnings.warn(
+                f"{type(self).__name__} is conditioned on {self.monitor!r}, which is not in "
+                f"the logs. Available: {', '.join(logs)}.",
+                stacklevel=3,
+            )
+        return value
+
     def _is_improvement(self, value: Any, reference: Any) -> bool:
         if reference is None:
             return True

@@ -9,7 +9,6 @@ Example:
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import numpy as np
@@ -80,13 +79,8 @@ class ReduceLROnPlateau(MonitorCallback):
         logs = logs if logs is not None else {}
         optimizer = self.model.optimizer
         logs["learning_rate"] = current_learning_rate(optimizer)
-        current = logs.get(self.monitor)
+        current = self.get_monitor_value(logs)
         if current is None:
-            warnings.warn(
-                f"ReduceLROnPlateau is conditioned on {self.monitor!r}, which is not in the "
-                f"logs. Available: {', '.join(logs)}.",
-                stacklevel=2,
-            )
             return
         if self.in_cooldown():
             self.cooldown_counter -= 1

@@ -69,34 +69,31 @@ class SwapEMAWeights(Callback):
             for var, average in self._pairs(optimizer):
                 average.assign(var.value)
 
-    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
-        if self.swap_on_epoch and self._ema_weights_in_model:
+    def _hold_ema_weights(self, ema: bool) -> None:
+        """Puts the averages (``ema=True``) or the trained weights into the model,
+        swapping only when the model holds the other ones."""
+        if self._ema_weights_in_model != ema:
             self._swap_variables()
-            self._ema_weights_in_model = False
+            self._ema_weights_in_model = ema
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        if self.swap_on_epoch:
+            self._hold_ema_weights(False)
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         if self.swap_on_epoch and not self._ema_weights_in_model:
-            self._swap_variables()
-            self._ema_weights_in_model = True
+            self._hold_ema_weights(True)
             if epoch == self.params.get("epochs", 0) - 1:
                 self._finalize_ema_values()
 
     def on_test_begin(self, logs: dict | None = None) -> None:
-        if not self._ema_weights_in_model:
-            self._swap_variables()
-            self._ema_weights_in_model = True
+        self._hold_ema_weights(True)
 
     def on_test_end(self, logs: dict | None = None) -> None:
-        if self._ema_weights_in_model:
-            self._swap_variables()
-            self._ema_weights_in_model = False
+        self._hold_ema_weights(False)
 
     def on_predict_begin(self, logs: dict | None = None) -> None:
-        if not self._ema_weights_in_model:
-            self._swap_variables()
-            self._ema_weights_in_model = True
+        self._hold_ema_weights(True)
 
     def on_predict_end(self, logs: dict | None = None) -> None:
-        if self._ema_weights_in_model:
-            self._swap_variables()
-            self._ema_weights_in_model = False
+        self._hold_ema_weights(False)

@@ -118,31 +118,27 @@ def _is_tensor(x: Any) -> bool:
     return hasattr(x, "shape") and hasattr(x, "dtype") and not isinstance(x, type)
 
 
+def _map_tensors(x: Any, tensor_fn: Any, other_fn: Any) -> Any:
+    """``x``'s tuples, lists and dicts rebuilt, each tensor leaf through
+    ``tensor_fn`` and every other leaf through ``other_fn``."""
+    if isinstance(x, tuple):
+        return tuple(_map_tensors(v, tensor_fn, other_fn) for v in x)
+    if isinstance(x, list):
+        return [_map_tensors(v, tensor_fn, other_fn) for v in x]
+    if isinstance(x, dict):
+        return {k: _map_tensors(v, tensor_fn, other_fn) for k, v in x.items()}
+    return tensor_fn(x) if _is_tensor(x) else other_fn(x)
+
+
 def describe(x: Any) -> Any:
     """The structure of ``x`` with tensors replaced by :class:`TensorInfo`."""
-    if isinstance(x, tuple):
-        return tuple(describe(v) for v in x)
-    if isinstance(x, list):
-        return [describe(v) for v in x]
-    if isinstance(x, dict):
-        return {k: describe(v) for k, v in x.items()}
-    if _is_tensor(x):
-        return TensorInfo.of(x)
-    return Value(x)
+    return _map_tensors(x, TensorInfo.of, Value)
 
 
 def as_specs(x: Any) -> Any:
     """``x`` with tensors replaced by ``jax.ShapeDtypeStruct`` (other values kept),
     so a recorded call can be lowered again without its data."""
-    if isinstance(x, tuple):
-        return tuple(as_specs(v) for v in x)
-    if isinstance(x, list):
-        return [as_specs(v) for v in x]
-    if isinstance(x, dict):
-        return {k: as_specs(v) for k, v in x.items()}
-    if _is_tensor(x):
-        return jax.ShapeDtypeStruct(tuple(x.shape), x.dtype)
-    return x
+    return _map_tensors(x, lambda t: jax.ShapeDtypeStruct(tuple(t.shape), t.dtype), lambda v: v)
 
 
 def tensor_leaves(x: Any) -> list[Any]:
