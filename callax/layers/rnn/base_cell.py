@@ -36,6 +36,21 @@ def _project(x: jax.Array, kernel: jax.Array, mask: jax.Array | None, gates: int
     return jnp.einsum("gbf,fgu->bgu", x[None] * mask, k).reshape(x.shape[0], -1)
 
 
+def _unit_forget_bias(base: Any, units: int) -> Any:
+    """The bias initializer of an LSTM-style cell (gates ``i, f, c, o`` of ``units``
+    each) with ``unit_forget_bias``: ``base`` for every gate but the forget gate's,
+    which starts at one so early training keeps memory (Keras's default)."""
+
+    def init(shape, dtype=None):
+        return jnp.concatenate([
+            jnp.asarray(base((units,), dtype), dtype),
+            jnp.ones((units,), dtype),
+            jnp.asarray(base((2 * units,), dtype), dtype),
+        ])  # fmt: skip
+
+    return init
+
+
 class _RNNCellBase(Layer):
     """Weights, dropout masks and config shared by the built-in cells.
 

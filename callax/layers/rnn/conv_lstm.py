@@ -19,13 +19,14 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from callax import activations, constraints, initializers, random, regularizers
+from callax import activations, random, regularizers
 from callax.core import config as _config
 from callax.core.layer import Layer
 from callax.core.seed_generator import SeedGenerator
+from callax.layers.rnn.base_cell import _unit_forget_bias
 from callax.layers.rnn.recurrent_loop import _RecurrentLoop
 from callax.layers.rnn.rnn import scan_steps
-from callax.layers.weight_args import add_weight_from_args
+from callax.layers.weight_args import add_weight_from_args, set_weight_args, weight_args_config
 
 
 def _tuple(value: Any, rank: int, what: str, owner: str) -> tuple[int, ...]:
@@ -116,16 +117,12 @@ class ConvLSTMCell(Layer):
         self.activation = activations.get(activation)
         self.recurrent_activation = activations.get(recurrent_activation)
         self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.recurrent_initializer = initializers.get(recurrent_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
+        set_weight_args(self, "kernel", kernel_initializer, kernel_regularizer, kernel_constraint)
+        set_weight_args(
+            self, "recurrent", recurrent_initializer, recurrent_regularizer, recurrent_constraint
+        )
+        set_weight_args(self, "bias", bias_initializer, bias_regularizer, bias_constraint)
         self.unit_forget_bias = bool(unit_forget_bias)
-        self.kernel_regularizer = regularizers.get(kernel_regularizer)
-        self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.kernel_constraint = constraints.get(kernel_constraint)
-        self.recurrent_constraint = constraints.get(recurrent_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
         self.dropout = min(1.0, max(0.0, float(dropout)))
         self.recurrent_dropout = min(1.0, max(0.0, float(recurrent_dropout)))
         self.seed = seed
@@ -190,16 +187,7 @@ class ConvLSTMCell(Layer):
     def _bias_init(self):
         if not self.unit_forget_bias:
             return self.bias_initializer
-        base, f = self.bias_initializer, self.filters
-
-        def init(shape, dtype=None):
-            # Forget-gate bias starts at one so early training keeps memory (Keras default).
-            return jnp.concatenate([
-                jnp.asarray(base((f,), dtype), dtype), jnp.ones((f,), dtype),
-                jnp.asarray(base((2 * f,), dtype), dtype),
-            ])  # fmt: skip
-
-        return init
+        return _unit_forget_bias(self.bias_initializer, self.filters)
 
     # ------------------------------------------------------------ dropout
     def _draw_masks(self, x: jax.Array, h: jax.Array, training: Any) -> tuple:
@@ -265,6 +253,7 @@ class ConvLSTMCell(Layer):
         return [jnp.zeros(shape, self.compute_dtype), jnp.zeros(shape, self.compute_dtype)]
 
     def get_config(self):
+        weights = list(weight_args_config(self, "kernel", "recurrent", "bias").items())
         return {
             **super().get_config(),
             "filters": self.filters,
@@ -276,16 +265,10 @@ class ConvLSTMCell(Layer):
             "activation": activations.serialize(self.activation),
             "recurrent_activation": activations.serialize(self.recurrent_activation),
             "use_bias": self.use_bias,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "recurrent_initializer": initializers.serialize(self.recurrent_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
+            # Keras lists unit_forget_bias between the initializers and the regularizers.
+            **dict(weights[:3]),
             "unit_forget_bias": self.unit_forget_bias,
-            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-            "recurrent_regularizer": regularizers.serialize(self.recurrent_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "kernel_constraint": constraints.serialize(self.kernel_constraint),
-            "recurrent_constraint": constraints.serialize(self.recurrent_constraint),
-            "bias_constraint": constraints.serialize(self.bias_constraint),
+            **dict(weights[3:]),
             "dropout": self.dropout,
             "recurrent_dropout": self.recurrent_dropout,
             "seed": self.seed,

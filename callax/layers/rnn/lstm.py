@@ -6,7 +6,7 @@ from typing import Any
 
 import jax.numpy as jnp
 
-from callax.layers.rnn.base_cell import _project, _RNNCellBase
+from callax.layers.rnn.base_cell import _project, _RNNCellBase, _unit_forget_bias
 from callax.layers.rnn.rnn import _COMMON_CELL_ARGS, _CellBackedRNN
 
 
@@ -50,17 +50,7 @@ class LSTMCell(_RNNCellBase):
     def _bias_initializer(self):
         if not self.unit_forget_bias:
             return self.bias_initializer
-        base, units = self.bias_initializer, self.units
-
-        def init(shape, dtype=None):
-            # Forget-gate bias starts at one so early training keeps memory.
-            return jnp.concatenate([
-                jnp.asarray(base((units,), dtype), dtype),
-                jnp.ones((units,), dtype),
-                jnp.asarray(base((2 * units,), dtype), dtype),
-            ])  # fmt: skip
-
-        return init
+        return _unit_forget_bias(self.bias_initializer, self.units)
 
     def _step(self, inputs, states, dp_mask, rec_mask):
         h_prev, c_prev = states[0], states[1]
