@@ -69,10 +69,22 @@ class LearningRateSchedule:
         return cls(**config)
 
 
-class _StepDecay(LearningRateSchedule):
+class _ArgumentsSchedule(LearningRateSchedule):
+    """The built-in schedules: their config is their constructor arguments,
+    read back from the attributes of the same names listed in ``_config_args``."""
+
+    _config_args: tuple[str, ...] = ()
+
+    def get_config(self) -> dict:
+        return {arg: getattr(self, arg) for arg in self._config_args}
+
+
+class _StepDecay(_ArgumentsSchedule):
     """ExponentialDecay and InverseTimeDecay: the same arguments, and the rate
     applied to ``p = step / decay_steps`` (floored when ``staircase``); a
     subclass says how (:meth:`_decayed`)."""
+
+    _config_args = ("initial_learning_rate", "decay_steps", "decay_rate", "staircase", "name")
 
     def __init__(
         self,
@@ -99,15 +111,6 @@ class _StepDecay(LearningRateSchedule):
     def _decayed(self, lr: Any, rate: Any, p: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must define `_decayed(lr, rate, p)`.")
 
-    def get_config(self) -> dict:
-        return {
-            "initial_learning_rate": self.initial_learning_rate,
-            "decay_steps": self.decay_steps,
-            "decay_rate": self.decay_rate,
-            "staircase": self.staircase,
-            "name": self.name,
-        }
-
 
 class ExponentialDecay(_StepDecay):
     """``initial_learning_rate * decay_rate ** (step / decay_steps)``
@@ -123,7 +126,7 @@ class ExponentialDecay(_StepDecay):
         return lr * jnp.power(rate, p)
 
 
-class PiecewiseConstantDecay(LearningRateSchedule):
+class PiecewiseConstantDecay(_ArgumentsSchedule):
     """``values[0]`` while ``step <= boundaries[0]``, ``values[i]`` while
     ``boundaries[i-1] < step <= boundaries[i]``, ``values[-1]`` after the last boundary.
 
@@ -132,6 +135,8 @@ class PiecewiseConstantDecay(LearningRateSchedule):
         >>> [float(s(i)) for i in (0, 2, 3, 5)]
         [1.0, 1.0, 0.5, 0.1]
     """
+
+    _config_args = ("boundaries", "values", "name")
 
     def __init__(self, boundaries: list, values: list, name: str = "PiecewiseConstant"):
         if len(boundaries) != len(values) - 1:
@@ -154,11 +159,8 @@ class PiecewiseConstantDecay(LearningRateSchedule):
         index = sum((step > b).astype(jnp.int32) for b in bounds)
         return jnp.stack(values)[index]
 
-    def get_config(self) -> dict:
-        return {"boundaries": self.boundaries, "values": self.values, "name": self.name}
 
-
-class PolynomialDecay(LearningRateSchedule):
+class PolynomialDecay(_ArgumentsSchedule):
     """Decays from ``initial_learning_rate`` to ``end_learning_rate`` over
     ``decay_steps`` as ``(1 - step / decay_steps) ** power``; with ``cycle`` the
     horizon grows to the next multiple of ``decay_steps`` instead of holding the end value.
@@ -168,6 +170,15 @@ class PolynomialDecay(LearningRateSchedule):
         >>> [float(s(i)) for i in (0, 2, 4, 8)]
         [1.0, 0.5, 0.0, 0.0]
     """
+
+    _config_args = (
+        "initial_learning_rate",
+        "decay_steps",
+        "end_learning_rate",
+        "power",
+        "cycle",
+        "name",
+    )
 
     def __init__(
         self,
@@ -201,16 +212,6 @@ class PolynomialDecay(LearningRateSchedule):
         p = step / horizon
         return (lr - end) * jnp.power(1 - p, jnp.asarray(self.power, dtype)) + end
 
-    def get_config(self) -> dict:
-        return {
-            "initial_learning_rate": self.initial_learning_rate,
-            "decay_steps": self.decay_steps,
-            "end_learning_rate": self.end_learning_rate,
-            "power": self.power,
-            "cycle": self.cycle,
-            "name": self.name,
-        }
-
 
 class InverseTimeDecay(_StepDecay):
     """``initial_learning_rate / (1 + decay_rate * step / decay_steps)``
@@ -232,7 +233,7 @@ def _cosine(fraction: Any, alpha: Any) -> Any:
     return (1 - alpha) * cosine + alpha
 
 
-class CosineDecay(LearningRateSchedule):
+class CosineDecay(_ArgumentsSchedule):
     """Optional linear warmup from ``initial_learning_rate`` to ``warmup_target``
     over ``warmup_steps``, then cosine decay over ``decay_steps`` down to
     ``alpha`` times the peak (the peak is ``warmup_target`` when given, else
@@ -243,6 +244,15 @@ class CosineDecay(LearningRateSchedule):
         >>> [round(float(s(i)), 3) for i in (0, 5, 10, 15, 20, 30)]
         [0.0, 0.5, 1.0, 0.5, 0.0, 0.0]
     """
+
+    _config_args = (
+        "initial_learning_rate",
+        "decay_steps",
+        "alpha",
+        "name",
+        "warmup_target",
+        "warmup_steps",
+    )
 
     def __init__(
         self,
@@ -276,16 +286,6 @@ class CosineDecay(LearningRateSchedule):
         decaying = target * _cosine((step - warmup_steps) / decay_steps, self.alpha)
         # Both branches are cheap scalars: select rather than branch (no lax.cond).
         return jnp.where(step < warmup_steps, warming, decaying)
-
-    def get_config(self) -> dict:
-        return {
-            "initial_learning_rate": self.initial_learning_rate,
-            "decay_steps": self.decay_steps,
-            "alpha": self.alpha,
-            "name": self.name,
-            "warmup_target": self.warmup_target,
-            "warmup_steps": self.warmup_steps,
-        }
 
 
 class CosineDecayRestarts(LearningRateSchedule):
