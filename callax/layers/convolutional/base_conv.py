@@ -140,6 +140,9 @@ class BaseConv(SpatialLayer):
             **weight_args_config(self, *weights, "bias"),
         }
 
+    def compute_output_shape(self, input_shape):
+        return self._out_shape(input_shape, self.filters)
+
     def get_config(self) -> dict:
         # Keras lists activity_regularizer (None included) in every conv config.
         return {"activity_regularizer": None, **super().get_config()}
@@ -241,9 +244,6 @@ class Conv(BaseConv):
         self._check_input(inputs)
         x = self._conv(inputs, self.kernel.value, self.groups)
         return self._bias_activation(x)
-
-    def compute_output_shape(self, input_shape):
-        return self._out_shape(input_shape, self.filters)
 
     def get_config(self):
         return {

@@ -134,9 +134,6 @@ class ConvTranspose(BaseConv):
             for i, n in enumerate(spatial)
         )
 
-    def compute_output_shape(self, input_shape):
-        return self._out_shape(input_shape, self.filters)
-
     def get_config(self):
         config = {**super().get_config(), "filters": self.filters, **self._conv_config()}
         config["output_padding"] = self.output_padding

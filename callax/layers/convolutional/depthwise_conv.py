@@ -44,15 +44,13 @@ class DepthwiseConv(BaseConv):
     ):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self._init_conv(kernel_size, strides, padding, data_format, dilation_rate)
-        self.depth_multiplier = _check_positive_int(
-            self._label(), "depth_multiplier", depth_multiplier
-        )
         self._init_activation_and_bias(
             activation, use_bias, bias_initializer, bias_regularizer, bias_constraint
         )
-        set_weight_args(
-            self, "depthwise", depthwise_initializer, depthwise_regularizer, depthwise_constraint
-        )
+        _init_depthwise(
+            self, depth_multiplier, depthwise_initializer, depthwise_regularizer,
+            depthwise_constraint,
+        )  # fmt: skip
 
     @property
     def depthwise_kernel(self):
@@ -61,12 +59,7 @@ class DepthwiseConv(BaseConv):
     def build(self, input_shape):
         channels = self._channels_from(input_shape)
         self._input_channels = channels
-        self.kernel = add_weight_from_args(
-            self,
-            "depthwise",
-            shape=self.kernel_size + (channels, self.depth_multiplier),
-            name="kernel",
-        )
+        self.kernel = _add_depthwise_kernel(self, channels, "kernel")
         self.bias = add_bias(self, (channels * self.depth_multiplier,))
 
     def call(self, inputs):
@@ -86,6 +79,27 @@ class DepthwiseConv(BaseConv):
             **self._conv_config(),
             **self._output_config("depthwise"),
         }
+
+
+def _init_depthwise(
+    layer: BaseConv, depth_multiplier: Any, initializer: Any, regularizer: Any, constraint: Any
+) -> None:
+    """Checks and sets ``depth_multiplier`` and the ``depthwise_*`` weight arguments
+    (DepthwiseConv and SeparableConv)."""
+    layer.depth_multiplier = _check_positive_int(
+        layer._label(), "depth_multiplier", depth_multiplier
+    )
+    set_weight_args(layer, "depthwise", initializer, regularizer, constraint)
+
+
+def _add_depthwise_kernel(layer: BaseConv, channels: int, name: str):
+    """The depthwise kernel ``(*kernel_size, channels, depth_multiplier)``, created
+    from the ``depthwise_*`` arguments under ``name`` (Keras: ``kernel`` for
+    DepthwiseConv, ``depthwise_kernel`` for SeparableConv)."""
+    return add_weight_from_args(
+        layer, "depthwise", shape=layer.kernel_size + (channels, layer.depth_multiplier),
+        name=name,
+    )  # fmt: skip
 
 
 def _depthwise(layer: BaseConv, x, kernel):

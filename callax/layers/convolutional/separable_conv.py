@@ -8,8 +8,12 @@ from typing import Any
 import jax.numpy as jnp
 from jax import lax
 
-from callax.layers.convolutional.base_conv import BaseConv, _check_filters, _check_positive_int
-from callax.layers.convolutional.depthwise_conv import _depthwise
+from callax.layers.convolutional.base_conv import BaseConv, _check_filters
+from callax.layers.convolutional.depthwise_conv import (
+    _add_depthwise_kernel,
+    _depthwise,
+    _init_depthwise,
+)
 from callax.layers.weight_args import (
     add_bias,
     add_weight_from_args,
@@ -51,15 +55,13 @@ class SeparableConv(BaseConv):
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
         self._init_conv(kernel_size, strides, padding, data_format, dilation_rate)
         self.filters = _check_filters(self._label(), filters)
-        self.depth_multiplier = _check_positive_int(
-            self._label(), "depth_multiplier", depth_multiplier
-        )
         self._init_activation_and_bias(
             activation, use_bias, bias_initializer, bias_regularizer, bias_constraint
         )
-        set_weight_args(
-            self, "depthwise", depthwise_initializer, depthwise_regularizer, depthwise_constraint
-        )
+        _init_depthwise(
+            self, depth_multiplier, depthwise_initializer, depthwise_regularizer,
+            depthwise_constraint,
+        )  # fmt: skip
         set_weight_args(
             self, "pointwise", pointwise_initializer, pointwise_regularizer, pointwise_constraint
         )
@@ -67,12 +69,7 @@ class SeparableConv(BaseConv):
     def build(self, input_shape):
         channels = self._channels_from(input_shape)
         self._input_channels = channels
-        self.depthwise_kernel = add_weight_from_args(
-            self,
-            "depthwise",
-            shape=self.kernel_size + (channels, self.depth_multiplier),
-            name="depthwise_kernel",
-        )
+        self.depthwise_kernel = _add_depthwise_kernel(self, channels, "depthwise_kernel")
         self.pointwise_kernel = add_weight_from_args(
             self,
             "pointwise",
@@ -96,9 +93,6 @@ class SeparableConv(BaseConv):
             # Channels last, a 1×…×1 convolution is a matmul over the last axis.
             x = jnp.matmul(x, jnp.reshape(pointwise, pointwise.shape[-2:]))
         return self._bias_activation(x)
-
-    def compute_output_shape(self, input_shape):
-        return self._out_shape(input_shape, self.filters)
 
     def get_config(self):
         return {
