@@ -43,7 +43,7 @@ import numpy as np
 from callax.core import call_context as _ctx
 from callax.core.stateless_scope import StatelessScope
 from callax.inspect.plot import build_graph, to_svg
-from callax.inspect.profile import Profile, _concrete
+from callax.inspect.profile import Profile, _concrete, site_path
 from callax.inspect.profile import profile as run_profile
 from callax.inspect.recorder import CallRecord, render, tensor_leaves
 from callax.inspect.taps import capturing
@@ -160,14 +160,6 @@ def _hist_svg(stats: ActivationStats, width: int, height: int, cls: str) -> str:
         f'<svg class="{cls}" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
         f'role="img" aria-label="{escape(label)}">{"".join(rects)}</svg>'
     )
-
-
-def _site_path(rec: CallRecord) -> str:
-    labels = []
-    while rec is not None and rec.parent is not None:
-        labels.append(rec.label)
-        rec = rec.parent
-    return ".".join(reversed(labels))
 
 
 def _params(rec: CallRecord) -> str:
@@ -303,7 +295,7 @@ class _Renderer:
         return self.stats.get((id(rec.layer), rec.call_index), [])
 
     def node(self, rec: CallRecord) -> str:
-        path = _site_path(rec)
+        path = site_path(rec)
         stats = self.site_stats(rec)
         cost = self.costs.get((rec.path, rec.call_index))
         parts = [
@@ -335,7 +327,7 @@ class _Renderer:
         )
 
     def info(self, rec: CallRecord, stats: list[ActivationStats], cost: Any) -> str:
-        rows = [("path", f"<code>{escape(_site_path(rec))}</code> (layer <code>"
+        rows = [("path", f"<code>{escape(site_path(rec))}</code> (layer <code>"
                  f"{escape('/'.join(rec.path))}</code>)")]  # fmt: skip
         for i, structure in enumerate(rec.inputs):
             name = rec.arg_names[i] if i < len(rec.arg_names) else f"arg{i}"

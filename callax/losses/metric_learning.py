@@ -84,7 +84,7 @@ class Circle(LossFunctionWrapper):
             circle, name=name, reduction=reduction, dtype=dtype, gamma=gamma, margin=margin,
             remove_diagonal=remove_diagonal,
         )  # fmt: skip
-        self.gamma, self.margin, self.remove_diagonal = gamma, margin, remove_diagonal
+        self._mirror_fn_kwargs()
 
     def call(self, y_true, y_pred):
         # labels (B,) against embeddings (B, D): no rank alignment

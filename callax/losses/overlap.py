@@ -69,4 +69,4 @@ class Tversky(LossFunctionWrapper):
             tversky, name=name, reduction=reduction, dtype=dtype, alpha=alpha, beta=beta,
             axis=axis,
         )  # fmt: skip
-        self.alpha, self.beta, self.axis = alpha, beta, axis
+        self._mirror_fn_kwargs()
