@@ -32,6 +32,11 @@ def _normalize_axes(layer: Layer, axis: Any, ndim: int) -> list[int]:
     return sorted(set(out))
 
 
+def _affine_value(weight: Any, dtype: Any, shape: tuple | None) -> jax.Array:
+    value = weight.value.astype(dtype)
+    return value if shape is None else value.reshape(shape)
+
+
 class _AffineNormBase(Layer):
     """Shared ``gamma``/``beta`` handling for the normalization layers."""
 
@@ -54,6 +59,16 @@ class _AffineNormBase(Layer):
             )
         if make_beta:
             self.beta = add_weight_from_args(self, "beta", shape=shape, name="beta", autocast=False)
+
+    def _times_gamma(self, x: jax.Array, dtype: Any, shape: tuple | None = None) -> jax.Array:
+        """``x * gamma`` (gamma cast to ``dtype``, reshaped to ``shape`` when given);
+        ``x`` itself without gamma."""
+        return x if self.gamma is None else x * _affine_value(self.gamma, dtype, shape)
+
+    def _plus_beta(self, x: jax.Array, dtype: Any, shape: tuple | None = None) -> jax.Array:
+        """``x + beta`` (beta cast to ``dtype``, reshaped to ``shape`` when given);
+        ``x`` itself without beta."""
+        return x if self.beta is None else x + _affine_value(self.beta, dtype, shape)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)

@@ -164,11 +164,8 @@ class BatchNormalization(_AffineNormBase):
         else:
             mean, var = self.moving_mean.value, self.moving_variance.value
         inv = jax.lax.rsqrt(var.astype(x.dtype) + self.epsilon)
-        if self.gamma is not None:
-            inv = inv * self.gamma.value.astype(x.dtype)
-        offset = -mean.astype(x.dtype) * inv
-        if self.beta is not None:
-            offset = offset + self.beta.value.astype(x.dtype)
+        inv = self._times_gamma(inv, x.dtype)
+        offset = self._plus_beta(-mean.astype(x.dtype) * inv, x.dtype)
         out = x * inv.reshape(bshape) + offset.reshape(bshape)
         return out.astype(self.compute_dtype)
 

@@ -100,10 +100,7 @@ class GroupNormalization(_AffineNormBase):
         out = out.reshape(x.shape)
         bshape = [1] * ndim
         bshape[axis] = channels
-        if self.gamma is not None:
-            out = out * self.gamma.value.astype(x.dtype).reshape(bshape)
-        if self.beta is not None:
-            out = out + self.beta.value.astype(x.dtype).reshape(bshape)
+        out = self._plus_beta(self._times_gamma(out, x.dtype, bshape), x.dtype, bshape)
         return out.astype(self.compute_dtype)
 
     def get_config(self):

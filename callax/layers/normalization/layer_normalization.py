@@ -85,15 +85,10 @@ class LayerNormalization(_AffineNormBase):
         var = jnp.mean(jnp.square(x - mean), axis=axes, keepdims=True)
         inv = jax.lax.rsqrt(var + self.epsilon)
         if self.rms_scaling:
-            out = x * inv
-            if self.gamma is not None:
-                out = out * self.gamma.value.astype(x.dtype).reshape(bshape)
+            out = self._times_gamma(x * inv, x.dtype, bshape)
             return out.astype(self.compute_dtype)
-        if self.gamma is not None:
-            inv = inv * self.gamma.value.astype(x.dtype).reshape(bshape)
-        out = (x - mean) * inv
-        if self.beta is not None:
-            out = out + self.beta.value.astype(x.dtype).reshape(bshape)
+        inv = self._times_gamma(inv, x.dtype, bshape)
+        out = self._plus_beta((x - mean) * inv, x.dtype, bshape)
         return out.astype(self.compute_dtype)
 
     def get_config(self):
