@@ -308,13 +308,20 @@ def _need_rank(x, rank: int, name: str, layout: str) -> None:
         )
 
 
+def _block_arguments(x, block_size, data_format, name: str) -> tuple[int, bool]:
+    """``depth_to_space``/``space_to_depth``'s checks: the block size as an int,
+    and whether ``x`` (rank 4) is channels-last."""
+    b = int(block_size)
+    channels_last = normalize_data_format(data_format) == "channels_last"
+    _need_rank(x, 4, name, "(batch, height, width, channels)")
+    return b, channels_last
+
+
 @op
 def depth_to_space(x, block_size, data_format="channels_last"):
     """Moves ``block_size**2`` groups of channels into spatial blocks (pixel shuffle)."""
-    b = int(block_size)
-    data_format = normalize_data_format(data_format)
-    _need_rank(x, 4, "depth_to_space", "(batch, height, width, channels)")
-    if data_format == "channels_last":
+    b, channels_last = _block_arguments(x, block_size, data_format, "depth_to_space")
+    if channels_last:
         n, h, w, c = x.shape
         x = x.reshape(n, h, w, b, b, c // (b * b)).transpose(0, 1, 3, 2, 4, 5)
         return x.reshape(n, h * b, w * b, c // (b * b))
@@ -326,10 +333,8 @@ def depth_to_space(x, block_size, data_format="channels_last"):
 @op
 def space_to_depth(x, block_size, data_format="channels_last"):
     """Moves ``block_size x block_size`` spatial blocks into channels (pixel unshuffle)."""
-    b = int(block_size)
-    data_format = normalize_data_format(data_format)
-    _need_rank(x, 4, "space_to_depth", "(batch, height, width, channels)")
-    if data_format == "channels_last":
+    b, channels_last = _block_arguments(x, block_size, data_format, "space_to_depth")
+    if channels_last:
         n, h, w, c = x.shape
         x = x.reshape(n, h // b, b, w // b, b, c).transpose(0, 1, 3, 2, 4, 5)
         return x.reshape(n, h // b, w // b, c * b * b)

@@ -50,7 +50,7 @@ import concurrent.futures
 import concurrent.futures.process
 import multiprocessing
 import weakref
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 _WORKER_DATASET: Any = None
@@ -150,6 +150,15 @@ class WorkerPool:
         self.close()
 
 
+def _setting(attr: str, coerce: Callable[[Any], Any]) -> property:
+    """A public setting stored in ``attr``, coerced alike in ``__init__`` and on
+    every later assignment (``dataset.workers = "4"`` stores ``4``)."""
+    return property(
+        lambda self: getattr(self, attr),
+        lambda self, value: setattr(self, attr, coerce(value)),
+    )
+
+
 class PyDataset:
     """Base class for datasets of batches (Keras 3's ``keras.utils.PyDataset``).
 
@@ -164,33 +173,13 @@ class PyDataset:
     def __init__(
         self, workers: int = 1, use_multiprocessing: bool = False, max_queue_size: int = 10
     ):
-        self._workers = int(workers)
-        self._use_multiprocessing = bool(use_multiprocessing)
-        self._max_queue_size = max(1, int(max_queue_size))
+        self.workers = workers
+        self.use_multiprocessing = use_multiprocessing
+        self.max_queue_size = max_queue_size
 
-    @property
-    def workers(self) -> int:
-        return self._workers
-
-    @workers.setter
-    def workers(self, value: int) -> None:
-        self._workers = int(value)
-
-    @property
-    def use_multiprocessing(self) -> bool:
-        return self._use_multiprocessing
-
-    @use_multiprocessing.setter
-    def use_multiprocessing(self, value: bool) -> None:
-        self._use_multiprocessing = bool(value)
-
-    @property
-    def max_queue_size(self) -> int:
-        return self._max_queue_size
-
-    @max_queue_size.setter
-    def max_queue_size(self, value: int) -> None:
-        self._max_queue_size = max(1, int(value))
+    workers = _setting("_workers", int)
+    use_multiprocessing = _setting("_use_multiprocessing", bool)
+    max_queue_size = _setting("_max_queue_size", lambda value: max(1, int(value)))
 
     def __getitem__(self, index: int) -> Any:
         raise NotImplementedError(
