@@ -36,7 +36,13 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from callax.inspect.recorder import CallRecord, Producer, TensorInfo
-from callax.inspect.summary import build_inputs, graph_inputs, input_names, keras_shape
+from callax.inspect.summary import (
+    build_inputs,
+    graph_inputs,
+    input_names,
+    keras_shape,
+    tensor_infos,
+)
 from callax.inspect.trace import trace
 
 
@@ -127,14 +133,6 @@ def _tensor_label(info: Any, show_shapes: bool, show_dtype: bool) -> str:
     return " ".join(parts)
 
 
-def _leaf_infos(structure: Any) -> list[Any]:
-    if isinstance(structure, (list, tuple)):
-        return [i for s in structure for i in _leaf_infos(s)]
-    if isinstance(structure, dict):
-        return [i for s in structure.values() for i in _leaf_infos(s)]
-    return [structure] if isinstance(structure, TensorInfo) else []
-
-
 def build_graph(
     t,
     show_shapes: bool = False,
@@ -199,7 +197,7 @@ def build_graph(
     def dangling(rec: CallRecord) -> list[int]:
         if not drawn(rec) or rec.outputs is None:
             return []
-        count = len(_leaf_infos(rec.outputs))
+        count = len(tensor_infos(rec.outputs))
         return [i for i in range(count) if (id(rec), i) not in consumed]
 
     gen_before: dict[int, int] = {}  # which ops node a call's ops inputs come from
@@ -252,14 +250,14 @@ def build_graph(
     names = []
     for i, structure in enumerate(root.inputs):
         name = root.arg_names[i] if i < len(root.arg_names) else f"input_{i}"
-        leaves = _leaf_infos(structure)
+        leaves = tensor_infos(structure)
         if isinstance(structure, dict) and len(structure) == len(leaves):
             names += [f"{name}[{k!r}]" for k in structure]
         else:
             names += [name] if len(leaves) == 1 else [f"{name}[{k}]" for k in range(len(leaves))]
-    kw_leaves = [info for s in root.kwargs.values() for info in _leaf_infos(s)]
-    infos = [info for s in root.inputs for info in _leaf_infos(s)] + kw_leaves
-    names += [k for k, s in root.kwargs.items() for _ in _leaf_infos(s)]
+    kw_leaves = [info for s in root.kwargs.values() for info in tensor_infos(s)]
+    infos = [info for s in root.inputs for info in tensor_infos(s)] + kw_leaves
+    names += [k for k, s in root.kwargs.items() for _ in tensor_infos(s)]
     layer_names = input_names(t.model, len(infos))
     for i, info in enumerate(infos):
         label = names[i] if i < len(names) else f"input_{i}"
@@ -283,8 +281,8 @@ def build_graph(
             continue
         dst = layer_node(rec)
         shared = rec.total_calls > 1
-        infos = _leaf_infos(rec.inputs) + [
-            info for s in rec.kwargs.values() for info in _leaf_infos(s)
+        infos = tensor_infos(rec.inputs) + [
+            info for s in rec.kwargs.values() for info in tensor_infos(s)
         ]
         for source, info in zip(rec.sources, infos):
             src = source_key(source, rec)
@@ -295,7 +293,7 @@ def build_graph(
 
     # Outputs a layer returned that no layer used went into plain JAX ops.
     for rec in root.walk():
-        infos = _leaf_infos(rec.outputs)
+        infos = tensor_infos(rec.outputs)
         for i in dangling(rec):
             owner = visible_owner(rec.parent)
             ops = ops_node(owner, gen_sink[id(rec)])
@@ -304,7 +302,7 @@ def build_graph(
             graph.add_edge(Edge(layer_node(rec), ops, label, call, dashed=True))
 
     # Outputs.
-    out_infos = _leaf_infos(root.outputs)
+    out_infos = tensor_infos(root.outputs)
     for i, (source, info) in enumerate(zip(root.result_sources, out_infos)):
         key = ("output", i)
         name = "output" if len(out_infos) == 1 else f"output_{i}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from callax.core.layer import Layer
+from callax.layers.merging.base_merge import check_shape_list
 
 
 class Concatenate(Layer):
@@ -25,15 +26,7 @@ class Concatenate(Layer):
         self.supports_masking = True
 
     def build(self, input_shape):
-        if (
-            not isinstance(input_shape, (list, tuple))
-            or len(input_shape) < 1
-            or not all(isinstance(s, (list, tuple)) for s in input_shape)
-        ):
-            raise ValueError(
-                f"Concatenate '{self.name}' must be called on a list of tensors; received "
-                f"input shape {input_shape}."
-            )
+        check_shape_list(self, input_shape, "tensors", minimum=1)
 
     def call(self, inputs):
         if not isinstance(inputs, (list, tuple)):
