@@ -51,6 +51,16 @@ def _unit_forget_bias(base: Any, units: int) -> Any:
     return init
 
 
+def _set_dropout_args(cell: Layer, dropout: float, recurrent_dropout: float, seed: Any) -> None:
+    """Sets a cell's ``dropout`` and ``recurrent_dropout`` (clipped to [0, 1]), ``seed``
+    and the ``seed_generator`` its dropout masks draw from."""
+    cell.dropout = min(1.0, max(0.0, float(dropout)))
+    cell.recurrent_dropout = min(1.0, max(0.0, float(recurrent_dropout)))
+    cell.seed = seed
+    # Always created, as in Keras, so the state layout does not depend on rates.
+    cell.seed_generator = SeedGenerator(seed, name=f"{cell.name}_seed_generator")
+
+
 class _RNNCellBase(Layer):
     """Weights, dropout masks and config shared by the built-in cells.
 
@@ -86,11 +96,7 @@ class _RNNCellBase(Layer):
             self, "recurrent", recurrent_initializer, recurrent_regularizer, recurrent_constraint
         )
         set_weight_args(self, "bias", bias_initializer, bias_regularizer, bias_constraint)
-        self.dropout = min(1.0, max(0.0, float(dropout)))
-        self.recurrent_dropout = min(1.0, max(0.0, float(recurrent_dropout)))
-        self.seed = seed
-        # Always created, as in Keras, so the state layout does not depend on rates.
-        self.seed_generator = SeedGenerator(seed, name=f"{self.name}_seed_generator")
+        _set_dropout_args(self, dropout, recurrent_dropout, seed)
 
     # ------------------------------------------------------------ weights
     def _bias_initializer(self):

@@ -139,17 +139,6 @@ class Bidirectional(Layer):
             return tuple(outputs) + tuple(fw_states) + tuple(bw_states)
         return out
 
-    def set_weights(self, weights: list) -> None:
-        """Assigns ``weights`` (numpy arrays, forward's then backward's)."""
-        variables = self.weights
-        if len(weights) != len(variables):
-            raise ValueError(
-                f"Bidirectional '{self.name}': expected {len(variables)} weight arrays; "
-                f"received {len(weights)}."
-            )
-        for v, w in zip(variables, weights):
-            v.assign(w)
-
     def reset_state(self) -> None:
         for layer in (self.forward_layer, self.backward_layer):
             if hasattr(layer, "reset_state"):

@@ -22,8 +22,7 @@ from jax import lax
 from callax import activations, random, regularizers
 from callax.core import config as _config
 from callax.core.layer import Layer
-from callax.core.seed_generator import SeedGenerator
-from callax.layers.rnn.base_cell import _unit_forget_bias
+from callax.layers.rnn.base_cell import _set_dropout_args, _unit_forget_bias
 from callax.layers.rnn.recurrent_loop import _RecurrentLoop
 from callax.layers.rnn.rnn import scan_steps
 from callax.layers.weight_args import add_weight_from_args, set_weight_args, weight_args_config
@@ -123,10 +122,7 @@ class ConvLSTMCell(Layer):
         )
         set_weight_args(self, "bias", bias_initializer, bias_regularizer, bias_constraint)
         self.unit_forget_bias = bool(unit_forget_bias)
-        self.dropout = min(1.0, max(0.0, float(dropout)))
-        self.recurrent_dropout = min(1.0, max(0.0, float(recurrent_dropout)))
-        self.seed = seed
-        self.seed_generator = SeedGenerator(seed, name=f"{self.name}_seed_generator")
+        _set_dropout_args(self, dropout, recurrent_dropout, seed)
         self.state_size = -1  # as Keras: the states are feature maps, see state_shape()
         self.spatial_dims: tuple | None = None
         self.input_dim: int | None = None
