@@ -55,6 +55,16 @@ def conv_output_length(length, kernel, stride, dilation, padding):
     return max(0, (length + low + high - k) // stride + 1)
 
 
+def check_strides_or_dilation(label: str, strides: tuple, dilation_rate: tuple) -> None:
+    """A ValueError (naming the layer, ``label``) when both strides and dilation
+    exceed 1, which a convolution cannot combine."""
+    if max(strides) > 1 and max(dilation_rate) > 1:
+        raise ValueError(
+            f"{label}: strides > 1 cannot be combined with dilation_rate > 1; received "
+            f"strides={strides} and dilation_rate={dilation_rate}."
+        )
+
+
 class BaseConv(SpatialLayer):
     """What every convolution shares: argument checks, padding, bias, activation."""
 
@@ -74,11 +84,7 @@ class BaseConv(SpatialLayer):
                     f"{label}: `{arg}` must be strictly positive; received "
                     f"{arg}={getattr(self, arg)}."
                 )
-        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
-            raise ValueError(
-                f"{label}: strides > 1 cannot be combined with dilation_rate > 1; received "
-                f"strides={self.strides} and dilation_rate={self.dilation_rate}."
-            )
+        check_strides_or_dilation(label, self.strides, self.dilation_rate)
         self._dn = _dimension_numbers(rank, self._channels_first)
         self._lax_pad = self._padding_pairs()
 

@@ -22,6 +22,7 @@ from jax import lax
 from callax import activations, random, regularizers
 from callax.core import config as _config
 from callax.core.layer import Layer
+from callax.layers.convolutional.base_conv import check_strides_or_dilation
 from callax.layers.rnn.base_cell import _set_dropout_args, _unit_forget_bias
 from callax.layers.rnn.recurrent_loop import _RecurrentLoop
 from callax.layers.rnn.rnn import scan_steps
@@ -108,11 +109,7 @@ class ConvLSTMCell(Layer):
                 f"received data_format={data_format!r}."
             )
         self.data_format = data_format
-        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
-            raise ValueError(
-                f"{owner}: strides > 1 cannot be combined with dilation_rate > 1; received "
-                f"strides={self.strides} and dilation_rate={self.dilation_rate}."
-            )
+        check_strides_or_dilation(owner, self.strides, self.dilation_rate)
         self.activation = activations.get(activation)
         self.recurrent_activation = activations.get(recurrent_activation)
         self.use_bias = bool(use_bias)
