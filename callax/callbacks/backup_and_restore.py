@@ -8,6 +8,13 @@ epoch: a run killed after epoch ``k`` and restarted (same script, same seed)
 ends with the same weights as one that was never interrupted. The file is
 deleted when ``fit`` finishes (``delete_checkpoint=True``).
 
+In a job of several processes (``jax.distributed``) the values are gathered from
+every process and **process 0 alone writes** the file (the others wait until it
+has; a collective, like every save) and deletes it at the end; every process
+reads it when ``fit`` restarts, so ``backup_dir`` must be on a filesystem all
+processes see (a ``ValueError`` says so when some of them do not find the file).
+Restart all processes after a failure: they resume from the last finished epoch.
+
 Example:
     >>> import tempfile, numpy as np, callax
     >>> model = callax.Sequential([callax.Input((3,)), callax.layers.Dense(1)])
@@ -26,9 +33,11 @@ import os
 import random
 from typing import Any
 
+import jax
 import numpy as np
 
 from callax.callbacks.callback import Callback
+from callax.distribution.multihost import gather_flags, to_host, write_on_primary
 from callax.layers.core.lora import raw_lora_weights
 from callax.utils.atomic_files import atomic_write
 
@@ -64,14 +73,23 @@ class BackupAndRestore(Callback):
 
     # --------------------------------------------------------------- hooks
     def on_train_begin(self, logs: dict | None = None) -> None:
-        if os.path.exists(self.path):
+        found = gather_flags(os.path.exists(self.path))  # every process's view
+        if any(found) and not all(found):
+            raise ValueError(
+                f"BackupAndRestore: the backup {self.path!r} exists for processes "
+                f"{[p for p, f in enumerate(found) if f]} but not for processes "
+                f"{[p for p, f in enumerate(found) if not f]}; every process reads it, so "
+                "backup_dir must be on a filesystem that all of them see."
+            )
+        if all(found):
             self._restore()
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         self._backup(epoch)
 
     def on_train_end(self, logs: dict | None = None) -> None:
-        if self.delete_checkpoint and os.path.exists(self.path):
+        # Process 0 wrote it, process 0 removes it (the others may share the folder).
+        if self.delete_checkpoint and jax.process_index() == 0 and os.path.exists(self.path):
             os.remove(self.path)
 
     # --------------------------------------------------------------- state
@@ -90,12 +108,18 @@ class BackupAndRestore(Callback):
             "python_random": _jsonable(random.getstate()),
             "numpy_random": _jsonable(np.random.get_state(legacy=False)),
         }
-        os.makedirs(self.backup_dir, exist_ok=True)
-        seeds = [np.asarray(v.value) for v in self._seed_states(model)]
-        with atomic_write(self.path) as f, raw_lora_weights():  # LoRA factors kept as they are
-            weights_file.write_weights(
-                model, f, extra={_RNG_GROUP: seeds}, attrs={"callax_backup": json.dumps(meta)}
-            )
+        seeds = to_host([v.value for v in self._seed_states(model)])  # a collective
+
+        def write() -> None:
+            os.makedirs(self.backup_dir, exist_ok=True)
+            with atomic_write(self.path) as f, raw_lora_weights():  # LoRA factors as they are
+                weights_file.write_weights(
+                    model, f, extra={_RNG_GROUP: seeds}, attrs={"callax_backup": json.dumps(meta)}
+                )
+
+        saved = [v for e in weights_file.saveable_entries(model) for v in e.variables]
+        # Several processes: values gathered from all, process 0 writes, the others wait.
+        write_on_primary(saved, write, "BackupAndRestore")
 
     def _restore(self) -> None:
         from callax.saving import weights_file

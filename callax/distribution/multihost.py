@@ -10,6 +10,8 @@ helpers here use JAX's own collectives (``jax.experimental.multihost_utils``):
   order);
 - ``write_on_primary``: process 0 writes a file from gathered values, the others
   wait, and every process learns whether the write succeeded;
+- ``gather_flags``: every process's answer to a yes/no question (e.g. whether
+  it sees a file), so that all of them take the same branch;
 - ``check_same_shapes``: the first batch of each shape is compared across the
   processes, so a mismatch raises a ``ValueError`` naming both shapes instead of
   a hang or an XLA error.
@@ -61,6 +63,17 @@ def write_on_primary(variables: list, write: Callable[[], None], what: str) -> N
             f"{what}: process 0 failed to write the file (its traceback is in its log); "
             f"nothing was written. Received the failure on process {jax.process_index()}."
         )
+
+
+def gather_flags(flag: bool) -> list[bool]:
+    """``flag`` of every process, in process order (a collective when there are
+    several: every process must call it). One process: ``[flag]``."""
+    if not is_multi_process():
+        return [bool(flag)]
+    from jax.experimental import multihost_utils
+
+    flags = np.asarray(multihost_utils.process_allgather(np.int32(bool(flag))))
+    return [bool(f) for f in flags.reshape(-1)]
 
 
 def _signature_code(shapes: list[tuple]) -> np.ndarray:

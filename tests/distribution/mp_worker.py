@@ -133,6 +133,46 @@ def modelparallel():
         )
 
 
+def backup():
+    """DataParallel fit with BackupAndRestore; process ``victim`` dies (os._exit)
+    at step ``die_at = [epoch, step]``, and the survivor exits as soon as its next
+    collective fails. Records how many backup files this process wrote."""
+    from callax.callbacks import backup_and_restore
+
+    keras.distribution.set_distribution(keras.distribution.DataParallel())
+    keras.utils.set_random_seed(7)
+    x, y = M.data()
+    model = M.mlp(keras)
+    writes = []
+    real_write = backup_and_restore.atomic_write
+
+    def counting_write(path, *args, **kwargs):
+        writes.append(path)
+        return real_write(path, *args, **kwargs)
+
+    backup_and_restore.atomic_write = counting_write
+
+    class Die(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.epoch = epoch
+
+        def on_train_batch_end(self, batch, logs=None):
+            if PID == cfg.get("victim", 1) and [self.epoch, batch] == cfg.get("die_at"):
+                os._exit(3)  # killed mid-epoch, without a word to the others
+
+    callbacks = [keras.callbacks.BackupAndRestore(cfg["backup_dir"]), Die()]
+    try:
+        history = model.fit(x, y, batch_size=M.GLOBAL_BATCH, epochs=3, shuffle=True,
+                            callbacks=callbacks, verbose=0)  # fmt: skip
+    except Exception as e:  # noqa: BLE001 - the survivor of a dead peer
+        # Exit now: JAX's shutdown barrier would wait heartbeat_timeout for the dead peer.
+        print(f"worker {PID}: {type(e).__name__}: {e}"[:300], flush=True)
+        os._exit(4)
+    record("backup", model, history)
+    results["count/epochs_run"] = np.asarray(len(history.history["loss"]))
+    results["count/writes"] = np.asarray(len(writes))
+
+
 def mismatch():
     keras.distribution.set_distribution(keras.distribution.DataParallel())
     model = M.mlp(keras)
@@ -178,7 +218,8 @@ def main():
     NPROCS, PID = jax.process_count(), jax.process_index()
     assert (NPROCS, jax.device_count()) == (cfg["nprocs"], 4), (NPROCS, jax.device_count())
     scenarios = {"dataparallel": dataparallel, "modelparallel": modelparallel,
-                 "mismatch": mismatch, "extras": extras, "die": die}  # fmt: skip
+                 "mismatch": mismatch, "extras": extras, "die": die,
+                 "backup": backup}  # fmt: skip
     scenarios[cfg["scenario"]]()
     tmp = cfg["out"] + f".tmp{os.getpid()}.npz"
     np.savez(tmp, **results)

@@ -34,11 +34,11 @@ def _env(devices: int, extra: dict | None = None) -> dict:
     return env
 
 
-def _start(tmp_path, scenario, nprocs, init="args", extra_env=None, **cfg):
+def _start(tmp_path, scenario, nprocs, init="args", extra_env=None, name=None, **cfg):
     port = _free_port()
     job = {"procs": [], "outs": [], "logs": []}
     for pid in range(nprocs):
-        stem = tmp_path / f"{scenario}-{nprocs}-{pid}"
+        stem = tmp_path / f"{name or scenario}-{nprocs}-{pid}"
         out = f"{stem}.npz"
         conf = dict(cfg, scenario=scenario, out=out, port=port, nprocs=nprocs, pid=pid,
                     init=init if nprocs > 1 else "none")  # fmt: skip
@@ -219,3 +219,38 @@ def test_steps_per_execution_and_model_checkpoint_across_processes(tmp_path):
     assert_bit_identical(r0, r1, "steps_per_execution=2")
     assert_close(r0, ref, ("spe",))
     assert sorted(os.listdir(save_dir)) == ["ckpt-1.keras", "ckpt-2.keras"]
+
+
+def test_backup_and_restore_resumes_after_a_process_is_killed(tmp_path):
+    """BackupAndRestore over 2 processes: process 1 is killed mid-epoch 2 (the
+    survivor's next collective fails, it exits); both restart and resume from the
+    backup of epoch 1, ending equal to an uninterrupted 2-process run. Process 0
+    alone writes the backup (atomically: no temp files left)."""
+    import h5py
+
+    backup_dir, ref_dir = tmp_path / "backup", tmp_path / "ref"
+    fast = {"jax_kwargs": {"heartbeat_timeout_seconds": 10}}
+    (_, killed_codes, texts), (ref, ref_codes, ref_texts) = launch_all(tmp_path, [
+        ("backup", 2, dict(fast, backup_dir=str(backup_dir), die_at=[1, 1], name="killed")),
+        ("backup", 2, dict(fast, backup_dir=str(ref_dir), name="uninterrupted")),
+    ], timeout=90)  # fmt: skip
+    assert ref_codes == [0, 0], ref_texts
+    assert killed_codes[1] == 3 and killed_codes[0] != 0, (killed_codes, texts[0][-3000:])
+    assert sorted(os.listdir(backup_dir)) == ["latest.weights.h5"]  # one file, no temp files
+    with h5py.File(backup_dir / "latest.weights.h5", "r") as f:
+        assert json.loads(f.attrs["callax_backup"])["epoch"] == 0  # the last finished epoch
+
+    ((r0, r1),) = run_ok(tmp_path, ("backup", 2, dict(fast, backup_dir=str(backup_dir),
+                                                      name="resumed")))  # fmt: skip
+    weights = [{k: v for k, v in r.items() if k.startswith("backup/")} for r in (r0, r1)]
+    assert_bit_identical(*weights, "resumed BackupAndRestore")
+    assert int(r0["count/epochs_run"]) == 2  # resumed at epoch 2 of 3, not from scratch
+    final = {k: v for k, v in ref[0].items() if k.startswith("backup/w")}
+    assert_close(r0, final, ("backup",), rtol=1e-6, atol=1e-6)
+    for key in ("loss", "accuracy"):  # the resumed History holds epochs 2 and 3
+        np.testing.assert_allclose(r0[f"backup/history/{key}"], ref[0][f"backup/history/{key}"][1:],
+                                   rtol=1e-6, atol=1e-6)  # fmt: skip
+    # Process 0 wrote each backup (epochs 2 and 3; 1, 2 and 3 uninterrupted), process 1 none.
+    assert [int(r["count/writes"]) for r in (r0, r1)] == [2, 0]
+    assert [int(r["count/writes"]) for r in ref] == [3, 0]
+    assert os.listdir(backup_dir) == [] and os.listdir(ref_dir) == []  # deleted at the end
