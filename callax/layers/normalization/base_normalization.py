@@ -19,6 +19,19 @@ def _float32_or_wider(x: jax.Array) -> jax.Array:
     return x
 
 
+def _axis_argument(layer: Layer, axis: Any) -> int | list:
+    """The ``axis`` argument as kept and serialized: an int, or a list for a list or
+    tuple of axes; a TypeError for anything else (checked against the rank in build)."""
+    if isinstance(axis, (list, tuple)):
+        return list(axis)
+    if not isinstance(axis, int) or isinstance(axis, bool):
+        raise TypeError(
+            f"{type(layer).__name__} '{layer.name}': axis must be an int or a list/tuple of "
+            f"ints; received axis={axis!r}."
+        )
+    return axis
+
+
 def _normalize_axes(layer: Layer, axis: Any, ndim: int) -> list[int]:
     axes = list(axis) if isinstance(axis, (list, tuple)) else [axis]
     out = []

@@ -9,6 +9,7 @@ import jax.numpy as jnp
 
 from callax.layers.normalization.base_normalization import (
     _AffineNormBase,
+    _axis_argument,
     _float32_or_wider,
     _normalize_axes,
 )
@@ -49,14 +50,7 @@ class LayerNormalization(_AffineNormBase):
     ):
         rms_scaling = bool(kwargs.pop("rms_scaling", False))
         super().__init__(**kwargs)
-        if isinstance(axis, (list, tuple)):
-            axis = list(axis)
-        elif not isinstance(axis, int) or isinstance(axis, bool):
-            raise TypeError(
-                f"LayerNormalization '{self.name}': axis must be an int or a list/tuple of "
-                f"ints; received axis={axis!r}."
-            )
-        self.axis = axis
+        self.axis = _axis_argument(self, axis)
         self.epsilon = float(epsilon)
         self.rms_scaling = rms_scaling
         self._init_affine(center, scale, beta_initializer, gamma_initializer,

@@ -8,7 +8,11 @@ import jax
 import jax.numpy as jnp
 
 from callax.core.layer import Layer
-from callax.layers.normalization.base_normalization import _float32_or_wider, _normalize_axes
+from callax.layers.normalization.base_normalization import (
+    _axis_argument,
+    _float32_or_wider,
+    _normalize_axes,
+)
 
 
 class UnitNormalization(Layer):
@@ -25,14 +29,7 @@ class UnitNormalization(Layer):
 
     def __init__(self, axis: int | list[int] = -1, **kwargs: Any):
         super().__init__(**kwargs)
-        if isinstance(axis, (list, tuple)):
-            axis = list(axis)
-        elif not isinstance(axis, int) or isinstance(axis, bool):
-            raise TypeError(
-                f"UnitNormalization '{self.name}': axis must be an int or a list/tuple of "
-                f"ints; received axis={axis!r}."
-            )
-        self.axis = axis
+        self.axis = _axis_argument(self, axis)
         self.supports_masking = True
         self.built = True
 
