@@ -598,6 +598,17 @@ class Optimizer:
         return params
 
     # ------------------------------------------------------ stateful API
+    def _variable_index(self, variable: Any) -> int:
+        """The index of ``variable`` among those the optimizer was built with."""
+        i = self._trainable_variables_indices.get(id(variable))
+        if i is None:
+            raise ValueError(
+                f"{type(self).__name__} {self.name!r} can only update the variables it was "
+                "built with; recreate an optimizer for new variables. Received unknown "
+                f"variable {variable.path!r}."
+            )
+        return i
+
     def apply(self, grads: Sequence[Any], trainable_variables: Sequence[Variable] | None = None):
         """Updates ``trainable_variables`` (default: those it was built with) in place,
         building the optimizer on the first call."""
@@ -623,13 +634,7 @@ class Optimizer:
         _warn_missing(grads, trainable_variables)
         full: list[Any] = [None] * len(self._trainable_variables)
         for g, v in zip(grads, trainable_variables):
-            i = self._trainable_variables_indices.get(id(v))
-            if i is None:
-                raise ValueError(
-                    f"{who} can only update the variables it was built with; recreate an "
-                    f"optimizer for new variables. Received unknown variable {v.path!r}."
-                )
-            full[i] = g
+            full[self._variable_index(v)] = g
         fn = self._compiled_update(full)
         if fn is None:  # inside a trace or a stateless scope: inline, through assign
             new_params, new_values = self._apply_values(

@@ -261,12 +261,7 @@ class MultiOptimizer(Optimizer):
             self.build(trainable_variables)
         routed: list[list[tuple[Any, Variable]]] = [[] for _ in self._inner_optimizers]
         for g, v in zip(grads, trainable_variables):
-            i = self._trainable_variables_indices.get(id(v))
-            if i is None:
-                raise ValueError(
-                    f"MultiOptimizer {self.name!r} can only update the variables it was built "
-                    f"with; received unknown variable {v.path!r}."
-                )
+            i = self._variable_index(v)
             owner = next(k for k, group in enumerate(self._groups) if i in group)
             routed[owner].append((g, v))
         for optimizer, pairs in zip(self._inner_optimizers, routed):
