@@ -61,6 +61,18 @@ def _set_dropout_args(cell: Layer, dropout: float, recurrent_dropout: float, see
     cell.seed_generator = SeedGenerator(seed, name=f"{cell.name}_seed_generator")
 
 
+def _lstm_update(cell: Layer, z: jax.Array, c_prev: jax.Array, axis: int) -> tuple:
+    """One LSTM update from the gate pre-activations ``z`` (gates ``i, f, c, o``
+    concatenated on ``axis``): returns ``(h, [h, c])``."""
+    zi, zf, zc, zo = jnp.split(z, 4, axis=axis)
+    i = cell.recurrent_activation(zi)
+    f = cell.recurrent_activation(zf)
+    c = f * c_prev + i * cell.activation(zc)
+    o = cell.recurrent_activation(zo)
+    h = o * cell.activation(c)
+    return h, [h, c]
+
+
 class _RNNCellBase(Layer):
     """Weights, dropout masks and config shared by the built-in cells.
 

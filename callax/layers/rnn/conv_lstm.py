@@ -23,7 +23,7 @@ from callax import activations, random, regularizers
 from callax.core import config as _config
 from callax.core.layer import Layer
 from callax.layers.convolutional.base_conv import check_strides_or_dilation
-from callax.layers.rnn.base_cell import _set_dropout_args, _unit_forget_bias
+from callax.layers.rnn.base_cell import _lstm_update, _set_dropout_args, _unit_forget_bias
 from callax.layers.rnn.recurrent_loop import _RecurrentLoop
 from callax.layers.rnn.rnn import scan_steps
 from callax.layers.weight_args import add_weight_from_args, set_weight_args, weight_args_config
@@ -222,13 +222,7 @@ class ConvLSTMCell(Layer):
             b = self.bias.value
             z = z + (b.reshape((-1,) + ones) if self.data_format == "channels_first" else b)
         z = z + self._gates(h_prev, self.recurrent_kernel.value, rec_mask, ones, "same", ones)
-        zi, zf, zc, zo = jnp.split(z, 4, axis=self._channel_axis)
-        i = self.recurrent_activation(zi)
-        f = self.recurrent_activation(zf)
-        c = f * c_prev + i * self.activation(zc)
-        o = self.recurrent_activation(zo)
-        h = o * self.activation(c)
-        return h, [h, c]
+        return _lstm_update(self, z, c_prev, axis=self._channel_axis)
 
     def call(self, inputs, states, training=False):
         states = list(states)

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import jax.numpy as jnp
-
-from callax.layers.rnn.base_cell import _project, _RNNCellBase, _unit_forget_bias
+from callax.layers.rnn.base_cell import (
+    _lstm_update,
+    _project,
+    _RNNCellBase,
+    _unit_forget_bias,
+)
 from callax.layers.rnn.rnn import _COMMON_CELL_ARGS, _CellBackedRNN
 
 
@@ -58,13 +61,7 @@ class LSTMCell(_RNNCellBase):
         z = z + _project(h_prev, self.recurrent_kernel.value, rec_mask, 4)
         if self.bias is not None:
             z = z + self.bias.value
-        zi, zf, zc, zo = jnp.split(z, 4, axis=-1)
-        i = self.recurrent_activation(zi)
-        f = self.recurrent_activation(zf)
-        c = f * c_prev + i * self.activation(zc)
-        o = self.recurrent_activation(zo)
-        h = o * self.activation(c)
-        return h, [h, c]
+        return _lstm_update(self, z, c_prev, axis=-1)
 
     def get_config(self):
         return {**super().get_config(), "unit_forget_bias": self.unit_forget_bias}
