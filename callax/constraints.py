@@ -92,7 +92,6 @@ _REGISTRY = NameRegistry(
     aliases=_ALIASES,
     base=Constraint,
 )
-_CLASSES = _REGISTRY.classes
 
 # One rule for every family: callax.core.registry.
 get, serialize, deserialize = _REGISTRY.get, _REGISTRY.serialize, _REGISTRY.deserialize

@@ -295,7 +295,6 @@ _REGISTRY = NameRegistry(
     extra_class_names={"IdentityInitializer": Identity},
     base=Initializer,
 )
-_CLASSES = _REGISTRY.classes
 
 # Keras's function-style names (`keras.initializers.glorot_uniform`).
 zeros, ones, constant = Zeros, Ones, Constant

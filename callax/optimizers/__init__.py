@@ -43,7 +43,6 @@ _REGISTRY = NameRegistry(
     case_insensitive=True,
     any_callable=False,
 )  # fmt: skip
-_CLASSES = _REGISTRY.classes
 
 # One rule for every family: callax.core.registry.
 serialize, deserialize = _REGISTRY.serialize, _REGISTRY.deserialize
