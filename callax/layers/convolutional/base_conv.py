@@ -70,6 +70,19 @@ class BaseConv(SpatialLayer):
 
     _allow_causal = False
 
+    def __init__(
+        self, kernel_size: Any, strides: Any, padding: Any, data_format: str | None,
+        dilation_rate: Any, activation: Any, use_bias: bool, bias_initializer: Any,
+        bias_regularizer: Any, bias_constraint: Any, **kwargs: Any,
+    ) -> None:  # fmt: skip
+        """Checks and sets the arguments every convolution takes; ``kwargs`` are the
+        Layer's (``activity_regularizer`` included)."""
+        super().__init__(**kwargs)
+        self._init_conv(kernel_size, strides, padding, data_format, dilation_rate)
+        self.activation = activations.get(activation)
+        self.use_bias = use_bias
+        set_weight_args(self, "bias", bias_initializer, bias_regularizer, bias_constraint)
+
     def _init_conv(self, kernel_size, strides, padding, data_format, dilation_rate):
         rank, label = self._rank, self._label()
         self._set_data_format(data_format)
@@ -128,14 +141,6 @@ class BaseConv(SpatialLayer):
         return conv_general(
             x, kernel, self.strides, self._lax_pad, self.dilation_rate, self._dn, groups
         )
-
-    def _init_activation_and_bias(
-        self, activation: Any, use_bias: bool, bias_initializer: Any, bias_regularizer: Any,
-        bias_constraint: Any,
-    ) -> None:  # fmt: skip
-        self.activation = activations.get(activation)
-        self.use_bias = use_bias
-        set_weight_args(self, "bias", bias_initializer, bias_regularizer, bias_constraint)
 
     def _output_config(self, *weights: str) -> dict:
         """``activation``, ``use_bias`` and the arguments of ``weights`` and the bias,
@@ -215,8 +220,11 @@ class Conv(BaseConv):
         bias_constraint: Any = None,
         **kwargs: Any,
     ):
-        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        self._init_conv(kernel_size, strides, padding, data_format, dilation_rate)
+        super().__init__(
+            kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
+            bias_initializer, bias_regularizer, bias_constraint,
+            activity_regularizer=activity_regularizer, **kwargs,
+        )  # fmt: skip
         self.filters = _check_filters(self._label(), filters)
         _check_positive_int(self._label(), "groups", groups)
         if filters % groups:
@@ -225,9 +233,6 @@ class Conv(BaseConv):
                 f"filters={filters}, groups={groups}."
             )
         self.groups = groups
-        self._init_activation_and_bias(
-            activation, use_bias, bias_initializer, bias_regularizer, bias_constraint
-        )
         set_weight_args(self, "kernel", kernel_initializer, kernel_regularizer, kernel_constraint)
 
     def build(self, input_shape):

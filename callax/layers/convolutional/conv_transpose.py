@@ -67,8 +67,11 @@ class ConvTranspose(BaseConv):
         bias_constraint: Any = None,
         **kwargs: Any,
     ):
-        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        self._init_conv(kernel_size, strides, padding, data_format, dilation_rate)
+        super().__init__(
+            kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
+            bias_initializer, bias_regularizer, bias_constraint,
+            activity_regularizer=activity_regularizer, **kwargs,
+        )  # fmt: skip
         if not isinstance(self.padding, str):
             raise ValueError(
                 f"{self._label()}: `padding` must be 'valid' or 'same'; received "
@@ -88,9 +91,6 @@ class ConvTranspose(BaseConv):
                         f"than `strides` on every axis (axis {i}: {p} vs stride {s}); received "
                         f"output_padding={self.output_padding}, strides={self.strides}."
                     )
-        self._init_activation_and_bias(
-            activation, use_bias, bias_initializer, bias_regularizer, bias_constraint
-        )
         set_weight_args(self, "kernel", kernel_initializer, kernel_regularizer, kernel_constraint)
         # Kernel axes (*spatial, out, in): "OI" where a forward conv has "IO".
         self._dn = _dimension_numbers(self._rank, self._channels_first, "OI")

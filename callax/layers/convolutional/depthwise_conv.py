@@ -42,11 +42,11 @@ class DepthwiseConv(BaseConv):
         bias_constraint: Any = None,
         **kwargs: Any,
     ):
-        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        self._init_conv(kernel_size, strides, padding, data_format, dilation_rate)
-        self._init_activation_and_bias(
-            activation, use_bias, bias_initializer, bias_regularizer, bias_constraint
-        )
+        super().__init__(
+            kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
+            bias_initializer, bias_regularizer, bias_constraint,
+            activity_regularizer=activity_regularizer, **kwargs,
+        )  # fmt: skip
         _init_depthwise(
             self, depth_multiplier, depthwise_initializer, depthwise_regularizer,
             depthwise_constraint,

@@ -52,12 +52,12 @@ class SeparableConv(BaseConv):
         bias_constraint: Any = None,
         **kwargs: Any,
     ):
-        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        self._init_conv(kernel_size, strides, padding, data_format, dilation_rate)
+        super().__init__(
+            kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
+            bias_initializer, bias_regularizer, bias_constraint,
+            activity_regularizer=activity_regularizer, **kwargs,
+        )  # fmt: skip
         self.filters = _check_filters(self._label(), filters)
-        self._init_activation_and_bias(
-            activation, use_bias, bias_initializer, bias_regularizer, bias_constraint
-        )
         _init_depthwise(
             self, depth_multiplier, depthwise_initializer, depthwise_regularizer,
             depthwise_constraint,
