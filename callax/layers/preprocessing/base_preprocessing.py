@@ -117,11 +117,13 @@ def _check_mode(owner: Layer, mode: str, allowed: tuple) -> str:
 
 
 def _check_sparse(owner: Layer, sparse: bool) -> None:
+    """Refuses ``sparse=True`` and sets ``owner.sparse`` (always ``False``)."""
     if sparse:
         raise ValueError(
             f"{type(owner).__name__} '{owner.name}': sparse outputs are a TensorFlow-only "
             "feature of Keras; callax returns dense arrays. Received sparse=True."
         )
+    owner.sparse = False
 
 
 def _batches(data: Any, steps: int | None = None):

@@ -44,7 +44,6 @@ class CategoryEncoding(Layer):
             )
         _check_sparse(self, sparse)
         self.num_tokens = num_tokens
-        self.sparse = False
         self.built = True
 
     def call(self, inputs, count_weights=None):

@@ -71,7 +71,6 @@ class Discretization(Layer):
         self.bin_boundaries = bin_boundaries
         self.num_bins = num_bins
         self.epsilon = epsilon
-        self.sparse = False
         self.built = True
 
     @property

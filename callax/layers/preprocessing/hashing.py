@@ -60,7 +60,6 @@ class Hashing(HostPreprocessingLayer):
         self.num_bins = num_bins
         self.mask_value = mask_value
         self.salt = salt
-        self.sparse = False
         self.built = True
 
     @property

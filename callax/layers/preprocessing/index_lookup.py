@@ -88,7 +88,6 @@ class IndexLookup(HostPreprocessingLayer):
         self.mask_token = mask_token
         self.oov_token = oov_token
         self.invert = bool(invert)
-        self.sparse = False
         self.pad_to_max_tokens = bool(pad_to_max_tokens)
         self.oov_method = oov_method
         self.salt = [salt, salt] if isinstance(salt, int) else salt
