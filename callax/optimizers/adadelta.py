@@ -32,6 +32,8 @@ class Adadelta(Optimizer):
             (``weight_decay``, ``clipnorm``, ``use_ema``, ``name``...).
     """
 
+    _config_attrs = ("rho", "epsilon")
+
     def __init__(
         self,
         learning_rate: Any = 0.001,
@@ -58,6 +60,3 @@ class Adadelta(Optimizer):
             "accumulated_grad": ada_state.e_g,
             "accumulated_delta_var": ada_state.e_x,
         }
-
-    def get_config(self) -> dict:
-        return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon}

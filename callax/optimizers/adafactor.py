@@ -51,6 +51,8 @@ class Adafactor(Optimizer):
             (``weight_decay``, ``clipnorm``, ``use_ema``, ``name``...).
     """
 
+    _config_attrs = ("beta_2_decay", "epsilon_1", "epsilon_2", "clip_threshold", "relative_step")
+
     def __init__(
         self,
         learning_rate: Any = 0.001,
@@ -105,13 +107,3 @@ class Adafactor(Optimizer):
             new_c.append(c)
             new_v.append(v)
         return new_params, {"row": new_r, "col": new_c, "velocity": new_v}
-
-    def get_config(self) -> dict:
-        return {
-            **super().get_config(),
-            "beta_2_decay": self.beta_2_decay,
-            "epsilon_1": self.epsilon_1,
-            "epsilon_2": self.epsilon_2,
-            "clip_threshold": self.clip_threshold,
-            "relative_step": self.relative_step,
-        }

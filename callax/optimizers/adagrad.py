@@ -31,6 +31,8 @@ class Adagrad(Optimizer):
             (``weight_decay``, ``clipnorm``, ``use_ema``, ``name``...).
     """
 
+    _config_attrs = ("initial_accumulator_value", "epsilon")
+
     def __init__(
         self,
         learning_rate: Any = 0.001,
@@ -51,10 +53,3 @@ class Adagrad(Optimizer):
         scaled, rss = transform.update(grads, optax.ScaleByRssState(state["accumulator"]))
         new_params = [p - lr.astype(p.dtype) * s for p, s in zip(params, scaled)]
         return new_params, {"accumulator": rss.sum_of_squares}
-
-    def get_config(self) -> dict:
-        return {
-            **super().get_config(),
-            "initial_accumulator_value": self.initial_accumulator_value,
-            "epsilon": self.epsilon,
-        }

@@ -37,6 +37,8 @@ class AdamFamily(Optimizer):
             (``weight_decay``, ``clipnorm``, ``use_ema``, ``name``...).
     """
 
+    _config_attrs = ("beta_1", "beta_2", "epsilon")
+
     def __init__(
         self,
         learning_rate: Any = 0.001,
@@ -53,11 +55,6 @@ class AdamFamily(Optimizer):
     def _build_slots(self, variables):
         self._add_slots(variables, "momentum", "velocity")
 
-    def get_config(self) -> dict:
-        config = super().get_config()
-        config.update(beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon)
-        return config
-
 
 class Adam(AdamFamily):
     """Adam (Kingma & Ba), optionally AMSGrad.
@@ -70,6 +67,8 @@ class Adam(AdamFamily):
         **kwargs: the base arguments of :class:`~callax.optimizers.Optimizer`
             (``weight_decay``, ``clipnorm``, ``use_ema``, ``name``...).
     """
+
+    _config_attrs = ("amsgrad",)
 
     def __init__(
         self,
@@ -112,9 +111,6 @@ class Adam(AdamFamily):
         if self.amsgrad:
             new_state["velocity_hat"] = v_hat
         return new_params, new_state
-
-    def get_config(self) -> dict:
-        return {**super().get_config(), "amsgrad": self.amsgrad}
 
 
 class AdamW(Adam):

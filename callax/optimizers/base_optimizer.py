@@ -738,7 +738,7 @@ class Optimizer:
             lr = _serialize_schedule(lr)
         elif isinstance(lr, Variable):
             lr = float(lr.numpy())
-        return {
+        config = {
             "name": self.name,
             "learning_rate": lr,
             "weight_decay": self.weight_decay,
@@ -751,6 +751,11 @@ class Optimizer:
             "loss_scale_factor": self.loss_scale_factor,
             "gradient_accumulation_steps": self.gradient_accumulation_steps,
         }
+        # Then each class's own hyperparameters, base classes first.
+        for cls in reversed(type(self).__mro__):
+            for attr in vars(cls).get("_config_attrs", ()):
+                config[attr] = getattr(self, attr)
+        return config
 
     @classmethod
     def from_config(cls, config: dict, custom_objects: dict | None = None) -> Optimizer:

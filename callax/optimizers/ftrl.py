@@ -38,6 +38,15 @@ class Ftrl(Optimizer):
             (``weight_decay``, ``clipnorm``, ``use_ema``, ``name``...).
     """
 
+    _config_attrs = (
+        "learning_rate_power",
+        "initial_accumulator_value",
+        "l1_regularization_strength",
+        "l2_regularization_strength",
+        "l2_shrinkage_regularization_strength",
+        "beta",
+    )
+
     def __init__(
         self,
         learning_rate: Any = 0.001,
@@ -92,14 +101,3 @@ class Ftrl(Optimizer):
 
         new_params, n, z = map_tensors(one, grads, params, state["accumulator"], state["linear"])
         return new_params, {"accumulator": n, "linear": z}
-
-    def get_config(self) -> dict:
-        return {
-            **super().get_config(),
-            "learning_rate_power": self.learning_rate_power,
-            "initial_accumulator_value": self.initial_accumulator_value,
-            "l1_regularization_strength": self.l1_regularization_strength,
-            "l2_regularization_strength": self.l2_regularization_strength,
-            "l2_shrinkage_regularization_strength": self.l2_shrinkage_regularization_strength,
-            "beta": self.beta,
-        }

@@ -31,6 +31,8 @@ class Lion(Optimizer):
             (``weight_decay``, ``clipnorm``, ``use_ema``, ``name``...).
     """
 
+    _config_attrs = ("beta_1", "beta_2")
+
     def __init__(
         self,
         learning_rate: Any = 0.001,
@@ -59,6 +61,3 @@ class Lion(Optimizer):
         signs, lion = transform.update(grads, optax.ScaleByLionState(step, state["momentum"]))
         new_params = [p - lr.astype(p.dtype) * s for p, s in zip(params, signs)]
         return new_params, {"momentum": lion.mu}
-
-    def get_config(self) -> dict:
-        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2}

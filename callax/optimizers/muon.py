@@ -49,6 +49,23 @@ class Muon(Optimizer):
         **kwargs: the base arguments (``clipnorm``, ``use_ema``...).
     """
 
+    _config_attrs = (
+        "adam_beta_1",
+        "adam_beta_2",
+        "epsilon",
+        "exclude_layers",
+        "muon_a",
+        "muon_b",
+        "muon_c",
+        "adam_lr_ratio",
+        "momentum",
+        "ns_steps",
+        "nesterov",
+        "exclude_embeddings",
+        "adam_weight_decay",
+        "rms_rate",
+    )
+
     def __init__(
         self,
         learning_rate: Any = 0.001,
@@ -160,15 +177,3 @@ class Muon(Optimizer):
             gram = x @ _swap_last(x)
             x = a * x + (b * gram + c * gram @ gram) @ x
         return _swap_last(x) if tall else x
-
-    def get_config(self) -> dict:
-        return {
-            **super().get_config(),
-            "adam_beta_1": self.adam_beta_1, "adam_beta_2": self.adam_beta_2,
-            "epsilon": self.epsilon, "exclude_layers": self.exclude_layers,
-            "muon_a": self.muon_a, "muon_b": self.muon_b, "muon_c": self.muon_c,
-            "adam_lr_ratio": self.adam_lr_ratio, "momentum": self.momentum,
-            "ns_steps": self.ns_steps, "nesterov": self.nesterov,
-            "exclude_embeddings": self.exclude_embeddings,
-            "adam_weight_decay": self.adam_weight_decay, "rms_rate": self.rms_rate,
-        }  # fmt: skip

@@ -37,6 +37,8 @@ class RMSprop(Optimizer):
             (``weight_decay``, ``clipnorm``, ``use_ema``, ``name``...).
     """
 
+    _config_attrs = ("rho", "momentum", "epsilon", "centered")
+
     def __init__(
         self,
         learning_rate: Any = 0.001,
@@ -78,12 +80,3 @@ class RMSprop(Optimizer):
             steps = [self.momentum * m + s for m, s in zip(state["momentum"], steps)]
             new_state["momentum"] = steps
         return [p - s for p, s in zip(params, steps)], new_state
-
-    def get_config(self) -> dict:
-        return {
-            **super().get_config(),
-            "rho": self.rho,
-            "momentum": self.momentum,
-            "epsilon": self.epsilon,
-            "centered": self.centered,
-        }

@@ -40,6 +40,8 @@ class ScheduleFreeAdamW(AdamFamily):
             (``weight_decay``, ``clipnorm``, ``use_ema``, ``name``...).
     """
 
+    _config_attrs = ("warmup_steps",)
+
     def __init__(
         self,
         learning_rate: Any = 0.0025,
@@ -73,6 +75,3 @@ class ScheduleFreeAdamW(AdamFamily):
 
         new_params, z, v = map_tensors(one, grads, params, state["momentum"], state["velocity"])
         return new_params, {"momentum": z, "velocity": v}
-
-    def get_config(self) -> dict:
-        return {**super().get_config(), "warmup_steps": self.warmup_steps}

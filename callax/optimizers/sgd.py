@@ -37,6 +37,8 @@ class SGD(Optimizer):
             (``weight_decay``, ``clipnorm``, ``use_ema``, ``name``...).
     """
 
+    _config_attrs = ("momentum", "nesterov")
+
     def __init__(
         self,
         learning_rate: Any = 0.01,
@@ -69,6 +71,3 @@ class SGD(Optimizer):
 
         new_params, m = map_tensors(one, grads, params, state["momentum"])
         return new_params, {"momentum": m}
-
-    def get_config(self) -> dict:
-        return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
