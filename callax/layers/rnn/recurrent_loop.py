@@ -13,6 +13,12 @@ import jax.numpy as jnp
 from callax.core.variable import Variable
 from callax.layers.rnn.base_cell import _as_list
 
+# Keras's RNN loop options, in its config order.
+_LOOP_OPTIONS = (
+    "return_sequences", "return_state", "go_backwards", "stateful", "unroll",
+    "zero_output_for_mask",
+)  # fmt: skip
+
 
 class _RecurrentLoop:
     """Mixin for a ``Layer`` with a ``cell`` scanned over the time axis.
@@ -25,12 +31,10 @@ class _RecurrentLoop:
     def _init_loop(self, return_sequences: bool, return_state: bool, go_backwards: bool,
                    stateful: bool, unroll: bool, zero_output_for_mask: bool) -> None:  # fmt: skip
         """Sets the loop options (Keras's ``RNN`` arguments) and no carried states."""
-        self.return_sequences = bool(return_sequences)
-        self.return_state = bool(return_state)
-        self.go_backwards = bool(go_backwards)
-        self.stateful = bool(stateful)
-        self.unroll = bool(unroll)
-        self.zero_output_for_mask = bool(zero_output_for_mask)
+        values = (return_sequences, return_state, go_backwards, stateful, unroll,
+                  zero_output_for_mask)  # fmt: skip
+        for name, value in zip(_LOOP_OPTIONS, values):
+            setattr(self, name, bool(value))
         self.states = None
         self.supports_masking = True
 
@@ -99,11 +103,4 @@ class _RecurrentLoop:
 
     def _loop_config(self) -> dict:
         """The loop options, in Keras's config order."""
-        return {
-            "return_sequences": self.return_sequences,
-            "return_state": self.return_state,
-            "go_backwards": self.go_backwards,
-            "stateful": self.stateful,
-            "unroll": self.unroll,
-            "zero_output_for_mask": self.zero_output_for_mask,
-        }
+        return {name: getattr(self, name) for name in _LOOP_OPTIONS}
