@@ -75,21 +75,22 @@ def _mix(a: int, b: int, c: int, d: int, k: int) -> tuple[int, int]:
     )
 
 
-def _len17to32(s: bytes, n: int) -> int:
+def _start(s: bytes, n: int, k: int) -> tuple[int, int, int, int, int]:
+    """``mul`` and the four words both medium-length hashes start from (the
+    first multiplied by ``k``)."""
     mul = _K2 + n * 2
-    a = (_f64(s, 0) * _K1) & _M
-    b = _f64(s, 8)
+    a = (_f64(s, 0) * k) & _M
     c = (_f64(s, n - 8) * mul) & _M
-    d = (_f64(s, n - 16) * _K2) & _M
+    return mul, a, _f64(s, 8), c, (_f64(s, n - 16) * _K2) & _M
+
+
+def _len17to32(s: bytes, n: int) -> int:
+    mul, a, b, c, d = _start(s, n, _K1)
     return _h16(*_mix(a, b, c, d, _K2), mul)
 
 
 def _len33to64(s: bytes, n: int) -> int:
-    mul = _K2 + n * 2
-    a = (_f64(s, 0) * _K2) & _M
-    b = _f64(s, 8)
-    c = (_f64(s, n - 8) * mul) & _M
-    d = (_f64(s, n - 16) * _K2) & _M
+    mul, a, b, c, d = _start(s, n, _K2)
     y, w = _mix(a, b, c, d, _K2)
     z = _h16(y, w, mul)
     e = (_f64(s, 16) * mul) & _M
