@@ -27,7 +27,6 @@ from typing import Any
 
 from callax.core.layer import Layer
 from callax.core.serialization import serialize_keras_object
-from callax.distribution.multihost import to_host
 from callax.export.model_export import export_model
 from callax.inspect.summary import summary as print_summary
 from callax.inspect.trace import trace as trace_calls
@@ -108,12 +107,6 @@ class Model(Trainer, Layer):
         """The model's config as JSON (``callax.models.model_from_json`` reads it back);
         ``kwargs`` go to ``json.dumps``."""
         return json.dumps(serialize_keras_object(self), **kwargs)
-
-    def get_weights(self) -> list:
-        """Every weight's value as a numpy array, in ``model.weights`` order. In a
-        job of several processes, weights sharded over devices of several processes
-        are gathered (every process must call it; each gets the full values)."""
-        return to_host([v.value for v in self.weights])
 
     def save(self, filepath: Any, overwrite: bool = True, **kwargs: Any) -> None:
         """Saves config, weights and optimizer state to a ``.keras`` archive
