@@ -22,10 +22,15 @@ def test_every_declared_op_is_reexported(name):
 
 
 def test_jax_numpy_ops_are_wrapped_by_name():
+    # Compared by name and module, not by identity with today's ``jnp.<name>``: an
+    # exporter imported earlier in the process (jax2onnx) may have replaced
+    # ``jnp.cumsum`` and others with its own functions since callax wrapped them.
     for name in numpy.SAME_AS_JAX_NUMPY:
         if hasattr(jnp, name):
             wrapped = getattr(numpy, name)
-            assert wrapped.__name__ == name and wrapped.__wrapped__ is getattr(jnp, name)
+            inner = wrapped.__wrapped__
+            assert wrapped.__name__ == name and inner.__name__ == name, name
+            assert inner.__module__.startswith("jax"), (name, inner.__module__)
     assert "nanmean" in numpy.SAME_AS_JAX_NUMPY and "fliplr" in numpy.SAME_AS_JAX_NUMPY
 
 
