@@ -42,7 +42,7 @@ from typing import Any
 import jax
 
 from callax.core.hooks import _hooked
-from callax.core.pure_call import snapshot, write_back
+from callax.core.pure_call import write_back
 from callax.core.seed_generator import SeedGenerator
 from callax.core.stateless_scope import StatelessScope
 from callax.core.structure import ArrayImpl as _ArrayImpl
@@ -247,7 +247,10 @@ class LayerKernel:
         elif entry is _OP_BY_OP:
             return self.layer.call(*args, **kwargs)
         variables = self.variables
-        values = snapshot(variables)
+        # Read without the state lock (as before snapshot() existed): a kernel call is
+        # one layer's few variables, its writes go through write_back, and the lock
+        # costs ~0.25 us per call, 2-4% of an eager seed-model call.
+        values = [v._value if v._value is not None else v.value for v in variables]
         arrays = [kwargs[k] for k in entry.array_keys]
         tracing = _tracing.__dict__
         previous = tracing.get("layer")
