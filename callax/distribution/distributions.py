@@ -19,10 +19,12 @@ Example:
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import Iterator
 from typing import Any
 
 import jax
+import numpy as np
 
 from callax.core import placement
 from callax.distribution.devices import list_devices
@@ -85,9 +87,66 @@ class Distribution:
         return None
 
     def distribute_dataset(self, dataset: Any) -> Any:
-        """The dataset each process iterates. Batches are split over the devices when
-        they are moved there, so the dataset itself is returned as it is."""
-        return dataset
+        """The part of ``dataset`` (batched with the **global** batch size) that this
+        process loads, as in Keras 3.
+
+        With one process, or ``auto_shard_dataset=False`` (the dataset is already
+        sharded: each process yields its local batches), the dataset is returned
+        as it is. With several processes a ``tf.data.Dataset`` is rebatched to the
+        local batch size and sharded over the processes (``dataset.rebatch(...)
+        .shard(n, i)``), so that the global batch is the processes' local batches
+        in process order; ``fit``/``evaluate``/``predict`` do this themselves
+        for a ``tf.data.Dataset``. Other sources must be sharded by hand (see
+        docs/scaling.md).
+
+        Raises:
+            ValueError: several processes and auto-sharding, but ``dataset`` is not
+                a ``tf.data.Dataset``, is not batched, or its batch size does not
+                divide by the number of data shards.
+        """
+        if jax.process_count() == 1 or not self.auto_shard_dataset:
+            return dataset
+        if not (type(dataset).__module__.startswith("tensorflow.") and hasattr(dataset, "rebatch")):
+            raise ValueError(
+                f"{type(self).__name__}.distribute_dataset: with several processes and "
+                "auto_shard_dataset=True only a tf.data.Dataset can be sharded automatically; "
+                f"received {type(dataset).__name__}. Shard it yourself (each process loads "
+                "its local batches, e.g. by jax.process_index()) and set "
+                "auto_shard_dataset=False."
+            )
+        num_shards, index = self._data_shard()
+        if num_shards == 1:  # every process holds every batch row: all feed the global batch
+            return dataset
+        batch_size = _tf_dataset_batch_size(dataset)
+        if batch_size is None or batch_size % num_shards:
+            raise ValueError(
+                f"{type(self).__name__}.distribute_dataset: the dataset's batch size must be "
+                f"known (batch it with dataset.batch(global_batch_size)) and divide by the "
+                f"number of data shards ({num_shards}: the processes' parts of the "
+                f"{self._batch_dim_name!r} mesh axis); received batch size {batch_size}."
+            )
+        return dataset.rebatch(batch_size // num_shards).shard(num_shards, index)
+
+    def _data_shard(self) -> tuple[int, int]:
+        """``(number of data shards, this process's shard)``: each process loads the
+        rows of the batch axis its devices hold (a contiguous block; processes that
+        hold the same block, say along a ``model`` axis spanning them, share a shard)."""
+        mesh = self._device_mesh.backend_mesh
+        axis = mesh.axis_names.index(self._batch_dim_name)
+        rows = np.moveaxis(mesh.devices, axis, 0)
+        rows = rows.reshape(rows.shape[0], -1)
+        me = jax.process_index()
+        mine = [i for i, row in enumerate(rows) if any(d.process_index == me for d in row)]
+        k = len(mine)
+        if mine != list(range(mine[0], mine[0] + k)) or len(rows) % k or mine[0] % k:
+            raise ValueError(
+                f"{type(self).__name__}.distribute_dataset: process {me} holds the rows "
+                f"{mine} of the {self._batch_dim_name!r} mesh axis ({len(rows)} rows), not one "
+                "aligned contiguous block, so its part of a batch is not one slice; order the "
+                "mesh's devices by process, or shard the dataset yourself and set "
+                "auto_shard_dataset=False."
+            )
+        return len(rows) // k, mine[0] // k
 
     @contextlib.contextmanager
     def scope(self) -> Iterator[None]:
@@ -213,6 +272,19 @@ def _sharding(layout: Any) -> Any:
         return layout
     raise ValueError(f"distribute_tensor: layout must be a TensorLayout or a jax Sharding; "
                      f"received {layout!r}.")  # fmt: skip
+
+
+def _tf_dataset_batch_size(dataset: Any) -> int | None:
+    """The (global) batch size of a batched ``tf.data.Dataset``, as Keras reads it
+    (TensorFlow's ``compute_batch_size``, loaded with tf.data: nothing is imported
+    here), or ``None`` when it is unknown."""
+    distribute = sys.modules.get("tensorflow.python.data.experimental.ops.distribute")
+    if distribute is not None:
+        size = int(distribute.compute_batch_size(dataset).numpy())
+        return size if size > 0 else None
+    shapes = [getattr(s, "shape", None) for s in jax.tree_util.tree_leaves(dataset.element_spec)]
+    firsts = {s[0] for s in shapes if s is not None and s.rank}  # static when drop_remainder
+    return firsts.pop() if len(firsts) == 1 and None not in firsts else None
 
 
 def distribute_tensor(tensor: Any, layout: Any) -> jax.Array:

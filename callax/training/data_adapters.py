@@ -34,7 +34,8 @@ from typing import Any
 import jax
 import numpy as np
 
-from callax.distribution.multihost import same_seed
+from callax.distribution.distributions import distribution
+from callax.distribution.multihost import is_multi_process, same_seed
 from callax.training.foreign_data import (
     batch_to_numpy,
     describe_stream,
@@ -514,10 +515,20 @@ class GeneratorDataAdapter(DataAdapter):
     re-iterable starts a new pass each epoch. The first batch (read to build the
     model) is kept and trained on: nothing is read twice and no pass (or torch
     worker pool) is started just to look at it.
+
+    Several processes (``jax.distributed``): a ``tf.data.Dataset`` batched with
+    the global batch size is sharded by the distribution's ``distribute_dataset``
+    (Keras 3's ``auto_shard_dataset``), so each process loads only its part; every
+    other stream yields each process's own local batches.
     """
 
     def __init__(self, source: Any, class_weight: dict | None = None, caller: str = "fit"):
         stream = describe_stream(source)
+        dist = distribution()
+        if stream.kind == "tf.data.Dataset" and dist is not None and is_multi_process():
+            # Keras 3: each process loads its part of the global batches (auto_shard_dataset).
+            source = dist.distribute_dataset(source)
+            stream = describe_stream(source)
         self.source = source
         self.kind = stream.kind
         self.num_batches = stream.num_batches

@@ -84,6 +84,55 @@ def dataparallel():
     record("pyds", model, history)
 
 
+def foreign():
+    """Foreign sources, each process loading only its share: one global tf.data
+    dataset that fit shards (Keras's distribute_dataset), and a torch DataLoader
+    over each process's DistributedSampler part (local batches). The one-process
+    reference trains on the same global batches given as arrays (no tf, no torch)."""
+    keras.distribution.set_distribution(keras.distribution.DataParallel())
+    x, y = M.data()
+    fit = dict(epochs=2, verbose=0)
+    if NPROCS == 1:
+        for prefix, seed in (("tfdata", 8), ("torch", 9)):
+            keras.utils.set_random_seed(seed)
+            model = M.mlp(keras)
+            history = model.fit(x, y, batch_size=M.GLOBAL_BATCH, shuffle=False, **fit)
+            record(prefix, model, history)
+            results[f"{prefix}/evaluate"] = np.asarray(
+                model.evaluate(x, y, batch_size=M.GLOBAL_BATCH, verbose=0)
+            )
+            if prefix == "tfdata":
+                results["tfdata/predict"] = model.predict(x, batch_size=M.GLOBAL_BATCH, verbose=0)
+        return
+    import tensorflow as tf
+    import torch
+
+    from callax.training.data_adapters import get_data_adapter
+
+    # 1. tf.data: the same dataset of global batches on every process.
+    dataset = tf.data.Dataset.from_tensor_slices((x, y)).batch(M.GLOBAL_BATCH)
+    keras.utils.set_random_seed(8)
+    model = M.mlp(keras)
+    record("tfdata", model, model.fit(dataset, **fit))
+    results["tfdata/evaluate"] = np.asarray(model.evaluate(dataset, verbose=0))
+    # 2. a torch DataLoader over this process's share of the samples.
+    torch.set_num_threads(1)
+    samples = torch.utils.data.TensorDataset(torch.from_numpy(x), torch.from_numpy(y))
+    sampler = torch.utils.data.DistributedSampler(samples, NPROCS, PID, shuffle=False)
+    loader = torch.utils.data.DataLoader(samples, M.GLOBAL_BATCH // NPROCS, sampler=sampler)
+    keras.utils.set_random_seed(9)
+    tmodel = M.mlp(keras)
+    record("torch", tmodel, tmodel.fit(loader, **fit))
+    results["torch/evaluate"] = np.asarray(tmodel.evaluate(loader, verbose=0))
+    # predict on the tf.data model (global batches of inputs): all rows, in order.
+    inputs = tf.data.Dataset.from_tensor_slices(x).batch(M.GLOBAL_BATCH)
+    results["tfdata/predict"] = model.predict(inputs, verbose=0)
+    # The rows each process loads (its part of each global batch), as fit reads them.
+    for name, source in (("tfdata", dataset), ("torch", loader)):
+        batches = get_data_adapter(source).get_epoch_iterator()
+        results[f"rows/{name}"] = np.concatenate([b[0] for b in batches])
+
+
 def extras():
     """steps_per_execution=2 and a ModelCheckpoint, DataParallel on arrays."""
     keras.distribution.set_distribution(keras.distribution.DataParallel())
@@ -219,7 +268,7 @@ def main():
     assert (NPROCS, jax.device_count()) == (cfg["nprocs"], 4), (NPROCS, jax.device_count())
     scenarios = {"dataparallel": dataparallel, "modelparallel": modelparallel,
                  "mismatch": mismatch, "extras": extras, "die": die,
-                 "backup": backup}  # fmt: skip
+                 "backup": backup, "foreign": foreign}  # fmt: skip
     scenarios[cfg["scenario"]]()
     tmp = cfg["out"] + f".tmp{os.getpid()}.npz"
     np.savez(tmp, **results)

@@ -29,7 +29,8 @@ def _free_port() -> int:
 def _env(devices: int, extra: dict | None = None) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KERAS_DISTRIBUTION_")}
     env.update(XLA_FLAGS=f"--xla_force_host_platform_device_count={devices}",
-               JAX_PLATFORMS="cpu", PYTHONUNBUFFERED="1")  # fmt: skip
+               JAX_PLATFORMS="cpu", PYTHONUNBUFFERED="1", TF_CPP_MIN_LOG_LEVEL="2",
+               CUDA_VISIBLE_DEVICES="")  # fmt: skip
     env.update(extra or {})
     return env
 
@@ -254,3 +255,26 @@ def test_backup_and_restore_resumes_after_a_process_is_killed(tmp_path):
     assert [int(r["count/writes"]) for r in (r0, r1)] == [2, 0]
     assert [int(r["count/writes"]) for r in ref] == [3, 0]
     assert os.listdir(backup_dir) == [] and os.listdir(ref_dir) == []  # deleted at the end
+
+
+def test_foreign_sources_each_process_loads_its_share(tmp_path):
+    """A tf.data dataset of global batches, the same on both processes, is sharded
+    by fit (Keras's auto_shard_dataset): each process loads its half of every
+    batch. A torch DataLoader over a DistributedSampler yields each process's local
+    batches. Weights bit-identical on both processes and equal to one process
+    training on the same global batches (as arrays); evaluate and predict global."""
+    ((ref,), (r0, r1)) = run_ok(tmp_path, ("foreign", 1, {}), ("foreign", 2, {}))
+    assert_bit_identical(*({k: v for k, v in r.items() if not k.startswith("rows/")}
+                           for r in (r0, r1)), "foreign sources")  # fmt: skip
+    # torch: the same samples per global batch, in another order (float sums differ).
+    assert_close(r0, ref, ("tfdata", "torch"))
+    import mp_models
+
+    x, _ = mp_models.data()
+    half = mp_models.GLOBAL_BATCH // 2
+    for pid, r in enumerate((r0, r1)):  # process p: rows [16k + 8p, 16k + 8p + 8) of batch k
+        mine = np.concatenate([x[i + pid * half : i + (pid + 1) * half]
+                               for i in range(0, len(x), mp_models.GLOBAL_BATCH)])  # fmt: skip
+        np.testing.assert_array_equal(r["rows/tfdata"], mine)
+        np.testing.assert_array_equal(r["rows/torch"], x[pid::2])  # DistributedSampler's share
+    assert r0["tfdata/predict"].shape == (64, 4)  # all rows, in input order (vs ref above)
