@@ -25,6 +25,14 @@ The next ``fit`` then continues after the saved epoch; with an
 exactly too, so the resumed run ends with the same weights as one that was
 never interrupted.
 
+In a job of several processes (``jax.distributed``) every process takes part
+in each save and restore (all of them run the same ``fit``). Variables sharded
+over devices of several processes (``ModelParallel``) are written by Orbax
+shard by shard, each process its own (one ``ocdbt.process_<i>`` part each),
+nothing gathered; :meth:`OrbaxCheckpoint.restore` reads them into the layout of
+the model it loads into, which may be another mesh (``DataParallel``, one
+process, one device). The directory must be on a filesystem every process sees.
+
 Needs orbax-checkpoint (``pip install "callax[orbax]"``), imported when the
 callback is created.
 
@@ -44,16 +52,20 @@ Example:
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import random
 from typing import Any
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 
 from callax.callbacks.backup_and_restore import _arrays, _jsonable, _tuples  # RNG states as JSON
 from callax.callbacks.monitor_callback import MonitorCallback
 from callax.core import serialization
+from callax.core.placement import spans_processes
 
 FORMAT = "callax.orbax_checkpoint/1"
 _GROUPS = ("trainable", "non_trainable", "optimizer", "metrics")
@@ -93,8 +105,27 @@ def _groups(model: Any, weights_only: bool) -> dict[str, list]:
     return groups
 
 
-def _value(v: Any) -> np.ndarray:
-    return np.asarray(v.value)
+def _value(v: Any) -> Any:
+    """What is saved for ``v``: its numpy value, or, for a value sharded over
+    devices of several processes (``jax.distributed``), a device copy of the
+    ``jax.Array``, of which Orbax makes each process write its own shards (a copy:
+    the next train step donates the variable's buffer while a background save
+    may still be reading it)."""
+    value = v.value
+    if spans_processes(value):
+        return jnp.copy(value)
+    return np.asarray(value)
+
+
+def _target(v: Any, shape: list, dtype: str) -> Any:
+    """What ``restore`` reads a saved array as: for a variable sharded over
+    devices of several processes, a ``jax.ShapeDtypeStruct`` with its sharding
+    (Orbax reads only the shards each process holds, whatever mesh wrote them);
+    else a numpy array (placed by ``assign`` as the variable's layout says)."""
+    value = getattr(v, "value", None)
+    if v is not None and spans_processes(value):
+        return jax.ShapeDtypeStruct(tuple(shape), np.dtype(dtype), sharding=value.sharding)
+    return np.zeros(shape, dtype)
 
 
 class OrbaxCheckpoint(MonitorCallback):
@@ -297,7 +328,12 @@ class OrbaxCheckpoint(MonitorCallback):
         try:
             groups = _prepare(model, meta)
             target = {  # the saved layout, so groups we skip still read cleanly
-                name: [np.zeros(shape, dtype) for shape, dtype in zip(shapes, meta["dtypes"][name])]
+                name: [
+                    _target(v, shape, dtype)
+                    for v, shape, dtype in itertools.zip_longest(
+                        groups.get(name, []), shapes, meta["dtypes"][name]
+                    )
+                ]
                 for name, shapes in meta["shapes"].items()
             }
             state = manager.restore(
@@ -307,7 +343,7 @@ class OrbaxCheckpoint(MonitorCallback):
             manager.close()
         for name, variables in groups.items():
             for v, value in zip(variables, state[name]):
-                v.assign(np.asarray(value))
+                v.assign(value if spans_processes(value) else np.asarray(value))
         if resume and not meta.get("save_weights_only"):
             _resume_from(model, meta)
         return int(step)

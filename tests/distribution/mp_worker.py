@@ -133,6 +133,43 @@ def foreign():
         results[f"rows/{name}"] = np.concatenate([b[0] for b in batches])
 
 
+def orbax():
+    """OrbaxCheckpoint of a ModelParallel block whose kernels span the processes:
+    each process writes its shards; restored into a fresh model on the same mesh
+    (then trained one more epoch, as the original) and on a DataParallel mesh."""
+    from callax.callbacks import OrbaxCheckpoint
+    from callax.core.placement import to_host
+
+    keras.distribution.set_distribution(M.block_layout(keras, jax.devices()))
+    x, y = M.data(shape=(4, 8), seed=5)
+    fit = dict(x=x, y=y, batch_size=M.GLOBAL_BATCH, shuffle=False, verbose=0)
+    keras.utils.set_random_seed(4)
+    model = M.block(keras)
+    model.fit(epochs=2, callbacks=[OrbaxCheckpoint(cfg["ckpt_dir"])], **fit)
+    record("trained", model)
+    results["trained/optimizer"] = np.concatenate(
+        [a.ravel() for a in to_host([v.value for v in model.optimizer.variables])]
+    )
+    results["spans"] = np.asarray(
+        [not v.value.is_fully_addressable for v in model.weights if "mlp_in/kernel" in v.path]
+    )
+    keras.utils.set_random_seed(11)  # other initial weights: the restore must replace them
+    fresh = M.block(keras)
+    results["restored/step"] = np.asarray(OrbaxCheckpoint.restore(fresh, cfg["ckpt_dir"]))
+    record("restored", fresh)
+    results["restored/optimizer"] = np.concatenate(
+        [a.ravel() for a in to_host([v.value for v in fresh.optimizer.variables])]
+    )
+    # Both go on for a third epoch: the restored one resumes there by itself.
+    record("resumed", fresh, fresh.fit(epochs=3, **fit))
+    record("continued", model, model.fit(epochs=3, initial_epoch=2, **fit))
+    # Onto another mesh: every weight replicated (DataParallel over the 4 devices).
+    keras.distribution.set_distribution(keras.distribution.DataParallel())
+    other = M.block(keras)
+    OrbaxCheckpoint.restore(other, cfg["ckpt_dir"], resume=False)
+    record("on_dp", other)
+
+
 def extras():
     """steps_per_execution=2 and a ModelCheckpoint, DataParallel on arrays."""
     keras.distribution.set_distribution(keras.distribution.DataParallel())
@@ -268,7 +305,7 @@ def main():
     assert (NPROCS, jax.device_count()) == (cfg["nprocs"], 4), (NPROCS, jax.device_count())
     scenarios = {"dataparallel": dataparallel, "modelparallel": modelparallel,
                  "mismatch": mismatch, "extras": extras, "die": die,
-                 "backup": backup, "foreign": foreign}  # fmt: skip
+                 "backup": backup, "foreign": foreign, "orbax": orbax}  # fmt: skip
     scenarios[cfg["scenario"]]()
     tmp = cfg["out"] + f".tmp{os.getpid()}.npz"
     np.savez(tmp, **results)

@@ -14,6 +14,7 @@ import time
 import warnings
 
 import numpy as np
+import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 WORKER = os.path.join(HERE, "mp_worker.py")
@@ -278,3 +279,36 @@ def test_foreign_sources_each_process_loads_its_share(tmp_path):
         np.testing.assert_array_equal(r["rows/tfdata"], mine)
         np.testing.assert_array_equal(r["rows/torch"], x[pid::2])  # DistributedSampler's share
     assert r0["tfdata/predict"].shape == (64, 4)  # all rows, in input order (vs ref above)
+
+
+def test_orbax_checkpoint_of_weights_sharded_across_processes(tmp_path):
+    """OrbaxCheckpoint during a ModelParallel fit whose kernels span the two
+    processes: each process writes its own shards (one OCDBT part per process);
+    the checkpoint restores (weights and optimizer state) into a fresh model on the
+    same mesh, which then trains on equal to the original; onto a DataParallel mesh
+    in the same job; and onto one device in this (single) process."""
+    pytest.importorskip("orbax.checkpoint")
+    ckpt = tmp_path / "ckpt"
+    ((r0, r1),) = run_ok(tmp_path, ("orbax", 2, {"ckpt_dir": str(ckpt)}))
+    assert_bit_identical(r0, r1, "Orbax")
+    assert bool(r0["spans"].all())  # the kernel is split over both processes
+    assert sorted(os.listdir(ckpt)) == ["1"]  # max_to_keep=1: the epoch index 1, no temp folder
+    parts = sorted(p for p in os.listdir(ckpt / "1" / "state") if p.startswith("ocdbt.process_"))
+    assert parts == ["ocdbt.process_0", "ocdbt.process_1"], os.listdir(ckpt / "1" / "state")
+    assert int(r0["restored/step"]) == 1
+    n = len([k for k in r0 if k.startswith("trained/w")])
+    for i in range(n):
+        for prefix in ("restored", "on_dp"):
+            np.testing.assert_array_equal(r0[f"{prefix}/w{i}"], r0[f"trained/w{i}"])
+        np.testing.assert_array_equal(r0[f"resumed/w{i}"], r0[f"continued/w{i}"])
+    np.testing.assert_array_equal(r0["restored/optimizer"], r0["trained/optimizer"])
+    assert not np.array_equal(r0["continued/w0"], r0["trained/w0"])  # the third epoch trained
+
+    import mp_models
+
+    import callax as keras
+
+    model = mp_models.block(keras)  # this process: one device, no distribution
+    keras.callbacks.OrbaxCheckpoint.restore(model, str(ckpt), resume=False)
+    for i, got in enumerate(model.get_weights()):
+        np.testing.assert_array_equal(got, r0[f"trained/w{i}"])
