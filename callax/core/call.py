@@ -6,10 +6,12 @@
    takes (its :class:`~callax.core.call_spec.CallSpec`, made once per class).
 2. **explicit training**: ``training`` given by keyword or at its position in
    ``call``'s signature; anything but True/False/None must be a 0-d boolean.
-3. **inputs**: array-likes (NumPy arrays, lists of numbers, scalars) become JAX
-   arrays, floats in the compute dtype; the layer's ``input_spec`` is checked. A
-   symbolic input (``callax.Input``) records a Functional node instead of
-   computing, and the call ends there.
+3. **inputs**: array-likes (NumPy arrays, lists of numbers, scalars; torch,
+   TensorFlow and pandas values) become JAX arrays, floats in the compute dtype;
+   the layer's ``input_spec`` is checked. A symbolic input (``callax.Input``)
+   records a Functional node instead of computing, and the call ends there; a
+   symbolic TensorFlow tensor (inside ``tf.data``'s ``map``) makes the call a
+   ``tf.numpy_function`` node (``core/tf_graph.py``), and the call ends there.
 4. **compiled path**: with ``callax.config.enable_compiled_calls(True)`` a built
    layer called at the top level runs as one compiled call, and ends there.
 5. **call's arguments**: ``training`` not given explicitly is the enclosing
@@ -67,6 +69,7 @@ from callax.core import pitfalls
 from callax.core import placement as _placement
 from callax.core import remat as _remat
 from callax.core.call_spec import all_numbers, call_spec, dtype_of, has_shape, has_tensor, shape_of
+from callax.core.foreign_arrays import is_foreign_array, is_tf_graph_tensor, to_numpy
 from callax.core.input_spec import assert_input_compatibility
 from callax.core.keras_tensor import KerasTensor, any_symbolic
 from callax.core.stateless_scope import _local as _scope_local
@@ -74,6 +77,7 @@ from callax.core.stateless_scope import get_stateless_scope
 from callax.core.structure import ArrayImpl as _ArrayImpl
 from callax.core.structure import structure_version
 from callax.core.symbolic import symbolic_call
+from callax.core.tf_graph import IN_TF_GRAPH, tf_graph_call
 from callax.core.variable import Variable, autocast_scope
 
 _ARRAY_TYPES = (np.ndarray, np.generic)
@@ -115,6 +119,8 @@ def layer_call(layer: Any, *args: Any, **kwargs: Any) -> Any:
             d["input_spec"], args[0], f"{type(layer).__name__} '{layer.name}'"
         )
     if symbolic:
+        if symbolic is IN_TF_GRAPH:  # inside tf.data `map` / tf.function
+            return tf_graph_call(layer, args, kwargs, training)
         return symbolic_call(layer, args, kwargs, training)
 
     # 4. compiled path: a built top-level call, compiled calls enabled
@@ -259,6 +265,11 @@ def convert_args(layer: Any, args: tuple) -> tuple[tuple, bool]:
             out[i] = jnp.asarray(a, dtype=dtype if t is float else None)
         elif isinstance(a, Variable):
             out[i] = a.value
+        elif a is not None and is_foreign_array(a):  # torch, TensorFlow, pandas: at the edge
+            if is_tf_graph_tensor(a):
+                symbolic = IN_TF_GRAPH
+            else:
+                out[i] = _from_numpy(np.asarray(to_numpy(a)), np_dtype)
     return tuple(out), symbolic
 
 
@@ -277,6 +288,11 @@ def convert_kwargs(layer: Any, kwargs: dict) -> tuple[dict, bool]:
         elif t is list or t is tuple or t is dict:
             if any_symbolic_value(a.values() if t is dict else a):
                 symbolic = True
+        elif a is not None and is_foreign_array(a):  # torch, TensorFlow, pandas: at the edge
+            if is_tf_graph_tensor(a):
+                symbolic = IN_TF_GRAPH
+            else:
+                out[key] = _from_numpy(np.asarray(to_numpy(a)), dtype)
     return out, symbolic
 
 

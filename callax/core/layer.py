@@ -135,6 +135,9 @@ class Layer:
     # The call protocol (core/call.py): a plain function as the method, so a
     # layer call costs no extra Python frame.
     __call__ = layer_call
+    # TensorFlow's AutoGraph (tf.data `map`, tf.function) calls an object that has
+    # this attribute as it is, instead of rewriting its code (core/tf_graph.py).
+    autograph_info__ = frozenset()
 
     def __new__(cls, *args: Any, **kwargs: Any):
         obj = super().__new__(cls)

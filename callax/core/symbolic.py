@@ -309,6 +309,16 @@ def symbolic_call(layer: Any, args: tuple, kwargs: dict, training: Any = None) -
     """Records ``layer(*args, **kwargs)`` on symbolic tensors and returns the
     symbolic outputs. Builds the layer first (``build`` receives shapes with
     ``None`` for unknown dimensions, as in Keras)."""
+    outputs = _to_keras_tensors(symbolic_specs(layer, args, kwargs, training))
+    Node(layer, args, kwargs, outputs, training=training)
+    _attach_symbolic_mask(layer, args, kwargs, outputs)
+    return outputs
+
+
+def symbolic_specs(layer: Any, args: tuple, kwargs: dict, training: Any = None) -> Any:
+    """The output specs (``shape`` with ``None`` where unknown, ``dtype``) of
+    ``layer(*args, **kwargs)`` on symbolic tensors, computing nothing; builds the
+    layer first, as :func:`symbolic_call` does, but records no node."""
     try:
         d = layer.__dict__
         spec = call_spec(type(layer))
@@ -348,10 +358,7 @@ def symbolic_call(layer: Any, args: tuple, kwargs: dict, training: Any = None) -
         if named is error:
             raise
         raise named from error
-    outputs = _to_keras_tensors(specs)
-    Node(layer, args, kwargs, outputs, training=training)
-    _attach_symbolic_mask(layer, args, kwargs, outputs)
-    return outputs
+    return specs
 
 
 def _attach_symbolic_mask(layer: Any, args: tuple, kwargs: dict, outputs: Any) -> None:

@@ -35,65 +35,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import jax
-import numpy as np
+
+from callax.core.foreign_arrays import class_in, is_foreign_array, to_numpy
 
 # A length at least this large means "endless": grain's ``repeat()`` reports
 # ``sys.maxsize`` (divided by the batch size after ``batch``); no real epoch is
 # 2**40 batches long.
 ENDLESS_LENGTH = 1 << 40
-
-
-def _class_in(x: Any, module_prefix: str, names: tuple[str, ...]) -> bool:
-    """Whether a class in ``type(x)``'s MRO is one of ``names`` from ``module_prefix``."""
-    return any(
-        cls.__name__ in names and cls.__module__.startswith(module_prefix)
-        for cls in type(x).__mro__
-    )
-
-
-def _pandas_types() -> tuple[type, ...]:
-    pd = sys.modules.get("pandas")
-    return (pd.DataFrame, pd.Series) if pd is not None else ()
-
-
-def is_foreign_array(x: Any) -> bool:
-    """A pandas DataFrame/Series, or a torch/TensorFlow tensor (an array to slice)."""
-    if isinstance(x, (np.ndarray, jax.Array)):
-        return False
-    torch = sys.modules.get("torch")
-    if torch is not None and isinstance(x, torch.Tensor):
-        return True
-    if isinstance(x, _pandas_types()):
-        return True
-    return "tensorflow" in sys.modules and _class_in(x, "tensorflow.", ("Tensor",))
-
-
-def to_numpy(a: Any) -> Any:
-    """One leaf as a numpy array (a view when possible); numpy, JAX and plain
-    Python values are returned unchanged."""
-    if a is None or isinstance(a, (np.ndarray, np.generic, jax.Array, int, float, bool, str)):
-        return a
-    torch = sys.modules.get("torch")
-    if torch is not None and isinstance(a, torch.Tensor):
-        return _torch_to_numpy(torch, a)
-    if isinstance(a, _pandas_types()):
-        return a.to_numpy()
-    if hasattr(a, "__array__"):  # tf.Tensor (a view of CPU tensors), other array-likes
-        return np.asarray(a)
-    if hasattr(a, "__dlpack__"):
-        return np.from_dlpack(a)
-    return a
-
-
-def _torch_to_numpy(torch: Any, t: Any) -> np.ndarray:
-    t = t.detach()
-    if t.device.type != "cpu":
-        t = t.cpu()
-    if t.dtype == torch.bfloat16:  # numpy has no bfloat16: same bits, ml_dtypes' type
-        import ml_dtypes
-
-        return t.view(torch.int16).numpy().view(ml_dtypes.bfloat16)
-    return t.resolve_conj().resolve_neg().numpy()
 
 
 def batch_to_numpy(batch: Any) -> Any:
@@ -142,11 +90,11 @@ def _length(x: Any) -> int | None:
 def _foreign_kind(x: Any) -> str | None:
     """The kind of dataset: "tf.data.Dataset", "torch DataLoader", "grain MapDataset"
     (read by class name), or ``None``."""
-    if "tensorflow" in sys.modules and _class_in(x, "tensorflow.", ("DatasetV2",)):
+    if "tensorflow" in sys.modules and class_in(x, "tensorflow.", ("DatasetV2",)):
         return "tf.data.Dataset"
-    if "torch" in sys.modules and _class_in(x, "torch.utils.data", ("DataLoader",)):
+    if "torch" in sys.modules and class_in(x, "torch.utils.data", ("DataLoader",)):
         return "torch DataLoader"
-    if "grain" in sys.modules and _class_in(
+    if "grain" in sys.modules and class_in(
         x, "grain", ("MapDataset", "IterDataset", "DataLoader")
     ):  # fmt: skip
         return f"grain {type(x).__name__}"

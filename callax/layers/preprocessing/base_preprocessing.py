@@ -15,6 +15,7 @@ from typing import Any
 import jax.numpy as jnp
 import numpy as np
 
+from callax.core.foreign_arrays import is_foreign_array, is_tf_graph_tensor, to_numpy
 from callax.core.layer import Layer
 
 ENCODING_MODES = ("one_hot", "multi_hot", "count")
@@ -56,6 +57,8 @@ class HostPreprocessingLayer(Layer):
     supports_jit = False
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if args and is_foreign_array(args[0]) and not is_tf_graph_tensor(args[0]):
+            args = (to_numpy(args[0]), *args[1:])  # a TensorFlow string tensor, ...
         if args and is_string_input(args[0]):
             if "_callax_init" not in self.__dict__:
                 return super().__call__(*args, **kwargs)  # the protocol's own message
