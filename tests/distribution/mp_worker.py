@@ -220,15 +220,24 @@ def modelparallel():
 
 
 def backup():
-    """DataParallel fit with BackupAndRestore; process ``victim`` dies (os._exit)
+    """DataParallel fit (``model="block"``: ModelParallel) with BackupAndRestore; process ``victim`` dies (os._exit)
     at step ``die_at = [epoch, step]``, and the survivor exits as soon as its next
     collective fails. Records how many backup files this process wrote."""
     from callax.callbacks import backup_and_restore
 
-    keras.distribution.set_distribution(keras.distribution.DataParallel())
-    keras.utils.set_random_seed(7)
-    x, y = M.data()
-    model = M.mlp(keras)
+    if cfg.get("model") == "block":  # ModelParallel: kernels split across the processes
+        keras.distribution.set_distribution(M.block_layout(keras, jax.devices()))
+        keras.utils.set_random_seed(7)
+        x, y = M.data(shape=(4, 8), seed=5)
+        model = M.block(keras)
+        results["spans"] = np.asarray(
+            [not v.value.is_fully_addressable for v in model.weights if "mlp_in/kernel" in v.path]
+        )
+    else:
+        keras.distribution.set_distribution(keras.distribution.DataParallel())
+        keras.utils.set_random_seed(7)
+        x, y = M.data()
+        model = M.mlp(keras)
     writes = []
     real_write = backup_and_restore.atomic_write
 
