@@ -32,18 +32,10 @@ class Adadelta(Optimizer):
             (``weight_decay``, ``clipnorm``, ``use_ema``, ``name``...).
     """
 
-    _config_attrs = ("rho", "epsilon")
-
-    def __init__(
-        self,
-        learning_rate: Any = 0.001,
-        rho: float = 0.95,
-        epsilon: float = 1e-7,
-        **kwargs: Any,
-    ):
-        super().__init__(learning_rate=learning_rate, **kwargs)
-        self.rho = rho
-        self.epsilon = epsilon
+    class _Hyperparameters:
+        learning_rate: Any = 0.001
+        rho: float = 0.95
+        epsilon: float = 1e-7
 
     def _build_slots(self, variables):
         self._add_slots(variables, "accumulated_grad", "accumulated_delta_var")

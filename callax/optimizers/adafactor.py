@@ -51,24 +51,13 @@ class Adafactor(Optimizer):
             (``weight_decay``, ``clipnorm``, ``use_ema``, ``name``...).
     """
 
-    _config_attrs = ("beta_2_decay", "epsilon_1", "epsilon_2", "clip_threshold", "relative_step")
-
-    def __init__(
-        self,
-        learning_rate: Any = 0.001,
-        beta_2_decay: float = -0.8,
-        epsilon_1: float = 1e-30,
-        epsilon_2: float = 1e-3,
-        clip_threshold: float = 1.0,
-        relative_step: bool = True,
-        **kwargs: Any,
-    ):
-        super().__init__(learning_rate=learning_rate, **kwargs)
-        self.beta_2_decay = beta_2_decay
-        self.epsilon_1 = epsilon_1
-        self.epsilon_2 = epsilon_2
-        self.clip_threshold = clip_threshold
-        self.relative_step = relative_step
+    class _Hyperparameters:
+        learning_rate: Any = 0.001
+        beta_2_decay: float = -0.8
+        epsilon_1: float = 1e-30
+        epsilon_2: float = 1e-3
+        clip_threshold: float = 1.0
+        relative_step: bool = True
 
     def _build_slots(self, variables):
         rows, cols, velocities = [], [], []

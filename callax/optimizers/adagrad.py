@@ -31,18 +31,10 @@ class Adagrad(Optimizer):
             (``weight_decay``, ``clipnorm``, ``use_ema``, ``name``...).
     """
 
-    _config_attrs = ("initial_accumulator_value", "epsilon")
-
-    def __init__(
-        self,
-        learning_rate: Any = 0.001,
-        initial_accumulator_value: float = 0.1,
-        epsilon: float = 1e-7,
-        **kwargs: Any,
-    ):
-        super().__init__(learning_rate=learning_rate, **kwargs)
-        self.initial_accumulator_value = initial_accumulator_value
-        self.epsilon = epsilon
+    class _Hyperparameters:
+        learning_rate: Any = 0.001
+        initial_accumulator_value: float = 0.1
+        epsilon: float = 1e-7
 
     def _build_slots(self, variables):
         self._add_slots(variables, "accumulator", initializer=self.initial_accumulator_value)

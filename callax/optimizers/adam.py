@@ -37,20 +37,11 @@ class AdamFamily(Optimizer):
             (``weight_decay``, ``clipnorm``, ``use_ema``, ``name``...).
     """
 
-    _config_attrs = ("beta_1", "beta_2", "epsilon")
-
-    def __init__(
-        self,
-        learning_rate: Any = 0.001,
-        beta_1: float = 0.9,
-        beta_2: float = 0.999,
-        epsilon: float = 1e-7,
-        **kwargs: Any,
-    ):
-        super().__init__(learning_rate=learning_rate, **kwargs)
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
-        self.epsilon = epsilon
+    class _Hyperparameters:
+        learning_rate: Any = 0.001
+        beta_1: float = 0.9
+        beta_2: float = 0.999
+        epsilon: float = 1e-7
 
     def _build_slots(self, variables):
         self._add_slots(variables, "momentum", "velocity")
@@ -68,19 +59,8 @@ class Adam(AdamFamily):
             (``weight_decay``, ``clipnorm``, ``use_ema``, ``name``...).
     """
 
-    _config_attrs = ("amsgrad",)
-
-    def __init__(
-        self,
-        learning_rate: Any = 0.001,
-        beta_1: float = 0.9,
-        beta_2: float = 0.999,
-        epsilon: float = 1e-7,
-        amsgrad: bool = False,
-        **kwargs: Any,
-    ):
-        super().__init__(learning_rate, beta_1, beta_2, epsilon, **kwargs)
-        self.amsgrad = amsgrad
+    class _Hyperparameters(AdamFamily._Hyperparameters):
+        amsgrad: bool = False
 
     def _build_slots(self, variables):
         super()._build_slots(variables)
@@ -122,25 +102,15 @@ class AdamW(Adam):
         0.004
     """
 
-    def __init__(
-        self,
-        learning_rate: Any = 0.001,
-        weight_decay: float = 0.004,
-        beta_1: float = 0.9,
-        beta_2: float = 0.999,
-        epsilon: float = 1e-7,
-        amsgrad: bool = False,
-        **kwargs: Any,
-    ):
-        super().__init__(
-            learning_rate=learning_rate,
-            beta_1=beta_1,
-            beta_2=beta_2,
-            epsilon=epsilon,
-            amsgrad=amsgrad,
-            weight_decay=weight_decay,
-            **kwargs,
-        )
+    class _Hyperparameters:  # Keras's order: `weight_decay` second
+        learning_rate: Any = 0.001
+        weight_decay: float = 0.004
+        beta_1: float = 0.9
+        beta_2: float = 0.999
+        epsilon: float = 1e-7
+        amsgrad: bool = False
+
+    def _post_init(self):
         if self.weight_decay is None:
             raise ValueError(
                 f"AdamW {self.name!r}: `weight_decay` must be a float; received weight_decay=None."

@@ -54,6 +54,7 @@ from callax.core.pure_call import snapshot, write_back
 from callax.core.stateless_scope import StatelessScope, in_stateless_scope
 from callax.core.variable import Variable, unwrap
 from callax.distribution.hooks import set_variable_layout
+from callax.optimizers.declared_arguments import declared_init, with_forwarded_arguments
 from callax.optimizers.schedules import LearningRateSchedule
 from callax.optimizers.schedules import deserialize as _deserialize_schedule
 from callax.optimizers.schedules import serialize as _serialize_schedule
@@ -112,7 +113,8 @@ class Optimizer:
     same pure, jit-compiled function as the built-ins (clipping, weight decay,
     gradient accumulation and EMA included). The built-in optimizers instead
     implement the vectorised pure ``_update_step`` (all variables at once, state as
-    arrays); that hook is internal.
+    arrays) and declare their hyperparameters once (``_Hyperparameters``, see
+    :mod:`callax.optimizers.declared_arguments`); both hooks are internal.
 
     Example:
         >>> import inspect
@@ -208,17 +210,33 @@ class Optimizer:
     #: lists them). Wrappers that fix the learning rate themselves say ``False``.
     _forwards_base_arguments = True
 
+    #: The hyperparameters :meth:`get_config` adds after the base arguments: a built-in's
+    #: declared ones (``_Hyperparameters``) unless the class lists them in another order.
+    _config_attrs: tuple[str, ...] = ()
+
     def __init_subclass__(cls, **kwargs: Any):
         super().__init_subclass__(**kwargs)
+        if "_Hyperparameters" in cls.__dict__:  # a built-in: its arguments declared once
+            base = [p.name for p in _BASE_ARGUMENTS]
+            cls.__init__ = declared_init(
+                cls, cls._Hyperparameters, Optimizer, forwarded=base, var_keyword=True
+            )
+            if "_config_attrs" not in cls.__dict__:  # unless the class orders them itself
+                declared = list(inspect.signature(cls.__init__).parameters)[1:-1]
+                cls._config_attrs = tuple(n for n in declared if n not in base)
         init = cls.__dict__.get("__init__")
         if init is not None and cls._forwards_base_arguments:
             try:  # annotations as objects, like the base arguments'
                 own = inspect.signature(init, eval_str=True)
             except Exception:  # a name only a type checker sees: keep them as strings
                 own = inspect.signature(init)
-            signature = _with_base_arguments(own)
+            signature = with_forwarded_arguments(own, _BASE_ARGUMENTS)
             if signature is not None:
                 init.__signature__ = signature
+
+    def _post_init(self) -> None:
+        """Built-ins declaring ``_Hyperparameters``: their checks and derived values,
+        run by the declared ``__init__`` once the hyperparameters are set."""
 
     def __setattr__(self, name: str, value: Any) -> None:
         if "_variables" not in self.__dict__:
@@ -751,10 +769,7 @@ class Optimizer:
             "loss_scale_factor": self.loss_scale_factor,
             "gradient_accumulation_steps": self.gradient_accumulation_steps,
         }
-        # Then each class's own hyperparameters, base classes first.
-        for cls in reversed(type(self).__mro__):
-            for attr in vars(cls).get("_config_attrs", ()):
-                config[attr] = getattr(self, attr)
+        config.update({attr: getattr(self, attr) for attr in self._config_attrs})
         return config
 
     @classmethod
@@ -773,25 +788,6 @@ _BASE_ARGUMENTS = [
     p for p in inspect.signature(Optimizer.__init__, eval_str=True).parameters.values()
     if p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD and p.name != "self"
 ]  # fmt: skip
-
-
-def _with_base_arguments(signature: inspect.Signature) -> inspect.Signature | None:
-    """A subclass ``__init__``'s signature with the base arguments its ``**kwargs``
-    forwards spelled out (keyword-only, after its own); ``None`` when it takes no
-    ``**kwargs`` (it then lists what it accepts itself).
-
-    >>> def init(self, learning_rate=0.01, momentum=0.0, **kwargs): ...
-    >>> str(_with_base_arguments(inspect.signature(init)))[:72]
-    '(self, learning_rate=0.01, momentum=0.0, *, weight_decay: float | None ='
-    """
-    params = list(signature.parameters.values())
-    if not params or params[-1].kind is not inspect.Parameter.VAR_KEYWORD:
-        return None
-    own = {p.name for p in params}
-    base = [
-        p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in _BASE_ARGUMENTS if p.name not in own
-    ]
-    return signature.replace(parameters=[*params[:-1], *base, params[-1]])
 
 
 def map_tensors(fn: Callable, *lists: list) -> tuple[list, ...]:

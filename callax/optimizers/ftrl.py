@@ -38,46 +38,30 @@ class Ftrl(Optimizer):
             (``weight_decay``, ``clipnorm``, ``use_ema``, ``name``...).
     """
 
-    _config_attrs = (
-        "learning_rate_power",
-        "initial_accumulator_value",
-        "l1_regularization_strength",
-        "l2_regularization_strength",
-        "l2_shrinkage_regularization_strength",
-        "beta",
-    )
+    class _Hyperparameters:
+        learning_rate: Any = 0.001
+        learning_rate_power: float = -0.5
+        initial_accumulator_value: float = 0.1
+        l1_regularization_strength: float = 0.0
+        l2_regularization_strength: float = 0.0
+        l2_shrinkage_regularization_strength: float = 0.0
+        beta: float = 0.0
 
-    def __init__(
-        self,
-        learning_rate: Any = 0.001,
-        learning_rate_power: float = -0.5,
-        initial_accumulator_value: float = 0.1,
-        l1_regularization_strength: float = 0.0,
-        l2_regularization_strength: float = 0.0,
-        l2_shrinkage_regularization_strength: float = 0.0,
-        beta: float = 0.0,
-        **kwargs: Any,
-    ):
-        super().__init__(learning_rate=learning_rate, **kwargs)
-        who = f"Ftrl {self.name!r}"
-        checks = {
-            "initial_accumulator_value": (initial_accumulator_value, "positive or zero"),
-            "learning_rate_power": (-learning_rate_power, "negative or zero"),
-            "l1_regularization_strength": (l1_regularization_strength, "positive or zero"),
-            "l2_regularization_strength": (l2_regularization_strength, "positive or zero"),
-            "l2_shrinkage_regularization_strength": (
-                l2_shrinkage_regularization_strength, "positive or zero"),
-        }  # fmt: skip
-        for arg, (value, expected) in checks.items():
-            if value < 0.0:
-                original = learning_rate_power if arg == "learning_rate_power" else value
-                raise ValueError(f"{who}: `{arg}` must be {expected}; received {arg}={original}.")
-        self.learning_rate_power = learning_rate_power
-        self.initial_accumulator_value = initial_accumulator_value
-        self.l1_regularization_strength = l1_regularization_strength
-        self.l2_regularization_strength = l2_regularization_strength
-        self.l2_shrinkage_regularization_strength = l2_shrinkage_regularization_strength
-        self.beta = beta
+    def _post_init(self):
+        checked = (
+            "initial_accumulator_value",
+            "learning_rate_power",
+            "l1_regularization_strength",
+            "l2_regularization_strength",
+            "l2_shrinkage_regularization_strength",
+        )
+        for arg in checked:  # the power must be <= 0, the rest >= 0 (Keras's checks)
+            value, power = getattr(self, arg), arg == "learning_rate_power"
+            if (-value if power else value) < 0.0:
+                expected = "negative or zero" if power else "positive or zero"
+                raise ValueError(
+                    f"Ftrl {self.name!r}: `{arg}` must be {expected}; received {arg}={value}."
+                )
 
     def _build_slots(self, variables):
         accumulators, linears = self.add_optimizer_variables(

@@ -31,23 +31,17 @@ class Lion(Optimizer):
             (``weight_decay``, ``clipnorm``, ``use_ema``, ``name``...).
     """
 
-    _config_attrs = ("beta_1", "beta_2")
+    class _Hyperparameters:
+        learning_rate: Any = 0.001
+        beta_1: float = 0.9
+        beta_2: float = 0.99
 
-    def __init__(
-        self,
-        learning_rate: Any = 0.001,
-        beta_1: float = 0.9,
-        beta_2: float = 0.99,
-        **kwargs: Any,
-    ):
-        super().__init__(learning_rate=learning_rate, **kwargs)
-        if not 0 < beta_1 <= 1:
+    def _post_init(self):
+        if not 0 < self.beta_1 <= 1:
             raise ValueError(
                 f"Lion {self.name!r}: `beta_1` must be in (0, 1] (otherwise Lion degenerates "
-                f"to SignSGD); received beta_1={beta_1!r}."
+                f"to SignSGD); received beta_1={self.beta_1!r}."
             )
-        self.beta_1 = beta_1
-        self.beta_2 = beta_2
 
     def _build_slots(self, variables):
         self._add_slots(variables, "momentum")

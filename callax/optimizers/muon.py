@@ -49,6 +49,7 @@ class Muon(Optimizer):
         **kwargs: the base arguments (``clipnorm``, ``use_ema``...).
     """
 
+    # get_config's order, Keras's (not the signature's).
     _config_attrs = (
         "adam_beta_1",
         "adam_beta_2",
@@ -66,39 +67,26 @@ class Muon(Optimizer):
         "rms_rate",
     )
 
-    def __init__(
-        self,
-        learning_rate: Any = 0.001,
-        adam_beta_1: float = 0.9,
-        adam_beta_2: float = 0.999,
-        adam_weight_decay: float | None = 0.004,
-        epsilon: float = 1e-7,
-        weight_decay: float | None = 0.004,
-        exclude_layers: list[str] | None = None,
-        exclude_embeddings: bool = True,
-        muon_a: float = 3.4445,
-        muon_b: float = -4.775,
-        muon_c: float = 2.0315,
-        adam_lr_ratio: float = 1,
-        momentum: float = 0.95,
-        ns_steps: int = 5,
-        nesterov: bool = True,
-        rms_rate: float | None = 0.2,
-        **kwargs: Any,
-    ):
-        super().__init__(learning_rate=learning_rate, weight_decay=weight_decay, **kwargs)
-        self.adam_beta_1 = adam_beta_1
-        self.adam_beta_2 = adam_beta_2
-        self.epsilon = epsilon
-        self.muon_a, self.muon_b, self.muon_c = muon_a, muon_b, muon_c
-        self.adam_lr_ratio = adam_lr_ratio
-        self.momentum = momentum
-        self.ns_steps = ns_steps
-        self.nesterov = nesterov
-        self.exclude_embeddings = exclude_embeddings
-        self.exclude_layers = list(exclude_layers or [])
-        self.adam_weight_decay = adam_weight_decay
-        self.rms_rate = rms_rate
+    class _Hyperparameters:
+        learning_rate: Any = 0.001
+        adam_beta_1: float = 0.9
+        adam_beta_2: float = 0.999
+        adam_weight_decay: float | None = 0.004
+        epsilon: float = 1e-7
+        weight_decay: float | None = 0.004
+        exclude_layers: list[str] | None = None
+        exclude_embeddings: bool = True
+        muon_a: float = 3.4445
+        muon_b: float = -4.775
+        muon_c: float = 2.0315
+        adam_lr_ratio: float = 1
+        momentum: float = 0.95
+        ns_steps: int = 5
+        nesterov: bool = True
+        rms_rate: float | None = 0.2
+
+    def _post_init(self):
+        self.exclude_layers = list(self.exclude_layers or [])
 
     def _should_use_adamw(self, variable) -> bool:
         if len(variable.shape) != 2:

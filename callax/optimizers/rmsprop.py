@@ -37,22 +37,12 @@ class RMSprop(Optimizer):
             (``weight_decay``, ``clipnorm``, ``use_ema``, ``name``...).
     """
 
-    _config_attrs = ("rho", "momentum", "epsilon", "centered")
-
-    def __init__(
-        self,
-        learning_rate: Any = 0.001,
-        rho: float = 0.9,
-        momentum: float = 0.0,
-        epsilon: float = 1e-7,
-        centered: bool = False,
-        **kwargs: Any,
-    ):
-        super().__init__(learning_rate=learning_rate, **kwargs)
-        self.rho = rho
-        self.momentum = momentum
-        self.epsilon = epsilon
-        self.centered = centered
+    class _Hyperparameters:
+        learning_rate: Any = 0.001
+        rho: float = 0.9
+        momentum: float = 0.0
+        epsilon: float = 1e-7
+        centered: bool = False
 
     def _build_slots(self, variables):
         self._add_slots(variables, "velocity")

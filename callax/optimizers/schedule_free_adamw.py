@@ -40,19 +40,10 @@ class ScheduleFreeAdamW(AdamFamily):
             (``weight_decay``, ``clipnorm``, ``use_ema``, ``name``...).
     """
 
-    _config_attrs = ("warmup_steps",)
-
-    def __init__(
-        self,
-        learning_rate: Any = 0.0025,
-        beta_1: float = 0.9,
-        beta_2: float = 0.999,
-        epsilon: float = 1e-8,
-        warmup_steps: int = 0,
-        **kwargs: Any,
-    ):
-        super().__init__(learning_rate, beta_1, beta_2, epsilon, **kwargs)
-        self.warmup_steps = warmup_steps
+    class _Hyperparameters(AdamFamily._Hyperparameters):  # Keras's defaults differ
+        learning_rate: Any = 0.0025
+        epsilon: float = 1e-8
+        warmup_steps: int = 0
 
     def _build_slots(self, variables):
         super()._build_slots(variables)

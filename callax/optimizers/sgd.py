@@ -37,23 +37,18 @@ class SGD(Optimizer):
             (``weight_decay``, ``clipnorm``, ``use_ema``, ``name``...).
     """
 
-    _config_attrs = ("momentum", "nesterov")
+    class _Hyperparameters:
+        learning_rate: Any = 0.01
+        momentum: float = 0.0
+        nesterov: bool = False
 
-    def __init__(
-        self,
-        learning_rate: Any = 0.01,
-        momentum: float = 0.0,
-        nesterov: bool = False,
-        **kwargs: Any,
-    ):
-        super().__init__(learning_rate=learning_rate, **kwargs)
+    def _post_init(self):
+        momentum = self.momentum
         if isinstance(momentum, bool) or not np.isscalar(momentum) or not 0 <= momentum <= 1:
             raise ValueError(
                 f"SGD {self.name!r}: `momentum` must be a float in [0, 1]; received "
                 f"momentum={momentum!r}."
             )
-        self.momentum = momentum
-        self.nesterov = nesterov
 
     def _build_slots(self, variables):
         if self.momentum != 0:
