@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import inspect
 import math
 from typing import Any
 
@@ -20,6 +21,7 @@ import jax.numpy as jnp
 
 from callax.core import config as _config
 from callax.core.variable import unwrap
+from callax.optimizers.declared_arguments import declared_init
 
 
 def _as_float(x: Any) -> jnp.ndarray:
@@ -70,10 +72,23 @@ class LearningRateSchedule:
 
 
 class _ArgumentsSchedule(LearningRateSchedule):
-    """The built-in schedules: their config is their constructor arguments,
-    read back from the attributes of the same names listed in ``_config_args``."""
+    """The built-in schedules: each declares its constructor arguments once, in a
+    nested class ``_Arguments`` (``name: annotation = default``, in signature order;
+    see :mod:`callax.optimizers.declared_arguments`). They become the attributes of
+    the same names and the config, in that order."""
 
     _config_args: tuple[str, ...] = ()
+
+    def __init_subclass__(cls, **kwargs: Any):
+        super().__init_subclass__(**kwargs)
+        if "_Arguments" in cls.__dict__:
+            cls.__init__ = declared_init(cls, cls._Arguments, LearningRateSchedule)
+            cls._config_args = tuple(inspect.signature(cls).parameters)
+
+    def _post_init(self) -> None:
+        """Checks once the arguments are set: a ``decay_steps`` must be positive."""
+        if "decay_steps" in self._config_args:
+            _check_positive(self, "decay_steps", self.decay_steps)
 
     def get_config(self) -> dict:
         return {arg: getattr(self, arg) for arg in self._config_args}
@@ -84,22 +99,16 @@ class _StepDecay(_ArgumentsSchedule):
     applied to ``p = step / decay_steps`` (floored when ``staircase``); a
     subclass says how (:meth:`_decayed`)."""
 
-    _config_args = ("initial_learning_rate", "decay_steps", "decay_rate", "staircase", "name")
+    class _Arguments:
+        initial_learning_rate: float
+        decay_steps: int
+        decay_rate: float
+        staircase: bool = False
+        name: str | None = None
 
-    def __init__(
-        self,
-        initial_learning_rate: float,
-        decay_steps: int,
-        decay_rate: float,
-        staircase: bool = False,
-        name: str | None = None,
-    ):
-        _check_positive(self, "decay_steps", decay_steps)
-        self.initial_learning_rate = initial_learning_rate
-        self.decay_steps = decay_steps
-        self.decay_rate = decay_rate
-        self.staircase = staircase
-        self.name = name or type(self).__name__
+    def _post_init(self) -> None:
+        super()._post_init()
+        self.name = self.name or type(self).__name__
 
     def __call__(self, step: Any) -> Any:
         lr = _as_float(self.initial_learning_rate)
@@ -136,18 +145,19 @@ class PiecewiseConstantDecay(_ArgumentsSchedule):
         [1.0, 1.0, 0.5, 0.1]
     """
 
-    _config_args = ("boundaries", "values", "name")
+    class _Arguments:
+        boundaries: list
+        values: list
+        name: str = "PiecewiseConstant"
 
-    def __init__(self, boundaries: list, values: list, name: str = "PiecewiseConstant"):
+    def _post_init(self) -> None:
+        boundaries, values = self.boundaries, self.values
         if len(boundaries) != len(values) - 1:
             raise ValueError(
                 "PiecewiseConstantDecay: `boundaries` must have one element fewer than "
                 f"`values`; received boundaries={boundaries!r} (length {len(boundaries)}) and "
                 f"values={values!r} (length {len(values)})."
             )
-        self.boundaries = boundaries
-        self.values = values
-        self.name = name
 
     def __call__(self, step: Any) -> Any:
         step = jnp.asarray(unwrap(step))
@@ -171,31 +181,13 @@ class PolynomialDecay(_ArgumentsSchedule):
         [1.0, 0.5, 0.0, 0.0]
     """
 
-    _config_args = (
-        "initial_learning_rate",
-        "decay_steps",
-        "end_learning_rate",
-        "power",
-        "cycle",
-        "name",
-    )
-
-    def __init__(
-        self,
-        initial_learning_rate: float,
-        decay_steps: int,
-        end_learning_rate: float = 0.0001,
-        power: float = 1.0,
-        cycle: bool = False,
-        name: str = "PolynomialDecay",
-    ):
-        _check_positive(self, "decay_steps", decay_steps)
-        self.initial_learning_rate = initial_learning_rate
-        self.decay_steps = decay_steps
-        self.end_learning_rate = end_learning_rate
-        self.power = power
-        self.cycle = cycle
-        self.name = name
+    class _Arguments:
+        initial_learning_rate: float
+        decay_steps: int
+        end_learning_rate: float = 0.0001
+        power: float = 1.0
+        cycle: bool = False
+        name: str = "PolynomialDecay"
 
     def __call__(self, step: Any) -> Any:
         lr = _as_float(self.initial_learning_rate)
@@ -245,31 +237,13 @@ class CosineDecay(_ArgumentsSchedule):
         [0.0, 0.5, 1.0, 0.5, 0.0, 0.0]
     """
 
-    _config_args = (
-        "initial_learning_rate",
-        "decay_steps",
-        "alpha",
-        "name",
-        "warmup_target",
-        "warmup_steps",
-    )
-
-    def __init__(
-        self,
-        initial_learning_rate: float,
-        decay_steps: int,
-        alpha: float = 0.0,
-        name: str = "CosineDecay",
-        warmup_target: float | None = None,
-        warmup_steps: int = 0,
-    ):
-        _check_positive(self, "decay_steps", decay_steps)
-        self.initial_learning_rate = initial_learning_rate
-        self.decay_steps = decay_steps
-        self.alpha = alpha
-        self.name = name
-        self.warmup_steps = warmup_steps
-        self.warmup_target = warmup_target
+    class _Arguments:
+        initial_learning_rate: float
+        decay_steps: int
+        alpha: float = 0.0
+        name: str = "CosineDecay"
+        warmup_target: float | None = None
+        warmup_steps: int = 0
 
     def __call__(self, step: Any) -> Any:
         lr = _as_float(self.initial_learning_rate)
