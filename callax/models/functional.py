@@ -260,10 +260,12 @@ class Functional(Model):
         return [inputs[k] for k in keys]
 
     def _adjust_rank(self, x: Any, ref: KerasTensor, i: int) -> Any:
+        # strings stay NumPy arrays on the host (JAX has no string arrays)
+        xp = np if isinstance(x, np.ndarray) and x.dtype.kind in "USO" else jnp
         if x.ndim == len(ref.shape) + 1 and x.shape[-1] == 1:
-            return jnp.squeeze(x, axis=-1)
+            return xp.squeeze(x, axis=-1)
         if x.ndim == len(ref.shape) - 1 and ref.shape[-1] == 1:
-            return jnp.expand_dims(x, axis=-1)
+            return xp.expand_dims(x, axis=-1)
         raise ValueError(
             f"Functional model '{self.name}': input {i} ('{ref.name}') expects shape "
             f"{ref.shape} (rank {len(ref.shape)}); received an input of shape "

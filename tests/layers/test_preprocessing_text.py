@@ -406,6 +406,12 @@ def test_text_vectorization_functional_string_input():
     expected = model.layers[-1](model.layers[-2](model.layers[-3](vectorize(texts))))
     np.testing.assert_allclose(model(texts), expected, rtol=1e-6)
     assert vectorize(texts).tolist() == [[2, 3, 0, 0], [1, 4, 0, 0]]
+    # a flat batch of strings (what text_dataset_from_directory yields) for the
+    # (None, 1) input: expanded on the host, as Keras does for numeric inputs
+    np.testing.assert_allclose(model(texts[:, 0]), expected, rtol=1e-6)
+    model.compile("sgd", "mse")
+    loss = model.evaluate(texts[:, 0], np.zeros((2, 1), "float32"), verbose=0)
+    assert np.isclose(loss, np.mean(np.square(np.asarray(expected))), rtol=1e-5)
 
 
 def test_sequential_starting_with_text_layers():
