@@ -216,6 +216,8 @@ def test_step_decay_name_defaults_to_the_class_name():
         (lambda: schedules.PolynomialDecay(1.0, 2, foo=1), TypeError, "unexpected keyword"),
         (lambda: schedules.ExponentialDecay(1.0, 0, 0.5), ValueError, "`decay_steps` must be > 0"),
         (lambda: schedules.PiecewiseConstantDecay([1], [1.0]), ValueError, "one element fewer"),
+        (lambda: schedules.CosineDecayRestarts(1.0, 0), ValueError,
+         "CosineDecayRestarts: argument `first_decay_steps` must be > 0"),
     ],
 )  # fmt: skip
 def test_bad_arguments_raise_naming_the_class_and_the_argument(make, error, match):

@@ -85,23 +85,28 @@ class _ArgumentsSchedule(LearningRateSchedule):
             cls.__init__ = declared_init(cls, cls._Arguments, LearningRateSchedule)
             cls._config_args = tuple(inspect.signature(cls).parameters)
 
-    def _post_init(self) -> None:
-        """Checks once the arguments are set: a ``decay_steps`` must be positive."""
-        if "decay_steps" in self._config_args:
-            _check_positive(self, "decay_steps", self.decay_steps)
-
     def get_config(self) -> dict:
         return {arg: getattr(self, arg) for arg in self._config_args}
 
 
-class _StepDecay(_ArgumentsSchedule):
-    """ExponentialDecay and InverseTimeDecay: the same arguments, and the rate
-    applied to ``p = step / decay_steps`` (floored when ``staircase``); a
-    subclass says how (:meth:`_decayed`)."""
+class _Decay(_ArgumentsSchedule):
+    """The schedules that decay ``initial_learning_rate`` over ``decay_steps`` (their
+    first two arguments; ``decay_steps`` must be positive)."""
 
     class _Arguments:
         initial_learning_rate: float
         decay_steps: int
+
+    def _post_init(self) -> None:
+        _check_positive(self, "decay_steps", self.decay_steps)
+
+
+class _StepDecay(_Decay):
+    """ExponentialDecay and InverseTimeDecay: the same arguments, and the rate
+    applied to ``p = step / decay_steps`` (floored when ``staircase``); a
+    subclass says how (:meth:`_decayed`)."""
+
+    class _Arguments(_Decay._Arguments):
         decay_rate: float
         staircase: bool = False
         name: str | None = None
@@ -170,7 +175,7 @@ class PiecewiseConstantDecay(_ArgumentsSchedule):
         return jnp.stack(values)[index]
 
 
-class PolynomialDecay(_ArgumentsSchedule):
+class PolynomialDecay(_Decay):
     """Decays from ``initial_learning_rate`` to ``end_learning_rate`` over
     ``decay_steps`` as ``(1 - step / decay_steps) ** power``; with ``cycle`` the
     horizon grows to the next multiple of ``decay_steps`` instead of holding the end value.
@@ -181,9 +186,7 @@ class PolynomialDecay(_ArgumentsSchedule):
         [1.0, 0.5, 0.0, 0.0]
     """
 
-    class _Arguments:
-        initial_learning_rate: float
-        decay_steps: int
+    class _Arguments(_Decay._Arguments):
         end_learning_rate: float = 0.0001
         power: float = 1.0
         cycle: bool = False
@@ -225,7 +228,7 @@ def _cosine(fraction: Any, alpha: Any) -> Any:
     return (1 - alpha) * cosine + alpha
 
 
-class CosineDecay(_ArgumentsSchedule):
+class CosineDecay(_Decay):
     """Optional linear warmup from ``initial_learning_rate`` to ``warmup_target``
     over ``warmup_steps``, then cosine decay over ``decay_steps`` down to
     ``alpha`` times the peak (the peak is ``warmup_target`` when given, else
@@ -237,9 +240,7 @@ class CosineDecay(_ArgumentsSchedule):
         [0.0, 0.5, 1.0, 0.5, 0.0, 0.0]
     """
 
-    class _Arguments:
-        initial_learning_rate: float
-        decay_steps: int
+    class _Arguments(_Decay._Arguments):
         alpha: float = 0.0
         name: str = "CosineDecay"
         warmup_target: float | None = None
@@ -262,7 +263,7 @@ class CosineDecay(_ArgumentsSchedule):
         return jnp.where(step < warmup_steps, warming, decaying)
 
 
-class CosineDecayRestarts(LearningRateSchedule):
+class CosineDecayRestarts(_ArgumentsSchedule):
     """Cosine decay with warm restarts (SGDR): the first period lasts
     ``first_decay_steps``, each next one ``t_mul`` times longer and starting
     from ``m_mul`` times the previous peak.
@@ -273,31 +274,25 @@ class CosineDecayRestarts(LearningRateSchedule):
         [1.0, 0.5, 1.0, 0.5]
     """
 
-    def __init__(
-        self,
-        initial_learning_rate: float,
-        first_decay_steps: int,
-        t_mul: float = 2.0,
-        m_mul: float = 1.0,
-        alpha: float = 0.0,
-        name: str = "SGDRDecay",
-    ):
-        _check_positive(self, "first_decay_steps", first_decay_steps)
-        self.initial_learning_rate = initial_learning_rate
-        self.first_decay_steps = first_decay_steps
-        self._t_mul = t_mul
-        self._m_mul = m_mul
-        self.alpha = alpha
-        self.name = name
+    class _Arguments:
+        initial_learning_rate: float
+        first_decay_steps: int
+        t_mul: float = 2.0
+        m_mul: float = 1.0
+        alpha: float = 0.0
+        name: str = "SGDRDecay"
+
+    def _post_init(self) -> None:
+        _check_positive(self, "first_decay_steps", self.first_decay_steps)
 
     def __call__(self, step: Any) -> Any:
         lr = _as_float(self.initial_learning_rate)
         dtype = lr.dtype
-        t_mul = jnp.asarray(self._t_mul, dtype)
+        t_mul = jnp.asarray(self.t_mul, dtype)
         fraction = jnp.asarray(unwrap(step)).astype(dtype) / jnp.asarray(
             self.first_decay_steps, dtype
         )
-        if self._t_mul == 1.0:
+        if self.t_mul == 1.0:
             restart = jnp.floor(fraction)
             fraction = fraction - restart
         else:
@@ -305,17 +300,7 @@ class CosineDecayRestarts(LearningRateSchedule):
             restart = jnp.floor(jnp.log(1.0 - fraction * (1.0 - t_mul)) / jnp.log(t_mul))
             start = (1.0 - jnp.power(t_mul, restart)) / (1.0 - t_mul)
             fraction = (fraction - start) / jnp.power(t_mul, restart)
-        peak = jnp.power(jnp.asarray(self._m_mul, dtype), restart)
+        peak = jnp.power(jnp.asarray(self.m_mul, dtype), restart)
         cosine = 0.5 * peak * (1.0 + jnp.cos(jnp.asarray(math.pi, dtype) * fraction))
         alpha = jnp.asarray(self.alpha, dtype)
         return lr * ((1 - alpha) * cosine + alpha)
-
-    def get_config(self) -> dict:
-        return {
-            "initial_learning_rate": self.initial_learning_rate,
-            "first_decay_steps": self.first_decay_steps,
-            "t_mul": self._t_mul,
-            "m_mul": self._m_mul,
-            "alpha": self.alpha,
-            "name": self.name,
-        }
