@@ -23,6 +23,29 @@ import jax.numpy as jnp
 from callax.optimizers.base_optimizer import Optimizer, map_tensors
 
 
+def adam_step(g, w, m, v, lr, step, beta_1, beta_2, epsilon, v_max=None):
+    """Keras's Adam step for one tensor ``w`` at update ``step`` (0-based);
+    ``v_max`` is AMSGrad's running maximum of ``v`` (``None``: plain Adam).
+    Returns ``(w, m, v, v_max)``. Muon's AdamW fallback takes the same step.
+
+    >>> w, m, v, _ = adam_step(jnp.ones(1), jnp.zeros(1), jnp.zeros(1), jnp.zeros(1),
+    ...                        jnp.asarray(0.1), jnp.asarray(0), 0.9, 0.999, 1e-7)
+    >>> print(w.round(4))   # the first step moves by about lr
+    [-0.1]
+    """
+    dtype = w.dtype
+    g = g.astype(dtype)
+    t = (step + 1).astype(dtype)
+    alpha = lr.astype(dtype) * jnp.sqrt(1 - jnp.power(jnp.asarray(beta_2, dtype), t))
+    alpha = alpha / (1 - jnp.power(jnp.asarray(beta_1, dtype), t))
+    m = m + (g - m) * (1 - beta_1)
+    v = v + (jnp.square(g) - v) * (1 - beta_2)
+    if v_max is not None:
+        v_max = jnp.maximum(v_max, v)
+    denom = jnp.sqrt(v if v_max is None else v_max) + epsilon
+    return w - (m * alpha) / denom, m, v, v_max
+
+
 class AdamFamily(Optimizer):
     """The base of the optimizers that keep Adam's moment estimates (Adam, Adamax,
     Nadam, Lamb, ScheduleFreeAdamW): their shared hyperparameters, with Keras's
@@ -68,20 +91,8 @@ class Adam(AdamFamily):
             self._add_slots(variables, "velocity_hat")
 
     def _update_step(self, grads, params, state, lr, step):
-        b1, b2 = self.beta_1, self.beta_2
-
         def one(g, p, m, v, v_max):
-            dtype = p.dtype
-            g = g.astype(dtype)
-            t = (step + 1).astype(dtype)
-            alpha = lr.astype(dtype) * jnp.sqrt(1 - jnp.power(jnp.asarray(b2, dtype), t))
-            alpha = alpha / (1 - jnp.power(jnp.asarray(b1, dtype), t))
-            m = m + (g - m) * (1 - b1)
-            v = v + (jnp.square(g) - v) * (1 - b2)
-            if v_max is not None:
-                v_max = jnp.maximum(v_max, v)
-            denom = jnp.sqrt(v if v_max is None else v_max) + self.epsilon
-            return p - (m * alpha) / denom, m, v, v_max
+            return adam_step(g, p, m, v, lr, step, self.beta_1, self.beta_2, self.epsilon, v_max)
 
         v_hat = state.get("velocity_hat", [None] * len(params))
         new_params, m, v, v_hat = map_tensors(

@@ -24,6 +24,7 @@ from typing import Any
 
 import jax.numpy as jnp
 
+from callax.optimizers.adam import adam_step
 from callax.optimizers.base_optimizer import Optimizer
 
 
@@ -139,13 +140,10 @@ class Muon(Optimizer):
         return w - update, m
 
     def _adamw_step(self, g, w, m, v, lr, step):
-        dtype = w.dtype
-        g, t = g.astype(dtype), (step + 1).astype(dtype)
-        b1, b2 = jnp.asarray(self.adam_beta_1, dtype), jnp.asarray(self.adam_beta_2, dtype)
-        alpha = lr.astype(dtype) * jnp.sqrt(1 - jnp.power(b2, t)) / (1 - jnp.power(b1, t))
-        m = m + (g - m) * (1 - self.adam_beta_1)
-        v = v + (jnp.square(g) - v) * (1 - self.adam_beta_2)
-        return w - (m * alpha) / (jnp.sqrt(v) + self.epsilon), m, v
+        w, m, v, _ = adam_step(
+            g, w, m, v, lr, step, self.adam_beta_1, self.adam_beta_2, self.epsilon
+        )
+        return w, m, v
 
     def zeropower_via_newtonschulz5(self, x: Any, steps: int) -> Any:
         """An approximately orthogonal matrix with ``x``'s singular vectors (quintic
