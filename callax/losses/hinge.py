@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 
 from callax.core import config
-from callax.losses.loss import LossFunctionWrapper
+from callax.losses.loss import LossFunctionWrapper, loss_function_init
 
 
 def _floats(y_true: Any, y_pred: Any) -> tuple[jax.Array, jax.Array]:
@@ -54,19 +54,16 @@ def categorical_hinge(y_true: Any, y_pred: Any) -> jax.Array:
 class Hinge(LossFunctionWrapper):
     """Hinge loss."""
 
-    def __init__(self, reduction="sum_over_batch_size", name="hinge", dtype=None):
-        super().__init__(hinge, name=name, reduction=reduction, dtype=dtype)
+    __init__ = loss_function_init(hinge, "hinge")
 
 
 class SquaredHinge(LossFunctionWrapper):
     """Squared hinge loss."""
 
-    def __init__(self, reduction="sum_over_batch_size", name="squared_hinge", dtype=None):
-        super().__init__(squared_hinge, name=name, reduction=reduction, dtype=dtype)
+    __init__ = loss_function_init(squared_hinge, "squared_hinge")
 
 
 class CategoricalHinge(LossFunctionWrapper):
     """Categorical hinge loss for one-hot labels."""
 
-    def __init__(self, reduction="sum_over_batch_size", name="categorical_hinge", dtype=None):
-        super().__init__(categorical_hinge, name=name, reduction=reduction, dtype=dtype)
+    __init__ = loss_function_init(categorical_hinge, "categorical_hinge")

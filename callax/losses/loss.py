@@ -269,3 +269,28 @@ class LossFunctionWrapper(Loss):
         if type(self) is LossFunctionWrapper:
             return f"<LossFunctionWrapper({getattr(self.fn, '__name__', self.fn)}, kwargs={self._fn_kwargs})>"
         return super().__repr__()
+
+
+def loss_function_init(fn: Callable, default_name: str) -> Callable:
+    """An ``__init__(self, reduction="sum_over_batch_size", name=default_name,
+    dtype=None)`` for a built-in :class:`LossFunctionWrapper` of ``fn`` that takes
+    no other argument (a real signature, with Keras's default name).
+
+    Example:
+        >>> import inspect
+        >>> from callax import losses
+        >>> str(inspect.signature(losses.Hinge))
+        "(reduction: 'str | None' = 'sum_over_batch_size', name: 'str' = 'hinge', dtype: 'Any' = None)"
+        >>> losses.Hinge(name="h").get_config()
+        {'name': 'h', 'reduction': 'sum_over_batch_size'}
+    """
+
+    def __init__(
+        self,
+        reduction: str | None = "sum_over_batch_size",
+        name: str = default_name,
+        dtype: Any = None,
+    ):
+        LossFunctionWrapper.__init__(self, fn, name=name, reduction=reduction, dtype=dtype)
+
+    return __init__

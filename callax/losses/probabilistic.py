@@ -25,7 +25,7 @@ import jax
 import jax.numpy as jnp
 
 from callax.core import config
-from callax.losses.loss import LossFunctionWrapper
+from callax.losses.loss import LossFunctionWrapper, loss_function_init
 
 
 def _floats(y_true: Any, y_pred: Any) -> tuple[jax.Array, jax.Array]:
@@ -251,15 +251,13 @@ class SparseCategoricalCrossentropy(LossFunctionWrapper):
 class KLDivergence(LossFunctionWrapper):
     """Kullback-Leibler divergence (``"kld"``) between label and predicted distributions."""
 
-    def __init__(self, reduction="sum_over_batch_size", name="kl_divergence", dtype=None):
-        super().__init__(kl_divergence, name=name, reduction=reduction, dtype=dtype)
+    __init__ = loss_function_init(kl_divergence, "kl_divergence")
 
 
 class Poisson(LossFunctionWrapper):
     """Poisson negative log-likelihood (up to a constant) for count targets."""
 
-    def __init__(self, reduction="sum_over_batch_size", name="poisson", dtype=None):
-        super().__init__(poisson, name=name, reduction=reduction, dtype=dtype)
+    __init__ = loss_function_init(poisson, "poisson")
 
 
 def categorical_focal_crossentropy(

@@ -22,7 +22,11 @@ import jax
 import jax.numpy as jnp
 
 from callax.core import config
-from callax.losses.loss import LossFunctionWrapper, squeeze_or_expand_to_same_rank
+from callax.losses.loss import (
+    LossFunctionWrapper,
+    loss_function_init,
+    squeeze_or_expand_to_same_rank,
+)
 
 
 def _prepare(y_true: Any, y_pred: Any) -> tuple[jax.Array, jax.Array]:
@@ -94,37 +98,25 @@ def cosine_similarity(y_true: Any, y_pred: Any, axis: int = -1) -> jax.Array:
 class MeanSquaredError(LossFunctionWrapper):
     """Mean of squares of errors (``"mse"``)."""
 
-    def __init__(self, reduction="sum_over_batch_size", name="mean_squared_error", dtype=None):
-        super().__init__(mean_squared_error, name=name, reduction=reduction, dtype=dtype)
+    __init__ = loss_function_init(mean_squared_error, "mean_squared_error")
 
 
 class MeanAbsoluteError(LossFunctionWrapper):
     """Mean of absolute errors (``"mae"``)."""
 
-    def __init__(self, reduction="sum_over_batch_size", name="mean_absolute_error", dtype=None):
-        super().__init__(mean_absolute_error, name=name, reduction=reduction, dtype=dtype)
+    __init__ = loss_function_init(mean_absolute_error, "mean_absolute_error")
 
 
 class MeanAbsolutePercentageError(LossFunctionWrapper):
     """Mean absolute percentage error (``"mape"``)."""
 
-    def __init__(
-        self, reduction="sum_over_batch_size", name="mean_absolute_percentage_error", dtype=None
-    ):
-        super().__init__(
-            mean_absolute_percentage_error, name=name, reduction=reduction, dtype=dtype
-        )
+    __init__ = loss_function_init(mean_absolute_percentage_error, "mean_absolute_percentage_error")
 
 
 class MeanSquaredLogarithmicError(LossFunctionWrapper):
     """Mean squared logarithmic error (``"msle"``)."""
 
-    def __init__(
-        self, reduction="sum_over_batch_size", name="mean_squared_logarithmic_error", dtype=None
-    ):
-        super().__init__(
-            mean_squared_logarithmic_error, name=name, reduction=reduction, dtype=dtype
-        )
+    __init__ = loss_function_init(mean_squared_logarithmic_error, "mean_squared_logarithmic_error")
 
 
 class Huber(LossFunctionWrapper):
@@ -139,8 +131,7 @@ class Huber(LossFunctionWrapper):
 class LogCosh(LossFunctionWrapper):
     """Logarithm of the hyperbolic cosine of the error."""
 
-    def __init__(self, reduction="sum_over_batch_size", name="log_cosh", dtype=None):
-        super().__init__(log_cosh, name=name, reduction=reduction, dtype=dtype)
+    __init__ = loss_function_init(log_cosh, "log_cosh")
 
 
 class CosineSimilarity(LossFunctionWrapper):
