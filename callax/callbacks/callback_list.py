@@ -17,6 +17,7 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -53,6 +54,18 @@ def _overrides(callback: Callback, *names: str) -> bool:
         n in vars(callback) or getattr(type(callback), n, None) is not getattr(Callback, n)
         for n in names
     )
+
+
+def _loop_hook(hook: str) -> Callable[..., None]:
+    """``CallbackList``'s ``hook(self, logs=None)`` for a loop's begin or end:
+    every callback's ``hook`` with the logs as Python floats."""
+
+    def call(self: CallbackList, logs: Any = None) -> None:
+        self._call(hook, logs=pythonify_logs(logs))
+
+    call.__name__ = hook
+    call.__qualname__ = f"CallbackList.{hook}"
+    return call
 
 
 class CallbackList(Callback):
@@ -157,11 +170,8 @@ class CallbackList(Callback):
         return found
 
     # epoch/loop hooks: logs as floats
-    def on_train_begin(self, logs=None):
-        self._call("on_train_begin", logs=pythonify_logs(logs))
-
-    def on_train_end(self, logs=None):
-        self._call("on_train_end", logs=pythonify_logs(logs))
+    on_train_begin = _loop_hook("on_train_begin")
+    on_train_end = _loop_hook("on_train_end")
 
     def on_epoch_begin(self, epoch, logs=None):
         self._call("on_epoch_begin", epoch, logs=pythonify_logs(logs))
@@ -169,17 +179,10 @@ class CallbackList(Callback):
     def on_epoch_end(self, epoch, logs=None):
         self._call("on_epoch_end", epoch, logs=pythonify_logs(logs))
 
-    def on_test_begin(self, logs=None):
-        self._call("on_test_begin", logs=pythonify_logs(logs))
-
-    def on_test_end(self, logs=None):
-        self._call("on_test_end", logs=pythonify_logs(logs))
-
-    def on_predict_begin(self, logs=None):
-        self._call("on_predict_begin", logs=pythonify_logs(logs))
-
-    def on_predict_end(self, logs=None):
-        self._call("on_predict_end", logs=pythonify_logs(logs))
+    on_test_begin = _loop_hook("on_test_begin")
+    on_test_end = _loop_hook("on_test_end")
+    on_predict_begin = _loop_hook("on_predict_begin")
+    on_predict_end = _loop_hook("on_predict_end")
 
     # batch hooks
     def on_batch_begin(self, batch, logs=None):
