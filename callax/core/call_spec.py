@@ -105,25 +105,26 @@ def call_spec(cls: type) -> CallSpec:
 
 
 # ------------------------------------------------------ nested call arguments
+def _per_leaf(x: Any, attribute: str, convert: Callable[[Any], Any]) -> Any:
+    """``convert(leaf.<attribute>)`` for each leaf of ``x`` (``None`` where a leaf
+    has no such attribute), nested as ``x``: lists and tuples as lists, dicts as dicts."""
+    if isinstance(x, (list, tuple)):
+        return [_per_leaf(v, attribute, convert) for v in x]
+    if isinstance(x, dict):
+        return {k: _per_leaf(v, attribute, convert) for k, v in x.items()}
+    value = getattr(x, attribute, None)
+    return None if value is None else convert(value)
+
+
 def shape_of(x: Any) -> Any:
     """The shape(s) of a tensor or a list/tuple/dict of them, as tuples (``None``
     for a leaf without a shape)."""
-    if isinstance(x, (list, tuple)):
-        return [shape_of(v) for v in x]
-    if isinstance(x, dict):
-        return {k: shape_of(v) for k, v in x.items()}
-    shape = getattr(x, "shape", None)
-    return None if shape is None else tuple(shape)
+    return _per_leaf(x, "shape", tuple)
 
 
 def dtype_of(x: Any) -> Any:
     """The dtype name(s) of a tensor or a list/tuple/dict of them."""
-    if isinstance(x, (list, tuple)):
-        return [dtype_of(v) for v in x]
-    if isinstance(x, dict):
-        return {k: dtype_of(v) for k, v in x.items()}
-    dtype = getattr(x, "dtype", None)
-    return None if dtype is None else str(dtype)
+    return _per_leaf(x, "dtype", str)
 
 
 def is_tensor(x: Any) -> bool:

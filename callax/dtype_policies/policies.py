@@ -190,24 +190,22 @@ _QUANTIZED = ("QuantizedDTypePolicy", "QuantizedFloat8DTypePolicy", "GPTQDTypePo
 
 def serialize(policy: DTypePolicy) -> dict:
     """The Keras 3 config dict of a policy (or a ``DTypePolicyMap``)."""
+    # Keras writes a map under its module and a plain policy under "keras".
     if isinstance(policy, DTypePolicyMap):
-        return {
-            "module": "keras.dtype_policies",
-            "class_name": "DTypePolicyMap",
-            "config": policy.get_config(),
-            "registered_name": None,
-        }
-    if isinstance(policy, DTypePolicy):
-        return {
-            "module": "keras",
-            "class_name": "DTypePolicy",
-            "config": policy.get_config(),
-            "registered_name": None,
-        }
-    raise TypeError(
-        "dtype_policies.serialize: expected a DTypePolicy or DTypePolicyMap; received "
-        f"{policy!r} (of type {type(policy).__name__})."
-    )
+        module, class_name = "keras.dtype_policies", "DTypePolicyMap"
+    elif isinstance(policy, DTypePolicy):
+        module, class_name = "keras", "DTypePolicy"
+    else:
+        raise TypeError(
+            "dtype_policies.serialize: expected a DTypePolicy or DTypePolicyMap; received "
+            f"{policy!r} (of type {type(policy).__name__})."
+        )
+    return {
+        "module": module,
+        "class_name": class_name,
+        "config": policy.get_config(),
+        "registered_name": None,
+    }
 
 
 def deserialize(config: dict, custom_objects: dict | None = None) -> DTypePolicy:

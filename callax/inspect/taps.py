@@ -74,7 +74,23 @@ __all__ = [
 
 
 # ------------------------------------------------------------------ sites
-class CallSite:
+class _Site:
+    """Where a layer call ran: its path, the 1-based index of this call of the
+    layer, the layer; ``key`` joins the first two (``blocks[1].bn#1``)."""
+
+    __slots__ = ("path", "call_index", "layer")
+
+    def __init__(self, path: str, call_index: int, layer: Any):
+        self.path = path
+        self.call_index = call_index
+        self.layer = layer
+
+    @property
+    def key(self) -> str:
+        return f"{self.path}#{self.call_index}"
+
+
+class CallSite(_Site):
     """One call of one layer inside the model's call, as predicates see it.
 
     Attributes:
@@ -83,17 +99,11 @@ class CallSite:
         layer: the layer object; ``depth``: 1 for the model's direct children.
     """
 
-    __slots__ = ("path", "call_index", "layer", "depth")
+    __slots__ = ("depth",)
 
     def __init__(self, path: str, call_index: int, layer: Any, depth: int):
-        self.path = path
-        self.call_index = call_index
-        self.layer = layer
+        super().__init__(path, call_index, layer)
         self.depth = depth
-
-    @property
-    def key(self) -> str:
-        return f"{self.path}#{self.call_index}"
 
     @property
     def class_name(self) -> str:
@@ -247,7 +257,7 @@ def _is_array(x: Any) -> bool:
 
 
 @jax.tree_util.register_pytree_node_class
-class Captured:
+class Captured(_Site):
     """What one call site received and returned.
 
     Attributes:
@@ -260,19 +270,13 @@ class Captured:
     A pytree (arrays are the leaves), so it leaves ``jax.jit`` as it is.
     """
 
-    __slots__ = ("path", "call_index", "layer", "inputs", "kwargs", "outputs")
+    __slots__ = ("inputs", "kwargs", "outputs")
 
     def __init__(self, path: str, call_index: int, layer: Any, inputs, kwargs, outputs):
-        self.path = path
-        self.call_index = call_index
-        self.layer = layer
+        super().__init__(path, call_index, layer)
         self.inputs = inputs
         self.kwargs = kwargs
         self.outputs = outputs
-
-    @property
-    def key(self) -> str:
-        return f"{self.path}#{self.call_index}"
 
     def tree_flatten(self):
         return (self.inputs, self.kwargs, self.outputs), (self.path, self.call_index, self.layer)
