@@ -14,6 +14,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from callax.core.local_scope import ThreadLocalScope
+
 _local = threading.local()
 
 
@@ -67,20 +69,17 @@ def push_frame(layer, training) -> Frame:
     return frame
 
 
-class isolated_context:
+class isolated_context(ThreadLocalScope):
     """Runs a block as if no layer call were in progress (fresh top-level calls).
 
     Used where a call nested in another is really a separate computation, such as
     building a layer abstractly while its parent runs.
     """
 
-    def __enter__(self):
-        self._saved = getattr(_local, "frame", None)
-        _local.frame = None
-        return self
+    _store, _field = _local, "frame"
 
-    def __exit__(self, *exc):
-        _local.frame = self._saved
+    def _entered_value(self) -> None:
+        return None
 
 
 # ---------------------------------------------------------------- name scopes

@@ -50,6 +50,7 @@ from callax.core import registry as _registry
 from callax.core.call_spec import call_spec
 from callax.core.keras_tensor import KerasTensor
 from callax.core.layer import Layer
+from callax.core.local_scope import ThreadLocalScope
 
 PLAIN_TYPES = (str, int, float, bool)
 
@@ -70,20 +71,17 @@ _safe = threading.local()
 
 
 # ------------------------------------------------------------------ safe mode
-class SafeModeScope:
+class SafeModeScope(ThreadLocalScope):
     """Within this block, loading refuses configs holding Python code
     (``safe_mode=True``, the default) or accepts them (``False``)."""
 
     def __init__(self, safe_mode: bool | None = True):
         self.safe_mode = safe_mode
 
-    def __enter__(self) -> SafeModeScope:
-        self._saved = getattr(_safe, "mode", None)
-        _safe.mode = self.safe_mode
-        return self
+    _store, _field = _safe, "mode"
 
-    def __exit__(self, *exc: Any) -> None:
-        _safe.mode = self._saved
+    def _entered_value(self) -> bool | None:
+        return self.safe_mode
 
 
 def in_safe_mode() -> bool:

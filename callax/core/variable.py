@@ -31,16 +31,21 @@ import numpy as np
 from callax.core import call_context, config
 from callax.core import placement as _placement
 from callax.core import stateless_scope as _scope_mod
+from callax.core.local_scope import ThreadLocalScope
 
 _scope_local = _scope_mod._local
 _abstract = threading.local()
 _autocast = threading.local()
+_budget = threading.local()
 
 
 class autocast_scope:
     """Within this block, floating variables with ``autocast=True`` read as
     ``dtype`` (how a ``mixed_*`` policy computes in half precision while
     storing float32 weights)."""
+
+    # Not a ThreadLocalScope: every layer call under a mixed policy enters this
+    # block, and the generic scope's looked-up store and field would add to each.
 
     def __init__(self, dtype):
         self.dtype = jnp.dtype(dtype)
@@ -53,24 +58,18 @@ class autocast_scope:
         _autocast.dtype = self._saved
 
 
-class variable_budget:
+class variable_budget(ThreadLocalScope):
     """Within this block, creating variables of more than ``max_bytes`` in all
     raises ``ValueError`` before the one over the limit is allocated: loading a
     file refuses a config that asks for huge layers instead of exhausting memory.
     ``what`` names the source in the message."""
 
+    _store, _field = _budget, "scope"
+
     def __init__(self, max_bytes: int, what: str):
         self.max_bytes = int(max_bytes)
         self.what = what
         self.used = 0
-
-    def __enter__(self):
-        self._saved = getattr(_budget, "scope", None)
-        _budget.scope = self
-        return self
-
-    def __exit__(self, *exc):
-        _budget.scope = self._saved
 
     def spend(self, path: str, shape: tuple, dtype: Any) -> None:
         size = int(np.prod(shape, dtype=object)) * jnp.dtype(dtype).itemsize
@@ -83,20 +82,15 @@ class variable_budget:
             )
 
 
-_budget = threading.local()
-
-
-class abstract_variables:
+class abstract_variables(ThreadLocalScope):
     """Within this block new variables are created without computing their
     initial value; reading one gives a zero array of the right shape, which under
     ``jax.eval_shape`` costs nothing. Values are computed on first real read."""
 
-    def __enter__(self):
-        self._saved = getattr(_abstract, "on", False)
-        _abstract.on = True
+    _store, _field, _default = _abstract, "on", False
 
-    def __exit__(self, *exc):
-        _abstract.on = self._saved
+    def _entered_value(self) -> bool:
+        return True
 
 
 def _standardize_shape(shape) -> tuple[int, ...]:
