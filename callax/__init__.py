@@ -33,6 +33,7 @@ from callax.models import Model
 from callax.models import Functional, Sequential
 from callax.layers.core.input_layer import Input, InputLayer
 from callax.core.compiled_call import jit
+from callax.core.lazy_attributes import lazy_attributes as _lazy_attributes
 from callax.core.registry import declare_public_module as _declare_public_module
 
 # The Keras modules configs name, and the callax modules holding the same names:
@@ -89,22 +90,11 @@ _LAZY_NAMES = {
 }
 
 
-def __getattr__(name: str):
-    import importlib
-
-    if name in _LAZY_MODULES:
-        value = importlib.import_module(f"callax.{name}")
-    elif name in _LAZY_NAMES:
-        module, attr = _LAZY_NAMES[name]
-        value = getattr(importlib.import_module(module), attr)
-    else:
-        raise AttributeError(f"module 'callax' has no attribute {name!r}")
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | _LAZY_MODULES | set(_LAZY_NAMES))
+__getattr__, __dir__ = _lazy_attributes(
+    "callax",
+    globals(),
+    {**_LAZY_NAMES, **{name: (f"callax.{name}", None) for name in _LAZY_MODULES}},
+)
 
 
 def version() -> str:

@@ -14,7 +14,6 @@ importing a helper such as ``callax.utils.io_utils`` does not load them.
 True
 """
 
-import importlib
 
 from callax.backend import clear_session
 from callax.core.custom_objects import (
@@ -27,6 +26,7 @@ from callax.core.custom_objects import (
 )
 from callax.core.dtypes import standardize_dtype
 from callax.core.keras_tensor import is_keras_tensor
+from callax.core.lazy_attributes import lazy_attributes as _lazy_attributes
 from callax.core.serialization import deserialize_keras_object, serialize_keras_object
 from callax.utils import (
     bounding_boxes,
@@ -61,17 +61,7 @@ _HIGH_LEVEL = {
 }
 
 
-def __getattr__(name: str):
-    if name not in _HIGH_LEVEL:
-        raise AttributeError(f"module 'callax.utils' has no attribute {name!r}")
-    module, attr = _HIGH_LEVEL[name]
-    value = getattr(importlib.import_module(module), attr)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_HIGH_LEVEL))
+__getattr__, __dir__ = _lazy_attributes("callax.utils", globals(), _HIGH_LEVEL)
 
 
 __all__ = [
