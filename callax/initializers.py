@@ -96,16 +96,20 @@ class Constant(Initializer):
         return {"value": self.value}
 
 
-class RandomNormal(RandomInitializer):
+class _MeanStddev(RandomInitializer):
+    """The arguments and config of the normal initializers (``mean``, ``stddev``)."""
+
     def __init__(self, mean=0.0, stddev=0.05, seed=None):
         super().__init__(seed)
         self.mean, self.stddev = mean, stddev
 
-    def __call__(self, shape, dtype=None):
-        return _cast(self._rng().normal(self.mean, self.stddev, shape), dtype)
-
     def get_config(self):
         return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
+
+
+class RandomNormal(_MeanStddev):
+    def __call__(self, shape, dtype=None):
+        return _cast(self._rng().normal(self.mean, self.stddev, shape), dtype)
 
 
 class RandomUniform(RandomInitializer):
@@ -131,16 +135,9 @@ def _truncated(rng: np.random.Generator, shape, stddev) -> np.ndarray:
     return (out * stddev).reshape(shape)
 
 
-class TruncatedNormal(RandomInitializer):
-    def __init__(self, mean=0.0, stddev=0.05, seed=None):
-        super().__init__(seed)
-        self.mean, self.stddev = mean, stddev
-
+class TruncatedNormal(_MeanStddev):
     def __call__(self, shape, dtype=None):
         return _cast(_truncated(self._rng(), shape, self.stddev) + self.mean, dtype)
-
-    def get_config(self):
-        return {"mean": self.mean, "stddev": self.stddev, "seed": self.seed}
 
 
 def compute_fans(shape, input_axes=None, output_axes=None) -> tuple[float, float]:
