@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any, NamedTuple
 
 from callax import layers
@@ -64,6 +65,38 @@ def make_input(
     if not is_keras_tensor(input_tensor):
         return layers.Input(tensor=input_tensor, shape=shape), None
     return input_tensor, input_tensor
+
+
+def square_sized_input(
+    input_tensor: Any,
+    input_shape: Any,
+    known_shape: Any,
+    sizes: tuple[int, ...],
+    include_top: bool,
+    weights: Any,
+    model_name: str,
+) -> tuple[Any, Any]:
+    """:func:`make_input` (at least 32x32) for a family with ImageNet weights for
+    square inputs of ``sizes`` pixels: the default size is ``known_shape``'s when it
+    is square and one of ``sizes``, else 224."""
+    default_size = 224
+    if known_shape is not None and known_shape[0] == known_shape[1] and known_shape[0] in sizes:
+        default_size = known_shape[0]
+    return make_input(input_tensor, input_shape, default_size, 32, include_top, weights, model_name)
+
+
+def weights_size(img_input: Any, sizes: tuple[int, ...], model_name: str) -> int:
+    """The input size whose ImageNet weights load: the input's when it is square and
+    one of ``sizes``, else 224 (with a warning)."""
+    rows, cols = img_input.shape[1], img_input.shape[2]
+    if rows != cols or rows not in sizes:
+        warnings.warn(
+            f"{model_name}: input_shape is undefined or non-square, or rows is not in "
+            f"{sizes}; loading the weights for input shape (224, 224).",
+            stacklevel=3,
+        )
+        rows = 224
+    return rows
 
 
 def pooled_head(x: Any, pooling: str | None) -> Any:

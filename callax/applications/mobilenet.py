@@ -6,7 +6,6 @@ for Mobile Vision Applications" (2017). Inputs in ``[-1, 1]``.
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 from callax import layers
@@ -14,8 +13,9 @@ from callax.applications._common import (
     build_model,
     check_arguments,
     load_requested_weights,
-    make_input,
     pooled_head,
+    square_sized_input,
+    weights_size,
 )
 from callax.applications.imagenet_utils import decode_predictions
 from callax.applications.imagenet_utils import preprocess_tf as preprocess_input
@@ -62,13 +62,10 @@ def MobileNet(  # noqa: N802 — Keras's public name
     (None, 4)
     """
     check_arguments(weights, include_top, classes, classifier_activation, "MobileNet")
-    default_size = 224
-    if input_shape is not None and input_shape[0] == input_shape[1] and input_shape[0] in _ROWS:
-        default_size = input_shape[0]
-    img_input, source = make_input(
-        input_tensor, input_shape, default_size, 32, include_top, weights, "MobileNet"
+    img_input, source = square_sized_input(
+        input_tensor, input_shape, input_shape, _ROWS, include_top, weights, "MobileNet"
     )
-    rows, cols = img_input.shape[1], img_input.shape[2]
+    rows = img_input.shape[1]
     if weights == "imagenet":
         if depth_multiplier != 1:
             raise ValueError(
@@ -80,13 +77,7 @@ def MobileNet(  # noqa: N802 — Keras's public name
                 f"MobileNet: with weights='imagenet', alpha must be one of "
                 f"{tuple(_ALPHA_TEXT)}; received alpha={alpha}."
             )
-        if rows != cols or rows not in _ROWS:
-            rows = 224
-            warnings.warn(
-                f"MobileNet: input_shape is undefined or non-square, or rows is not in "
-                f"{_ROWS}; loading the weights for input shape (224, 224).",
-                stacklevel=2,
-            )
+        rows = weights_size(img_input, _ROWS, "MobileNet")
 
     x = layers.Conv2D(
         int(32 * alpha), 3, padding="same", use_bias=False, strides=(2, 2), name="conv1"

@@ -6,7 +6,6 @@ Bottlenecks" (CVPR 2018).
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 from callax import layers
@@ -14,8 +13,9 @@ from callax.applications._common import (
     build_model,
     check_arguments,
     load_requested_weights,
-    make_input,
     pooled_head,
+    square_sized_input,
+    weights_size,
 )
 from callax.applications.imagenet_utils import decode_predictions
 from callax.applications.imagenet_utils import preprocess_tf as preprocess_input
@@ -66,26 +66,17 @@ def MobileNetV2(  # noqa: N802 — Keras's public name
     shape = input_shape
     if shape is None and input_tensor is not None and hasattr(input_tensor, "shape"):
         shape = tuple(input_tensor.shape)[1:]
-    default_size = 224
-    if shape is not None and shape[0] == shape[1] and shape[0] in _ROWS:
-        default_size = shape[0]
-    img_input, source = make_input(
-        input_tensor, input_shape, default_size, 32, include_top, weights, "MobileNetV2"
+    img_input, source = square_sized_input(
+        input_tensor, input_shape, shape, _ROWS, include_top, weights, "MobileNetV2"
     )
-    rows, cols = img_input.shape[1], img_input.shape[2]
+    rows = img_input.shape[1]
     if weights == "imagenet":
         if alpha not in _ALPHAS:
             raise ValueError(
                 f"MobileNetV2: with weights='imagenet', alpha must be one of {_ALPHAS}; "
                 f"received alpha={alpha}."
             )
-        if rows != cols or rows not in _ROWS:
-            warnings.warn(
-                f"MobileNetV2: input_shape is undefined or non-square, or rows is not in "
-                f"{_ROWS}; loading the weights for input shape (224, 224).",
-                stacklevel=2,
-            )
-            rows = 224
+        rows = weights_size(img_input, _ROWS, "MobileNetV2")
     x = _body(img_input, alpha)
     if include_top:
         x = layers.GlobalAveragePooling2D()(x)

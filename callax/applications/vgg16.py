@@ -32,14 +32,22 @@ from callax.applications.imagenet_utils import preprocess_caffe as preprocess_in
 
 __all__ = ["VGG16", "decode_predictions", "preprocess_input"]
 
-WEIGHTS_PATH = (
-    "https://storage.googleapis.com/tensorflow/keras-applications/"
-    "vgg16/vgg16_weights_tf_dim_ordering_tf_kernels.h5"
-)
-WEIGHTS_PATH_NO_TOP = (
-    "https://storage.googleapis.com/tensorflow/keras-applications/"
-    "vgg16/vgg16_weights_tf_dim_ordering_tf_kernels_notop.h5"
-)
+
+def weights_paths(name: str) -> tuple[str, str]:
+    """The URLs of Keras's ImageNet weights for VGG ``name`` (``"vgg16"``,
+    ``"vgg19"``): with the top, without.
+
+    >>> weights_paths("vgg19")[1].rsplit("/", 1)[-1]
+    'vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5'
+    """
+    base = (
+        f"https://storage.googleapis.com/tensorflow/keras-applications/{name}/"
+        f"{name}_weights_tf_dim_ordering_tf_kernels"
+    )
+    return f"{base}.h5", f"{base}_notop.h5"
+
+
+WEIGHTS_PATH, WEIGHTS_PATH_NO_TOP = weights_paths("vgg16")
 _HASHES = ("64373286793e3c8b2b4e3219cbf3544b", "6d6bbae143d832006294945121d1f1fc")
 # (filters, convolutions) of the five blocks.
 _BLOCKS = ((64, 2), (128, 2), (256, 3), (512, 3), (512, 3))

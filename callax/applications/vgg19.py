@@ -10,16 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from callax.applications._common import ApplicationArgs, keras_builder
-from callax.applications.vgg16 import build_vgg, decode_predictions, preprocess_input
+from callax.applications.vgg16 import (
+    build_vgg,
+    decode_predictions,
+    preprocess_input,
+    weights_paths,
+)
 
-WEIGHTS_PATH = (
-    "https://storage.googleapis.com/tensorflow/keras-applications/"
-    "vgg19/vgg19_weights_tf_dim_ordering_tf_kernels.h5"
-)
-WEIGHTS_PATH_NO_TOP = (
-    "https://storage.googleapis.com/tensorflow/keras-applications/"
-    "vgg19/vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"
-)
+WEIGHTS_PATH, WEIGHTS_PATH_NO_TOP = weights_paths("vgg19")
 _HASHES = ("cbe5617147190e668d6c5d5026f83318", "253f8cb515780f3b799900260a226db6")
 _BLOCKS = ((64, 2), (128, 2), (256, 4), (512, 4), (512, 4))
 
