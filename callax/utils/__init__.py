@@ -14,7 +14,6 @@ importing a helper such as ``callax.utils.io_utils`` does not load them.
 True
 """
 
-
 from callax.backend import clear_session
 from callax.core.custom_objects import (
     CustomObjectScope,
