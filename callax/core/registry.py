@@ -158,7 +158,8 @@ class NameRegistry:
         keras_module: the Keras module built-in configs name (``"keras.regularizers"``).
         classes: the built-in classes; a config's ``class_name`` is one of their
             ``__name__`` s (or a key of ``extra_class_names``).
-        functions: the built-in functions by name (losses, metrics).
+        functions: the built-in functions (losses, metrics), by name, or as an
+            iterable of functions named by their ``__name__``.
         aliases: more names ``get`` accepts (``"l2"`` → ``L2``, ``"mse"`` → a function);
             they win over class and function names.
         extra_class_names: more ``class_name`` s configs may carry
@@ -185,7 +186,7 @@ class NameRegistry:
         kind: str,
         keras_module: str,
         classes: Iterable[type] = (),
-        functions: Mapping[str, Any] | None = None,
+        functions: Mapping[str, Any] | Iterable[Callable] | None = None,
         aliases: Mapping[str, Any] | None = None,
         extra_class_names: Mapping[str, type] | None = None,
         more_functions: Mapping[str, Any] | None = None,
@@ -199,7 +200,11 @@ class NameRegistry:
         self.keras_module = keras_module
         self.classes: dict[str, type] = {c.__name__: c for c in classes}
         self.classes.update(extra_class_names or {})
-        self.functions: dict[str, Any] = dict(functions or {})
+        self.functions: dict[str, Any] = (
+            dict(functions)
+            if isinstance(functions, Mapping)
+            else {fn.__name__: fn for fn in functions or ()}
+        )
         self.config_functions: dict[str, Any] = {**(more_functions or {}), **self.functions}
         self.aliases: dict[str, Any] = dict(aliases or {})
         # Every name `get` knows: aliases win over class names, class names over functions.

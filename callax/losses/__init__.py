@@ -74,28 +74,22 @@ kld = KLD = kullback_leibler_divergence = kl_divergence
 bce = BCE = binary_crossentropy
 huber_loss = huber
 
-_CLASSES: dict[str, type] = {
-    cls.__name__: cls
-    for cls in (
-        Loss, LossFunctionWrapper, MeanSquaredError, MeanAbsoluteError,
-        MeanAbsolutePercentageError, MeanSquaredLogarithmicError, Huber, LogCosh,
-        CosineSimilarity, BinaryCrossentropy, BinaryFocalCrossentropy, CategoricalCrossentropy,
-        SparseCategoricalCrossentropy, KLDivergence, Poisson, Hinge, SquaredHinge,
-        CategoricalHinge, CategoricalFocalCrossentropy, CategoricalGeneralizedCrossEntropy, Dice,
-        Tversky, Circle, CTC,
-    )
-}  # fmt: skip
-_FUNCTIONS: dict[str, Callable] = {
-    fn.__name__: fn
-    for fn in (
-        mean_squared_error, mean_absolute_error, mean_absolute_percentage_error,
-        mean_squared_logarithmic_error, huber, log_cosh, cosine_similarity, binary_crossentropy,
-        binary_focal_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy,
-        kl_divergence, poisson, hinge, squared_hinge, categorical_hinge,
-        categorical_focal_crossentropy, categorical_generalized_cross_entropy, dice, tversky,
-        circle, ctc,
-    )
-}  # fmt: skip
+_CLASSES: tuple[type, ...] = (
+    Loss, LossFunctionWrapper, MeanSquaredError, MeanAbsoluteError,
+    MeanAbsolutePercentageError, MeanSquaredLogarithmicError, Huber, LogCosh,
+    CosineSimilarity, BinaryCrossentropy, BinaryFocalCrossentropy, CategoricalCrossentropy,
+    SparseCategoricalCrossentropy, KLDivergence, Poisson, Hinge, SquaredHinge,
+    CategoricalHinge, CategoricalFocalCrossentropy, CategoricalGeneralizedCrossEntropy, Dice,
+    Tversky, Circle, CTC,
+)  # fmt: skip
+_FUNCTIONS: tuple[Callable, ...] = (
+    mean_squared_error, mean_absolute_error, mean_absolute_percentage_error,
+    mean_squared_logarithmic_error, huber, log_cosh, cosine_similarity, binary_crossentropy,
+    binary_focal_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy,
+    kl_divergence, poisson, hinge, squared_hinge, categorical_hinge,
+    categorical_focal_crossentropy, categorical_generalized_cross_entropy, dice, tversky,
+    circle, ctc,
+)  # fmt: skip
 _ALIASES: dict[str, Callable] = {
     "mse": mean_squared_error, "MSE": mean_squared_error,
     "mae": mean_absolute_error, "MAE": mean_absolute_error,
@@ -111,7 +105,7 @@ _ALIASES: dict[str, Callable] = {
 _REGISTRY = NameRegistry(
     "loss",
     "keras.losses",
-    classes=_CLASSES.values(),
+    classes=_CLASSES,
     functions=_FUNCTIONS,
     aliases=_ALIASES,
     base=Loss,
@@ -160,5 +154,5 @@ __all__ = [
     "Loss", "LossFunctionWrapper", "reduce_weighted_values", "serialize", "deserialize", "get",
     "resolve_crossentropy", "is_binary_or_sparse_categorical", "mse", "MSE", "mae", "MAE",
     "mape", "MAPE", "msle", "MSLE", "kld", "KLD", "kullback_leibler_divergence", "bce", "BCE",
-    "huber_loss", *_CLASSES, *_FUNCTIONS,
+    "huber_loss", *_REGISTRY.classes, *_REGISTRY.functions,
 ]  # fmt: skip

@@ -99,36 +99,30 @@ from callax.metrics.regression import (
     RootMeanSquaredError,
 )
 
-_CLASSES: dict[str, type] = {
-    cls.__name__: cls
-    for cls in (
-        Metric, Mean, Sum, MeanMetricWrapper, Accuracy, BinaryAccuracy, CategoricalAccuracy,
-        SparseCategoricalAccuracy, TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy, AUC,
-        Precision, Recall, TruePositives, FalsePositives, TrueNegatives, FalseNegatives,
-        MeanSquaredError, RootMeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError,
-        MeanSquaredLogarithmicError, LogCoshError, CosineSimilarity, R2Score, F1Score, FBetaScore,
-        BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy, KLDivergence,
-        Poisson, Hinge, SquaredHinge, CategoricalHinge, IoU, MeanIoU, BinaryIoU, OneHotIoU,
-        OneHotMeanIoU, PearsonCorrelation, ConcordanceCorrelation, PrecisionAtRecall,
-        RecallAtPrecision, SensitivityAtSpecificity, SpecificityAtSensitivity,
-    )
-}  # fmt: skip
-_FUNCTIONS: dict[str, Callable] = {
-    fn.__name__: fn
-    for fn in (
-        accuracy, binary_accuracy, categorical_accuracy, sparse_categorical_accuracy,
-        top_k_categorical_accuracy, sparse_top_k_categorical_accuracy, binary_crossentropy,
-        binary_focal_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy,
-        mean_squared_error, mean_absolute_error, mean_absolute_percentage_error,
-        mean_squared_logarithmic_error, huber, log_cosh, kl_divergence, poisson, hinge,
-        squared_hinge, categorical_hinge, categorical_focal_crossentropy, pearson_correlation,
-        concordance_correlation,
-    )
-}  # fmt: skip
+_CLASSES: tuple[type, ...] = (
+    Metric, Mean, Sum, MeanMetricWrapper, Accuracy, BinaryAccuracy, CategoricalAccuracy,
+    SparseCategoricalAccuracy, TopKCategoricalAccuracy, SparseTopKCategoricalAccuracy, AUC,
+    Precision, Recall, TruePositives, FalsePositives, TrueNegatives, FalseNegatives,
+    MeanSquaredError, RootMeanSquaredError, MeanAbsoluteError, MeanAbsolutePercentageError,
+    MeanSquaredLogarithmicError, LogCoshError, CosineSimilarity, R2Score, F1Score, FBetaScore,
+    BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy, KLDivergence,
+    Poisson, Hinge, SquaredHinge, CategoricalHinge, IoU, MeanIoU, BinaryIoU, OneHotIoU,
+    OneHotMeanIoU, PearsonCorrelation, ConcordanceCorrelation, PrecisionAtRecall,
+    RecallAtPrecision, SensitivityAtSpecificity, SpecificityAtSensitivity,
+)  # fmt: skip
+_FUNCTIONS: tuple[Callable, ...] = (
+    accuracy, binary_accuracy, categorical_accuracy, sparse_categorical_accuracy,
+    top_k_categorical_accuracy, sparse_top_k_categorical_accuracy, binary_crossentropy,
+    binary_focal_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy,
+    mean_squared_error, mean_absolute_error, mean_absolute_percentage_error,
+    mean_squared_logarithmic_error, huber, log_cosh, kl_divergence, poisson, hinge,
+    squared_hinge, categorical_hinge, categorical_focal_crossentropy, pearson_correlation,
+    concordance_correlation,
+)  # fmt: skip
 # Names resolve as Keras resolves them: snake-case class names give the class
 # ("mean_squared_error" -> MeanSquaredError), other function names the function.
 _ALIASES: dict[str, Any] = {
-    **{to_snake_case(name): cls for name, cls in _CLASSES.items()},
+    **{to_snake_case(cls.__name__): cls for cls in _CLASSES},
     "bce": BinaryCrossentropy, "BCE": BinaryCrossentropy,
     "mse": MeanSquaredError, "MSE": MeanSquaredError,
     "mae": MeanAbsoluteError, "MAE": MeanAbsoluteError,
@@ -139,10 +133,10 @@ _ALIASES: dict[str, Any] = {
 _REGISTRY = NameRegistry(
     "metric",
     "keras.metrics",
-    classes=_CLASSES.values(),
+    classes=_CLASSES,
     functions=_FUNCTIONS,
     aliases=_ALIASES,
-    more_functions=_losses._FUNCTIONS,  # a function config may name any loss function
+    more_functions=_losses._REGISTRY.functions,  # a function config may name any loss function
     base=Metric,
 )
 ALL_OBJECTS: dict[str, Any] = _REGISTRY.names
@@ -229,5 +223,5 @@ def resolve_accuracy(identifier: Any, loss: Any, y_true_shape: Any, y_pred_shape
 
 __all__ = [
     "Metric", "get", "serialize", "deserialize", "resolve_accuracy", "serialize_fn",
-    "deserialize_fn", *_CLASSES, *_FUNCTIONS,
+    "deserialize_fn", *_REGISTRY.classes, *_REGISTRY.functions,
 ]  # fmt: skip

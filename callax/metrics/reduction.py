@@ -123,7 +123,7 @@ class MeanMetricWrapper(Mean):
         super().__init__(name=name or getattr(fn, "__name__", None) or "mean", dtype=dtype)
         self._fn = fn
         self._fn_kwargs = kwargs
-        if fn in losses._FUNCTIONS.values() or isinstance(fn, losses.Loss):
+        if fn in losses._FUNCTIONS or isinstance(fn, losses.Loss):
             self._direction = "down"
 
     def _mirror_fn_kwargs(self) -> None:
