@@ -30,8 +30,8 @@ from callax.layers.spatial_layer import SpatialLayer
 from callax.layers.weight_args import (
     add_bias,
     add_weight_from_args,
-    set_weight_args,
     weight_args_config,
+    weight_arguments,
 )
 from callax.ops.convolution import (
     _dimension_numbers,
@@ -71,17 +71,23 @@ class BaseConv(SpatialLayer):
     _allow_causal = False
 
     def __init__(
-        self, kernel_size: Any, strides: Any, padding: Any, data_format: str | None,
-        dilation_rate: Any, activation: Any, use_bias: bool, bias_initializer: Any,
-        bias_regularizer: Any, bias_constraint: Any, **kwargs: Any,
-    ) -> None:  # fmt: skip
+        self,
+        kernel_size: Any,
+        strides: Any,
+        padding: Any,
+        data_format: str | None,
+        dilation_rate: Any,
+        activation: Any,
+        use_bias: bool,
+        **kwargs: Any,
+    ) -> None:
         """Checks and sets the arguments every convolution takes; ``kwargs`` are the
-        Layer's (``activity_regularizer`` included)."""
+        Layer's (``activity_regularizer`` included). The weight arguments are the
+        subclasses' (:func:`weight_arguments`)."""
         super().__init__(**kwargs)
         self._init_conv(kernel_size, strides, padding, data_format, dilation_rate)
         self.activation = activations.get(activation)
         self.use_bias = use_bias
-        set_weight_args(self, "bias", bias_initializer, bias_regularizer, bias_constraint)
 
     def _init_conv(self, kernel_size, strides, padding, data_format, dilation_rate):
         rank, label = self._rank, self._label()
@@ -200,6 +206,7 @@ class Conv(BaseConv):
     ``kernel`` has shape ``(*kernel_size, in_channels // groups, filters)``.
     """
 
+    @weight_arguments("kernel", "bias", after="use_bias")
     def __init__(
         self,
         filters: int,
@@ -211,20 +218,18 @@ class Conv(BaseConv):
         groups: int = 1,
         activation: Any = None,
         use_bias: bool = True,
-        kernel_initializer: Any = "glorot_uniform",
-        bias_initializer: Any = "zeros",
-        kernel_regularizer: Any = None,
-        bias_regularizer: Any = None,
-        activity_regularizer: Any = None,
-        kernel_constraint: Any = None,
-        bias_constraint: Any = None,
         **kwargs: Any,
     ):
         super().__init__(
-            kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
-            bias_initializer, bias_regularizer, bias_constraint,
-            activity_regularizer=activity_regularizer, **kwargs,
-        )  # fmt: skip
+            kernel_size,
+            strides,
+            padding,
+            data_format,
+            dilation_rate,
+            activation,
+            use_bias,
+            **kwargs,
+        )
         self.filters = _check_filters(self._label(), filters)
         _check_positive_int(self._label(), "groups", groups)
         if filters % groups:
@@ -233,7 +238,6 @@ class Conv(BaseConv):
                 f"filters={filters}, groups={groups}."
             )
         self.groups = groups
-        set_weight_args(self, "kernel", kernel_initializer, kernel_regularizer, kernel_constraint)
 
     def build(self, input_shape):
         channels = self._channels_from(input_shape)

@@ -22,7 +22,7 @@ from callax.layers.convolutional.base_conv import BaseConv, _check_filters
 from callax.layers.weight_args import (
     add_bias,
     add_weight_from_args,
-    set_weight_args,
+    weight_arguments,
 )
 from callax.ops.convolution import (
     _dimension_numbers,
@@ -47,6 +47,7 @@ class ConvTranspose(BaseConv):
         activation, use_bias, initializers, regularizers, constraints: as for ``Conv2D``.
     """
 
+    @weight_arguments("kernel", "bias", after="use_bias")
     def __init__(
         self,
         filters: int,
@@ -58,20 +59,18 @@ class ConvTranspose(BaseConv):
         dilation_rate: int | tuple[int, ...] = 1,
         activation: Any = None,
         use_bias: bool = True,
-        kernel_initializer: Any = "glorot_uniform",
-        bias_initializer: Any = "zeros",
-        kernel_regularizer: Any = None,
-        bias_regularizer: Any = None,
-        activity_regularizer: Any = None,
-        kernel_constraint: Any = None,
-        bias_constraint: Any = None,
         **kwargs: Any,
     ):
         super().__init__(
-            kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
-            bias_initializer, bias_regularizer, bias_constraint,
-            activity_regularizer=activity_regularizer, **kwargs,
-        )  # fmt: skip
+            kernel_size,
+            strides,
+            padding,
+            data_format,
+            dilation_rate,
+            activation,
+            use_bias,
+            **kwargs,
+        )
         if not isinstance(self.padding, str):
             raise ValueError(
                 f"{self._label()}: `padding` must be 'valid' or 'same'; received "
@@ -91,7 +90,6 @@ class ConvTranspose(BaseConv):
                         f"than `strides` on every axis (axis {i}: {p} vs stride {s}); received "
                         f"output_padding={self.output_padding}, strides={self.strides}."
                     )
-        set_weight_args(self, "kernel", kernel_initializer, kernel_regularizer, kernel_constraint)
         # Kernel axes (*spatial, out, in): "OI" where a forward conv has "IO".
         self._dn = _dimension_numbers(self._rank, self._channels_first, "OI")
         out_pad = self.output_padding or (None,) * self._rank

@@ -11,7 +11,7 @@ from callax.layers.convolutional.base_conv import BaseConv, _check_positive_int
 from callax.layers.weight_args import (
     add_bias,
     add_weight_from_args,
-    set_weight_args,
+    weight_arguments,
 )
 
 
@@ -23,6 +23,7 @@ class DepthwiseConv(BaseConv):
     is named ``kernel`` as in Keras 3 (``depthwise_kernel`` is an alias).
     """
 
+    @weight_arguments("depthwise", "bias", after="use_bias")
     def __init__(
         self,
         kernel_size: int | tuple[int, ...],
@@ -33,24 +34,19 @@ class DepthwiseConv(BaseConv):
         dilation_rate: int | tuple[int, ...] = 1,
         activation: Any = None,
         use_bias: bool = True,
-        depthwise_initializer: Any = "glorot_uniform",
-        bias_initializer: Any = "zeros",
-        depthwise_regularizer: Any = None,
-        bias_regularizer: Any = None,
-        activity_regularizer: Any = None,
-        depthwise_constraint: Any = None,
-        bias_constraint: Any = None,
         **kwargs: Any,
     ):
         super().__init__(
-            kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
-            bias_initializer, bias_regularizer, bias_constraint,
-            activity_regularizer=activity_regularizer, **kwargs,
-        )  # fmt: skip
-        _init_depthwise(
-            self, depth_multiplier, depthwise_initializer, depthwise_regularizer,
-            depthwise_constraint,
-        )  # fmt: skip
+            kernel_size,
+            strides,
+            padding,
+            data_format,
+            dilation_rate,
+            activation,
+            use_bias,
+            **kwargs,
+        )
+        _init_depthwise(self, depth_multiplier)
 
     @property
     def depthwise_kernel(self):
@@ -81,15 +77,11 @@ class DepthwiseConv(BaseConv):
         }
 
 
-def _init_depthwise(
-    layer: BaseConv, depth_multiplier: Any, initializer: Any, regularizer: Any, constraint: Any
-) -> None:
-    """Checks and sets ``depth_multiplier`` and the ``depthwise_*`` weight arguments
-    (DepthwiseConv and SeparableConv)."""
+def _init_depthwise(layer: BaseConv, depth_multiplier: Any) -> None:
+    """Checks and sets ``depth_multiplier`` (DepthwiseConv and SeparableConv)."""
     layer.depth_multiplier = _check_positive_int(
         layer._label(), "depth_multiplier", depth_multiplier
     )
-    set_weight_args(layer, "depthwise", initializer, regularizer, constraint)
 
 
 def _add_depthwise_kernel(layer: BaseConv, channels: int, name: str):

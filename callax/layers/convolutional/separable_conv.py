@@ -17,7 +17,7 @@ from callax.layers.convolutional.depthwise_conv import (
 from callax.layers.weight_args import (
     add_bias,
     add_weight_from_args,
-    set_weight_args,
+    weight_arguments,
 )
 
 
@@ -29,6 +29,7 @@ class SeparableConv(BaseConv):
     Strides and dilation apply to the depthwise step.
     """
 
+    @weight_arguments("depthwise", "pointwise", "bias", after="use_bias")
     def __init__(
         self,
         filters: int,
@@ -40,31 +41,20 @@ class SeparableConv(BaseConv):
         depth_multiplier: int = 1,
         activation: Any = None,
         use_bias: bool = True,
-        depthwise_initializer: Any = "glorot_uniform",
-        pointwise_initializer: Any = "glorot_uniform",
-        bias_initializer: Any = "zeros",
-        depthwise_regularizer: Any = None,
-        pointwise_regularizer: Any = None,
-        bias_regularizer: Any = None,
-        activity_regularizer: Any = None,
-        depthwise_constraint: Any = None,
-        pointwise_constraint: Any = None,
-        bias_constraint: Any = None,
         **kwargs: Any,
     ):
         super().__init__(
-            kernel_size, strides, padding, data_format, dilation_rate, activation, use_bias,
-            bias_initializer, bias_regularizer, bias_constraint,
-            activity_regularizer=activity_regularizer, **kwargs,
-        )  # fmt: skip
-        self.filters = _check_filters(self._label(), filters)
-        _init_depthwise(
-            self, depth_multiplier, depthwise_initializer, depthwise_regularizer,
-            depthwise_constraint,
-        )  # fmt: skip
-        set_weight_args(
-            self, "pointwise", pointwise_initializer, pointwise_regularizer, pointwise_constraint
+            kernel_size,
+            strides,
+            padding,
+            data_format,
+            dilation_rate,
+            activation,
+            use_bias,
+            **kwargs,
         )
+        self.filters = _check_filters(self._label(), filters)
+        _init_depthwise(self, depth_multiplier)
 
     def build(self, input_shape):
         channels = self._channels_from(input_shape)

@@ -13,8 +13,8 @@ from callax.layers.core.lora import LoraMixin
 from callax.layers.weight_args import (
     add_bias,
     add_weight_from_args,
-    set_weight_args,
     weight_args_config,
+    weight_arguments,
 )
 
 
@@ -42,24 +42,18 @@ class Dense(LoraMixin, Layer):
 
     _kernel_call = True
 
+    @weight_arguments("kernel", "bias", after="use_bias")
     def __init__(
         self,
         units: int,
         activation: Any = None,
         use_bias: bool = True,
-        kernel_initializer: Any = "glorot_uniform",
-        bias_initializer: Any = "zeros",
-        kernel_regularizer: Any = None,
-        bias_regularizer: Any = None,
-        activity_regularizer: Any = None,
-        kernel_constraint: Any = None,
-        bias_constraint: Any = None,
         lora_rank: int | None = None,
         lora_alpha: float | None = None,
         quantization_config: Any = None,
         **kwargs: Any,
     ):
-        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        super().__init__(**kwargs)
         if not isinstance(units, int) or units <= 0:
             raise ValueError(
                 f"Dense '{self.name}': units must be a positive int; received {units!r}."
@@ -73,8 +67,6 @@ class Dense(LoraMixin, Layer):
         self.units = units
         self.activation = activations.get(activation)
         self.use_bias = use_bias
-        set_weight_args(self, "kernel", kernel_initializer, kernel_regularizer, kernel_constraint)
-        set_weight_args(self, "bias", bias_initializer, bias_regularizer, bias_constraint)
         self.supports_masking = True
 
     def build(self, input_shape):
