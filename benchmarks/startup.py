@@ -10,7 +10,16 @@ threefry sampler compile (~0.2-0.3 s here) to every contender.
   keras3                Keras 3 on JAX, its defaults
   jax + jax.random      hand-written JAX with jax.random initializers
 
-Run: python benchmarks/startup.py
+``--phases`` splits callax's first call (warm and cold cache) into its parts,
+each in a fresh subprocess: starting JAX's backend, importing the MLIR
+dialects (JAX's first lowering does it), converting the NumPy input (``jnp.asarray``
+compiles one copy program per new shape), constructing and building the model
+(initializers, variables), and the first call itself (one compiled kernel per
+Dense layer: trace, lower, persistent-cache lookup, load); then the same two
+layers written as hand-written ``jax.jit`` functions, traced, lowered and
+compiled step by step. Wall-clock and process CPU time (all threads) per phase.
+
+Run: python benchmarks/startup.py [--phases] [--rounds N]
 """
 
 from __future__ import annotations
@@ -86,16 +95,86 @@ REPORT = (
 )
 
 
-def run(code: str, env: dict[str, str]) -> dict[str, float]:
+def run(code: str, env: dict[str, str], report: bool = True) -> dict:
     # Bytecode is allowed: pip precompiles Keras's and JAX's .pyc files at install,
     # and callax's are written by the first (warm-up) run, as any install has them.
     # Without this an editable checkout recompiles callax's sources on every import.
     base = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     out = subprocess.run(
-        [sys.executable, "-c", code + REPORT], capture_output=True, text=True, check=True,
+        [sys.executable, "-c", code + (REPORT if report else "")], capture_output=True,
+        text=True, check=True,
         env={**base, "KERAS_BACKEND": "jax", **env}, cwd=ROOT,
     )  # fmt: skip
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+PHASES = """
+import time, json
+import jax, numpy as np
+import callax as keras
+x = np.random.default_rng(0).normal(size=(32, 32)).astype("float32")
+T, out = [(time.perf_counter(), time.process_time())], {}
+def mark(name):
+    T.append((time.perf_counter(), time.process_time()))
+    out[name] = ((T[-1][0] - T[-2][0]) * 1e3, (T[-1][1] - T[-2][1]) * 1e3)
+jax.devices(); mark("backend start (jax.devices)")
+import jaxlib.mlir.dialects.mhlo; mark("MLIR dialect import")
+xj = jax.numpy.asarray(x); xj.block_until_ready(); mark("NumPy input: jnp.asarray")
+class SimpleSequentialModel(keras.Model):
+    def __init__(self):
+        super().__init__()
+        self.dense1 = keras.layers.Dense(64, activation="relu")
+        self.dense2 = keras.layers.Dense(10, activation="softmax")
+    def call(self, inputs):
+        return self.dense2(self.dense1(inputs))
+model = SimpleSequentialModel(); mark("construct")
+model.dense1.build((32, 32)); model.dense2.build((32, 64)); mark("build (initializers, variables)")
+y = model(xj); y.block_until_ready(); mark("first model(x): 2 kernels")
+y = model(xj); y.block_until_ready(); mark("second model(x)")
+w = [jax.numpy.asarray(v) for v in model.get_weights()]; mark("(hand-written) weights")
+for i, f in enumerate([lambda x, w, b: jax.nn.relu(x @ w + b),
+                       lambda x, w, b: jax.nn.softmax(x @ w + b)]):
+    a = (xj, w[0], w[1]) if i == 0 else (jax.numpy.ones((32, 64)), w[2], w[3]); mark("(hand-written) weights")
+    t = jax.jit(f).trace(*a); mark(f"(hand-written) layer {i + 1}: trace")
+    lo = t.lower(); mark(f"(hand-written) layer {i + 1}: lower")
+    c = lo.compile(); mark(f"(hand-written) layer {i + 1}: compile / cache load")
+    c(*a).block_until_ready(); mark(f"(hand-written) layer {i + 1}: run")
+out.pop("(hand-written) weights")
+print(json.dumps(out))
+"""
+
+
+def phases(rounds: int = 5) -> str:
+    """The first call of seed example 1, phase by phase (medians of ``rounds``)."""
+    lines = ["## First call of seed example 1, by phase (ms: wall / process CPU, medians)", ""]
+    with tempfile.TemporaryDirectory() as cache:
+        envs = {
+            "warm cache": {"CALLAX_CACHE_DIR": cache},
+            "cold cache": {"CALLAX_COMPILATION_CACHE": "0"},
+        }
+        run(PHASES, envs["warm cache"], report=False)  # fills the cache
+        samples: dict[str, list] = {k: [] for k in envs}
+        for _ in range(rounds):
+            for name, env in envs.items():
+                samples[name].append(run(PHASES, env, report=False))
+    names = list(samples["warm cache"][0])
+    lines += ["| phase | warm cache | cold cache |", "| --- | ---: | ---: |"]
+    totals = {k: [0.0, 0.0] for k in envs}
+    for phase in names:
+        cells = []
+        for env in envs:
+            wall = statistics.median(s[phase][0] for s in samples[env])
+            cpu = statistics.median(s[phase][1] for s in samples[env])
+            if not phase.startswith("(") and phase != "second model(x)":
+                totals[env][0] += wall
+                totals[env][1] += cpu
+            cells.append(f"{wall:.1f} / {cpu:.1f}")
+        lines.append(f"| {phase} | {' | '.join(cells)} |")
+    lines.append("| **callax total (first call)** | "
+                 + " | ".join(f"{w:.1f} / {c:.1f}" for w, c in totals.values()) + " |")  # fmt: skip
+    text = "\n".join(lines) + "\n"
+    print(text, flush=True)
+    return text
 
 
 def main(rounds: int = 3) -> str:
@@ -140,4 +219,8 @@ def _table(name: str, rounds: int) -> str:
 
 
 if __name__ == "__main__":
-    main()
+    _rounds = int(sys.argv[sys.argv.index("--rounds") + 1]) if "--rounds" in sys.argv else None
+    if "--phases" in sys.argv:
+        phases(_rounds or 5)
+    else:
+        main(_rounds or 3)

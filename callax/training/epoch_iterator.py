@@ -52,6 +52,15 @@ def _leaf_to_device(a: Any) -> Any:
     return a if a.dtype.kind in "USO" else jax.device_put(a)  # strings stay on the host
 
 
+def _as_arrays(batch: Any) -> Any:
+    """``batch`` with every leaf a NumPy or JAX array, left where it is."""
+    return jax.tree_util.tree_map(_leaf_as_array, batch)
+
+
+def _leaf_as_array(a: Any) -> Any:
+    return a if isinstance(a, (np.ndarray, jax.Array)) else np.asarray(a)
+
+
 _END = object()
 
 
@@ -174,6 +183,13 @@ class EpochIterator:
         # Several processes: arrays are the same on each (each puts its share of a
         # batch); other sources feed each process its own local batch.
         self.global_batches = hasattr(adapter, "batch_indices")
+        # Set by the loop once it knows its steps are compiled (and the batches hold
+        # no strings): batches then reach the step as NumPy arrays, and the jitted
+        # call moves them to the device in C++, which costs the host ~0.04 ms per
+        # batch against ~0.13 ms for a jax.device_put (MLP predict, batch 1024: the
+        # host's share of the 2 CPU cores XLA computes on). One device only: a
+        # distribution splits each batch over its mesh here.
+        self.host_batches = False
 
     def _epoch_batches(self) -> Iterator[Any]:
         if self.source is None:
@@ -269,6 +285,10 @@ class EpochIterator:
     def __iter__(self) -> Iterator[tuple]:
         if self.source is not None:
             yield from self._resident_items()
+            return
+        if self.host_batches and distribution() is None:
+            for begin, end, data, n in self._items():
+                yield begin, end, _as_arrays(data), n
             return
         pending = None
         for begin, end, data, n in self._items():

@@ -322,6 +322,7 @@ class TrainingLoop:
                                    caller="evaluate", allow_nan=allow_nan)  # fmt: skip
         iterator = EpochIterator(adapter, steps, model.steps_per_execution)
         self._use_inputs(self._prepare(adapter, "evaluate"))
+        iterator.host_batches = self.jit  # compiled steps take NumPy batches themselves
         callbacks = self._set_callbacks(callbacks, adapter, history=False, verbose=verbose,
                                         epochs=1, steps=iterator.num_steps)  # fmt: skip
         try:
@@ -341,6 +342,7 @@ class TrainingLoop:
                                    allow_nan=True)  # fmt: skip
         iterator = EpochIterator(adapter, steps, model.steps_per_execution)
         self._use_inputs(self._prepare(adapter, "predict", targets=False))
+        iterator.host_batches = self.jit  # compiled steps take NumPy batches themselves
         callbacks = self._set_callbacks(callbacks, adapter, history=False, verbose=verbose,
                                         epochs=1, steps=iterator.num_steps)  # fmt: skip
         groups = STEP_GROUPS["predict"]

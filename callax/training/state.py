@@ -129,17 +129,28 @@ class TrainingState:
         self._variables = None
 
     def variables(self, group: str) -> list:
+        """The variables of ``group``, read once per ``refresh``; each group when
+        first asked for (``predict`` never walks the metrics or the optimizer)."""
         groups = self._variables
         if groups is None:
-            model = self.model
+            groups = self._variables = {}
+        found = groups.get(group)
+        if found is None:
+            found = groups[group] = self._collect(group)
+        return found
+
+    def _collect(self, group: str) -> list:
+        model = self.model
+        if group == "trainable":
+            return list(model.trainable_variables)
+        if group == "non_trainable":
+            return list(model.non_trainable_variables)
+        if group == "optimizer":
             optimizer = getattr(model, "optimizer", None)
-            groups = self._variables = {
-                "trainable": list(model.trainable_variables),
-                "non_trainable": list(model.non_trainable_variables),
-                "optimizer": list(optimizer.variables) if optimizer is not None else [],
-                "metrics": list(model.metrics_variables),
-            }
-        return groups[group]
+            return list(optimizer.variables) if optimizer is not None else []
+        if group == "metrics":
+            return list(model.metrics_variables)
+        raise KeyError(group)
 
     # -------------------------------------------------------------- values
     def get(self, groups: tuple[str, ...], donate: bool = True) -> tuple[list, ...]:
