@@ -11,9 +11,11 @@ once for its size and reused every epoch (two compiles at most, no masking, and
 metrics/BatchNorm see exactly the real samples).
 
 The next item is moved to the device (``jax.device_put``, asynchronous) before
-the current one is handed out, so host-to-device copies overlap compute. When the
-arrays live on the device, items carry row indices instead, uploaded as one table
-per chunk of steps; each step then passes only its row number.
+the current one is handed out, so host-to-device copies overlap compute. A loop
+whose steps are compiled (``predict``, ``evaluate``) sets ``host_batches``: items
+then stay NumPy arrays, which the jitted step moves itself at less host cost.
+When the arrays live on the device (``fit``), items carry row indices instead,
+uploaded as one table per chunk of steps; each step then passes only its row number.
 """
 
 from __future__ import annotations
