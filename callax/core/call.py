@@ -72,6 +72,7 @@ from callax.core.call_spec import all_numbers, call_spec, dtype_of, has_shape, h
 from callax.core.foreign_arrays import is_foreign_array, is_tf_graph_tensor, to_numpy
 from callax.core.input_spec import assert_input_compatibility
 from callax.core.keras_tensor import KerasTensor, any_symbolic
+from callax.core.kernels import numpy_to_device
 from callax.core.stateless_scope import _local as _scope_local
 from callax.core.stateless_scope import get_stateless_scope
 from callax.core.structure import ArrayImpl as _ArrayImpl
@@ -79,6 +80,16 @@ from callax.core.structure import structure_version
 from callax.core.symbolic import symbolic_call
 from callax.core.tf_graph import IN_TF_GRAPH, tf_graph_call
 from callax.core.variable import Variable, autocast_scope
+
+try:  # whether a call runs outside any trace (the jitted conversion is for eager calls)
+    from jax._src.core import trace_ctx as _trace_ctx
+except ImportError:  # pragma: no cover - a JAX without it: always `jnp.asarray`
+
+    class _trace_ctx:  # noqa: N801
+        @staticmethod
+        def is_top_level() -> bool:
+            return False
+
 
 _ARRAY_TYPES = (np.ndarray, np.generic)
 _JAX_ARRAY = jax.Array
@@ -109,8 +120,9 @@ def layer_call(layer: Any, *args: Any, **kwargs: Any) -> Any:
     if training is not None and training is not True and training is not False:
         training = checked_training(layer, training)  # rare: only non-bool values
 
-    # 3. inputs: converted; checked; symbolic ones build a Functional graph
-    args, symbolic = convert_args(layer, args)
+    # 3. inputs: converted (a layer with a kernel takes NumPy arrays that need no
+    # cast as they are: see `convert_args`); checked; symbolic ones build a graph
+    args, symbolic, raw = convert_args(layer, args, spec.kernel is True)
     if kwargs:
         kwargs, symbolic_kwargs = convert_kwargs(layer, kwargs)
         symbolic = symbolic or symbolic_kwargs
@@ -119,6 +131,8 @@ def layer_call(layer: Any, *args: Any, **kwargs: Any) -> Any:
             d["input_spec"], args[0], f"{type(layer).__name__} '{layer.name}'"
         )
     if symbolic:
+        if raw:
+            args = numpy_to_device(args)
         if symbolic is IN_TF_GRAPH:  # inside tf.data `map` / tf.function
             return tf_graph_call(layer, args, kwargs, training)
         return symbolic_call(layer, args, kwargs, training)
@@ -140,6 +154,8 @@ def layer_call(layer: Any, *args: Any, **kwargs: Any) -> Any:
         if training is None:
             training = spec.training_default
     masking = _masking.in_use[0] or spec.own_compute_mask
+    if masking and raw:  # masks are computed from the inputs as JAX arrays
+        args, raw = numpy_to_device(args), False
     previous_mask = incoming_mask(spec, args, kwargs) if masking else None
     if "mask" in kwargs and not spec.accepts_mask:
         kwargs.pop("mask")
@@ -155,10 +171,12 @@ def layer_call(layer: Any, *args: Any, **kwargs: Any) -> Any:
             built_here = build_on_first_call(layer, args, kwargs)
         # 8. taps in: may replace the arguments; listeners
         if _observers:
+            if raw:  # hooks and the recorder see the JAX arrays `call` would get
+                args, raw = numpy_to_device(args), False
             args, kwargs = _ctx.call_start(frame, args, kwargs)
-        # 9. run: compiled kernel, else `call` (remat, autocast)
+        # 9. run: compiled kernel (NumPy arguments convert inside its jitted call),
+        # else `call` (remat, autocast) on JAX arrays
         remat_mode = d.get("_remat_mode")
-        call = layer.call if remat_mode is None else _remat.wrap(layer, remat_mode, args, kwargs)
         kernel = spec.kernel
         kernel = (
             kernel
@@ -169,6 +187,9 @@ def layer_call(layer: Any, *args: Any, **kwargs: Any) -> Any:
             and _scope_local.__dict__.get("scope") is None
             and (d.get("_kernel") or layer._make_kernel())
         )
+        if raw and not kernel:
+            args = numpy_to_device(args)
+        call = layer.call if remat_mode is None else _remat.wrap(layer, remat_mode, args, kwargs)
         policy = d["dtype_policy"]
         if policy.compute_dtype != policy.variable_dtype:
             with autocast_scope(policy.compute_dtype):
@@ -229,11 +250,19 @@ def checked_training(layer: Any, training: Any) -> Any:
 
 
 # ------------------------------------------------------------------ 3. inputs
-def convert_args(layer: Any, args: tuple) -> tuple[tuple, bool]:
+def convert_args(layer: Any, args: tuple, keep_numpy: bool = False) -> tuple[tuple, bool, bool]:
     """The positional arguments with array-likes converted (floats to the
-    compute dtype when the layer autocasts), and whether any is symbolic."""
+    compute dtype when the layer autocasts), whether any is symbolic, and
+    whether NumPy arrays were left as they are.
+
+    With ``keep_numpy`` (the layer may run a compiled kernel) a NumPy array that
+    needs no cast stays a NumPy array: the kernel's ``jax.jit`` call converts it
+    in C++, which costs less than ``jnp.asarray`` and does not make the kernel
+    wait on a separate transfer (issue 13 item 1; benchmarks/README.md, session
+    5). Every other path converts it first
+    (``core/kernels.py`` ``numpy_to_device``)."""
     out = list(args)
-    symbolic = False
+    symbolic = raw = False
     if layer.autocast:
         policy = layer.dtype_policy
         dtype, np_dtype = policy.compute_dtype, policy.compute_np
@@ -247,15 +276,19 @@ def convert_args(layer: Any, args: tuple) -> tuple[tuple, bool]:
             if np_dtype is not None and a_dtype != np_dtype and a_dtype.kind == "f":
                 out[i] = a.astype(np_dtype)
         elif t is np.ndarray or isinstance(a, _ARRAY_TYPES):
-            out[i] = _from_numpy(a, np_dtype)
+            if keep_numpy and t is np.ndarray and needs_no_cast(a.dtype, np_dtype):
+                raw = True
+            else:
+                out[i] = _from_numpy(a, np_dtype)
         elif t is KerasTensor:
             symbolic = True
         elif t is list or t is tuple:
             if all_numbers(a):
                 out[i] = jnp.asarray(a, dtype=dtype or None)
             else:
-                converted, sym = convert_args(layer, tuple(a))
+                converted, sym, kept = convert_args(layer, tuple(a), keep_numpy)
                 symbolic = symbolic or sym
+                raw = raw or kept
                 out[i] = t(converted)
         elif t is dict:
             converted, sym = convert_kwargs(layer, a)
@@ -270,7 +303,7 @@ def convert_args(layer: Any, args: tuple) -> tuple[tuple, bool]:
                 symbolic = IN_TF_GRAPH
             else:
                 out[i] = _from_numpy(np.asarray(to_numpy(a)), np_dtype)
-    return tuple(out), symbolic
+    return tuple(out), symbolic, raw
 
 
 def convert_kwargs(layer: Any, kwargs: dict) -> tuple[dict, bool]:
@@ -301,19 +334,46 @@ def any_symbolic_value(values: Any) -> bool:
     return any(any_symbolic(v) for v in values)
 
 
+# NumPy dtypes JAX keeps as they are (64-bit ones narrow unless x64 is on, and
+# bfloat16 & co. take the `jnp.asarray` path): an array of one of these converts
+# to the same dtype whichever way it goes to the device.
+_KEPT_DTYPES = frozenset(
+    np.dtype(t) for t in (np.float32, np.float16, np.int32, np.int16, np.int8, np.uint32,
+                          np.uint16, np.uint8, np.bool_, np.complex64)
+)  # fmt: skip
+
+
+def needs_no_cast(a_dtype: np.dtype, compute: Any) -> bool:
+    """Whether a NumPy array of ``a_dtype`` converts unchanged: a dtype JAX keeps,
+    and for floats the layer's compute dtype (or no autocast)."""
+    if a_dtype not in _KEPT_DTYPES:
+        return False
+    return a_dtype.kind != "f" or compute is None or a_dtype == compute
+
+
+# `jnp.asarray` of a NumPy array costs ~20 us of Python (32x16 float32) and the
+# next compiled call waits on the fresh array; a jitted identity converts it in
+# C++ (~6 us) into an array the next kernel takes at once (benchmarks/README.md,
+# session 5). Same values, dtype and placement: the copy is made by XLA (the
+# result never aliases the NumPy array, so mutating it later changes nothing).
+_to_device = jax.jit(lambda a: a)
+
+
 def _from_numpy(a: np.ndarray, dtype: Any) -> jax.Array:
     """Floats take the compute dtype; other dtypes stay (JAX narrows 64-bit ints
-    to 32 bits unless x64 is on). One ``jnp.asarray`` per array: ``dtype=`` is
-    passed only when a cast is needed (it doubles the conversion's Python cost,
-    ~18 -> ~33 us for a 32x16 float32 array, even when the dtype already matches)."""
+    to 32 bits unless x64 is on). One conversion per array: ``dtype=`` is passed
+    only when a cast is needed (it doubles the conversion's Python cost, ~18 -> ~33
+    us for a 32x16 float32 array, even when the dtype already matches); an array
+    that needs no cast goes through ``_to_device`` outside a trace."""
     a_dtype = a.dtype
     kind = a_dtype.kind
     if kind == "f":
         if dtype is not None and a_dtype != dtype:
             return jnp.asarray(a, dtype=dtype)
-        return jnp.asarray(a)
-    if kind in "USO":  # strings stay on the host for the text preprocessing layers
+    elif kind in "USO":  # strings stay on the host for the text preprocessing layers
         return a
+    if a_dtype in _KEPT_DTYPES and type(a) is np.ndarray and _trace_ctx.is_top_level():
+        return _to_device(a)
     return jnp.asarray(a)
 
 

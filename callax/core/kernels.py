@@ -40,6 +40,8 @@ from collections import OrderedDict
 from typing import Any
 
 import jax
+import jax.numpy as jnp
+import numpy as np
 
 from callax.core.hooks import _hooked
 from callax.core.pure_call import write_back
@@ -58,6 +60,9 @@ MAX_SIGNATURES = 32
 MAX_SHARED = 64
 
 _SCALARS = (bool, int, float, str, type(None))
+# NumPy kinds a kernel takes (strings and objects never go to the device: the
+# layer's own call runs on them and says what it expected)
+_NUMERIC = frozenset("fiubc")
 
 _stats = {"compiles": 0, "shared": 0, "hits": 0}
 
@@ -79,16 +84,22 @@ def reset_kernel_stats() -> None:
 
 
 def signature(args: tuple, kwargs: dict) -> tuple | None:
-    """A hashable key for the call, or ``None`` if the call is not kernel-able."""
+    """A hashable key for the call, or ``None`` if the call is not kernel-able.
+
+    Positional NumPy arrays count by shape and dtype, as JAX arrays do (the call
+    protocol passes only those that need no cast, see ``core/call.py``
+    ``convert_args``): the kernel's ``jax.jit`` call converts them, never caching
+    their values, so an array changed between calls is read afresh."""
     parts: list[Any] = []
     for a in args:
         t = type(a)
-        if t is _ArrayImpl:
+        if t is _ArrayImpl or (t is np.ndarray and a.dtype.kind in _NUMERIC):
             parts.append((a.shape, a.dtype))
         elif t is list or t is tuple:
             sub = []
             for b in a:
-                if type(b) is not _ArrayImpl:
+                tb = type(b)
+                if tb is not _ArrayImpl and (tb is not np.ndarray or b.dtype.kind not in _NUMERIC):
                     return None
                 sub.append((b.shape, b.dtype))
             parts.append(tuple(sub))
@@ -178,6 +189,21 @@ def fingerprint(value: Any, depth: int = 0) -> Any:
     return ("obj", kind, value) if kind.__eq__ is not object.__eq__ else ("id", _Identity(value))
 
 
+def numpy_to_device(args: tuple) -> tuple:
+    """``args`` with NumPy arrays (also inside lists and tuples) as JAX arrays: for
+    the paths that run ``call`` as Python on arguments a kernel would have taken
+    as they are (the call protocol leaves only arrays that need no cast)."""
+    out = []
+    for a in args:
+        t = type(a)
+        if t is np.ndarray and a.dtype.kind in _NUMERIC:  # strings stay on the host
+            a = jnp.asarray(a)
+        elif t is list or t is tuple:
+            a = t(numpy_to_device(a))
+        out.append(a)
+    return tuple(out)
+
+
 class _Entry:
     """One compiled kernel, shareable by interchangeable layers."""
 
@@ -238,14 +264,14 @@ class LayerKernel:
     def run(self, args: tuple, kwargs: dict) -> Any:
         key = signature(args, kwargs)
         if key is None:
-            return self.layer.call(*args, **kwargs)
+            return self._op_by_op(args, kwargs)
         if self.epoch != structure_version[0] and self._check_structure():
-            return self.layer.call(*args, **kwargs)  # a sublayer is hooked
+            return self._op_by_op(args, kwargs)  # a sublayer is hooked
         entry = self.entries.get(key)
         if entry is None:
             entry = self._lookup(key, kwargs)
         elif entry is _OP_BY_OP:
-            return self.layer.call(*args, **kwargs)
+            return self._op_by_op(args, kwargs)
         variables = self.variables
         # Read without the state lock (as before snapshot() existed): a kernel call is
         # one layer's few variables, its writes go through write_back, and the lock
@@ -265,13 +291,20 @@ class LayerKernel:
             # Nothing was written yet: the kernel's state updates come back as outputs.
             self.entries[key] = _OP_BY_OP
             _forget_shared(entry)
-            return self.layer.call(*args, **kwargs)
+            return self._op_by_op(args, kwargs)
         finally:
             tracing["layer"] = previous
         _stats["hits"] += 1
         if updates:
             write_back([variables[i] for i in entry.assigned], updates)
         return outputs
+
+    def _op_by_op(self, args: tuple, kwargs: dict) -> Any:
+        """The layer's ``call`` run as Python, on JAX arrays: NumPy arguments the
+        kernel would have converted are converted first (they need no cast)."""
+        if any(type(a) is np.ndarray or type(a) in (list, tuple) for a in args):
+            args = numpy_to_device(args)
+        return self.layer.call(*args, **kwargs)
 
     def _lookup(self, key: tuple, kwargs: dict) -> _Entry:
         layer = self.layer
