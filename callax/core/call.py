@@ -283,6 +283,15 @@ def convert_args(layer: Any, args: tuple, keep_numpy: bool = False) -> tuple[tup
         elif t is KerasTensor:
             symbolic = True
         elif t is list or t is tuple:
+            for b in a:  # the common list: JAX arrays needing no cast (Concatenate)
+                if type(b) is not _ArrayImpl or (
+                    np_dtype is not None and b.dtype != np_dtype and b.dtype.kind == "f"
+                ):
+                    break
+            else:
+                if a:
+                    out[i] = t(a)  # a copy, as the converting path makes
+                    continue
             if all_numbers(a):
                 out[i] = jnp.asarray(a, dtype=dtype or None)
             else:
