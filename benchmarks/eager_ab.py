@@ -11,6 +11,9 @@ median and the minimum of all samples and the ratios B / A (below 1: B is
 faster).
 
 Run: python benchmarks/eager_ab.py /path/to/tree_A /path/to/tree_B [--rounds 6]
+     [--env-b NAME=VALUE ...]   (B's subprocesses also get these environment
+     variables: an A/B of a setting, e.g. the same tree twice with
+     JAX_CPU_ENABLE_ASYNC_DISPATCH=false)
 """
 
 from __future__ import annotations
@@ -105,8 +108,8 @@ def _time_per_call(fn, min_time: float = 0.1) -> tuple[float, float]:
             return wall / calls * 1e6, cpu / calls * 1e6
 
 
-def run_tree(tree: str, inner_rounds: int) -> dict[str, list[float]]:
-    env = dict(os.environ, PYTHONPATH=tree)
+def run_tree(tree: str, inner_rounds: int, extra_env: dict | None = None) -> dict[str, list[float]]:
+    env = dict(os.environ, PYTHONPATH=tree, **(extra_env or {}))
     out = subprocess.run(
         [sys.executable, os.path.abspath(__file__), "--worker", str(inner_rounds)],
         env=env, cwd=tree, capture_output=True, text=True, check=True,
@@ -120,15 +123,17 @@ def main() -> None:
     parser.add_argument("tree_b")
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--inner", type=int, default=3, help="timing rounds per subprocess")
+    parser.add_argument("--env-b", action="append", default=[], metavar="NAME=VALUE")
     args = parser.parse_args()
     trees = {"A": os.path.abspath(args.tree_a), "B": os.path.abspath(args.tree_b)}
+    envs = {"A": {}, "B": dict(item.split("=", 1) for item in args.env_b)}
     results: dict[str, list[dict[str, list[float]]]] = {"A": [], "B": []}
     for r in range(args.rounds):
         for key in ("A", "B") if r % 2 == 0 else ("B", "A"):
-            results[key].append(run_tree(trees[key], args.inner))
+            results[key].append(run_tree(trees[key], args.inner, envs[key]))
         print(f"round {r + 1}/{args.rounds} done", file=sys.stderr, flush=True)
     names = list(results["A"][0])
-    print(f"A = {trees['A']}\nB = {trees['B']}\n")
+    print(f"A = {trees['A']}\nB = {trees['B']} {envs['B'] or ''}\n")
     # The median of every sample, and the minimum: on a shared machine the
     # fastest sample is the one least disturbed by other jobs.
     print("| contender | A median us | B median us | B / A | A min us | B min us | B / A (min) |")

@@ -7,6 +7,8 @@ Contenders, timed interleaved in one process:
   keras3 eager    the same model written for Keras 3 (JAX backend)
   jax op-by-op    a hand-written function of jax.numpy ops, not jitted
   jax.jit         the same function under jax.jit
+  pytorch eager   the same model as torch.nn modules (same weights), under
+                  torch.no_grad(); skipped if torch does not import
 
 Run: python benchmarks/eager_calls.py
 """
@@ -72,12 +74,73 @@ def _ready(x):
     return jax.block_until_ready(x)
 
 
+def torch_models(weights1, weights2, weights3):
+    """The seed's three models as ``torch.nn`` modules holding callax's weights
+    (so all contenders compute the same numbers), or None without torch."""
+    try:
+        import torch
+        from torch import nn
+    except ImportError:
+        return None
+
+    def linear(kernel, bias):
+        layer = nn.Linear(*np.asarray(kernel).shape)
+        with torch.no_grad():
+            layer.weight.copy_(torch.from_numpy(np.array(kernel).T))
+            layer.bias.copy_(torch.from_numpy(np.array(bias)))
+        return layer
+
+    class Sequential1(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.dense1, self.dense2 = linear(*weights1[:2]), linear(*weights1[2:])
+
+        def forward(self, x):
+            return torch.softmax(self.dense2(torch.relu(self.dense1(x))), -1)
+
+    class Conditional2(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.dense1, self.dense2 = linear(*weights2[:2]), linear(*weights2[2:])
+            self.dropout = nn.Dropout(0.5)
+
+        def forward(self, x, training=False):
+            x = torch.relu(self.dense1(x))
+            if training:
+                x = self.dropout(x)
+            return torch.softmax(self.dense2(x), -1)
+
+    class MultiInput3(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.dense1, self.dense2 = linear(*weights3[:2]), linear(*weights3[2:])
+
+        def forward(self, a, b):
+            x1 = torch.relu(self.dense1(a))
+            x2 = torch.relu(self.dense1(b))
+            return torch.softmax(self.dense2(torch.cat([x1, x2], -1)), -1)
+
+    m2 = Conditional2()
+    m2.train()  # nn.Dropout drops only in train mode; `training` picks the branch
+
+    def no_grad(fn):
+        def run(*args, **kwargs):
+            with torch.no_grad():
+                return fn(*args, **kwargs)
+
+        return run
+
+    return (no_grad(Sequential1()), no_grad(m2), no_grad(MultiInput3()),
+            lambda a: torch.from_numpy(np.array(a)))  # fmt: skip
+
+
 def workloads():
     from example1_sequential import SimpleSequentialModel
     from example2_conditional import ConditionalModel
     from example3_multi_input import MultiInputModel
 
     k1, k2, k3 = keras_models()
+    torch_contenders = {}
     rng = np.random.default_rng(0)
     x32 = jnp.asarray(rng.normal(size=(32, 32)), jnp.float32)
     a16 = jnp.asarray(rng.normal(size=(32, 16)), jnp.float32)
@@ -174,6 +237,16 @@ def workloads():
         return jax.nn.softmax(jnp.concatenate([x1, x2], -1) @ w3[2] + w3[3])
 
     fm3, jf3 = callax.jit(m3), jax.jit(f3)
+    torch_side = torch_models(w, w2, w3)
+    if torch_side is not None:
+        t1, t2, t3, to_torch = torch_side
+        tx32, ta16, tb16 = to_torch(x32), to_torch(a16), to_torch(b16)
+        torch_contenders = {
+            "example 1": lambda: t1(tx32),
+            "example 2 False": lambda: t2(tx32, training=False),
+            "example 2 True": lambda: t2(tx32, training=True),
+            "example 3": lambda: t3(ta16, tb16),
+        }
     out["example 3 (two inputs, shared Dense)"] = {
         "callax eager": lambda: _ready(m3(a16, b16)),
         "callax eager, numpy x": lambda: _ready(m3(a16n, b16n)),
@@ -183,6 +256,10 @@ def workloads():
         "jax op-by-op": lambda: _ready(f3(a16, b16)),
         "jax.jit": lambda: _ready(jf3(a16, b16)),
     }
+    titles = list(out)
+    for title, key in zip(titles, ("example 1", "example 2 False", "example 2 True", "example 3")):
+        if key in torch_contenders:
+            out[title]["pytorch eager"] = torch_contenders[key]
     return out
 
 
@@ -200,6 +277,12 @@ def main(rounds: int = 5) -> str:
             f"callax.jit / keras3 eager = {base['callax.jit'] / base['keras3 eager']:.3f}"
             "  (target <= 0.05)\n"
         )
+        if "pytorch eager" in base:
+            table += (
+                f"callax eager / pytorch eager = {base['callax eager'] / base['pytorch eager']:.2f}"
+                f"  (target <= 1);  jax.jit / pytorch eager = "
+                f"{base['jax.jit'] / base['pytorch eager']:.2f}\n"
+            )
         if "callax eager, numpy x" in base:
             table += (
                 f"numpy input: callax eager numpy / jax input = "
