@@ -304,12 +304,16 @@ def die():
 def main():
     global NPROCS, PID
     cfg.update(json.loads(sys.argv[1]))
+    # A process of a loaded, memory-starved machine can stall for minutes: JAX's
+    # default 100 s without a heartbeat would abort a healthy job (seen here).
+    # Tests of dead peers pass a short one.
+    jax_kwargs = {"heartbeat_timeout_seconds": 300, **cfg.get("jax_kwargs", {})}
     if cfg["init"] == "args":
         keras.distribution.initialize(
-            f"127.0.0.1:{cfg['port']}", cfg["nprocs"], cfg["pid"], **cfg.get("jax_kwargs", {})
+            f"127.0.0.1:{cfg['port']}", cfg["nprocs"], cfg["pid"], **jax_kwargs
         )
     elif cfg["init"] == "env":
-        keras.distribution.initialize()  # KERAS_DISTRIBUTION_* from the environment
+        keras.distribution.initialize(**jax_kwargs)  # KERAS_DISTRIBUTION_* from the environment
     NPROCS, PID = jax.process_count(), jax.process_index()
     assert (NPROCS, jax.device_count()) == (cfg["nprocs"], 4), (NPROCS, jax.device_count())
     scenarios = {"dataparallel": dataparallel, "modelparallel": modelparallel,
