@@ -41,6 +41,7 @@ import numpy as np
 
 from callax.core import call_context as _ctx
 from callax.core import dtype_policy as _policy
+from callax.core import own_state as _own_state
 from callax.core import pitfalls
 from callax.core import placement as _placement
 from callax.core import remat as _remat
@@ -135,6 +136,12 @@ class Layer:
     # The call protocol (core/call.py): a plain function as the method, so a
     # layer call costs no extra Python frame.
     __call__ = layer_call
+    # Keras 3's per-layer saving hooks (core/own_state.py); override them to save
+    # state that is not a plain variable.
+    save_own_variables = _own_state.save_own_variables
+    load_own_variables = _own_state.load_own_variables
+    get_build_config = _own_state.get_build_config
+    build_from_config = _own_state.build_from_config
     # TensorFlow's AutoGraph (tf.data `map`, tf.function) calls an object that has
     # this attribute as it is, instead of rewriting its code (core/tf_graph.py).
     autograph_info__ = frozenset()

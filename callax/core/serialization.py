@@ -47,9 +47,7 @@ import numpy as np
 from callax.core import config_flags as _flags
 from callax.core import custom_objects as _user
 from callax.core import registry as _registry
-from callax.core.call_spec import call_spec
 from callax.core.keras_tensor import KerasTensor
-from callax.core.layer import Layer
 from callax.core.local_scope import ThreadLocalScope
 
 PLAIN_TYPES = (str, int, float, bool)
@@ -496,23 +494,10 @@ def _short(config: Any, limit: int = 300) -> str:
 
 # ----------------------------------------------------------------- building
 def layer_build_config(obj: Any) -> dict | None:
-    """Keras's ``build_config`` for a built object: ``{"input_shape": shape}``, or
-    ``{"shapes_dict": {"query_shape": ..., ...}}`` for a ``build`` taking several."""
+    """Keras's ``build_config`` of an object that has one (a layer's
+    ``get_build_config()``: ``core/own_state.py``), else ``None``."""
     own = getattr(obj, "get_build_config", None)
-    if callable(own):
-        return own()
-    if not isinstance(obj, Layer) or not obj.built:
-        return None
-    shapes = obj.__dict__.get("_build_shapes")
-    spec = call_spec(type(obj))
-    if shapes is None or not spec.own_build:
-        return None
-    if len(spec.build_params) >= 2 and isinstance(shapes, list):
-        named = {p: s for p, s in zip(spec.build_params, shapes) if s is not None}
-        if len(named) == 1:
-            return {"input_shape": next(iter(named.values()))}
-        return {"shapes_dict": named}
-    return {"input_shape": shapes}
+    return own() if callable(own) else None
 
 
 def build_from_config(obj: Any, build_config: dict) -> None:
@@ -525,25 +510,3 @@ def build_from_config(obj: Any, build_config: dict) -> None:
     own = getattr(obj, "build_from_config", None)
     if callable(own):
         own(build_config)
-        return
-    shapes_dict = build_config.get("shapes_dict")
-    if isinstance(shapes_dict, dict) and hasattr(obj, "build"):
-        obj.build(**{k: _to_shape(v) for k, v in shapes_dict.items()})
-        obj.built = True
-        return
-    shape = build_config.get("input_shape")
-    if shape is not None and hasattr(obj, "build"):
-        shape = _to_shape(shape)
-        obj.build(shape)
-        # As Keras's build wrapper: a layer built by hand is built.
-        obj.built = True
-        if getattr(obj, "_build_shapes", None) is None and hasattr(obj, "__dict__"):
-            obj.__dict__["_build_shapes"] = shape
-
-
-def _to_shape(shape: Any) -> Any:
-    if isinstance(shape, dict):
-        return {k: _to_shape(v) for k, v in shape.items()}
-    if isinstance(shape, (list, tuple)) and shape and isinstance(shape[0], (list, tuple, dict)):
-        return [_to_shape(s) for s in shape]
-    return tuple(shape) if isinstance(shape, (list, tuple)) else shape

@@ -36,6 +36,7 @@ import numpy as np
 from callax.core import layer as layer_mod
 from callax.core import names as _names
 from callax.core.layer import Layer
+from callax.core.own_state import variables_in_file_order
 from callax.optimizers.base_optimizer import Optimizer
 from callax.training.trainer import Trainer
 
@@ -129,15 +130,15 @@ def own_variables(obj: Any) -> list[Any]:
     """A saveable's own variables in file order."""
     if _is_optimizer(obj):
         return list(obj.variables)
-    custom = getattr(type(obj), "_saved_own_variables", None)  # LoRA: the merged kernel
-    saved = custom(obj) if custom is not None else None
-    if saved is not None:
-        return saved
-    variables, _ = obj._direct_state()
-    flags = obj._trainable_flags
-    trainable = [v for v in variables if flags.get(id(v), v.trainable)]
-    frozen = [v for v in variables if not flags.get(id(v), v.trainable)]
-    return trainable + frozen
+    return variables_in_file_order(obj)
+
+
+def _custom_hook(obj: Any, name: str) -> Any:
+    """``obj``'s own ``save_own_variables`` / ``load_own_variables`` when its class
+    overrides Layer's (a custom layer keeping state that is not a variable)."""
+    if _is_layer(obj) and getattr(type(obj), name) is not getattr(Layer, name):
+        return getattr(obj, name)
+    return None
 
 
 @dataclass
@@ -223,6 +224,13 @@ def write_weights(
             name = getattr(entry.obj, "name", None)
             if isinstance(name, str):
                 group.attrs["name"] = name
+            save = _custom_hook(entry.obj, "save_own_variables")
+            if save is not None:
+                store: dict[str, Any] = {}
+                save(store)
+                for key, value in store.items():
+                    group.create_dataset(str(key), data=np.asarray(value))
+                continue
             for i, v in enumerate(entry.variables):
                 group.create_dataset(str(i), data=np.asarray(v.value))
         for name, arrays in (extra or {}).items():
@@ -363,6 +371,7 @@ def load_weights_from(
     entries = saveable_entries(root, include_optimizer=include_optimizer)
     problems: list[str] = []
     plan: list[tuple[Any, Any]] = []
+    custom_loads: list[tuple[Any, list]] = []
     expected_paths = set()
     optimizer_notes: list[str] = []
     for entry in entries:
@@ -386,6 +395,10 @@ def load_weights_from(
                     f"missing: {entry.describe()}: variable '{v.name}' (shape {v.shape}) is not "
                     f"in the file (no group '{entry.path or '/'}/vars')."
                 )
+            continue
+        load = _custom_hook(entry.obj, "load_own_variables")
+        if load is not None:  # the layer's own hook reads its group (after all checks)
+            custom_loads.append((load, found))
             continue
         for i, v in enumerate(entry.variables):
             if i >= len(found):
@@ -428,6 +441,8 @@ def load_weights_from(
     values = [(v, reader.read(ds)) for v, ds in plan]  # read everything before assigning
     for v, value in values:
         v.assign(value.astype(v.dtype) if value.dtype != v.dtype else value)
+    for load, found in custom_loads:
+        load({str(i): reader.read(ds) for i, ds in enumerate(found)})
     for note in optimizer_notes:
         warnings.warn(note, stacklevel=3)
     if problems:
