@@ -20,12 +20,12 @@ Example:
 from __future__ import annotations
 
 import collections.abc
-import re
 from typing import Any
 
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
+from callax.core.path_map import PathMap
 from callax.distribution.devices import list_devices, to_jax_device
 
 
@@ -178,7 +178,7 @@ class TensorLayout:
         return self.__repr__()
 
 
-class LayoutMap(collections.abc.MutableMapping):
+class LayoutMap(PathMap):
     """Variable paths (regular expressions) to ``TensorLayout``s, as in Keras.
 
     Looking up a path returns the layout of the key equal to it, else of the one
@@ -196,27 +196,22 @@ class LayoutMap(collections.abc.MutableMapping):
             raise ValueError(f"LayoutMap: device_mesh must be a DeviceMesh; received "
                              f"{device_mesh!r}.")  # fmt: skip
         self._device_mesh = device_mesh
-        self._layouts: dict[str, TensorLayout] = {}
+        self._entries: dict[str, TensorLayout] = {}
 
     @property
     def device_mesh(self) -> DeviceMesh:
         return self._device_mesh
 
-    def __getitem__(self, key: str) -> TensorLayout | None:
-        if key in self._layouts:
-            return self._layouts[key]
-        matches = [k for k in self._layouts if re.fullmatch(k, key)]
-        if len(matches) > 1:
-            raise ValueError(
-                f"LayoutMap: path {key!r} matches several keys; make the regular "
-                f"expressions exclusive. Received matches: {matches}."
-            )
-        return self._layouts[matches[0]] if matches else None
+    def _several_matches_message(self, key: str, matches: list[str]) -> str:
+        return (
+            f"LayoutMap: path {key!r} matches several keys; make the regular "
+            f"expressions exclusive. Received matches: {matches}."
+        )
 
     def __setitem__(self, key: str, layout: Any) -> None:
-        if key in self._layouts:
+        if key in self._entries:
             raise ValueError(
-                f"LayoutMap: {key!r} is already set to {self._layouts[key]}; keys must be "
+                f"LayoutMap: {key!r} is already set to {self._entries[key]}; keys must be "
                 f"unique. Received another layout: {layout}."
             )
         if isinstance(layout, (tuple, list)):
@@ -233,19 +228,10 @@ class LayoutMap(collections.abc.MutableMapping):
                 f"LayoutMap[{key!r}]: the layout's device mesh must be the map's "
                 f"{self._device_mesh}; received {layout.device_mesh}."
             )
-        self._layouts[key] = layout
-
-    def __delitem__(self, key: str) -> None:
-        del self._layouts[key]
-
-    def __len__(self) -> int:
-        return len(self._layouts)
-
-    def __iter__(self):
-        return iter(self._layouts)
+        self._entries[key] = layout
 
     def __repr__(self) -> str:
-        return f"<LayoutMap {dict((k, v.axes) for k, v in self._layouts.items())}>"
+        return f"<LayoutMap {dict((k, v.axes) for k, v in self._entries.items())}>"
 
 
 def replicated(mesh: DeviceMesh, ndim: int) -> TensorLayout:

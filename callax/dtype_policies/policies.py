@@ -8,13 +8,12 @@ the ``"dtype policy"`` :class:`~callax.core.registry.NameRegistry` (built-ins,
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator, MutableMapping
 from typing import Any
 
 import numpy as np
 
 from callax.core.dtype_policy import DTypePolicy, dtype_policy
+from callax.core.path_map import PathMap
 from callax.core.registry import NameRegistry
 
 
@@ -27,7 +26,7 @@ def _policy_config(policy: DTypePolicy) -> dict:
     }
 
 
-class DTypePolicyMap(DTypePolicy, MutableMapping):
+class DTypePolicyMap(DTypePolicy, PathMap):
     """A dict from layer paths (``"encoder/layer_0/dense"``) to dtype policies,
     itself usable as a policy: it computes in its ``default_policy``.
 
@@ -64,7 +63,7 @@ class DTypePolicyMap(DTypePolicy, MutableMapping):
             )
         self._default_policy_arg = default_policy
         self._default_policy = get(default_policy)
-        self._policy_map: dict[str, DTypePolicy] = {}
+        self._entries: dict[str, DTypePolicy] = {}
         for key, policy in (policy_map or {}).items():
             self[key] = policy
 
@@ -94,18 +93,14 @@ class DTypePolicyMap(DTypePolicy, MutableMapping):
         return getattr(self._default_policy, "quantization_mode", None)
 
     # ------------------------------------------------------------ mapping
-    def __getitem__(self, key: str) -> DTypePolicy:
-        if key in self._policy_map:
-            return self._policy_map[key]
-        matches = [pattern for pattern in self._policy_map if re.fullmatch(pattern, key)]
-        if len(matches) > 1:
-            raise ValueError(
-                f"DTypePolicyMap: path {key!r} matches several keys {matches}; each path "
-                "may match at most one key."
-            )
-        if matches:
-            return self._policy_map[matches[0]]
+    def _default_value(self) -> DTypePolicy:
         return self._default_policy
+
+    def _several_matches_message(self, key: str, matches: list[str]) -> str:
+        return (
+            f"DTypePolicyMap: path {key!r} matches several keys {matches}; each path "
+            "may match at most one key."
+        )
 
     def __setitem__(self, key: str, policy: Any) -> None:
         if not isinstance(key, str):
@@ -113,9 +108,9 @@ class DTypePolicyMap(DTypePolicy, MutableMapping):
                 f"DTypePolicyMap: keys are layer paths (str); received {key!r} "
                 f"(of type {type(key).__name__})."
             )
-        if key in self._policy_map:
+        if key in self._entries:
             raise ValueError(
-                f"DTypePolicyMap: key {key!r} is already set to {self._policy_map[key]!r}; "
+                f"DTypePolicyMap: key {key!r} is already set to {self._entries[key]!r}; "
                 "delete it first to replace it."
             )
         try:
@@ -125,32 +120,24 @@ class DTypePolicyMap(DTypePolicy, MutableMapping):
                 f"DTypePolicyMap: cannot interpret the policy for key {key!r}; expected a "
                 f"DTypePolicy, a policy name or a config dict; received {policy!r}."
             ) from error
-        self._policy_map[key] = value
-
-    def __delitem__(self, key: str) -> None:
-        del self._policy_map[key]
+        self._entries[key] = value
 
     def __contains__(self, key: object) -> bool:
-        return key in self._policy_map
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._policy_map)
-
-    def __len__(self) -> int:
-        return len(self._policy_map)
+        # Exact keys only (a map always has a value for any path, its default).
+        return key in self._entries
 
     def __eq__(self, other: object) -> bool:
         return (
             isinstance(other, DTypePolicyMap)
             and other._default_policy == self._default_policy
-            and other._policy_map == self._policy_map
+            and other._entries == self._entries
         )
 
     def __hash__(self) -> int:
-        return hash((self.name, tuple(self._policy_map)))
+        return hash((self.name, tuple(self._entries)))
 
     def __repr__(self) -> str:
-        mapping = [(k, v.name) for k, v in self._policy_map.items()]
+        mapping = [(k, v.name) for k, v in self._entries.items()]
         return f"<DTypePolicyMap default_policy={self._default_policy.name}, mapping={mapping}>"
 
     # ------------------------------------------------------------- config
@@ -160,7 +147,7 @@ class DTypePolicyMap(DTypePolicy, MutableMapping):
             default = _policy_config(default)
         return {
             "default_policy": default,
-            "policy_map": {k: _policy_config(v) for k, v in self._policy_map.items()},
+            "policy_map": {k: _policy_config(v) for k, v in self._entries.items()},
         }
 
     @classmethod

@@ -22,10 +22,10 @@ Example:
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator, MutableMapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
+from callax.core.path_map import PathMap
 from callax.core.serialization import deserialize_keras_object, serialize_keras_object
 from callax.core.variable import Variable, unwrap
 from callax.optimizers.base_optimizer import Optimizer
@@ -42,7 +42,7 @@ def _check_inner(optimizer: Any, owner: str, what: str) -> None:
         )
 
 
-class OptimizerMap(MutableMapping):
+class OptimizerMap(PathMap):
     """Maps variable paths to optimizers: an exact key, else the one key that
     ``re.fullmatch``-es the path, else ``default_optimizer``.
 
@@ -66,7 +66,7 @@ class OptimizerMap(MutableMapping):
                 f"OptimizerMap: optimizer_map must be a dict; received {optimizer_map!r}."
             )
         self._default_optimizer = default_optimizer
-        self._optimizer_map: dict[str, Optimizer] = {}
+        self._entries: dict[str, Optimizer] = {}
         for key, optimizer in (optimizer_map or {}).items():
             self[key] = optimizer
 
@@ -74,36 +74,25 @@ class OptimizerMap(MutableMapping):
     def default_optimizer(self) -> Optimizer:
         return self._default_optimizer
 
-    def __getitem__(self, key: str) -> Optimizer:
-        if key in self._optimizer_map:
-            return self._optimizer_map[key]
-        matches = [p for p in self._optimizer_map if re.fullmatch(p, key)]
-        if len(matches) > 1:
-            raise ValueError(
-                f"OptimizerMap: several patterns match variable {key!r}; expected at most one, "
-                f"received matches {matches}."
-            )
-        return self._optimizer_map[matches[0]] if matches else self._default_optimizer
+    def _default_value(self) -> Optimizer:
+        return self._default_optimizer
+
+    def _several_matches_message(self, key: str, matches: list[str]) -> str:
+        return (
+            f"OptimizerMap: several patterns match variable {key!r}; expected at most one, "
+            f"received matches {matches}."
+        )
 
     def __setitem__(self, key: str, optimizer: Optimizer) -> None:
         if not isinstance(key, str):
             raise ValueError(f"OptimizerMap: keys must be strings; received {key!r}.")
-        if key in self._optimizer_map:
+        if key in self._entries:
             raise ValueError(
-                f"OptimizerMap: key {key!r} is already mapped to {self._optimizer_map[key]!r}; "
+                f"OptimizerMap: key {key!r} is already mapped to {self._entries[key]!r}; "
                 "keys must be unique."
             )
         _check_inner(optimizer, "OptimizerMap", f"the optimizer for {key!r}")
-        self._optimizer_map[key] = optimizer
-
-    def __delitem__(self, key: str) -> None:
-        del self._optimizer_map[key]
-
-    def __len__(self) -> int:
-        return len(self._optimizer_map)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._optimizer_map)
+        self._entries[key] = optimizer
 
     def __call__(self, variable: Variable) -> Optimizer:
         return self[str(getattr(variable, "path", None) or variable.name)]
@@ -111,7 +100,7 @@ class OptimizerMap(MutableMapping):
     def get_config(self) -> dict:
         return {
             "default_optimizer": serialize_keras_object(self._default_optimizer),
-            "optimizer_map": {k: serialize_keras_object(v) for k, v in self._optimizer_map.items()},
+            "optimizer_map": {k: serialize_keras_object(v) for k, v in self._entries.items()},
         }
 
     @classmethod
