@@ -446,6 +446,15 @@ class Optimizer:
         return pattern is None or pattern.search(variable.name) is None
 
     # ----------------------------------------------------- the pure update
+    def _check_built_for_stateless_apply(self) -> None:
+        """``stateless_apply`` takes the optimizer's state as values, so the state
+        (built by ``build``) must exist; the wrappers' overrides check it too."""
+        if not self.built:
+            raise ValueError(
+                f"{type(self).__name__} {self.name!r} must be built before stateless_apply: call "
+                "`optimizer.build(trainable_variables)` first; it has no state yet."
+            )
+
     def stateless_apply(
         self,
         optimizer_variables: Sequence[Any],
@@ -462,12 +471,8 @@ class Optimizer:
         Returns:
             ``(new_trainable_values, new_optimizer_values)``, lists in the same orders.
         """
+        self._check_built_for_stateless_apply()
         who = f"{type(self).__name__} {self.name!r}"
-        if not self.built:
-            raise ValueError(
-                f"{who} must be built before stateless_apply: call "
-                "`optimizer.build(trainable_variables)` first; it has no state yet."
-            )
         if len(optimizer_variables) != len(self._variables):
             raise ValueError(
                 f"{who}: stateless_apply expected `optimizer_variables` to hold one value per "

@@ -118,11 +118,7 @@ class LossScaleOptimizer(Optimizer):
         self, optimizer_variables: Sequence[Any], grads: Sequence[Any],
         trainable_variables: Sequence[Any],
     ) -> tuple[list[Any], list[Any]]:  # fmt: skip
-        if not self.built:
-            raise ValueError(
-                f"LossScaleOptimizer {self.name!r} must be built before stateless_apply: call "
-                "`optimizer.build(trainable_variables)` first; it has no state yet."
-            )
+        self._check_built_for_stateless_apply()
         values = [unwrap(x) for x in optimizer_variables]
         if len(values) != 2 + len(self.inner_optimizer.variables):
             raise ValueError(

@@ -205,11 +205,7 @@ class MultiOptimizer(Optimizer):
     def stateless_apply(self, optimizer_variables, grads, trainable_variables):
         """Routes each gradient to its optimizer's ``stateless_apply``; values in
         ``variables`` order (own, then each inner optimizer's)."""
-        if not self.built:
-            raise ValueError(
-                f"MultiOptimizer {self.name!r} must be built before stateless_apply: call "
-                "`optimizer.build(trainable_variables)` first; it has no state yet."
-            )
+        self._check_built_for_stateless_apply()
         values = [unwrap(x) for x in optimizer_variables]
         if len(values) != len(self.variables):
             raise ValueError(

@@ -317,6 +317,13 @@ def test_errors_name_the_optimizer_and_the_received_value():
     opt = optimizers.SGD()
     with pytest.raises(ValueError, match=r"SGD 'sgd_\d+' must be built before stateless_apply"):
         opt.stateless_apply([], [], [])
+    # The wrappers name themselves in the same message (one check for all three).
+    wrapped = optimizers.LossScaleOptimizer(optimizers.SGD(), name="lso")
+    with pytest.raises(ValueError, match=r"^LossScaleOptimizer 'lso' must be built before"):
+        wrapped.stateless_apply([], [], [])
+    multi = optimizers.MultiOptimizer(optimizers.OptimizerMap(optimizers.SGD()), name="multi")
+    with pytest.raises(ValueError, match=r"^MultiOptimizer 'multi' must be built before"):
+        multi.stateless_apply([], [], [])
     opt.build([a])
     with pytest.raises(ValueError, match=r"expected `optimizer_variables`.*\(2\); received 1"):
         opt.stateless_apply([1], [np.ones(2)], [a.value])
