@@ -8,7 +8,8 @@ Contenders, timed interleaved in one process:
   jax op-by-op    a hand-written function of jax.numpy ops, not jitted
   jax.jit         the same function under jax.jit
   pytorch eager   the same model as torch.nn modules (same weights), under
-                  torch.no_grad(); skipped if torch does not import
+                  torch.no_grad(), one intra-op thread; skipped if torch does
+                  not import
 
 Run: python benchmarks/eager_calls.py
 """
@@ -82,6 +83,10 @@ def torch_models(weights1, weights2, weights3):
         from torch import nn
     except ImportError:
         return None
+    # One intra-op thread: these tensors are too small to split, and on a shared
+    # 2-core machine torch's spinning OpenMP workers made calls 100-1000x slower
+    # (measured: 1-100 ms per call at load 14 with the default threads).
+    torch.set_num_threads(1)
 
     def linear(kernel, bias):
         layer = nn.Linear(*np.asarray(kernel).shape)
@@ -257,9 +262,12 @@ def workloads():
         "jax.jit": lambda: _ready(jf3(a16, b16)),
     }
     titles = list(out)
-    for title, key in zip(titles, ("example 1", "example 2 False", "example 2 True", "example 3")):
-        if key in torch_contenders:
-            out[title]["pytorch eager"] = torch_contenders[key]
+    # (not `key`: the closures of example 2 above read that name)
+    for title, which in zip(
+        titles, ("example 1", "example 2 False", "example 2 True", "example 3")
+    ):
+        if which in torch_contenders:
+            out[title]["pytorch eager"] = torch_contenders[which]
     return out
 
 
