@@ -7,8 +7,10 @@
 2. **explicit training**: ``training`` given by keyword or at its position in
    ``call``'s signature; anything but True/False/None must be a 0-d boolean.
 3. **inputs**: array-likes (NumPy arrays, lists of numbers, scalars; torch,
-   TensorFlow and pandas values) become JAX arrays, floats in the compute dtype;
-   the layer's ``input_spec`` is checked. A symbolic input (``callax.Input``)
+   TensorFlow and pandas values) become JAX arrays, floats in the compute dtype
+   (a NumPy array that needs no cast stays one when the layer may run its
+   compiled kernel: the kernel's jitted call converts it, and every other path
+   of steps 5-9 converts it first); the layer's ``input_spec`` is checked. A symbolic input (``callax.Input``)
    records a Functional node instead of computing, and the call ends there; a
    symbolic TensorFlow tensor (inside ``tf.data``'s ``map``) makes the call a
    ``tf.numpy_function`` node (``core/tf_graph.py``), and the call ends there.
