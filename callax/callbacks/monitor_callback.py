@@ -96,6 +96,13 @@ class MonitorCallback(Callback):
             )
         return value
 
+    def _current_value(self, logs: dict | None) -> Any:
+        """``get_monitor_value(logs)``, after choosing the comparison on first use
+        (at the first epoch end the model's metrics, which ``mode="auto"`` reads, exist)."""
+        if self.monitor_op is None:
+            self._set_monitor_op()
+        return self.get_monitor_value(logs)
+
     def _is_improvement(self, value: Any, reference: Any) -> bool:
         if reference is None:
             return True

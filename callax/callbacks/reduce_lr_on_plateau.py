@@ -74,12 +74,10 @@ class ReduceLROnPlateau(MonitorCallback):
         return self.cooldown_counter > 0
 
     def on_epoch_end(self, epoch, logs=None):
-        if self.monitor_op is None:
-            self._set_monitor_op()
         logs = logs if logs is not None else {}
         optimizer = self.model.optimizer
         logs["learning_rate"] = current_learning_rate(optimizer)
-        current = self.get_monitor_value(logs)
+        current = self._current_value(logs)
         if current is None:
             return
         if self.in_cooldown():
