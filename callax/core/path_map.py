@@ -18,27 +18,32 @@ from typing import Any
 class PathMap(MutableMapping):
     """A mutable mapping from path patterns to values with Keras's lookup rule.
 
-    Subclasses store their entries in ``self._entries`` (a dict, in insertion
-    order) and implement ``__setitem__`` (their checks) and
-    ``_several_matches_message``; they override ``_default_value`` when a path
-    that matches no key should give something other than ``None``.
+    The entries live in ``self._entries`` (a dict, in insertion order).
+    Subclasses implement ``__setitem__`` (their key checks and value conversion,
+    then ``self._entries[key] = value``) and ``_several_matches_message``; they
+    override ``_default_value`` when a path that matches no key should give
+    something other than ``None``.
+
+    Args:
+        entries: initial ``{key: value}`` entries, each set through ``__setitem__``
+            (so checked like any later one).
 
     Example:
         >>> from callax.core.path_map import PathMap
         >>> class Names(PathMap):
-        ...     def __init__(self):
-        ...         self._entries = {}
         ...     def __setitem__(self, key, value):
         ...         self._entries[key] = value
         ...     def _several_matches_message(self, key, matches):
         ...         return f"{key!r} matches {matches}"
-        >>> names = Names()
-        >>> names["dense/.*"] = "a dense weight"
+        >>> names = Names({"dense/.*": "a dense weight"})
         >>> names["dense/kernel"], names["conv/kernel"]
         ('a dense weight', None)
     """
 
-    _entries: dict[str, Any]
+    def __init__(self, entries: dict | None = None):
+        self._entries: dict[str, Any] = {}
+        for key, value in (entries or {}).items():
+            self[key] = value
 
     def _default_value(self) -> Any:
         return None

@@ -196,7 +196,7 @@ class LayoutMap(PathMap):
             raise ValueError(f"LayoutMap: device_mesh must be a DeviceMesh; received "
                              f"{device_mesh!r}.")  # fmt: skip
         self._device_mesh = device_mesh
-        self._entries: dict[str, TensorLayout] = {}
+        super().__init__()
 
     @property
     def device_mesh(self) -> DeviceMesh:

@@ -63,9 +63,8 @@ class DTypePolicyMap(DTypePolicy, PathMap):
             )
         self._default_policy_arg = default_policy
         self._default_policy = get(default_policy)
-        self._entries: dict[str, DTypePolicy] = {}
-        for key, policy in (policy_map or {}).items():
-            self[key] = policy
+        # PathMap.__init__, not DTypePolicy.__init__: the properties below replace its slots.
+        PathMap.__init__(self, policy_map)
 
     # A map computes like its default policy (these shadow the base class's slots).
     @property

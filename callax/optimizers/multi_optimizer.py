@@ -66,9 +66,7 @@ class OptimizerMap(PathMap):
                 f"OptimizerMap: optimizer_map must be a dict; received {optimizer_map!r}."
             )
         self._default_optimizer = default_optimizer
-        self._entries: dict[str, Optimizer] = {}
-        for key, optimizer in (optimizer_map or {}).items():
-            self[key] = optimizer
+        super().__init__(optimizer_map)
 
     @property
     def default_optimizer(self) -> Optimizer:
