@@ -30,6 +30,7 @@ from typing import Any
 from callax import constraints, initializers, regularizers
 from callax.core.layer import Layer
 from callax.core.variable import Variable
+from callax.layers.signature_binding import bind, parameter
 
 # The default initializer of each weight, as Keras's built-in layers declare it.
 DEFAULT_INITIALIZERS: dict[str, str] = {
@@ -64,12 +65,13 @@ def set_weight_args(
     setattr(layer, f"{prefix}_constraint", constraints.get(constraint))
 
 
-def weight_args_config(layer: Layer, *prefixes: str) -> dict:
-    """The serialized initializers, then regularizers, then constraints of the
-    weights named by ``prefixes`` (Keras's config keys and order)."""
+def weight_args_config(layer: Layer, *prefixes: str, activity_regularizer: bool = False) -> dict:
+    """The serialized initializers, then regularizers (then the layer's
+    ``activity_regularizer`` if asked), then constraints of the weights named by
+    ``prefixes`` (Keras's config keys and order)."""
     return {
         name: _SERIALIZE[name.rsplit("_", 1)[1]](getattr(layer, name))
-        for name in weight_arg_names(*prefixes)
+        for name in weight_arg_names(*prefixes, activity_regularizer=activity_regularizer)
     }
 
 
@@ -93,14 +95,15 @@ def add_bias(layer: Layer, shape: tuple) -> Variable | None:
     return add_weight_from_args(layer, "bias", shape=shape, name="bias")
 
 
-def weight_arg_names(*prefixes: str) -> tuple[str, ...]:
+def weight_arg_names(*prefixes: str, activity_regularizer: bool = False) -> tuple[str, ...]:
     """The argument names of the weights named by ``prefixes``, in Keras's order: the
-    initializers, then the regularizers, then the constraints (an
-    :data:`INITIALIZER_ONLY` weight has its initializer only)."""
+    initializers, then the regularizers (then ``activity_regularizer`` if asked), then
+    the constraints (an :data:`INITIALIZER_ONLY` weight has its initializer only)."""
     trained = [p for p in prefixes if p not in INITIALIZER_ONLY]
     return (
         tuple(f"{p}_initializer" for p in prefixes)
         + tuple(f"{p}_regularizer" for p in trained)
+        + (("activity_regularizer",) if activity_regularizer else ())
         + tuple(f"{p}_constraint" for p in trained)
     )
 
@@ -178,22 +181,11 @@ def weight_arguments(
             init, prefixes, after, activity_regularizer, after_initializers, defaults
         )
         names = weight_arg_names(*prefixes)
-        first, *_ = signature.parameters  # self
-        var_keyword = next(
-            (p.name for p in signature.parameters.values() if p.kind is p.VAR_KEYWORD), None
-        )
 
         @functools.wraps(init)
         def __init__(self: Layer, *args: Any, **kwargs: Any) -> None:
-            try:
-                bound = signature.bind(self, *args, **kwargs)
-            except TypeError as error:
-                raise TypeError(_bind_error(type(self), signature, args, kwargs, error)) from None
-            bound.apply_defaults()
-            arguments = dict(bound.arguments)
-            del arguments[first]
+            arguments, extra = bind(type(self), signature, (self, *args), kwargs)
             values = {name: arguments.pop(name) for name in names}
-            extra = arguments.pop(var_keyword) if var_keyword else {}
             if activity_regularizer:
                 extra["activity_regularizer"] = arguments.pop("activity_regularizer")
             if hand_on:
@@ -236,47 +228,15 @@ def _weight_signature(
             "activity_regularizer on to Layer.__init__."
         )
 
-    def arg(name: str, default: Any) -> inspect.Parameter:
-        # "Any" as the layers write it (postponed annotations are strings).
-        return inspect.Parameter(
-            name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=default, annotation="Any"
-        )
-
+    names = weight_arg_names(*prefixes, activity_regularizer=activity_regularizer)
     initializer_args = [
-        arg(f"{p}_initializer", defaults.get(p, DEFAULT_INITIALIZERS.get(p))) for p in prefixes
+        parameter(name, defaults.get(p, DEFAULT_INITIALIZERS.get(p)))
+        for p, name in zip(prefixes, names)
     ]
-    rest = [arg(name, None) for name in weight_arg_names(*prefixes)[len(prefixes) :]]
-    trained = sum(p not in INITIALIZER_ONLY for p in prefixes)
-    if activity_regularizer:
-        rest.insert(trained, arg("activity_regularizer", None))
+    rest = [parameter(name, None) for name in names[len(prefixes) :]]
     block = initializer_args + moved + rest
     i = where.index(after) + 1
     return own.replace(parameters=params[:i] + block + params[i:]), hand_on
-
-
-def _bind_error(
-    cls: type, signature: inspect.Signature, args: tuple, kwargs: dict, error: TypeError
-) -> str:
-    """The message Python gives when a call does not fit ``signature`` (which
-    ``Signature.bind`` words more vaguely), naming the layer class."""
-    kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
-    positional = [p for p in signature.parameters.values() if p.kind in kinds]
-    given = len(args) + 1  # self
-    required = [p.name for p in positional if p.default is p.empty]
-    if given > len(positional):
-        return (
-            f"{cls.__name__}.__init__() takes from {len(required)} to {len(positional)} "
-            f"positional arguments but {given} were given"
-        )
-    missing = [f"'{name}'" for name in required[given:] if name not in kwargs]
-    if missing:
-        names = missing[0] if len(missing) == 1 else ", ".join(missing[:-1]) + f" and {missing[-1]}"
-        plural = "s" if len(missing) > 1 else ""
-        return (
-            f"{cls.__name__}.__init__() missing {len(missing)} required positional "
-            f"argument{plural}: {names}"
-        )
-    return f"{cls.__name__}.__init__() {error}"
 
 
 def _set_all(layer: Layer, prefixes: tuple[str, ...], values: dict[str, Any]) -> None:

@@ -10,7 +10,7 @@ import jax.numpy as jnp
 
 from callax.core.layer import Layer
 from callax.layers.core.lora import LoraMixin
-from callax.layers.weight_args import add_weight_from_args
+from callax.layers.weight_args import add_weight_from_args, weight_arg_names
 
 
 def _masked_softmax(scores: jax.Array, mask: jax.Array | None, n_axes: int = 1) -> jax.Array:
@@ -27,23 +27,18 @@ def _masked_softmax(scores: jax.Array, mask: jax.Array | None, n_axes: int = 1) 
 class _Projection(LoraMixin, Layer):
     """The ``EinsumDense`` sublayers of MultiHeadAttention: contracts the last
     ``contract`` input axes with the leading axes of ``kernel`` and adds ``bias``
-    (shape ``kernel.shape[contract:]``). Weight names are Keras's."""
+    (shape ``kernel.shape[contract:]``), with the ``use_bias`` and ``kernel_*``/``bias_*``
+    arguments of the attention layer ``owner``. Weight names are Keras's."""
 
     _kernel_call = True
 
-    def __init__(self, kernel_tail: tuple, contract: int, use_bias: bool, kernel_initializer,
-                 bias_initializer, kernel_regularizer, bias_regularizer, kernel_constraint,
-                 bias_constraint, **kwargs):  # fmt: skip
+    def __init__(self, kernel_tail: tuple, contract: int, owner: Layer, **kwargs: Any):
         super().__init__(**kwargs)
         self.kernel_tail = tuple(kernel_tail)
         self.contract = contract
-        self.use_bias = use_bias
-        self.kernel_initializer = kernel_initializer
-        self.bias_initializer = bias_initializer
-        self.kernel_regularizer = kernel_regularizer
-        self.bias_regularizer = bias_regularizer
-        self.kernel_constraint = kernel_constraint
-        self.bias_constraint = bias_constraint
+        self.use_bias = owner.use_bias
+        for name in weight_arg_names("kernel", "bias"):
+            setattr(self, name, getattr(owner, name))
         self._lora_setup(None, None)  # KerasHub's enable_lora finds these by name
 
     def build(self, input_shape):

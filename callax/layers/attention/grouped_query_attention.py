@@ -12,7 +12,7 @@ from callax.core.layer import Layer
 from callax.layers.attention.base_attention import _masked_softmax
 from callax.layers.attention.projected_attention import _ProjectedAttention
 from callax.layers.regularization.dropout import Dropout
-from callax.layers.weight_args import weight_args_config
+from callax.layers.weight_args import weight_args_config, weight_arguments
 
 
 def _positive_int(layer: Layer, arg: str, value: Any) -> int:
@@ -74,6 +74,7 @@ class GroupedQueryAttention(_ProjectedAttention):
     _kernel_call = True
     _owner = "GroupedQueryAttention"
 
+    @weight_arguments("kernel", "bias", after="flash_attention")
     def __init__(
         self,
         head_dim: int,
@@ -83,18 +84,11 @@ class GroupedQueryAttention(_ProjectedAttention):
         use_bias: bool = True,
         sliding_window: int | None = None,
         flash_attention: bool | None = None,
-        kernel_initializer: Any = "glorot_uniform",
-        bias_initializer: Any = "zeros",
-        kernel_regularizer: Any = None,
-        bias_regularizer: Any = None,
-        activity_regularizer: Any = None,
-        kernel_constraint: Any = None,
-        bias_constraint: Any = None,
         use_gate: bool = False,
         seed: int | None = None,
         **kwargs: Any,
     ):
-        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        super().__init__(**kwargs)
         self.head_dim = _positive_int(self, "head_dim", head_dim)
         self.num_query_heads = _positive_int(self, "num_query_heads", num_query_heads)
         self.num_key_value_heads = _positive_int(self, "num_key_value_heads", num_key_value_heads)
@@ -105,9 +99,7 @@ class GroupedQueryAttention(_ProjectedAttention):
                 f"num_key_value_heads={num_key_value_heads}."
             )
         self.num_repeats = num_query_heads // num_key_value_heads
-        self._init_projections(dropout, use_bias, use_gate, kernel_initializer, bias_initializer,
-                               kernel_regularizer, bias_regularizer, kernel_constraint,
-                               bias_constraint, seed)  # fmt: skip
+        self._init_projections(dropout, use_bias, use_gate, seed)
         if flash_attention and dropout > 0:
             raise ValueError(
                 f"GroupedQueryAttention '{self.name}': dropout is not supported with "

@@ -12,7 +12,7 @@ import jax.numpy as jnp
 from callax.layers.attention.base_attention import _masked_softmax
 from callax.layers.attention.projected_attention import _ProjectedAttention
 from callax.layers.regularization.dropout import Dropout
-from callax.layers.weight_args import weight_args_config
+from callax.layers.weight_args import weight_args_config, weight_arguments
 
 
 class MultiHeadAttention(_ProjectedAttention):
@@ -57,6 +57,7 @@ class MultiHeadAttention(_ProjectedAttention):
     _kernel_call = True
     _owner = "MultiHeadAttention"
 
+    @weight_arguments("kernel", "bias", after="flash_attention")
     def __init__(
         self,
         num_heads: int,
@@ -67,28 +68,19 @@ class MultiHeadAttention(_ProjectedAttention):
         output_shape: Any = None,
         attention_axes: Any = None,
         flash_attention: bool | None = None,
-        kernel_initializer: Any = "glorot_uniform",
-        bias_initializer: Any = "zeros",
-        kernel_regularizer: Any = None,
-        bias_regularizer: Any = None,
-        activity_regularizer: Any = None,
-        kernel_constraint: Any = None,
-        bias_constraint: Any = None,
         seed: int | None = None,
         **kwargs: Any,
     ):
         sliding_window = kwargs.pop("sliding_window", None)
         use_gate = bool(kwargs.pop("use_gate", False))
-        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
+        super().__init__(**kwargs)
         for arg, value in (("num_heads", num_heads), ("key_dim", key_dim)):
             if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
                 raise ValueError(
                     f"MultiHeadAttention '{self.name}': {arg} must be a positive int; "
                     f"received {arg}={value!r}."
                 )
-        self._init_projections(dropout, use_bias, use_gate, kernel_initializer, bias_initializer,
-                               kernel_regularizer, bias_regularizer, kernel_constraint,
-                               bias_constraint, seed)  # fmt: skip
+        self._init_projections(dropout, use_bias, use_gate, seed)
         if sliding_window is not None and (
             not isinstance(sliding_window, int) or sliding_window <= 0
         ):

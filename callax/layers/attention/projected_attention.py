@@ -4,13 +4,10 @@ merging and the call (project, attend, gate, project back)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import jax
 
 from callax.core.layer import Layer
 from callax.layers.attention.base_attention import _Projection, merge_attention_masks
-from callax.layers.weight_args import set_weight_args
 
 
 class _ProjectedAttention(Layer):
@@ -25,12 +22,11 @@ class _ProjectedAttention(Layer):
 
     _owner = "Attention"
 
-    def _init_projections(self, dropout: float, use_bias: bool, use_gate: bool,
-                          kernel_initializer: Any, bias_initializer: Any,
-                          kernel_regularizer: Any, bias_regularizer: Any,
-                          kernel_constraint: Any, bias_constraint: Any,
-                          seed: int | None) -> None:  # fmt: skip
-        """Checks ``dropout`` and sets the arguments every projection shares."""
+    def _init_projections(
+        self, dropout: float, use_bias: bool, use_gate: bool, seed: int | None
+    ) -> None:
+        """Checks ``dropout`` and sets the arguments every projection shares (the
+        ``kernel_*``/``bias_*`` ones are the subclass's :func:`weight_arguments`)."""
         if not 0 <= dropout <= 1:
             raise ValueError(
                 f"{self._owner} '{self.name}': dropout must be in [0, 1]; received "
@@ -39,19 +35,13 @@ class _ProjectedAttention(Layer):
         self.dropout = float(dropout)
         self.use_bias = bool(use_bias)
         self.use_gate = bool(use_gate)
-        set_weight_args(self, "kernel", kernel_initializer, kernel_regularizer, kernel_constraint)
-        set_weight_args(self, "bias", bias_initializer, bias_regularizer, bias_constraint)
         self.seed = seed
         self.supports_masking = True
 
     def _projection(self, tail: tuple, contract: int, name: str) -> _Projection:
         """An (unbuilt) projection to ``tail`` contracting the input's last
         ``contract`` axes, with this layer's initializers, regularizers and constraints."""
-        return _Projection(
-            tail, contract, self.use_bias, self.kernel_initializer, self.bias_initializer,
-            self.kernel_regularizer, self.bias_regularizer, self.kernel_constraint,
-            self.bias_constraint, name=name, dtype=self.dtype_policy,
-        )  # fmt: skip
+        return _Projection(tail, contract, self, name=name, dtype=self.dtype_policy)
 
     def _compute_attention_mask(self, query, value, query_mask=None, value_mask=None,
                                 key_mask=None, attention_mask=None,

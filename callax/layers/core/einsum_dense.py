@@ -8,11 +8,11 @@ from typing import Any
 
 import jax.numpy as jnp
 
-from callax import activations, constraints, initializers, regularizers
+from callax import activations, initializers
 from callax.core.input_spec import InputSpec
 from callax.core.layer import Layer
 from callax.layers.core.lora import LoraMixin
-from callax.layers.weight_args import add_weight_from_args, set_weight_args
+from callax.layers.weight_args import add_weight_from_args, weight_args_config, weight_arguments
 
 _FORMS = (
     # (pattern on the equation with "..." written as "0", where the ellipsis is)
@@ -142,18 +142,13 @@ class EinsumDense(LoraMixin, Layer):
 
     _kernel_call = True
 
+    @weight_arguments("kernel", "bias", after="bias_axes", activity_regularizer=False)
     def __init__(
         self,
         equation: str,
         output_shape: int | tuple | list,
         activation: Any = None,
         bias_axes: str | None = None,
-        kernel_initializer: Any = "glorot_uniform",
-        bias_initializer: Any = "zeros",
-        kernel_regularizer: Any = None,
-        bias_regularizer: Any = None,
-        kernel_constraint: Any = None,
-        bias_constraint: Any = None,
         lora_rank: int | None = None,
         lora_alpha: float | None = None,
         gptq_unpacked_column_size: Any = None,
@@ -185,8 +180,6 @@ class EinsumDense(LoraMixin, Layer):
             self.partial_output_shape = tuple(output_shape)
         self.bias_axes = bias_axes
         self.activation = activations.get(activation)
-        set_weight_args(self, "kernel", kernel_initializer, kernel_regularizer, kernel_constraint)
-        set_weight_args(self, "bias", bias_initializer, bias_regularizer, bias_constraint)
 
     def _analyze(self, input_shape) -> dict:
         try:
@@ -235,13 +228,7 @@ class EinsumDense(LoraMixin, Layer):
             "equation": self.equation,
             "activation": activations.serialize(self.activation),
             "bias_axes": self.bias_axes,
-            "kernel_initializer": initializers.serialize(self.kernel_initializer),
-            "bias_initializer": initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": regularizers.serialize(self.kernel_regularizer),
-            "bias_regularizer": regularizers.serialize(self.bias_regularizer),
-            "activity_regularizer": regularizers.serialize(self.activity_regularizer),
-            "kernel_constraint": constraints.serialize(self.kernel_constraint),
-            "bias_constraint": constraints.serialize(self.bias_constraint),
+            **weight_args_config(self, "kernel", "bias", activity_regularizer=True),
             "quantization_config": None,
             **self._lora_config(),
         }

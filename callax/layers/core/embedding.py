@@ -11,7 +11,7 @@ import numpy as np
 from callax.core.layer import Layer
 from callax.core.structure import ArrayImpl as _ArrayImpl
 from callax.layers.core.lora import LoraMixin
-from callax.layers.weight_args import add_weight_from_args, set_weight_args, weight_args_config
+from callax.layers.weight_args import add_weight_from_args, weight_args_config, weight_arguments
 
 
 @jax.jit
@@ -61,13 +61,11 @@ class Embedding(LoraMixin, Layer):
 
     _kernel_call = True
 
+    @weight_arguments("embeddings", after="output_dim", activity_regularizer=False)
     def __init__(
         self,
         input_dim: int,
         output_dim: int,
-        embeddings_initializer: Any = "uniform",
-        embeddings_regularizer: Any = None,
-        embeddings_constraint: Any = None,
         mask_zero: bool = False,
         weights: Any = None,
         lora_rank: int | None = None,
@@ -86,19 +84,6 @@ class Embedding(LoraMixin, Layer):
         self._lora_setup(lora_rank, lora_alpha)
         self.input_dim = int(input_dim)
         self.output_dim = int(output_dim)
-        if isinstance(embeddings_initializer, str) and embeddings_initializer in (
-            "uniform",
-            "normal",
-        ):
-            # Keras's short aliases for RandomUniform / RandomNormal with default ranges.
-            embeddings_initializer = "random_" + embeddings_initializer
-        set_weight_args(
-            self,
-            "embeddings",
-            embeddings_initializer,
-            embeddings_regularizer,
-            embeddings_constraint,
-        )
         self.mask_zero = bool(mask_zero)
         self.supports_masking = self.mask_zero
         self.autocast = False  # indices must stay integers

@@ -8,6 +8,7 @@ import jax.numpy as jnp
 
 from callax.core import masking as _masking
 from callax.layers.core.embedding import Embedding
+from callax.layers.weight_args import weight_arguments
 
 
 class ReversibleEmbedding(Embedding):
@@ -45,28 +46,21 @@ class ReversibleEmbedding(Embedding):
     # which a per-layer compiled kernel could not carry out: run op by op.
     _kernel_call = False
 
+    @weight_arguments("embeddings", after="tie_weights", activity_regularizer=False)
     def __init__(
         self,
         input_dim: int,
         output_dim: int,
         tie_weights: bool = True,
-        embeddings_initializer: Any = "uniform",
-        embeddings_regularizer: Any = None,
-        embeddings_constraint: Any = None,
         mask_zero: bool = False,
         reverse_dtype: Any = None,
         logit_soft_cap: float | None = None,
+        *,
+        weight_args: dict,
         **kwargs: Any,
     ):
-        super().__init__(
-            input_dim,
-            output_dim,
-            embeddings_initializer=embeddings_initializer,
-            embeddings_regularizer=embeddings_regularizer,
-            embeddings_constraint=embeddings_constraint,
-            mask_zero=mask_zero,
-            **kwargs,
-        )
+        # Embedding declares the same weight arguments: hand them on.
+        super().__init__(input_dim, output_dim, mask_zero=mask_zero, **weight_args, **kwargs)
         if logit_soft_cap is not None and (
             isinstance(logit_soft_cap, bool)
             or not isinstance(logit_soft_cap, (int, float))

@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 
 from callax.core.layer import Layer
-from callax.layers.weight_args import add_weight_from_args, set_weight_args, weight_args_config
+from callax.layers.weight_args import add_weight_from_args, weight_args_config
 
 
 def _float32_or_wider(x: jax.Array) -> jax.Array:
@@ -54,13 +54,14 @@ class _AffineNormBase(Layer):
     """Shared ``gamma``/``beta`` handling for the normalization layers."""
 
     _kernel_call = True  # side-effect free: eager calls may run as one compiled kernel
+    # The hyper-parameters the config lists before center/scale, in Keras's order.
+    _config_args: tuple[str, ...] = ()
 
-    def _init_affine(self, center, scale, beta_initializer, gamma_initializer,
-                     beta_regularizer, gamma_regularizer, beta_constraint, gamma_constraint):  # fmt: skip
+    def _init_affine(self, center: bool, scale: bool) -> None:
+        """Sets ``center`` and ``scale``; the ``beta_*``/``gamma_*`` arguments are set by
+        the subclass's :func:`weight_arguments`."""
         self.center = bool(center)
         self.scale = bool(scale)
-        set_weight_args(self, "beta", beta_initializer, beta_regularizer, beta_constraint)
-        set_weight_args(self, "gamma", gamma_initializer, gamma_regularizer, gamma_constraint)
         self.gamma = None
         self.beta = None
 
@@ -86,8 +87,10 @@ class _AffineNormBase(Layer):
     def compute_output_shape(self, input_shape):
         return tuple(input_shape)
 
-    def _affine_config(self) -> dict:
+    def get_config(self):
         return {
+            **super().get_config(),
+            **{name: getattr(self, name) for name in self._config_args},
             "center": self.center,
             "scale": self.scale,
             **weight_args_config(self, "beta", "gamma"),

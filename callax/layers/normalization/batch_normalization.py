@@ -7,13 +7,13 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from callax import initializers
 from callax.core.kernels import LayerKernel
 from callax.layers.normalization.base_normalization import (
     _AffineNormBase,
     _float32_or_wider,
     _normalize_axes,
 )
+from callax.layers.weight_args import weight_args_config, weight_arguments
 
 
 class BatchNormalization(_AffineNormBase):
@@ -55,6 +55,16 @@ class BatchNormalization(_AffineNormBase):
         ['gamma', 'beta', 'moving_mean', 'moving_variance']
     """
 
+    _config_args = ("axis", "momentum", "epsilon")
+
+    @weight_arguments(
+        "beta",
+        "gamma",
+        "moving_mean",
+        "moving_variance",
+        after="scale",
+        activity_regularizer=False,
+    )
     def __init__(
         self,
         axis: int = -1,
@@ -62,14 +72,6 @@ class BatchNormalization(_AffineNormBase):
         epsilon: float = 1e-3,
         center: bool = True,
         scale: bool = True,
-        beta_initializer: Any = "zeros",
-        gamma_initializer: Any = "ones",
-        moving_mean_initializer: Any = "zeros",
-        moving_variance_initializer: Any = "ones",
-        beta_regularizer: Any = None,
-        gamma_regularizer: Any = None,
-        beta_constraint: Any = None,
-        gamma_constraint: Any = None,
         renorm: bool = False,
         renorm_clipping: Any = None,
         renorm_momentum: float = 0.99,
@@ -94,11 +96,7 @@ class BatchNormalization(_AffineNormBase):
         self.renorm_clipping = renorm_clipping
         self.renorm_momentum = renorm_momentum
         self.synchronized = synchronized
-        self._init_affine(center, scale, beta_initializer, gamma_initializer,
-                          beta_regularizer, gamma_regularizer, beta_constraint,
-                          gamma_constraint)  # fmt: skip
-        self.moving_mean_initializer = initializers.get(moving_mean_initializer)
-        self.moving_variance_initializer = initializers.get(moving_variance_initializer)
+        self._init_affine(center, scale)
         self.supports_masking = True
 
     def build(self, input_shape):
@@ -172,12 +170,7 @@ class BatchNormalization(_AffineNormBase):
     def get_config(self):
         return {
             **super().get_config(),
-            "axis": self.axis,
-            "momentum": self.momentum,
-            "epsilon": self.epsilon,
-            **self._affine_config(),
-            "moving_mean_initializer": initializers.serialize(self.moving_mean_initializer),
-            "moving_variance_initializer": initializers.serialize(self.moving_variance_initializer),
+            **weight_args_config(self, "moving_mean", "moving_variance"),
             "renorm": self.renorm,
             "renorm_clipping": self.renorm_clipping,
             "renorm_momentum": self.renorm_momentum,

@@ -12,6 +12,7 @@ from callax.layers.normalization.base_normalization import (
     _float32_or_wider,
     _normalize_axes,
 )
+from callax.layers.weight_args import weight_arguments
 
 
 class GroupNormalization(_AffineNormBase):
@@ -33,6 +34,9 @@ class GroupNormalization(_AffineNormBase):
         (4,)
     """
 
+    _config_args = ("groups", "axis", "epsilon")
+
+    @weight_arguments("beta", "gamma", after="scale", activity_regularizer=False)
     def __init__(
         self,
         groups: int = 32,
@@ -40,12 +44,6 @@ class GroupNormalization(_AffineNormBase):
         epsilon: float = 1e-3,
         center: bool = True,
         scale: bool = True,
-        beta_initializer: Any = "zeros",
-        gamma_initializer: Any = "ones",
-        beta_regularizer: Any = None,
-        gamma_regularizer: Any = None,
-        beta_constraint: Any = None,
-        gamma_constraint: Any = None,
         **kwargs: Any,
     ):
         super().__init__(**kwargs)
@@ -61,9 +59,7 @@ class GroupNormalization(_AffineNormBase):
         self.groups = groups
         self.axis = axis
         self.epsilon = float(epsilon)
-        self._init_affine(center, scale, beta_initializer, gamma_initializer,
-                          beta_regularizer, gamma_regularizer, beta_constraint,
-                          gamma_constraint)  # fmt: skip
+        self._init_affine(center, scale)
         self.supports_masking = True
 
     def build(self, input_shape):
@@ -102,12 +98,3 @@ class GroupNormalization(_AffineNormBase):
         bshape[axis] = channels
         out = self._plus_beta(self._times_gamma(out, x.dtype, bshape), x.dtype, bshape)
         return out.astype(self.compute_dtype)
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "groups": self.groups,
-            "axis": self.axis,
-            "epsilon": self.epsilon,
-            **self._affine_config(),
-        }

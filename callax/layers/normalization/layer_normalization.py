@@ -13,6 +13,7 @@ from callax.layers.normalization.base_normalization import (
     _float32_or_wider,
     _normalize_axes,
 )
+from callax.layers.weight_args import weight_arguments
 
 
 class LayerNormalization(_AffineNormBase):
@@ -34,18 +35,15 @@ class LayerNormalization(_AffineNormBase):
         [-1.224, 0.0, 1.224]
     """
 
+    _config_args = ("axis", "epsilon", "rms_scaling")
+
+    @weight_arguments("beta", "gamma", after="scale", activity_regularizer=False)
     def __init__(
         self,
         axis: int | list[int] = -1,
         epsilon: float = 1e-3,
         center: bool = True,
         scale: bool = True,
-        beta_initializer: Any = "zeros",
-        gamma_initializer: Any = "ones",
-        beta_regularizer: Any = None,
-        gamma_regularizer: Any = None,
-        beta_constraint: Any = None,
-        gamma_constraint: Any = None,
         **kwargs: Any,
     ):
         rms_scaling = bool(kwargs.pop("rms_scaling", False))
@@ -53,9 +51,7 @@ class LayerNormalization(_AffineNormBase):
         self.axis = _axis_argument(self, axis)
         self.epsilon = float(epsilon)
         self.rms_scaling = rms_scaling
-        self._init_affine(center, scale, beta_initializer, gamma_initializer,
-                          beta_regularizer, gamma_regularizer, beta_constraint,
-                          gamma_constraint)  # fmt: skip
+        self._init_affine(center, scale)
         self.supports_masking = True
 
     def build(self, input_shape):
@@ -84,12 +80,3 @@ class LayerNormalization(_AffineNormBase):
         inv = self._times_gamma(inv, x.dtype, bshape)
         out = self._plus_beta((x - mean) * inv, x.dtype, bshape)
         return out.astype(self.compute_dtype)
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "axis": self.axis,
-            "epsilon": self.epsilon,
-            "rms_scaling": self.rms_scaling,
-            **self._affine_config(),
-        }
