@@ -11,7 +11,7 @@ import jax.numpy as jnp
 from callax import activations, random
 from callax.core.layer import Layer
 from callax.core.seed_generator import SeedGenerator
-from callax.layers.weight_args import add_weight_from_args, set_weight_args, weight_args_config
+from callax.layers.weight_args import add_weight_from_args, weight_args_config
 
 
 def _as_list(states: Any) -> list:
@@ -86,11 +86,19 @@ class _RNNCellBase(Layer):
     _gates = 1
     _bias_shape_rows = 0  # GRU(reset_after=True) stores a (2, 3 * units) bias
 
-    def __init__(self, units, activation, recurrent_activation, use_bias, kernel_initializer,
-                 recurrent_initializer, bias_initializer, kernel_regularizer,
-                 recurrent_regularizer, bias_regularizer, kernel_constraint,
-                 recurrent_constraint, bias_constraint, dropout, recurrent_dropout, seed,
-                 **kwargs):  # fmt: skip
+    def __init__(
+        self,
+        units: int,
+        activation: Any,
+        recurrent_activation: Any,
+        use_bias: bool,
+        dropout: float,
+        recurrent_dropout: float,
+        seed: int | None,
+        **kwargs: Any,
+    ):
+        """The arguments every cell takes (the ``kernel_*``, ``recurrent_*`` and
+        ``bias_*`` ones are the subclass's :func:`weight_arguments`)."""
         super().__init__(**kwargs)
         if not isinstance(units, int) or isinstance(units, bool) or units <= 0:
             raise ValueError(
@@ -103,11 +111,6 @@ class _RNNCellBase(Layer):
             None if recurrent_activation is None else activations.get(recurrent_activation)
         )
         self.use_bias = bool(use_bias)
-        set_weight_args(self, "kernel", kernel_initializer, kernel_regularizer, kernel_constraint)
-        set_weight_args(
-            self, "recurrent", recurrent_initializer, recurrent_regularizer, recurrent_constraint
-        )
-        set_weight_args(self, "bias", bias_initializer, bias_regularizer, bias_constraint)
         _set_dropout_args(self, dropout, recurrent_dropout, seed)
 
     # ------------------------------------------------------------ weights

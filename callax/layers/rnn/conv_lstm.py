@@ -24,9 +24,10 @@ from callax.core import config as _config
 from callax.core.layer import Layer
 from callax.layers.convolutional.base_conv import check_strides_or_dilation
 from callax.layers.rnn.base_cell import _lstm_update, _set_dropout_args, _unit_forget_bias
+from callax.layers.rnn.cell_layer_arguments import LOOP_ARGS, cell_arg_names, cell_layer_arguments
 from callax.layers.rnn.recurrent_loop import _RecurrentLoop
-from callax.layers.rnn.rnn import scan_steps
-from callax.layers.weight_args import add_weight_from_args, set_weight_args, weight_args_config
+from callax.layers.rnn.rnn import _CELL_WEIGHTS, scan_steps
+from callax.layers.weight_args import add_weight_from_args, weight_args_config, weight_arguments
 
 
 def _tuple(value: Any, rank: int, what: str, owner: str) -> tuple[int, ...]:
@@ -74,17 +75,32 @@ class ConvLSTMCell(Layer):
 
     _kernel_call = True
 
-    def __init__(self, rank: int, filters: int, kernel_size: Any, strides: Any = 1,
-                 padding: str = "valid", data_format: str | None = None,
-                 dilation_rate: Any = 1, activation: Any = "tanh",
-                 recurrent_activation: Any = "sigmoid", use_bias: bool = True,
-                 kernel_initializer: Any = "glorot_uniform",
-                 recurrent_initializer: Any = "orthogonal", bias_initializer: Any = "zeros",
-                 unit_forget_bias: bool = True, kernel_regularizer: Any = None,
-                 recurrent_regularizer: Any = None, bias_regularizer: Any = None,
-                 kernel_constraint: Any = None, recurrent_constraint: Any = None,
-                 bias_constraint: Any = None, dropout: float = 0.0,
-                 recurrent_dropout: float = 0.0, seed: int | None = None, **kwargs: Any):  # fmt: skip
+    @weight_arguments(
+        "kernel",
+        "recurrent",
+        "bias",
+        after="use_bias",
+        after_initializers=("unit_forget_bias",),
+        activity_regularizer=False,
+    )
+    def __init__(
+        self,
+        rank: int,
+        filters: int,
+        kernel_size: Any,
+        strides: Any = 1,
+        padding: str = "valid",
+        data_format: str | None = None,
+        dilation_rate: Any = 1,
+        activation: Any = "tanh",
+        recurrent_activation: Any = "sigmoid",
+        use_bias: bool = True,
+        unit_forget_bias: bool = True,
+        dropout: float = 0.0,
+        recurrent_dropout: float = 0.0,
+        seed: int | None = None,
+        **kwargs: Any,
+    ):
         super().__init__(**kwargs)
         owner = f"{type(self).__name__} '{self.name}'"
         if rank not in (1, 2, 3):
@@ -113,11 +129,6 @@ class ConvLSTMCell(Layer):
         self.activation = activations.get(activation)
         self.recurrent_activation = activations.get(recurrent_activation)
         self.use_bias = bool(use_bias)
-        set_weight_args(self, "kernel", kernel_initializer, kernel_regularizer, kernel_constraint)
-        set_weight_args(
-            self, "recurrent", recurrent_initializer, recurrent_regularizer, recurrent_constraint
-        )
-        set_weight_args(self, "bias", bias_initializer, bias_regularizer, bias_constraint)
         self.unit_forget_bias = bool(unit_forget_bias)
         _set_dropout_args(self, dropout, recurrent_dropout, seed)
         self.state_size = -1  # as Keras: the states are feature maps, see state_shape()
@@ -262,15 +273,6 @@ class ConvLSTMCell(Layer):
         }
 
 
-_CELL_ARGS = (
-    "filters", "kernel_size", "strides", "padding", "data_format", "dilation_rate",
-    "activation", "recurrent_activation", "use_bias", "kernel_initializer",
-    "recurrent_initializer", "bias_initializer", "unit_forget_bias", "kernel_regularizer",
-    "recurrent_regularizer", "bias_regularizer", "kernel_constraint", "recurrent_constraint",
-    "bias_constraint", "dropout", "recurrent_dropout", "seed",
-)  # fmt: skip
-
-
 class ConvLSTM(_RecurrentLoop, Layer):
     """The shared ConvLSTM layer: a :class:`ConvLSTMCell` scanned over the time axis.
     Use :class:`ConvLSTM1D`, :class:`ConvLSTM2D` or :class:`ConvLSTM3D`."""
@@ -278,41 +280,19 @@ class ConvLSTM(_RecurrentLoop, Layer):
     _kernel_call = True  # built-in cell: the whole scan may run as one compiled kernel
     _rank = 2
 
-    def __init__(self, rank: int, filters: int, kernel_size: Any, strides: Any = 1,
-                 padding: str = "valid", data_format: str | None = None,
-                 dilation_rate: Any = 1, activation: Any = "tanh",
-                 recurrent_activation: Any = "sigmoid", use_bias: bool = True,
-                 kernel_initializer: Any = "glorot_uniform",
-                 recurrent_initializer: Any = "orthogonal", bias_initializer: Any = "zeros",
-                 unit_forget_bias: bool = True, kernel_regularizer: Any = None,
-                 recurrent_regularizer: Any = None, bias_regularizer: Any = None,
-                 activity_regularizer: Any = None, kernel_constraint: Any = None,
-                 recurrent_constraint: Any = None, bias_constraint: Any = None,
-                 dropout: float = 0.0, recurrent_dropout: float = 0.0, seed: int | None = None,
-                 return_sequences: bool = False, return_state: bool = False,
-                 go_backwards: bool = False, stateful: bool = False, unroll: bool = False,
-                 zero_output_for_mask: bool = False, **kwargs: Any):  # fmt: skip
+    @cell_layer_arguments(
+        ConvLSTMCell, loop_after="seed", loop_args=LOOP_ARGS + ("zero_output_for_mask",)
+    )
+    def __init__(self, cell_args: dict, loop_args: dict, **kwargs: Any):
         kwargs.pop("cell", None)
-        super().__init__(activity_regularizer=activity_regularizer, **kwargs)
-        self.cell = ConvLSTMCell(
-            rank, filters, kernel_size, strides=strides, padding=padding,
-            data_format=data_format, dilation_rate=dilation_rate, activation=activation,
-            recurrent_activation=recurrent_activation, use_bias=use_bias,
-            kernel_initializer=kernel_initializer, recurrent_initializer=recurrent_initializer,
-            bias_initializer=bias_initializer, unit_forget_bias=unit_forget_bias,
-            kernel_regularizer=kernel_regularizer, recurrent_regularizer=recurrent_regularizer,
-            bias_regularizer=bias_regularizer, kernel_constraint=kernel_constraint,
-            recurrent_constraint=recurrent_constraint, bias_constraint=bias_constraint,
-            dropout=dropout, recurrent_dropout=recurrent_dropout, seed=seed,
-            name="conv_lstm_cell", dtype=kwargs.get("dtype"),
-        )  # fmt: skip
-        self.rank = rank
-        self._init_loop(return_sequences, return_state, go_backwards, stateful, unroll,
-                        zero_output_for_mask)  # fmt: skip
+        super().__init__(**kwargs)
+        self.cell = ConvLSTMCell(**cell_args, name="conv_lstm_cell", dtype=kwargs.get("dtype"))
+        self.rank = cell_args["rank"]
+        self._init_loop(**loop_args)
 
     def __getattr__(self, name: str) -> Any:
         # Only reached when normal lookup fails: `layer.filters`, `layer.kernel`, ...
-        if name in _CELL_ARGS or name in ("kernel", "recurrent_kernel", "bias"):
+        if name in _CELL_WEIGHTS or name in cell_arg_names(ConvLSTMCell):
             cell = self.__dict__.get("cell")
             if cell is not None:
                 return getattr(cell, name)

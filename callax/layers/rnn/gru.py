@@ -7,7 +7,8 @@ from typing import Any
 import jax.numpy as jnp
 
 from callax.layers.rnn.base_cell import _project, _RNNCellBase
-from callax.layers.rnn.rnn import _COMMON_CELL_ARGS, _CellBackedRNN
+from callax.layers.rnn.rnn import _CellBackedRNN, cell_backed_init
+from callax.layers.weight_args import weight_arguments
 
 
 class GRUCell(_RNNCellBase):
@@ -29,21 +30,30 @@ class GRUCell(_RNNCellBase):
 
     _gates = 3
 
-    def __init__(self, units: int, activation: Any = "tanh",
-                 recurrent_activation: Any = "sigmoid", use_bias: bool = True,
-                 kernel_initializer: Any = "glorot_uniform",
-                 recurrent_initializer: Any = "orthogonal", bias_initializer: Any = "zeros",
-                 kernel_regularizer: Any = None, recurrent_regularizer: Any = None,
-                 bias_regularizer: Any = None, kernel_constraint: Any = None,
-                 recurrent_constraint: Any = None, bias_constraint: Any = None,
-                 dropout: float = 0.0, recurrent_dropout: float = 0.0,
-                 reset_after: bool = True, seed: int | None = None, **kwargs: Any):  # fmt: skip
+    @weight_arguments("kernel", "recurrent", "bias", after="use_bias", activity_regularizer=False)
+    def __init__(
+        self,
+        units: int,
+        activation: Any = "tanh",
+        recurrent_activation: Any = "sigmoid",
+        use_bias: bool = True,
+        dropout: float = 0.0,
+        recurrent_dropout: float = 0.0,
+        reset_after: bool = True,
+        seed: int | None = None,
+        **kwargs: Any,
+    ):
         kwargs.pop("implementation", None)
-        super().__init__(units, activation, recurrent_activation, use_bias, kernel_initializer,
-                         recurrent_initializer, bias_initializer, kernel_regularizer,
-                         recurrent_regularizer, bias_regularizer, kernel_constraint,
-                         recurrent_constraint, bias_constraint, dropout, recurrent_dropout,
-                         seed, **kwargs)  # fmt: skip
+        super().__init__(
+            units,
+            activation,
+            recurrent_activation,
+            use_bias,
+            dropout,
+            recurrent_dropout,
+            seed,
+            **kwargs,
+        )
         self.reset_after = bool(reset_after)
         self._bias_shape_rows = 2 if self.reset_after else 0
         self.state_size = units
@@ -102,18 +112,4 @@ class GRU(_CellBackedRNN):
 
     _cell_class = GRUCell
     _cell_name = "gru_cell"
-    _cell_args = _COMMON_CELL_ARGS + ("recurrent_activation", "reset_after")
-
-    def __init__(self, units: int, activation: Any = "tanh",
-                 recurrent_activation: Any = "sigmoid", use_bias: bool = True,
-                 kernel_initializer: Any = "glorot_uniform",
-                 recurrent_initializer: Any = "orthogonal", bias_initializer: Any = "zeros",
-                 kernel_regularizer: Any = None, recurrent_regularizer: Any = None,
-                 bias_regularizer: Any = None, activity_regularizer: Any = None,
-                 kernel_constraint: Any = None, recurrent_constraint: Any = None,
-                 bias_constraint: Any = None, dropout: float = 0.0,
-                 recurrent_dropout: float = 0.0, seed: int | None = None,
-                 return_sequences: bool = False, return_state: bool = False,
-                 go_backwards: bool = False, stateful: bool = False, unroll: bool = False,
-                 reset_after: bool = True, **kwargs: Any):  # fmt: skip
-        self._init_from_arguments(locals())
+    __init__ = cell_backed_init(GRUCell, loop_after="seed", last=("reset_after",))

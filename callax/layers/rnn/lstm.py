@@ -10,7 +10,8 @@ from callax.layers.rnn.base_cell import (
     _RNNCellBase,
     _unit_forget_bias,
 )
-from callax.layers.rnn.rnn import _COMMON_CELL_ARGS, _CellBackedRNN
+from callax.layers.rnn.rnn import _CellBackedRNN, cell_backed_init
+from callax.layers.weight_args import weight_arguments
 
 
 class LSTMCell(_RNNCellBase):
@@ -31,21 +32,37 @@ class LSTMCell(_RNNCellBase):
 
     _gates = 4
 
-    def __init__(self, units: int, activation: Any = "tanh",
-                 recurrent_activation: Any = "sigmoid", use_bias: bool = True,
-                 kernel_initializer: Any = "glorot_uniform",
-                 recurrent_initializer: Any = "orthogonal", bias_initializer: Any = "zeros",
-                 unit_forget_bias: bool = True, kernel_regularizer: Any = None,
-                 recurrent_regularizer: Any = None, bias_regularizer: Any = None,
-                 kernel_constraint: Any = None, recurrent_constraint: Any = None,
-                 bias_constraint: Any = None, dropout: float = 0.0,
-                 recurrent_dropout: float = 0.0, seed: int | None = None, **kwargs: Any):  # fmt: skip
+    @weight_arguments(
+        "kernel",
+        "recurrent",
+        "bias",
+        after="use_bias",
+        after_initializers=("unit_forget_bias",),
+        activity_regularizer=False,
+    )
+    def __init__(
+        self,
+        units: int,
+        activation: Any = "tanh",
+        recurrent_activation: Any = "sigmoid",
+        use_bias: bool = True,
+        unit_forget_bias: bool = True,
+        dropout: float = 0.0,
+        recurrent_dropout: float = 0.0,
+        seed: int | None = None,
+        **kwargs: Any,
+    ):
         kwargs.pop("implementation", None)  # Keras's kernel-fusion switch; one path here
-        super().__init__(units, activation, recurrent_activation, use_bias, kernel_initializer,
-                         recurrent_initializer, bias_initializer, kernel_regularizer,
-                         recurrent_regularizer, bias_regularizer, kernel_constraint,
-                         recurrent_constraint, bias_constraint, dropout, recurrent_dropout,
-                         seed, **kwargs)  # fmt: skip
+        super().__init__(
+            units,
+            activation,
+            recurrent_activation,
+            use_bias,
+            dropout,
+            recurrent_dropout,
+            seed,
+            **kwargs,
+        )
         self.unit_forget_bias = bool(unit_forget_bias)
         self.state_size = [units, units]
         self.output_size = units
@@ -88,18 +105,4 @@ class LSTM(_CellBackedRNN):
 
     _cell_class = LSTMCell
     _cell_name = "lstm_cell"
-    _cell_args = _COMMON_CELL_ARGS + ("recurrent_activation", "unit_forget_bias")
-
-    def __init__(self, units: int, activation: Any = "tanh",
-                 recurrent_activation: Any = "sigmoid", use_bias: bool = True,
-                 kernel_initializer: Any = "glorot_uniform",
-                 recurrent_initializer: Any = "orthogonal", bias_initializer: Any = "zeros",
-                 unit_forget_bias: bool = True, kernel_regularizer: Any = None,
-                 recurrent_regularizer: Any = None, bias_regularizer: Any = None,
-                 activity_regularizer: Any = None, kernel_constraint: Any = None,
-                 recurrent_constraint: Any = None, bias_constraint: Any = None,
-                 dropout: float = 0.0, recurrent_dropout: float = 0.0, seed: int | None = None,
-                 return_sequences: bool = False, return_state: bool = False,
-                 go_backwards: bool = False, stateful: bool = False, unroll: bool = False,
-                 **kwargs: Any):  # fmt: skip
-        self._init_from_arguments(locals())
+    __init__ = cell_backed_init(LSTMCell, loop_after="seed")

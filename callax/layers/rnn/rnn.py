@@ -10,6 +10,7 @@ and ``bias``; weight paths are ``lstm/lstm_cell/kernel`` as in Keras.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import jax
@@ -18,6 +19,7 @@ import jax.numpy as jnp
 from callax.core.layer import Layer
 from callax.layers.core.wrapper import deserialize_layer, serialize_layer
 from callax.layers.rnn.base_cell import _as_list, _RNNCellBase, _state_shape
+from callax.layers.rnn.cell_layer_arguments import cell_arg_names, cell_layer_arguments
 from callax.layers.rnn.nested_inputs import build_nested, call_nested
 from callax.layers.rnn.recurrent_loop import _RecurrentLoop
 from callax.layers.rnn.stacked_rnn_cells import StackedRNNCells
@@ -229,18 +231,10 @@ class _CellBackedRNN(RNN):
     _kernel_call = True  # built-in cell: the whole scan may run as one compiled kernel
     _cell_class: type = _RNNCellBase
     _cell_name = "cell"
-    _cell_args: tuple = ()
-
-    def _init_from_arguments(self, arguments: dict) -> None:
-        """Initializes from a subclass constructor's ``locals()``: the ``_cell_args``
-        build the cell, the rest (``return_sequences``...) configure the loop. One
-        place splits them, so each subclass lists its Keras signature only."""
-        arguments = {k: v for k, v in arguments.items() if k not in ("self", "__class__")}
-        kwargs = arguments.pop("kwargs")
-        cell_kwargs = {name: arguments.pop(name) for name in self._cell_args}
-        _CellBackedRNN.__init__(self, cell_kwargs, arguments, **kwargs)
 
     def __init__(self, cell_kwargs: dict, rnn_kwargs: dict, **kwargs: Any):
+        """Builds the cell from ``cell_kwargs``; ``rnn_kwargs`` configure the loop. A
+        subclass's ``__init__`` (:func:`cell_backed_init`) splits its arguments so."""
         kwargs.pop("use_cudnn", None)  # one implementation on every device here
         kwargs.pop("cell", None)
         kwargs.pop("time_major", None)
@@ -250,7 +244,7 @@ class _CellBackedRNN(RNN):
 
     def __getattr__(self, name: str) -> Any:
         # Only reached when normal lookup fails: `lstm.units`, `lstm.kernel`, ...
-        if name in type(self)._cell_args or name in ("kernel", "recurrent_kernel", "bias"):
+        if name in _CELL_WEIGHTS or name in cell_arg_names(type(self)._cell_class):
             cell = self.__dict__.get("cell")
             if cell is not None:
                 return getattr(cell, name)
@@ -272,9 +266,14 @@ class _CellBackedRNN(RNN):
         return cls(**config)
 
 
-_COMMON_CELL_ARGS = (
-    "units", "activation", "use_bias", "kernel_initializer", "recurrent_initializer",
-    "bias_initializer", "kernel_regularizer", "recurrent_regularizer", "bias_regularizer",
-    "kernel_constraint", "recurrent_constraint", "bias_constraint", "dropout",
-    "recurrent_dropout", "seed",
-)  # fmt: skip
+def cell_backed_init(
+    cell_class: type, loop_after: str, last: tuple[str, ...] = ()
+) -> Callable[..., None]:
+    """The ``__init__`` of a :class:`_CellBackedRNN` on ``cell_class``: Keras's signature,
+    the cell's arguments with the loop's after ``loop_after`` (and ``last`` at the
+    end; see :func:`cell_layer_arguments`)."""
+    return cell_layer_arguments(cell_class, loop_after, last=last)(_CellBackedRNN.__init__)
+
+
+# The weights a cell-backed RNN (and ConvLSTM) reads through from its cell.
+_CELL_WEIGHTS = ("kernel", "recurrent_kernel", "bias")

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from callax.layers.rnn.base_cell import _project, _RNNCellBase
-from callax.layers.rnn.rnn import _COMMON_CELL_ARGS, _CellBackedRNN
+from callax.layers.rnn.rnn import _CellBackedRNN, cell_backed_init
+from callax.layers.weight_args import weight_arguments
 
 
 class SimpleRNNCell(_RNNCellBase):
@@ -21,19 +22,20 @@ class SimpleRNNCell(_RNNCellBase):
         ((2, 4), 1)
     """
 
-    def __init__(self, units: int, activation: Any = "tanh", use_bias: bool = True,
-                 kernel_initializer: Any = "glorot_uniform",
-                 recurrent_initializer: Any = "orthogonal", bias_initializer: Any = "zeros",
-                 kernel_regularizer: Any = None, recurrent_regularizer: Any = None,
-                 bias_regularizer: Any = None, kernel_constraint: Any = None,
-                 recurrent_constraint: Any = None, bias_constraint: Any = None,
-                 dropout: float = 0.0, recurrent_dropout: float = 0.0, seed: int | None = None,
-                 **kwargs: Any):  # fmt: skip
-        super().__init__(units, activation, None, use_bias, kernel_initializer,
-                         recurrent_initializer, bias_initializer, kernel_regularizer,
-                         recurrent_regularizer, bias_regularizer, kernel_constraint,
-                         recurrent_constraint, bias_constraint, dropout, recurrent_dropout,
-                         seed, **kwargs)  # fmt: skip
+    @weight_arguments("kernel", "recurrent", "bias", after="use_bias", activity_regularizer=False)
+    def __init__(
+        self,
+        units: int,
+        activation: Any = "tanh",
+        use_bias: bool = True,
+        dropout: float = 0.0,
+        recurrent_dropout: float = 0.0,
+        seed: int | None = None,
+        **kwargs: Any,
+    ):
+        super().__init__(
+            units, activation, None, use_bias, dropout, recurrent_dropout, seed, **kwargs
+        )
         self.state_size = units
         self.output_size = units
 
@@ -66,16 +68,4 @@ class SimpleRNN(_CellBackedRNN):
 
     _cell_class = SimpleRNNCell
     _cell_name = "simple_rnn_cell"
-    _cell_args = _COMMON_CELL_ARGS
-
-    def __init__(self, units: int, activation: Any = "tanh", use_bias: bool = True,
-                 kernel_initializer: Any = "glorot_uniform",
-                 recurrent_initializer: Any = "orthogonal", bias_initializer: Any = "zeros",
-                 kernel_regularizer: Any = None, recurrent_regularizer: Any = None,
-                 bias_regularizer: Any = None, activity_regularizer: Any = None,
-                 kernel_constraint: Any = None, recurrent_constraint: Any = None,
-                 bias_constraint: Any = None, dropout: float = 0.0,
-                 recurrent_dropout: float = 0.0, return_sequences: bool = False,
-                 return_state: bool = False, go_backwards: bool = False, stateful: bool = False,
-                 unroll: bool = False, seed: int | None = None, **kwargs: Any):  # fmt: skip
-        self._init_from_arguments(locals())
+    __init__ = cell_backed_init(SimpleRNNCell, loop_after="recurrent_dropout")
