@@ -142,6 +142,27 @@ class _RandomImageLayer(_ImageLayer):
         self.value_range = checked if sort_range else value_range
 
 
+class _FactorImageLayer(_RandomImageLayer):
+    """A random image layer with Keras's ``(factor, value_range=(0, 255),
+    data_format=None, seed=None)`` constructor: ``factor`` within the class's
+    ``_factor_bounds``, ``value_range`` sorted unless ``_sort_range`` is false."""
+
+    _config_attrs = ("factor", "value_range")
+    _factor_bounds: tuple = (0, 1)
+    _sort_range = True
+
+    def __init__(
+        self,
+        factor: Any,
+        value_range: Any = (0, 255),
+        data_format: str | None = None,
+        seed: int | None = None,
+        **kwargs: Any,
+    ):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self._set_factor(factor, self._factor_bounds, value_range, sort_range=self._sort_range)
+
+
 def _per_sample(key, n: int, low: float, high: float):
     """One uniform draw per sample, shaped to broadcast over an image batch."""
     return jax.random.uniform(key, (n, 1, 1, 1), minval=low, maxval=high)

@@ -32,6 +32,7 @@ import jax.numpy as jnp
 
 from callax.core import config
 from callax.layers.preprocessing.image.base_image_layer import (
+    _FactorImageLayer,
     _ImageLayer,
     _pair_factor,
     _per_sample,
@@ -251,7 +252,7 @@ def _hsv_channels(layer, images):
     return [jnp.take(hsv, i, axis=axis) for i in range(3)], axis
 
 
-class RandomSaturation(_RandomImageLayer):
+class RandomSaturation(_FactorImageLayer):
     """While training, scales each image's HSV saturation by ``f / (1 - f)``,
     ``f`` drawn from ``factor`` (so ``0.5`` keeps it, ``1`` saturates fully, ``0``
     makes the image gray), clipping saturation to ``value_range`` (Keras 3's rule).
@@ -267,12 +268,7 @@ class RandomSaturation(_RandomImageLayer):
         [[[0.8, 0.8, 0.8]]]
     """
 
-    _config_attrs = ("factor", "value_range")
-
-    def __init__(self, factor: Any, value_range: Any = (0, 255), data_format: str | None = None,
-                 seed: int | None = None, **kwargs: Any):  # fmt: skip
-        super().__init__(seed=seed, data_format=data_format, **kwargs)
-        self._set_factor(factor, (-1, 1), value_range)
+    _factor_bounds = (-1, 1)
 
     def _augment(self, images, key):
         f = jax.random.uniform(key, (images.shape[0],), minval=self.factor[0],
@@ -283,7 +279,7 @@ class RandomSaturation(_RandomImageLayer):
         return image_ops.hsv_to_rgb(jnp.stack([h, s, v], axis=axis), data_format=self.data_format)
 
 
-class RandomHue(_RandomImageLayer):
+class RandomHue(_FactorImageLayer):
     """While training, rotates each image's hue by ``±f / 2`` of the colour wheel,
     ``f`` drawn from ``factor`` and the sign by a coin flip.
 
@@ -299,12 +295,8 @@ class RandomHue(_RandomImageLayer):
         True
     """
 
-    _config_attrs = ("factor", "value_range")
-
-    def __init__(self, factor: Any, value_range: Any = (0, 255), data_format: str | None = None,
-                 seed: int | None = None, **kwargs: Any):  # fmt: skip
-        super().__init__(seed=seed, data_format=data_format, **kwargs)
-        self._set_factor(factor, (0, 1), value_range, sort_range=False)
+    _factor_bounds = (0, 1)
+    _sort_range = False
 
     def _augment(self, images, key):
         images = _rescale(images, self.value_range, (0, 1))
@@ -371,7 +363,7 @@ class RandomColorJitter(_RandomImageLayer):
         return images
 
 
-class RandomColorDegeneration(_RandomImageLayer):
+class RandomColorDegeneration(_FactorImageLayer):
     """While training, blends each image towards its grayscale version:
     ``x + f * (gray - x)``, ``f`` drawn from ``factor`` (negative values push
     colours further from gray), clipped to ``value_range``.
@@ -386,12 +378,7 @@ class RandomColorDegeneration(_RandomImageLayer):
         [[[0.2989, 0.2989, 0.2989]]]
     """
 
-    _config_attrs = ("factor", "value_range")
-
-    def __init__(self, factor: Any, value_range: Any = (0, 255), data_format: str | None = None,
-                 seed: int | None = None, **kwargs: Any):  # fmt: skip
-        super().__init__(seed=seed, data_format=data_format, **kwargs)
-        self._set_factor(factor, (-1, 1), value_range)
+    _factor_bounds = (-1, 1)
 
     def _augment(self, images, key):
         f = _per_sample(key, images.shape[0], *self.factor).astype(images.dtype)
@@ -399,7 +386,7 @@ class RandomColorDegeneration(_RandomImageLayer):
         return jnp.clip(images + f * (gray - images), *self.value_range)
 
 
-class RandomPosterization(_RandomImageLayer):
+class RandomPosterization(_FactorImageLayer):
     """While training, keeps only the top ``bits`` bits of each 8-bit pixel value
     (images are rescaled from ``value_range`` to ``[0, 255]`` and back), ``bits``
     drawn per image from ``factor``.
@@ -416,12 +403,7 @@ class RandomPosterization(_RandomImageLayer):
         [0.251, 0.7529]
     """
 
-    _config_attrs = ("factor", "value_range")
-
-    def __init__(self, factor: Any, value_range: Any = (0, 255), data_format: str | None = None,
-                 seed: int | None = None, **kwargs: Any):  # fmt: skip
-        super().__init__(seed=seed, data_format=data_format, **kwargs)
-        self._set_factor(factor, (1, 8), value_range)
+    _factor_bounds = (1, 8)
 
     def _augment(self, images, key):
         n = images.shape[0]

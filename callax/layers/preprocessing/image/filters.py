@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from callax.layers.preprocessing.image.base_image_layer import (
+    _FactorImageLayer,
     _pair_factor,
     _per_sample,
     _RandomImageLayer,
@@ -16,7 +17,7 @@ from callax.layers.preprocessing.image.base_image_layer import (
 from callax.ops import image as image_ops
 
 
-class RandomSharpness(_RandomImageLayer):
+class RandomSharpness(_FactorImageLayer):
     """While training, blends each image with a smoothed copy (3x3 kernel, centre
     weight 5/13, zero padding): ``x + (1 - 2f) * (smooth - x)``, ``f`` drawn from
     ``factor`` (``f = 0.5`` keeps the image, ``1`` sharpens, ``0`` blurs),
@@ -32,13 +33,6 @@ class RandomSharpness(_RandomImageLayer):
         >>> bool(np.allclose(layer(x), x, atol=1e-4))
         True
     """
-
-    _config_attrs = ("factor", "value_range")
-
-    def __init__(self, factor: Any, value_range: Any = (0, 255), data_format: str | None = None,
-                 seed: int | None = None, **kwargs: Any):  # fmt: skip
-        super().__init__(seed=seed, data_format=data_format, **kwargs)
-        self._set_factor(factor, (0, 1), value_range)
 
     def _augment(self, images, key):
         x = jnp.moveaxis(images, 1, -1) if self.data_format == "channels_first" else images
