@@ -224,3 +224,67 @@ def test_weight_arguments_hand_on_and_declaration_errors():
         weight_arguments("kernel", after="units")(lambda self, **kwargs: None)
     with pytest.raises(TypeError, match="needs \\*\\*kwargs"):
         weight_arguments("kernel", after="units")(lambda self, units: None)
+
+
+# ------------------------------------------- signatures derived from another's
+def test_conv_lstm_signature_is_keras_with_rank_first():
+    keras = pytest.importorskip("keras")
+    from callax.layers.rnn.conv_lstm import ConvLSTM
+
+    ours = list(inspect.signature(ConvLSTM).parameters)
+    theirs = list(inspect.signature(keras.layers.ConvLSTM2D).parameters)
+    assert ours[0] == "rank" and ours[1 : theirs.index("stateful") + 2] == theirs[:-1]
+    assert ours[-4:] == ["stateful", "unroll", "zero_output_for_mask", "kwargs"]
+
+
+def test_conv_lstm_binds_by_position_as_by_keyword():
+    weights = {
+        "kernel_initializer": "ones",
+        "recurrent_initializer": "zeros",
+        "bias_initializer": "ones",
+        "unit_forget_bias": False,
+        "kernel_regularizer": "l2",
+        "recurrent_regularizer": "l1",
+        "bias_regularizer": "l2",
+        "activity_regularizer": "l1",
+        "kernel_constraint": "non_neg",
+        "recurrent_constraint": "max_norm",
+        "bias_constraint": "non_neg",
+    }
+    by_keyword = layers.ConvLSTM2D(2, 3, dropout=0.1, seed=3, return_sequences=True, **weights)
+    by_position = layers.ConvLSTM2D(
+        2, 3, 1, "valid", None, 1, "tanh", "sigmoid", True, *weights.values(), 0.1, 0.0, 3, True
+    )
+    ours, theirs = by_keyword.get_config(), by_position.get_config()
+    ours.pop("name"), theirs.pop("name")
+    assert ours == theirs and ours["return_sequences"] and not ours["unit_forget_bias"]
+    assert type(by_keyword.recurrent_constraint).__name__ == "MaxNorm"  # read from the cell
+    assert by_keyword.cell.recurrent_constraint is by_keyword.recurrent_constraint
+
+
+@pytest.mark.parametrize("name", ["SimpleRNN", "GRU", "LSTM"])
+def test_a_cell_backed_rnn_takes_its_cells_arguments_and_the_loops(name):
+    layer = list(inspect.signature(getattr(layers, name)).parameters)
+    cell = list(inspect.signature(getattr(layers, name + "Cell")).parameters)
+    loop = ["return_sequences", "return_state", "go_backwards", "stateful", "unroll"]
+    assert sorted(layer) == sorted(cell + loop + ["activity_regularizer"])
+    assert layer.index("activity_regularizer") == layer.index("bias_regularizer") + 1
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "RandomSaturation",
+        "RandomHue",
+        "RandomColorDegeneration",
+        "RandomPosterization",
+        "RandomSharpness",
+    ],
+)
+def test_factor_image_layer_signatures_are_keras(name):
+    keras = pytest.importorskip("keras")
+    ours = [
+        (p.name, p.default) for p in inspect.signature(getattr(layers, name)).parameters.values()
+    ]
+    theirs = inspect.signature(getattr(keras.layers, name)).parameters.values()
+    assert ours == [(p.name, p.default) for p in theirs]
