@@ -11,7 +11,22 @@ import jax.numpy as jnp
 from callax import activations, random
 from callax.core.layer import Layer
 from callax.core.seed_generator import SeedGenerator
-from callax.layers.weight_args import add_weight_from_args, weight_args_config
+from callax.layers.weight_args import add_weight_from_args, weight_args_config, weight_arguments
+
+# The weight arguments of the built-in cells, declared once (Keras's order; a cell
+# takes no activity_regularizer): ``kernel``, ``recurrent`` and ``bias`` after
+# ``use_bias``; the LSTM cells' ``unit_forget_bias`` after their initializers.
+cell_weight_arguments = weight_arguments(
+    "kernel", "recurrent", "bias", after="use_bias", activity_regularizer=False
+)
+lstm_cell_weight_arguments = weight_arguments(
+    "kernel",
+    "recurrent",
+    "bias",
+    after="use_bias",
+    after_initializers=("unit_forget_bias",),
+    activity_regularizer=False,
+)
 
 
 def _as_list(states: Any) -> list:

@@ -23,11 +23,16 @@ from callax import activations, random, regularizers
 from callax.core import config as _config
 from callax.core.layer import Layer
 from callax.layers.convolutional.base_conv import check_strides_or_dilation
-from callax.layers.rnn.base_cell import _lstm_update, _set_dropout_args, _unit_forget_bias
+from callax.layers.rnn.base_cell import (
+    _lstm_update,
+    _set_dropout_args,
+    _unit_forget_bias,
+    lstm_cell_weight_arguments,
+)
 from callax.layers.rnn.cell_layer_arguments import LOOP_ARGS, cell_arg_names, cell_layer_arguments
 from callax.layers.rnn.recurrent_loop import _RecurrentLoop
 from callax.layers.rnn.rnn import _CELL_WEIGHTS, scan_steps
-from callax.layers.weight_args import add_weight_from_args, weight_args_config, weight_arguments
+from callax.layers.weight_args import add_weight_from_args, weight_args_config
 
 
 def _tuple(value: Any, rank: int, what: str, owner: str) -> tuple[int, ...]:
@@ -75,14 +80,7 @@ class ConvLSTMCell(Layer):
 
     _kernel_call = True
 
-    @weight_arguments(
-        "kernel",
-        "recurrent",
-        "bias",
-        after="use_bias",
-        after_initializers=("unit_forget_bias",),
-        activity_regularizer=False,
-    )
+    @lstm_cell_weight_arguments
     def __init__(
         self,
         rank: int,

@@ -6,9 +6,8 @@ from typing import Any
 
 import jax.numpy as jnp
 
-from callax.layers.rnn.base_cell import _project, _RNNCellBase
+from callax.layers.rnn.base_cell import _project, _RNNCellBase, cell_weight_arguments
 from callax.layers.rnn.rnn import _CellBackedRNN, cell_backed_init
-from callax.layers.weight_args import weight_arguments
 
 
 class GRUCell(_RNNCellBase):
@@ -30,7 +29,7 @@ class GRUCell(_RNNCellBase):
 
     _gates = 3
 
-    @weight_arguments("kernel", "recurrent", "bias", after="use_bias", activity_regularizer=False)
+    @cell_weight_arguments
     def __init__(
         self,
         units: int,

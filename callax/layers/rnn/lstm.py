@@ -9,9 +9,9 @@ from callax.layers.rnn.base_cell import (
     _project,
     _RNNCellBase,
     _unit_forget_bias,
+    lstm_cell_weight_arguments,
 )
 from callax.layers.rnn.rnn import _CellBackedRNN, cell_backed_init
-from callax.layers.weight_args import weight_arguments
 
 
 class LSTMCell(_RNNCellBase):
@@ -32,14 +32,7 @@ class LSTMCell(_RNNCellBase):
 
     _gates = 4
 
-    @weight_arguments(
-        "kernel",
-        "recurrent",
-        "bias",
-        after="use_bias",
-        after_initializers=("unit_forget_bias",),
-        activity_regularizer=False,
-    )
+    @lstm_cell_weight_arguments
     def __init__(
         self,
         units: int,

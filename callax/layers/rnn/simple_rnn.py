@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from callax.layers.rnn.base_cell import _project, _RNNCellBase
+from callax.layers.rnn.base_cell import _project, _RNNCellBase, cell_weight_arguments
 from callax.layers.rnn.rnn import _CellBackedRNN, cell_backed_init
-from callax.layers.weight_args import weight_arguments
 
 
 class SimpleRNNCell(_RNNCellBase):
@@ -22,7 +21,7 @@ class SimpleRNNCell(_RNNCellBase):
         ((2, 4), 1)
     """
 
-    @weight_arguments("kernel", "recurrent", "bias", after="use_bias", activity_regularizer=False)
+    @cell_weight_arguments
     def __init__(
         self,
         units: int,
