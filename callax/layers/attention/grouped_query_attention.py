@@ -8,20 +8,10 @@ from typing import Any
 
 import jax.numpy as jnp
 
-from callax.core.layer import Layer
 from callax.layers.attention.base_attention import _masked_softmax
 from callax.layers.attention.projected_attention import _ProjectedAttention
 from callax.layers.regularization.dropout import Dropout
 from callax.layers.weight_args import weight_args_config, weight_arguments
-
-
-def _positive_int(layer: Layer, arg: str, value: Any) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise ValueError(
-            f"GroupedQueryAttention '{layer.name}': {arg} must be a positive int; "
-            f"received {arg}={value!r}."
-        )
-    return value
 
 
 class GroupedQueryAttention(_ProjectedAttention):
@@ -89,9 +79,9 @@ class GroupedQueryAttention(_ProjectedAttention):
         **kwargs: Any,
     ):
         super().__init__(**kwargs)
-        self.head_dim = _positive_int(self, "head_dim", head_dim)
-        self.num_query_heads = _positive_int(self, "num_query_heads", num_query_heads)
-        self.num_key_value_heads = _positive_int(self, "num_key_value_heads", num_key_value_heads)
+        self.head_dim = self._positive_int("head_dim", head_dim)
+        self.num_query_heads = self._positive_int("num_query_heads", num_query_heads)
+        self.num_key_value_heads = self._positive_int("num_key_value_heads", num_key_value_heads)
         if num_query_heads % num_key_value_heads:
             raise ValueError(
                 f"GroupedQueryAttention '{self.name}': num_query_heads must be divisible by "
@@ -99,22 +89,12 @@ class GroupedQueryAttention(_ProjectedAttention):
                 f"num_key_value_heads={num_key_value_heads}."
             )
         self.num_repeats = num_query_heads // num_key_value_heads
-        self._init_projections(dropout, use_bias, use_gate, seed)
+        self._init_projections(dropout, use_bias, use_gate, seed, sliding_window, flash_attention)
         if flash_attention and dropout > 0:
             raise ValueError(
                 f"GroupedQueryAttention '{self.name}': dropout is not supported with "
                 f"flash_attention=True; set dropout=0.0. Received dropout={dropout!r}."
             )
-        if sliding_window is not None and (
-            not isinstance(sliding_window, int) or isinstance(sliding_window, bool)
-            or sliding_window <= 0
-        ):  # fmt: skip
-            raise ValueError(
-                f"GroupedQueryAttention '{self.name}': sliding_window must be a positive int "
-                f"or None; received sliding_window={sliding_window!r}."
-            )
-        self.sliding_window = sliding_window
-        self.flash_attention = flash_attention
         self._inverse_sqrt_head_dim = 1.0 / math.sqrt(float(self.head_dim))
 
     # --------------------------------------------------------------- build

@@ -74,31 +74,16 @@ class MultiHeadAttention(_ProjectedAttention):
         sliding_window = kwargs.pop("sliding_window", None)
         use_gate = bool(kwargs.pop("use_gate", False))
         super().__init__(**kwargs)
-        for arg, value in (("num_heads", num_heads), ("key_dim", key_dim)):
-            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-                raise ValueError(
-                    f"MultiHeadAttention '{self.name}': {arg} must be a positive int; "
-                    f"received {arg}={value!r}."
-                )
-        self._init_projections(dropout, use_bias, use_gate, seed)
-        if sliding_window is not None and (
-            not isinstance(sliding_window, int) or sliding_window <= 0
-        ):
-            raise ValueError(
-                f"MultiHeadAttention '{self.name}': sliding_window must be a positive int or "
-                f"None; received sliding_window={sliding_window!r}."
-            )
-        self.num_heads = num_heads
-        self.key_dim = key_dim
+        self.num_heads = self._positive_int("num_heads", num_heads)
+        self.key_dim = self._positive_int("key_dim", key_dim)
+        self._init_projections(dropout, use_bias, use_gate, seed, sliding_window, flash_attention)
         self.value_dim = value_dim if value_dim else key_dim
-        self.sliding_window = sliding_window
         if isinstance(output_shape, int):
             output_shape = (output_shape,)
         self._output_shape = None if output_shape is None else tuple(output_shape)
         if attention_axes is not None and not isinstance(attention_axes, (list, tuple)):
             attention_axes = (attention_axes,)
         self.attention_axes = None if attention_axes is None else tuple(attention_axes)
-        self.flash_attention = flash_attention
         self._inverse_sqrt_key_dim = 1.0 / math.sqrt(float(self.key_dim))
 
     # --------------------------------------------------------------- build

@@ -4,6 +4,8 @@ merging and the call (project, attend, gate, project back)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import jax
 
 from callax.core.layer import Layer
@@ -22,11 +24,28 @@ class _ProjectedAttention(Layer):
 
     _owner = "Attention"
 
+    def _positive_int(self, arg: str, value: Any) -> int:
+        """``value`` if it is a positive int (not a bool), else a ValueError naming the
+        layer and ``arg``."""
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            raise ValueError(
+                f"{self._owner} '{self.name}': {arg} must be a positive int; received "
+                f"{arg}={value!r}."
+            )
+        return value
+
     def _init_projections(
-        self, dropout: float, use_bias: bool, use_gate: bool, seed: int | None
+        self,
+        dropout: float,
+        use_bias: bool,
+        use_gate: bool,
+        seed: int | None,
+        sliding_window: int | None,
+        flash_attention: bool | None,
     ) -> None:
-        """Checks ``dropout`` and sets the arguments every projection shares (the
-        ``kernel_*``/``bias_*`` ones are the subclass's :func:`weight_arguments`)."""
+        """Checks ``dropout`` and ``sliding_window`` and sets the arguments every
+        projection and the attention share (the ``kernel_*``/``bias_*`` ones are the
+        subclass's :func:`weight_arguments`)."""
         if not 0 <= dropout <= 1:
             raise ValueError(
                 f"{self._owner} '{self.name}': dropout must be in [0, 1]; received "
@@ -36,6 +55,17 @@ class _ProjectedAttention(Layer):
         self.use_bias = bool(use_bias)
         self.use_gate = bool(use_gate)
         self.seed = seed
+        if sliding_window is not None and (
+            not isinstance(sliding_window, int)
+            or isinstance(sliding_window, bool)
+            or sliding_window <= 0
+        ):
+            raise ValueError(
+                f"{self._owner} '{self.name}': sliding_window must be a positive int or None; "
+                f"received sliding_window={sliding_window!r}."
+            )
+        self.sliding_window = sliding_window
+        self.flash_attention = flash_attention
         self.supports_masking = True
 
     def _projection(self, tail: tuple, contract: int, name: str) -> _Projection:
