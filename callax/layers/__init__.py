@@ -10,7 +10,8 @@ categorical, text and ``image/``). Each family's shared base sits in its folder
 (``base_conv.py``, ``base_pooling.py``, ``rnn/base_cell.py``...); what convolution,
 pooling and spatial shape layers share is ``spatial_layer.py``; how every layer with
 weights takes, creates and lists their initializer/regularizer/constraint arguments
-is ``weight_args.py``.
+is ``weight_args.py`` (``weight_arguments`` declares them once per constructor, and
+``signature_binding.py`` binds calls to the signature it gives).
 """
 
 from callax.core.input_spec import InputSpec
