@@ -30,6 +30,7 @@ from callax.core.serialization import serialize_keras_object
 from callax.export.model_export import export_model
 from callax.inspect.summary import summary as print_summary
 from callax.inspect.trace import trace as trace_calls
+from callax.models import state_tree as _state_tree
 from callax.models.pickling import reduce_model
 from callax.saving import building, saving_api
 from callax.training.trainer import Trainer
@@ -55,6 +56,9 @@ class Model(Trainer, Layer):
     # `layers` is the model's sublayers: Layer's `layers` setter refuses it for a Model
     # (core tests this attribute: it cannot import Model).
     _reserves_layers = True
+    # The whole state as nested dicts keyed by variable path (models/state_tree.py).
+    get_state_tree = _state_tree.get_state_tree
+    set_state_tree = _state_tree.set_state_tree
 
     def __new__(cls, *args: Any, **kwargs: Any):
         if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):

@@ -30,6 +30,7 @@ import jax
 
 from callax.core.keras_tensor import KerasTensor
 from callax.core.layer import Layer
+from callax.core.names import layer_name_scope
 from callax.layers.core.input_layer import InputLayer
 from callax.models import graph as _graph
 from callax.models.model import Model
@@ -199,7 +200,8 @@ class Sequential(Model):
         self.built = True
 
     def _symbolic(self, layer: Layer, x: KerasTensor) -> KerasTensor:
-        y = layer(x)
+        with layer_name_scope(self):  # weights built here: "sequential/dense/kernel", as Keras
+            y = layer(x)
         if not isinstance(y, KerasTensor):
             raise ValueError(
                 f"Sequential model '{self.name}': layer '{layer.name}' returned "

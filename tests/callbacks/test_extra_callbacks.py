@@ -119,7 +119,7 @@ def _fit_with_tensorboard(log_dir, **kwargs):
     x = rng.normal(size=(32, 3)).astype("float32")
     y = x @ np.array([[1.0], [-2.0], [0.5]], "float32")
     model = callax.Sequential([callax.Input((3,)), callax.layers.Dense(4, name="hidden"),
-                               callax.layers.Dense(1, name="head")])  # fmt: skip
+                               callax.layers.Dense(1, name="head")], name="tb")  # fmt: skip
     model.compile(callax.optimizers.SGD(0.05), "mse", metrics=["mae"])
     tb = TensorBoard(log_dir, **kwargs)
     history = model.fit(x, y, batch_size=8, epochs=3, validation_split=0.25, verbose=0,
@@ -141,7 +141,7 @@ def test_tensorboard_event_files_hold_the_history(tmp_path):
     assert [s for s, _ in train["batch_loss"]] == [2, 4, 6, 8]
     # Histograms of the final weights at the last epoch.
     kernel = np.asarray(model.layers[0].kernel.value)
-    (last_step, histo) = train["hidden/kernel/histogram"][-1]
+    (last_step, histo) = train["tb/hidden/kernel/histogram"][-1]
     assert last_step == 2 and histo[3] == kernel.size
     np.testing.assert_allclose(histo[4], kernel.sum(), rtol=1e-5)
     np.testing.assert_allclose([histo[1], histo[2]], [kernel.min(), kernel.max()], rtol=1e-6)
@@ -162,8 +162,8 @@ def test_tensorboard_reads_the_files(tmp_path):
     events = acc.Scalars("epoch_loss")
     assert [e.step for e in events] == [0, 1, 2]
     np.testing.assert_allclose([e.value for e in events], history.history["loss"], rtol=1e-6)
-    assert "hidden/kernel/histogram" in acc.Tags()["histograms"]
-    assert acc.Histograms("hidden/kernel/histogram")[-1].histogram_value.num == 12
+    assert "tb/hidden/kernel/histogram" in acc.Tags()["histograms"]
+    assert acc.Histograms("tb/hidden/kernel/histogram")[-1].histogram_value.num == 12
     val = EventAccumulator(str(tmp_path / "validation"))
     val.Reload()
     np.testing.assert_allclose([e.value for e in val.Scalars("epoch_loss")],

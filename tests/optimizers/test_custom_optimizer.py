@@ -49,7 +49,8 @@ def _numpy_fit(w, b, x, y, lr, beta, steps):
 
 
 def _model():
-    model = callax.Sequential([layers.Input((3,)), layers.Dense(2, kernel_initializer="ones")])
+    model = callax.Sequential([layers.Input((3,)), layers.Dense(2, kernel_initializer="ones")],
+                              name="seq")  # fmt: skip
     return model
 
 
@@ -68,7 +69,8 @@ def test_keras_style_optimizer_trains_a_model_as_the_formula_says(tmp_path):
     np.testing.assert_allclose(model.weights[1].numpy(), b, rtol=1e-5, atol=1e-6)
     assert int(opt.iterations) == 5
     assert [v.name for v in opt.variables] == [
-        "iteration", "learning_rate", "dense_kernel_moment", "dense_bias_moment",
+        # Keras's slot names: the weight's path ("seq/dense/kernel") with "_" for "/"
+        "iteration", "learning_rate", "seq_dense_kernel_moment", "seq_dense_bias_moment",
     ]  # fmt: skip
 
     # Its config round-trips through the registry; the saved model resumes training.
