@@ -232,7 +232,10 @@ class Functional(Model):
             elif not isinstance(x, _JAX_ARRAY):
                 x = jnp.asarray(x)
             if x.dtype != dtype:
-                x = x.astype(dtype)
+                if dtype.kind != "O":  # Input(dtype="int64") without x64: int32, no warning
+                    dtype = jax.dtypes.canonicalize_dtype(dtype)
+                if x.dtype != dtype:
+                    x = x.astype(dtype)
             if x.ndim != len(ref.shape):
                 x = self._adjust_rank(x, ref, i)
             for k in range(1, x.ndim):

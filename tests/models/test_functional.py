@@ -343,3 +343,21 @@ def test_layer_input_and_output_build_a_feature_extractor():
     shared(a), shared(b)
     with pytest.raises(AttributeError, match="called 2 times"):
         _ = shared.output
+
+
+def test_int64_input_runs_as_int32_without_a_warning():
+    # keras.io's text models declare Input(dtype="int64"); without x64 JAX narrows to
+    # int32, and asking it for int64 would warn on every call and every fit step.
+    import warnings
+
+    inputs = callax.Input(shape=(None,), dtype="int64")
+    outputs = callax.layers.Dense(1)(callax.layers.Embedding(10, 3)(inputs))
+    model = callax.Model(inputs, outputs)
+    ids = np.array([[1, 2, 3], [4, 5, 6]], "int64")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.compile("sgd", "mse")
+        model.fit(ids, np.zeros((2, 3, 1), "float32"), verbose=0)
+        out = model(ids)
+    assert out.shape == (2, 3, 1)
+    np.testing.assert_allclose(out, model(ids.astype("int32")), rtol=1e-6)
