@@ -309,7 +309,12 @@ def deserialize_keras_object(
     module_objects = kwargs.pop("module_objects", None)
     kwargs.pop("printable_module_name", None)
     config = drop_keras_only_defaults(config)
-    with SafeModeScope(safe_mode if getattr(_safe, "mode", None) is None else _safe.mode):
+    # As Keras: an enclosing scope (load_model(safe_mode=...)) or the process-wide
+    # enable_unsafe_deserialization() wins over this call's default.
+    mode = getattr(_safe, "mode", None)
+    if mode is None and _flags.is_unsafe_deserialization_enabled():
+        mode = False
+    with SafeModeScope(safe_mode if mode is None else mode):
         with _user.CustomObjectScope(custom_objects):
             return _deserialize(config, custom_objects, module_objects)
 

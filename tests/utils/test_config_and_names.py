@@ -101,8 +101,15 @@ def test_enable_unsafe_deserialization(monkeypatch):
 
     monkeypatch.setitem(config_flags._FLAGS, "unsafe_deserialization", False)
     assert serialization.in_safe_mode()
+    inputs = callax.Input((2,))
+    model = callax.Model(inputs, callax.layers.Lambda(lambda t: t * 3)(inputs))
+    with pytest.raises(ValueError, match="safe_mode=False"):
+        callax.models.model_from_json(model.to_json())
     callax.config.enable_unsafe_deserialization()
     assert not serialization.in_safe_mode()
+    # the switch reaches loaders that take no safe_mode (model_from_json, from_config)
+    loaded = callax.models.model_from_json(model.to_json())
+    np.testing.assert_allclose(loaded(np.ones((1, 2), "float32")), [[3.0, 3.0]])
 
 
 def test_dtype_names_match_keras():
