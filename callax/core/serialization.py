@@ -437,10 +437,11 @@ def _lookup_builtin(name: str, module: str | None) -> Any:
     # are ever searched for a class named in a file.
     if module is not None and _registry.public_module(module) is not None:
         candidates.append(module)
-    elif module is not None and module.startswith(("callax", "keras")):
+    if module is not None and module.startswith(("callax", "keras")):
         # Written by callax for a module Keras does not have (or a Keras module
-        # callax does not mirror): search the public ones.
-        candidates.extend(_SEARCH_ORDER)
+        # callax does not mirror), or a Keras 2 config read as "keras": then the
+        # public ones.
+        candidates.extend(m for m in _SEARCH_ORDER if m != module)
     for keras_module in candidates:
         mod = _registry.public_module(keras_module)
         found = getattr(mod, name, None) if mod is not None and not name.startswith("_") else None

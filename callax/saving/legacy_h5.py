@@ -1,6 +1,6 @@
-"""Legacy (Keras 2) ``.h5`` weight files: what ``model.save("x.h5")`` and
-``save_weights("x.h5")`` wrote before Keras 3, and the format of Keras's ImageNet
-application weights.
+"""Legacy (Keras 2) ``.h5`` files: what ``model.save("x.h5")`` and
+``save_weights("x.h5")`` wrote before Keras 3 (and Keras 3 still writes for a
+``.h5`` path), and the format of Keras's ImageNet application weights.
 
 Such a file lists its layers in the ``layer_names`` attribute (under
 ``model_weights`` for a whole-model file); each layer group holds its arrays in
@@ -10,6 +10,7 @@ have weights, in order, after every shape was checked (all or nothing).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
@@ -175,3 +176,82 @@ def load_legacy_h5_group(model: Any, group: Any, path: str) -> None:
                 ) from None
     for v, value in values:  # everything read and checked: now assign
         v.assign(value)
+
+
+# ------------------------------------------------------------ whole models
+def write_legacy_h5(model: Any, f: Any, config: dict, compile_config: dict | None) -> None:
+    """Writes a whole model to an open h5 file in the legacy layout Keras 3 writes
+    for ``model.save("x.h5")``: the config as the ``model_config`` attribute, the
+    compile arguments as ``training_config``, each layer's weights in a group of
+    ``model_weights`` (``layer_names``, then ``weight_names`` per layer). The
+    optimizer's state is not kept (use ``.keras`` for that)."""
+    from callax.package_version import __version__
+
+    f.attrs["backend"] = "jax"
+    f.attrs["keras_version"] = f"callax {__version__}"
+    f.attrs["model_config"] = json.dumps(config)
+    if compile_config:
+        training = {k: v for k, v in compile_config.items() if k != "optimizer"}
+        training["optimizer_config"] = compile_config.get("optimizer")
+        f.attrs["training_config"] = json.dumps(training)
+    group = f.create_group("model_weights")
+    group.attrs["backend"] = "jax"
+    group.attrs["keras_version"] = f.attrs["keras_version"]
+    layers = list(model.layers)
+    group.attrs["layer_names"] = np.array([layer.name.encode("utf8") for layer in layers])
+    for layer in layers:
+        g = group.create_group(layer.name)
+        weights = list(layer.weights)
+        names = [v.path for v in weights]
+        g.attrs["weight_names"] = np.array([n.encode("utf8") for n in names])
+        for name, v in zip(names, weights):
+            g.create_dataset(name, data=v.numpy())
+
+
+def read_legacy_h5_model(path: str) -> tuple[dict, dict | None, Any]:
+    """Opens a legacy whole-model ``.h5`` file: its model config, its compile
+    config (Keras's ``training_config`` with ``optimizer_config`` renamed
+    ``optimizer``, or ``None``) and the open file (close it when done)."""
+    import h5py
+
+    try:
+        f = h5py.File(path, "r")
+    except (OSError, ValueError) as e:
+        raise WeightsFileError(
+            f"Could not read {path!r}: it is not a valid HDF5 file (truncated, corrupted, "
+            f"or another format). Details: {e}"
+        ) from None
+    try:
+        if "model_config" not in f.attrs:
+            raise ValueError(
+                f"{path!r} holds weights only (no model_config): build the model in code "
+                "and call model.load_weights(...) on it."
+            )
+        config = _named_as_keras(json.loads(_text(f.attrs["model_config"])))
+        training = f.attrs.get("training_config")
+        compile_config = None
+        if training is not None:
+            compile_config = json.loads(_text(training))
+            compile_config["optimizer"] = compile_config.pop("optimizer_config", None)
+    except ValueError as e:  # json.JSONDecodeError too
+        f.close()
+        raise ValueError(f"Could not read the model stored in {path!r}: {e}") from None
+    return config, compile_config, f
+
+
+def _named_as_keras(config: Any) -> Any:
+    """Keras 2's configs name a class without its module (``{"class_name": "Dense",
+    "config": {...}}``): each such entry is looked up among Keras's public modules,
+    as the ones Keras 3 writes are (registered classes still win)."""
+    if isinstance(config, list):
+        return [_named_as_keras(c) for c in config]
+    if not isinstance(config, dict):
+        return config
+    out = {k: _named_as_keras(v) for k, v in config.items()}
+    if "class_name" in out and "config" in out and out.get("module") is None:
+        out["module"] = "keras"
+    return out
+
+
+def _text(value: Any) -> str:
+    return value.decode("utf8") if isinstance(value, bytes) else str(value)

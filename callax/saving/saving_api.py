@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from typing import Any
 
 from callax.core import custom_objects as _reg
@@ -32,7 +33,14 @@ from callax.core.variable import variable_budget
 from callax.distribution.multihost import write_on_primary
 from callax.saving import keras_archive as _archive
 from callax.saving import weights_file as _wf
-from callax.saving.legacy_h5 import is_legacy_h5, load_legacy_h5
+from callax.saving.legacy_h5 import (
+    is_legacy_h5,
+    legacy_group,
+    load_legacy_h5,
+    load_legacy_h5_group,
+    read_legacy_h5_model,
+    write_legacy_h5,
+)
 from callax.utils.atomic_files import atomic_write, remove_stale_temps
 
 # load_model refuses a config whose variables exceed the archive's weights file
@@ -84,13 +92,8 @@ def save_model(model: Any, filepath: Any, overwrite: bool = True, **kwargs: Any)
     if kwargs:
         raise TypeError(f"save_model() got unexpected keyword argument(s) {sorted(kwargs)}.")
     path = _path_str(filepath)
-    if path.endswith(".h5") or path.endswith(".hdf5"):
-        raise ValueError(
-            f"Cannot save {path!r}: callax saves whole models in the .keras format only "
-            "(the legacy Keras 2 HDF5 model format is not supported). Use a path ending "
-            "in '.keras', or model.save_weights('....weights.h5') for weights alone."
-        )
-    if not path.endswith(".keras"):
+    legacy = path.endswith((".h5", ".hdf5")) and not path.endswith(".weights.h5")
+    if not legacy and not path.endswith(".keras"):
         raise ValueError(
             f"Invalid filepath extension for saving: {path!r}. A whole model is saved to "
             "a path ending in '.keras' (e.g. 'model.keras')."
@@ -98,6 +101,24 @@ def save_model(model: Any, filepath: Any, overwrite: bool = True, **kwargs: Any)
     config = model_config(model)
     if not include_optimizer:
         config.pop("compile_config", None)
+    if legacy:
+        warnings.warn(
+            f"Saving {path!r} in the legacy HDF5 format (as Keras does for a '.h5' path): "
+            "the config and the weights are kept, the optimizer's state is not. The "
+            "'.keras' format keeps everything: model.save('model.keras').",
+            UserWarning,
+            stacklevel=3,
+        )
+        compile_config = config.pop("compile_config", None)
+
+        def write_h5():
+            import h5py
+
+            with atomic_write(path, overwrite=overwrite) as f, h5py.File(f, "w") as h5:
+                write_legacy_h5(model, h5, config, compile_config)
+
+        write_on_primary(_saved_variables(model, False), write_h5, "save_model")
+        return
 
     def write():
         with atomic_write(path, overwrite=overwrite) as f:
@@ -138,10 +159,7 @@ def load_model(
             "model.load_weights(...) on it."
         )
     if path.endswith((".h5", ".hdf5")):
-        raise ValueError(
-            f"Cannot load {path!r}: the legacy Keras 2 HDF5 model format is not "
-            "supported; load it in Keras and re-save it as .keras."
-        )
+        return _load_legacy_h5_model(path, custom_objects, compile, safe_mode)
     if os.path.isdir(path):
         raise ValueError(
             f"Cannot load {path!r}: it is a directory (a TensorFlow SavedModel?); "
@@ -184,6 +202,38 @@ def load_model(
                 _wf.load_weights_from(model, reader, include_optimizer=compile)
             finally:
                 reader.close()
+    return model
+
+
+def _load_legacy_h5_model(
+    path: str, custom_objects: dict | None, compile: bool, safe_mode: bool
+) -> Any:
+    """A whole model from a legacy ``.h5`` file (Keras 3's ``model.save("x.h5")``,
+    Keras 2's, or callax's): rebuilt from its config, weights matched layer by
+    layer in order, compiled from its ``training_config``."""
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"No such file: {path!r}.")
+    config, compile_config, f = read_legacy_h5_model(path)
+    with f:
+        budget = variable_budget(
+            MAX_VARIABLES_RATIO * os.path.getsize(path) + MAX_VARIABLES_SLACK,
+            f"its config (in a file of {os.path.getsize(path)} bytes)",
+        )
+        with _reg.CustomObjectScope(custom_objects), _ser.SafeModeScope(safe_mode), budget:
+            try:
+                model = _ser.deserialize_keras_object(config, safe_mode=safe_mode)
+            except (TypeError, ValueError, KeyError) as e:
+                raise type(e)(f"Could not rebuild the model stored in {path!r}: {e}") from e
+        if not isinstance(model, Layer):
+            raise TypeError(
+                f"Could not rebuild the model stored in {path!r}: its model_config gives a "
+                f"{type(model).__name__}, not a model."
+            )
+        group = legacy_group(f)
+        if group is not None:
+            load_legacy_h5_group(model, group, path)
+    if compile and compile_config and compile_config.get("optimizer") is not None:
+        model.compile_from_config(compile_config)
     return model
 
 

@@ -231,7 +231,7 @@ def _retype(group, dtype):
 # fmt: off
 CASES = [
     # Paths and arguments
-    C("save-h5-extension", lambda p: sm.make("functional").save(str(p / "m.h5")), V, "m.h5", ".keras", "legacy"),
+    C("load-h5-model-of-unknown-class", lambda p: (sm.make("tiny").save(str(p / "m.h5")), S.load_model(str(p / "m.h5"))), T, "m.h5", "Tiny", "custom_objects"),
     C("save-txt-extension", lambda p: sm.make("functional").save(str(p / "m.txt")), V, "m.txt", ".keras"),
     C("save-weights-wrong-extension", lambda p: sm.make("functional").save_weights(str(p / "m.h5")), V, ".weights.h5", "m.h5"),
     C("save-int-path", lambda: S.save_model(sm.make("functional"), 5), T, "filepath", "int"),

@@ -283,8 +283,6 @@ def test_wrong_extensions():
     m = _built()
     with pytest.raises(ValueError, match=r"must end in '.weights.h5'"):
         m.save_weights("w.h5")
-    with pytest.raises(ValueError, match="legacy Keras 2 HDF5"):
-        m.save("model.h5")
     with pytest.raises(ValueError, match="'.keras'"):
         m.save("model.bin")
     with pytest.raises(FileNotFoundError, match="nope.keras"):
