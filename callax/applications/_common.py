@@ -108,16 +108,21 @@ def pooled_head(x: Any, pooling: str | None) -> Any:
     return x
 
 
-def classifier_head(x: Any, args: ApplicationArgs, dropout: float = 0.0) -> Any:
+def classifier_head(
+    x: Any, args: ApplicationArgs, dropout: float = 0.0, named_pooling: bool = True
+) -> Any:
     """Keras's top of an ImageNet model: ``avg_pool`` (+ ``top_dropout``) +
     ``Dense(classes)`` named ``predictions``; without the top, the optional
-    ``avg_pool`` / ``max_pool`` global pooling."""
+    ``avg_pool`` / ``max_pool`` global pooling (auto-named, as in Keras's
+    Xception and InceptionV3, when not ``named_pooling``)."""
     if args.include_top:
         x = layers.GlobalAveragePooling2D(name="avg_pool")(x)
         if dropout > 0:
             x = layers.Dropout(dropout, name="top_dropout")(x)
         activation = args.classifier_activation
         return layers.Dense(args.classes, activation=activation, name="predictions")(x)
+    if not named_pooling:
+        return pooled_head(x, args.pooling)
     if args.pooling == "avg":
         return layers.GlobalAveragePooling2D(name="avg_pool")(x)
     if args.pooling == "max":
@@ -125,13 +130,16 @@ def classifier_head(x: Any, args: ApplicationArgs, dropout: float = 0.0) -> Any:
     return x
 
 
-def start_model(args: ApplicationArgs, title: str, default_size: int) -> tuple[Any, Any]:
+def start_model(
+    args: ApplicationArgs, title: str, default_size: int, min_size: int = 32
+) -> tuple[Any, Any]:
     """Checks ``args`` and makes the input: ``(img_input, source_inputs_or_None)``
-    (see :func:`make_input`; at least 32x32)."""
+    (see :func:`make_input`; at least ``min_size`` x ``min_size``)."""
     check_arguments(args.weights, args.include_top, args.classes, args.classifier_activation, title)
     return make_input(
-        args.input_tensor, args.input_shape, default_size, 32, args.include_top, args.weights, title
-    )
+        args.input_tensor, args.input_shape, default_size, min_size, args.include_top,
+        args.weights, title,
+    )  # fmt: skip
 
 
 def build_model(img_input: Any, input_tensor: Any, outputs: Any, name: str) -> Any:

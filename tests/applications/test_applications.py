@@ -5,6 +5,7 @@ import os
 
 import numpy as np
 import pytest
+from application_oracle import write_legacy_h5
 
 import callax
 from callax import applications
@@ -95,7 +96,7 @@ def test_loads_keras_weights_files(builder, kwargs, tmp_path):
         np.testing.assert_array_equal(a, b)
     # Legacy Keras 2 .h5 (the format of Keras's ImageNet files).
     legacy = str(tmp_path / "legacy.h5")
-    _write_legacy_h5(k, legacy)
+    write_legacy_h5(k, legacy)
     c3 = getattr(applications, builder)(weights=legacy, include_top=True, classes=10, **kwargs)
     for a, b in zip(c3.get_weights(), expected):
         np.testing.assert_array_equal(a, b)
@@ -105,23 +106,6 @@ def test_loads_keras_weights_files(builder, kwargs, tmp_path):
     c4 = getattr(applications, builder)(weights=full, include_top=True, classes=10, **kwargs)
     for a, b in zip(c4.get_weights(), expected):
         np.testing.assert_array_equal(a, b)
-
-
-def _write_legacy_h5(model, path):
-    # The Keras 2 layout, written by hand: one group per layer, arrays in weight order.
-    import h5py
-
-    with h5py.File(path, "w") as f:
-        f.attrs["layer_names"] = [lay.name.encode() for lay in model.layers]
-        for lay in model.layers:
-            g = f.create_group(lay.name)
-            names = [
-                f"{lay.name}/{w.path.split('/')[-1]}_{i}".encode()
-                for i, w in enumerate(lay.weights)
-            ]
-            g.attrs["weight_names"] = names
-            for n, w in zip(names, lay.weights):
-                g.create_dataset(n.decode(), data=np.asarray(w))
 
 
 def test_imagenet_download_error_names_url(tmp_path, monkeypatch):
@@ -271,7 +255,7 @@ def test_mobilenet_v2_imagenet_checks(tmp_path, monkeypatch):
 def test_legacy_file_mismatch_is_clear(tmp_path):
     vgg = applications.VGG16(weights=None, include_top=False, input_shape=(32, 32, 3))
     path = str(tmp_path / "vgg.h5")
-    _write_legacy_h5(vgg, path)
+    write_legacy_h5(vgg, path)
     with pytest.raises(ValueError, match="has 104 layers with weights, the file has 13"):
         applications.MobileNetV2(
             input_shape=(32, 32, 3), alpha=0.35, weights=path, include_top=False
