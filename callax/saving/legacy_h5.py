@@ -45,18 +45,23 @@ def is_legacy_h5(path: str) -> bool:
         ) from None
 
 
-def load_legacy_h5(model: Any, path: str) -> None:
-    """Loads a legacy ``.h5`` file's weights into ``model`` (layers in order)."""
+def _open(path: str) -> Any:
+    """The h5 file at ``path``, read-only; a file h5py cannot open is a
+    ``WeightsFileError`` naming it."""
     import h5py
 
     try:
-        f = h5py.File(path, "r")
+        return h5py.File(path, "r")
     except (OSError, ValueError) as e:
         raise WeightsFileError(
             f"Could not read weights file {path!r}: it is not a valid HDF5 file "
             f"(truncated, corrupted, or another format). Details: {e}"
         ) from None
-    with f:
+
+
+def load_legacy_h5(model: Any, path: str) -> None:
+    """Loads a legacy ``.h5`` file's weights into ``model`` (layers in order)."""
+    with _open(path) as f:
         try:
             group = legacy_group(f)
         except Exception as e:  # noqa: BLE001 - a damaged file
@@ -212,15 +217,7 @@ def read_legacy_h5_model(path: str) -> tuple[dict, dict | None, Any]:
     """Opens a legacy whole-model ``.h5`` file: its model config, its compile
     config (Keras's ``training_config`` with ``optimizer_config`` renamed
     ``optimizer``, or ``None``) and the open file (close it when done)."""
-    import h5py
-
-    try:
-        f = h5py.File(path, "r")
-    except (OSError, ValueError) as e:
-        raise WeightsFileError(
-            f"Could not read {path!r}: it is not a valid HDF5 file (truncated, corrupted, "
-            f"or another format). Details: {e}"
-        ) from None
+    f = _open(path)
     try:
         if "model_config" not in f.attrs:
             raise ValueError(
