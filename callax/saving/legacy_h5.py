@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from callax.package_version import __version__
 from callax.saving.weights_file import WeightsFileError
 
 
@@ -190,8 +191,6 @@ def write_legacy_h5(model: Any, f: Any, config: dict, compile_config: dict | Non
     compile arguments as ``training_config``, each layer's weights in a group of
     ``model_weights`` (``layer_names``, then ``weight_names`` per layer). The
     optimizer's state is not kept (use ``.keras`` for that)."""
-    from callax.package_version import __version__
-
     f.attrs["backend"] = "jax"
     f.attrs["keras_version"] = f"callax {__version__}"
     f.attrs["model_config"] = json.dumps(config)
