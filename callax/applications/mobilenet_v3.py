@@ -4,9 +4,9 @@ Reference: Howard et al., "Searching for MobileNetV3" (ICCV 2019). The models
 take raw ``[0, 255]`` RGB images (``include_preprocessing=True`` rescales them
 to ``[-1, 1]`` inside the model), so ``preprocess_input`` is the identity.
 
-As in Keras, the activations (``re_lu_3``, ``activation_2``), the stem-free
-squeeze-excite hard sigmoids and the classifier's pooling, dropout and flatten
-layers take default names; built first in a fresh session, a model has
+As in Keras, the activations (``re_lu_3``, ``activation_2``, the ReLU6 inside
+each squeeze-excite hard sigmoid) and the classifier's pooling, dropout and
+flatten layers take default names; built first in a fresh session, a model has
 exactly Keras's layer names.
 
 >>> model = MobileNetV3Small(input_shape=(32, 32, 3), weights=None, include_top=False)
