@@ -99,10 +99,14 @@ def _mark_built_after(build):
 
     @functools.wraps(build)
     def build_wrapper(self, *args, **kwargs):
-        if takes_shape or (not args and not kwargs):
-            build(self, *args, **kwargs)
-        else:
-            build(self)
+        # As Keras: a build runs in the layer's name scope, so the sublayers it
+        # creates and builds name their weights "<layer>/<sublayer>/kernel" however
+        # the build was reached (a first call, a symbolic call, by hand, on load).
+        with layer_name_scope(self):
+            if takes_shape or (not args and not kwargs):
+                build(self, *args, **kwargs)
+            else:
+                build(self)
         d = self.__dict__
         d["built"] = True
         if d.get("_build_shapes") is None and args:
@@ -482,16 +486,7 @@ class Layer:
         if initializer is None:
             initializer = "glorot_uniform" if jnp.issubdtype(dtype, jnp.floating) else "zeros"
         init = _family("initializer").get(initializer)
-        frame = _ctx.current_frame()
-        if frame is None or frame.layer is not self:
-            with layer_name_scope(self):
-                variable = Variable(
-                    init, shape=shape, dtype=dtype, trainable=trainable and self._trainable,
-                    name=name, regularizer=regularizer,
-                    constraint=constraint, aggregation=aggregation,
-                    autocast=autocast,
-                )  # fmt: skip
-        else:
+        with layer_name_scope(self):  # its path: "<enclosing layers>/<self>/<name>"
             variable = Variable(
                 init, shape=shape, dtype=dtype, trainable=trainable and self._trainable,
                 name=name, regularizer=regularizer,

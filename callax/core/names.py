@@ -37,17 +37,22 @@ def reset_names() -> None:
 
 class layer_name_scope:
     """Pushes ``layer`` on the call context so variables made outside a call
-    (``build`` called by hand) still get ``layer/...`` paths."""
+    (``build`` called by hand, a symbolic build) still get ``layer/...`` paths.
+    Inside the layer's own call or scope already, it changes nothing."""
 
     def __init__(self, layer: object):
         self.layer = layer
 
     def __enter__(self):
         self.parent = _ctx.current_frame()
+        if self.parent is not None and self.parent.layer is self.layer:
+            self.frame = None  # already this layer's scope: "dense/dense/kernel" never
+            return
         self.frame = _ctx.Frame(
             self.layer, self.parent, None, 0, {} if self.parent is None else self.parent.counts
         )
         _ctx._local.frame = self.frame
 
     def __exit__(self, *exc):
-        _ctx._local.frame = self.parent
+        if self.frame is not None:
+            _ctx._local.frame = self.parent

@@ -196,6 +196,17 @@ def modelparallel():
     )
     history = model.fit(x, y, batch_size=M.GLOBAL_BATCH, epochs=2, shuffle=True, verbose=0)
     record("block", model, history)
+    # Memory: every state array split over "model" (kernels and their Adam slots)
+    # holds 1/2 of its bytes on each local device; the rest is replicated.
+    split = [v for v in model.variables + model.optimizer.variables
+             if "model" in str(v.value.sharding.spec)]  # fmt: skip
+    total = sum(v.value.nbytes for v in split)
+    per_device = {}
+    for v in split:
+        for shard in v.value.addressable_shards:
+            per_device[shard.device.id] = per_device.get(shard.device.id, 0) + shard.data.nbytes
+    results["mem/split_count"] = np.asarray(len(split))
+    results["mem/device_fraction"] = np.asarray(sorted(b / total for b in per_device.values()))
     results["block/evaluate"] = np.asarray(model.evaluate(x, y, batch_size=8, verbose=0))
     results["block/predict"] = model.predict(x, batch_size=8, verbose=0)
     # *_on_batch: every process passes the same whole batch.

@@ -159,6 +159,11 @@ def test_model_parallel_across_processes_weights_and_saving(tmp_path):
         tmp_path, ("modelparallel", 1, {}), ("modelparallel", 2, {"save_dir": str(save_dir)})
     )
     assert_bit_identical(r0, r1, "ModelParallel")
+    # FSDP-style memory: the 6 split kernels and their 12 Adam slots hold half of their
+    # bytes on each of a process's 2 devices (model axis of size 2).
+    assert int(r0["mem/split_count"]) == 18
+    np.testing.assert_array_equal(r0["mem/device_fraction"], [0.5, 0.5])
+    np.testing.assert_array_equal(r1["mem/device_fraction"], [0.5, 0.5])
     assert str(r0["block/kernel_spec"][0]) == str(ref["block/kernel_spec"][0])
     assert "model" in str(r0["block/kernel_spec"][0])
     assert_close(r0, ref, ("block", "final", "sub"))
