@@ -215,3 +215,25 @@ def keras_builder(build: Any, title: str, default_name: str, doc: str, module: s
     builder.__doc__ = doc
     builder.__module__ = module
     return builder
+
+
+def build_classifier(
+    args: ApplicationArgs,
+    name: str,
+    default_size: int,
+    min_size: int,
+    features: Any,
+    weights_paths: tuple[str, str],
+    hashes: tuple[str, str],
+) -> Any:
+    """The body of a one-trunk classifier (Xception, InceptionV3): the input,
+    ``features(img_input)``, the head, the model, then the requested weights
+    (``weights_paths`` and ``hashes``: with the top, without it)."""
+    img_input, source = start_model(args, name, default_size, min_size=min_size)
+    x = classifier_head(features(img_input), args, named_pooling=False)
+    model = build_model(img_input, source, x, args.name)
+    which = 0 if args.include_top else 1
+    origin = weights_paths[which]
+    fname = origin.rsplit("/", 1)[-1]
+    load_requested_weights(model, args.weights, name, fname, origin, hashes[which])
+    return model

@@ -30,11 +30,8 @@ from typing import Any
 from callax import layers
 from callax.applications._common import (
     ApplicationArgs,
-    build_model,
-    classifier_head,
+    build_classifier,
     keras_builder,
-    load_requested_weights,
-    start_model,
 )
 from callax.applications.imagenet_utils import decode_predictions
 from callax.applications.imagenet_utils import preprocess_tf as preprocess_input
@@ -96,14 +93,8 @@ def _features(img_input: Any) -> Any:
 
 
 def _build(args: ApplicationArgs) -> Any:
-    img_input, source = start_model(args, "Xception", 299, min_size=71)
-    x = classifier_head(_features(img_input), args, named_pooling=False)
-    model = build_model(img_input, source, x, args.name)
-    origin = WEIGHTS_PATH if args.include_top else WEIGHTS_PATH_NO_TOP
-    file_hash = _HASHES[0 if args.include_top else 1]
-    fname = origin.rsplit("/", 1)[-1]
-    load_requested_weights(model, args.weights, "Xception", fname, origin, file_hash)
-    return model
+    paths = (WEIGHTS_PATH, WEIGHTS_PATH_NO_TOP)
+    return build_classifier(args, "Xception", 299, 71, _features, paths, _HASHES)
 
 
 Xception = keras_builder(
