@@ -94,6 +94,8 @@ except ImportError:  # pragma: no cover - a JAX without it: always `jnp.asarray`
 
 
 _ARRAY_TYPES = (np.ndarray, np.generic)
+# Argument types that are never another library's array (the foreign check skips them).
+_PLAIN = frozenset({type(None), bool, int, float, str, bytes})
 _JAX_ARRAY = jax.Array
 _observers = _ctx._observers  # listeners + taps (hooks, capture, intervention)
 _kernels_off = _ctx._kernels_off  # listeners + taps that need every call op by op
@@ -309,11 +311,9 @@ def convert_args(layer: Any, args: tuple, keep_numpy: bool = False) -> tuple[tup
             out[i] = jnp.asarray(a, dtype=dtype if t is float else None)
         elif isinstance(a, Variable):
             out[i] = a.value
-        elif a is not None and is_foreign_array(a):  # torch, TensorFlow, pandas: at the edge
-            if is_tf_graph_tensor(a):
-                symbolic = IN_TF_GRAPH
-            else:
-                out[i] = _from_numpy(np.asarray(to_numpy(a)), np_dtype)
+        elif t not in _PLAIN and is_foreign_array(a):
+            out[i], in_graph = from_foreign(a, np_dtype)
+            symbolic = IN_TF_GRAPH if in_graph else symbolic
     return tuple(out), symbolic, raw
 
 
@@ -332,12 +332,19 @@ def convert_kwargs(layer: Any, kwargs: dict) -> tuple[dict, bool]:
         elif t is list or t is tuple or t is dict:
             if any_symbolic_value(a.values() if t is dict else a):
                 symbolic = True
-        elif a is not None and is_foreign_array(a):  # torch, TensorFlow, pandas: at the edge
-            if is_tf_graph_tensor(a):
-                symbolic = IN_TF_GRAPH
-            else:
-                out[key] = _from_numpy(np.asarray(to_numpy(a)), dtype)
+        elif t not in _PLAIN and is_foreign_array(a):
+            out[key], in_graph = from_foreign(a, dtype)
+            symbolic = IN_TF_GRAPH if in_graph else symbolic
     return out, symbolic
+
+
+def from_foreign(a: Any, dtype: Any) -> tuple[Any, bool]:
+    """A torch / TensorFlow / pandas value converted where it enters (as a NumPy
+    array would be), or, for a symbolic TensorFlow tensor (inside ``tf.data``'s
+    ``map``), the tensor itself and ``True``: the call becomes a graph node."""
+    if is_tf_graph_tensor(a):
+        return a, True
+    return _from_numpy(np.asarray(to_numpy(a)), dtype), False
 
 
 def any_symbolic_value(values: Any) -> bool:
